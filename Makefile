@@ -1,0 +1,48 @@
+# Thin wrapper over CMake.  Every target first runs scripts/setup-deps.sh,
+# which installs what is missing and returns in well under a second when
+# everything is already there.
+#
+#   make          build build/quant (warnings are errors)
+#   make test     build, then run the whole test suite under ASan + UBSan
+#   make demo     build, then run the demo pipeline into ./.quant
+#   make bench    build, then run the benchmarks in bench/
+MAKEFLAGS  += --no-print-directory
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD_DIR  ?= build
+ASAN_DIR   ?= build-asan
+export QUANT_DEPS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quant-deps
+
+CMAKE_CONFIGURE = cmake -S . -DQUANT_DEPS_DIR=$(QUANT_DEPS_DIR) -Wno-dev --log-level=WARNING
+
+.PHONY: all deps build build-asan test test-fast demo bench clean
+
+all: build
+
+deps:
+	@scripts/setup-deps.sh
+
+build: deps
+	@$(CMAKE_CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+build-asan: deps
+	@$(CMAKE_CONFIGURE) -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DQUANT_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_DIR) -j $(JOBS)
+
+# The suite runs under the sanitizers; the plain build is compiled too so that
+# -Werror covers the optimised build (some warnings only appear with -O2).
+test: build build-asan
+	@cd $(ASAN_DIR) && ctest --no-tests=error --output-on-failure -j $(JOBS)
+
+# Same suite on the optimised build, for quick iteration.
+test-fast: build
+	@cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j $(JOBS)
+
+demo: build
+	@$(BUILD_DIR)/quant demo
+
+bench: build
+	@bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,2 @@
+/* placeholder until the command table lands */
+int main(void) { return 0; }

@@ -1,0 +1,114 @@
+/*
+ * meta_store.h: the metadata store (SQLite): symbols, ingest runs, the
+ * request ledger, and the schema version.
+ *
+ * Schema (version 1):
+ *   schema_version(version INTEGER NOT NULL)            -- one row
+ *   symbols(symbol TEXT PRIMARY KEY, name, type, region, exchange, currency,
+ *           sector, industry TEXT, active INTEGER NOT NULL DEFAULT 1,
+ *           added_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+ *   ingest_runs(id INTEGER PRIMARY KEY, symbol TEXT, provider TEXT,
+ *               started_at TEXT, finished_at TEXT, rows INTEGER,
+ *               status TEXT CHECK (status IN ('running','ok','failed')),
+ *               error TEXT)
+ *   request_ledger(day TEXT, key_fingerprint TEXT, requests INTEGER,
+ *                  PRIMARY KEY(day, key_fingerprint))
+ * Times are UTC ISO-8601 text ("2026-11-24T03:30:00Z"); days "YYYY-MM-DD".
+ *
+ * Opening migrates an older schema forward in one transaction; a schema newer
+ * than this build fails with QUANT_ESCHEMA.  Every value goes through bound
+ * parameters, never into SQL text.
+ *
+ * Ownership: open allocates, close frees; list functions return malloc'd arrays
+ * the caller frees with free().
+ */
+#ifndef QUANT_META_STORE_H
+#define QUANT_META_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quant/error.h"
+#include "quant/symbol.h"
+
+#define QUANT_META_SCHEMA_VERSION 1
+
+struct quant_meta_store;
+
+/* busy_timeout_ms: how long to wait for another writer (SQLite busy timeout). */
+enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
+                                      struct quant_meta_store **out, struct quant_err *err);
+void quant_meta_store_close(struct quant_meta_store *store);
+
+/* The schema version found when opening (before migration), 0 for a new file. */
+int quant_meta_store_found_version(const struct quant_meta_store *store);
+
+struct quant_symbol_record {
+    struct quant_symbol_info info;
+    int active;
+    int64_t added_at;    /* unix seconds */
+    int64_t updated_at;
+};
+
+/*
+ * Insert the symbol, or update it: non-empty fields of info overwrite stored
+ * ones, empty fields keep what is stored.  Sets active = 1.
+ * *out_created (may be NULL) says whether the row is new.
+ */
+enum quant_code quant_meta_symbol_upsert(struct quant_meta_store *store,
+                                         const struct quant_symbol_info *info,
+                                         int *out_created, struct quant_err *err);
+
+/* QUANT_ENOTFOUND (with a message saying how to add it) when absent. */
+enum quant_code quant_meta_symbol_get(struct quant_meta_store *store, const char *symbol,
+                                      struct quant_symbol_record *out, struct quant_err *err);
+
+/* Sorted by symbol.  active_only skips deactivated ones. */
+enum quant_code quant_meta_symbol_list(struct quant_meta_store *store, int active_only,
+                                       struct quant_symbol_record **out, size_t *out_n,
+                                       struct quant_err *err);
+
+/* Delete from the registry (stored prices stay).  QUANT_ENOTFOUND when absent. */
+enum quant_code quant_meta_symbol_remove(struct quant_meta_store *store, const char *symbol,
+                                         struct quant_err *err);
+
+/*
+ * Local registry search: symbols whose symbol or name contains query
+ * (case-insensitive), ranked exact symbol > symbol prefix > name prefix >
+ * substring, then by symbol.  At most `limit` results (0 = 50).
+ */
+enum quant_code quant_meta_symbol_search(struct quant_meta_store *store, const char *query,
+                                         size_t limit, struct quant_symbol_record **out,
+                                         size_t *out_n, struct quant_err *err);
+
+struct quant_ingest_run {
+    int64_t id;
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    char provider[32];
+    int64_t started_at;    /* unix seconds */
+    int64_t finished_at;   /* 0 while running */
+    long rows;
+    char status[16];       /* "running", "ok", "failed" */
+    char error[512];
+};
+
+enum quant_code quant_meta_run_begin(struct quant_meta_store *store, const char *symbol,
+                                     const char *provider, int64_t *out_id,
+                                     struct quant_err *err);
+/* status "ok" or "failed"; error_text may be NULL. */
+enum quant_code quant_meta_run_finish(struct quant_meta_store *store, int64_t id,
+                                      const char *status, long rows, const char *error_text,
+                                      struct quant_err *err);
+/* Latest run (by id) for the symbol; QUANT_ENOTFOUND when none. */
+enum quant_code quant_meta_run_last(struct quant_meta_store *store, const char *symbol,
+                                    struct quant_ingest_run *out, struct quant_err *err);
+
+/* Requests counted for (UTC day, key fingerprint). */
+enum quant_code quant_meta_ledger_get(struct quant_meta_store *store, int32_t day,
+                                      const char *key_fingerprint, long *out_requests,
+                                      struct quant_err *err);
+enum quant_code quant_meta_ledger_add(struct quant_meta_store *store, int32_t day,
+                                      const char *key_fingerprint, long requests,
+                                      struct quant_err *err);
+
+#endif

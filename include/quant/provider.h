@@ -1,0 +1,73 @@
+/*
+ * provider.h: the interface every market-data source implements.
+ *
+ * A provider only fetches and parses: it turns a symbol into a quant_bars
+ * series and knows nothing of storage.  Each source is one file with one
+ * constructor returning a struct quant_provider (an ops table plus state), so
+ * adding a vendor is one new file.
+ *
+ * Ownership: the constructor allocates the state; quant_provider_close() frees
+ * it.  fetch_daily() fills a caller-initialised quant_bars (the caller releases
+ * it) sorted ascending by date.
+ */
+#ifndef QUANT_PROVIDER_H
+#define QUANT_PROVIDER_H
+
+#include <stddef.h>
+
+#include "quant/bars.h"
+#include "quant/error.h"
+#include "quant/symbol.h"
+
+enum quant_fetch_mode {
+    QUANT_FETCH_COMPACT,   /* recent history only (Alpha Vantage: last 100 days) */
+    QUANT_FETCH_FULL,      /* all history the source has */
+};
+
+/* What a fetch did besides returning bars, for the service to record and report. */
+struct quant_fetch_info {
+    long requests;            /* API requests this fetch made (retries included) */
+    int fell_back_to_compact; /* full was asked, the source only allowed compact */
+    char warning[512];        /* a warning for the user ("" = none) */
+};
+
+struct quant_provider_ops {
+    const char *name;   /* stored in ohlcv.source: "alphavantage", "csv", "synthetic" */
+
+    /* Fetch one symbol's daily bars into out (ascending by date). */
+    enum quant_code (*fetch_daily)(void *state, const char *symbol,
+                                   enum quant_fetch_mode mode, struct quant_bars *out,
+                                   struct quant_fetch_info *info, struct quant_err *err);
+
+    /*
+     * Optional (NULL when the source has no fixed universe): the symbols this
+     * provider can answer for, as a malloc'd array of malloc'd strings that
+     * the caller frees with quant_strings_free().
+     */
+    enum quant_code (*list_symbols)(void *state, char ***out, size_t *out_n,
+                                    struct quant_err *err);
+
+    /* Optional: search the source's symbol directory.  *out is malloc'd. */
+    enum quant_code (*search)(void *state, const char *query,
+                              struct quant_symbol_info **out, size_t *out_n,
+                              struct quant_err *err);
+
+    /* Optional: company details for one symbol. */
+    enum quant_code (*overview)(void *state, const char *symbol,
+                                struct quant_symbol_info *out, struct quant_err *err);
+
+    void (*close)(void *state);
+};
+
+struct quant_provider {
+    const struct quant_provider_ops *ops;
+    void *state;
+};
+
+/* Free the provider's state (safe on a zeroed struct). */
+void quant_provider_close(struct quant_provider *p);
+
+/* Free an array of strings from list_symbols. */
+void quant_strings_free(char **v, size_t n);
+
+#endif

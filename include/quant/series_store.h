@@ -1,0 +1,117 @@
+/*
+ * series_store.h: the time-series store (DuckDB).
+ *
+ * Tables (created by quant_series_store_open in read-write mode; later issues
+ * add features_daily, labels, predictions):
+ *
+ *   ohlcv
+ *   +-------------------+-----------+-----------------------------------------+
+ *   | symbol            | VARCHAR   | upper-case, part of the primary key     |
+ *   | date              | DATE      | trading day, part of the primary key    |
+ *   | open, high, low,  | DOUBLE    | as published by the source              |
+ *   |   close           |           |                                         |
+ *   | adj_close         | DOUBLE    | NULL when the source has none           |
+ *   | volume            | DOUBLE    | shares                                  |
+ *   | dividend          | DOUBLE    | NULL when unknown                       |
+ *   | split_coefficient | DOUBLE    | NULL when unknown                       |
+ *   | source            | VARCHAR   | provider name ("alphavantage", ...)     |
+ *   | ingested_at       | TIMESTAMP | when this row's values last changed     |
+ *   +-------------------+-----------+-----------------------------------------+
+ *   PRIMARY KEY (symbol, date)
+ *
+ * Writes: quant_series_store_upsert_bars() is an idempotent upsert of one
+ * symbol's series in one transaction, fed in bulk through an Appender into a
+ * staging table; a failure rolls back and leaves the table exactly as it was.
+ * A row whose values are unchanged is left alone (ingested_at included).
+ *
+ * Locking: DuckDB allows one writer process per file, and a read-only open
+ * also fails while a writer holds it.  Opening retries for lock_timeout_ms and
+ * then fails with QUANT_ELOCKED and a message naming the PID holding the lock.
+ *
+ * Ownership: open allocates the store, close frees it.  Output arrays are
+ * malloc'd and freed by the caller as each function says.
+ */
+#ifndef QUANT_SERIES_STORE_H
+#define QUANT_SERIES_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quant/bars.h"
+#include "quant/error.h"
+
+struct quant_series_store;
+
+struct quant_series_store_options {
+    int read_only;            /* open with access_mode=READ_ONLY */
+    int threads;              /* DuckDB worker threads; 0 = 2 */
+    const char *memory_limit; /* DuckDB memory_limit, e.g. "2GB"; NULL = "4GB" */
+    long lock_timeout_ms;     /* how long to retry a locked file; default 0 (fail at once) */
+};
+
+/* Opens (creating the file and schema when writable).  out is set on success. */
+enum quant_code quant_series_store_open(const char *path,
+                                        const struct quant_series_store_options *opts,
+                                        struct quant_series_store **out,
+                                        struct quant_err *err);
+void quant_series_store_close(struct quant_series_store *store);
+
+struct quant_upsert_stats {
+    long inserted;   /* new (symbol, date) rows */
+    long updated;    /* existing rows whose values changed */
+    long unchanged;  /* existing rows with identical values */
+};
+
+/*
+ * Upsert bars (bars->symbol must be set; duplicates by date: the last one
+ * wins) with the given source name.  One transaction.  stats may be NULL.
+ */
+enum quant_code quant_series_store_upsert_bars(struct quant_series_store *store,
+                                               const struct quant_bars *bars,
+                                               const char *source,
+                                               struct quant_upsert_stats *stats,
+                                               struct quant_err *err);
+
+struct quant_series_summary {
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    long bars;
+    int32_t first_date;   /* days since epoch */
+    int32_t last_date;
+};
+
+/* One row per symbol in ohlcv, sorted by symbol.  *out malloc'd; caller frees. */
+enum quant_code quant_series_store_summary(struct quant_series_store *store,
+                                           struct quant_series_summary **out,
+                                           size_t *out_n, struct quant_err *err);
+
+/* Summary of one symbol; bars = 0 (dates 0) when it has no rows. */
+enum quant_code quant_series_store_symbol_summary(struct quant_series_store *store,
+                                                  const char *symbol,
+                                                  struct quant_series_summary *out,
+                                                  struct quant_err *err);
+
+/* Load one symbol's bars ascending into out (caller-initialised, caller releases). */
+enum quant_code quant_series_store_load_bars(struct quant_series_store *store,
+                                             const char *symbol, struct quant_bars *out,
+                                             struct quant_err *err);
+
+/* A query result materialised as text, for `quant sql`. */
+struct quant_table {
+    size_t ncols;
+    size_t nrows;
+    char **col_names;   /* ncols strings */
+    int *col_numeric;   /* ncols flags: right-align when printing */
+    char **cells;       /* nrows * ncols, row-major; NULL for SQL NULL */
+};
+
+/*
+ * Run one SQL statement and materialise its result (at most max_rows rows;
+ * 0 = no limit).  Errors come back as QUANT_ESTORE with DuckDB's message.
+ * Release with quant_table_release.
+ */
+enum quant_code quant_series_store_query(struct quant_series_store *store, const char *sql,
+                                         size_t max_rows, struct quant_table *out,
+                                         struct quant_err *err);
+void quant_table_release(struct quant_table *t);
+
+#endif

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# setup-deps.sh: install everything quant needs to build and test, idempotently.
+#
+# Debian packages come from apt; DuckDB's C library and header come from the npm
+# registry (the only other registry this project may use), pinned by version and
+# checked against sha256 sums before anything is unpacked.  Unpacked artefacts live
+# in a cache outside the clone (QUANT_DEPS_DIR, default ~/.cache/quant-deps) so a
+# second run, a fresh clone, or CI on the same machine takes seconds.
+#
+# Prints nothing on a warm run except the final "deps ready" line.
+set -euo pipefail
+
+DEPS_DIR="${QUANT_DEPS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quant-deps}"
+
+DUCKDB_VERSION=1.4.4
+DUCKDB_BINDINGS_PKG="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
+DUCKDB_BINDINGS_SHA256=732fac4dc6b8f198870b9c4bb6ddf13544466daca00ad28ba2f1d80de5d7aa4b
+DUCKDB_HEADER_PKG="duckdb@1.4.4"
+DUCKDB_HEADER_SHA256=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
+
+APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
+              libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_apt() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$p")
+    done
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "setup-deps: installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# fetch_npm PKG SHA256 OUTDIR: npm pack PKG into OUTDIR and verify its sha256.
+fetch_npm() {
+    local pkg=$1 sum=$2 out=$3 tgz
+    mkdir -p "$out"
+    tgz=$(cd "$out" && npm pack --silent "$pkg" 2>/dev/null | tail -n 1)
+    if ! echo "$sum  $out/$tgz" | sha256sum -c --status; then
+        echo "setup-deps: sha256 mismatch for $pkg ($out/$tgz); refusing to use it" >&2
+        exit 1
+    fi
+    echo "$out/$tgz"
+}
+
+install_duckdb() {
+    local dir="$DEPS_DIR/duckdb-$DUCKDB_VERSION"
+    if [ -f "$dir/lib/libduckdb.so" ] && [ -f "$dir/include/duckdb.h" ]; then
+        return 0
+    fi
+    echo "setup-deps: fetching DuckDB $DUCKDB_VERSION from the npm registry"
+    local tmp; tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+    local bindings header
+    bindings=$(fetch_npm "$DUCKDB_BINDINGS_PKG" "$DUCKDB_BINDINGS_SHA256" "$tmp")
+    header=$(fetch_npm "$DUCKDB_HEADER_PKG" "$DUCKDB_HEADER_SHA256" "$tmp")
+    mkdir -p "$tmp/x" "$dir.part/lib" "$dir.part/include"
+    # The tarball entries are dated 1985: -m stamps them now so make is not confused.
+    tar -xzmf "$bindings" -C "$tmp/x" package/libduckdb.so
+    tar -xzmf "$header" -C "$tmp/x" package/src/duckdb/src/include/duckdb.h
+    mv "$tmp/x/package/libduckdb.so" "$dir.part/lib/"
+    mv "$tmp/x/package/src/duckdb/src/include/duckdb.h" "$dir.part/include/"
+    rm -rf "$dir"
+    mv "$dir.part" "$dir"   # atomic: a half-finished run never looks complete
+}
+
+install_apt
+install_duckdb
+echo "setup-deps: deps ready in $DEPS_DIR"

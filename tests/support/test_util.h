@@ -1,0 +1,68 @@
+/*
+ * test_util.h: helpers shared by every test (include after cmocka's headers'
+ * prerequisites: stdarg.h, stddef.h, setjmp.h, stdint.h).
+ *
+ *  - shared data: tu_shared_data() finds ../shared/data (or $QUANT_SHARED_DATA);
+ *    TU_REQUIRE_SHARED_DATA() reports the test as SKIPPED, with the reason,
+ *    when it is absent: never as passed.
+ *  - scratch dirs: tu_mkdtemp()/tu_rmrf().
+ *  - running the real CLI: tu_run_quant() with extra environment, capturing
+ *    stdout, stderr and the exit status.
+ */
+#ifndef QUANT_TEST_UTIL_H
+#define QUANT_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Absolute path of the shared data folder, or NULL when it does not exist. */
+const char *tu_shared_data(void);
+
+/* Join the shared data dir and a relative path into out (PATH_MAX bytes). */
+void tu_shared_path(char *out, const char *rel);
+
+#define TU_REQUIRE_SHARED_DATA()                                                    \
+    do {                                                                            \
+        if (!tu_shared_data()) {                                                    \
+            print_message("SKIPPED: ../shared/data not found (set QUANT_SHARED_DATA " \
+                          "to the shared data folder to run this test)\n");         \
+            skip();                                                                 \
+        }                                                                           \
+    } while (0)
+
+/* Create a fresh directory under $TMPDIR (or /tmp); path written to out. */
+void tu_mkdtemp(char out[PATH_MAX]);
+/* Remove a directory tree (best effort). */
+void tu_rmrf(const char *path);
+
+/* Read a whole file; returns malloc'd NUL-terminated text (caller frees), len optional. */
+char *tu_read_file(const char *path, size_t *out_len);
+/* Write text to a file (asserts on failure). */
+void tu_write_file(const char *path, const char *text);
+
+struct tu_result {
+    int status;    /* exit code, or 128+signal */
+    char *out;     /* captured stdout (malloc'd) */
+    char *err;     /* captured stderr (malloc'd) */
+};
+
+/*
+ * Run the quant binary built with this test with argv (NULL-terminated,
+ * without argv[0]) and extra environment entries "NAME=value" (NULL-terminated,
+ * may be NULL).  The environment is inherited minus ALPHAVANTAGE_API_KEY and
+ * QUANT_* variables, so a developer's own settings never leak into a test.
+ */
+void tu_run_quant(const char *const *argv, const char *const *env, struct tu_result *res);
+void tu_result_release(struct tu_result *res);
+
+/* Count occurrences of needle in hay. */
+int tu_count(const char *hay, const char *needle);
+
+#endif
