@@ -14,8 +14,18 @@
  *   {"Information": ...}    -> QUANT_EDAILYLIMIT, QUANT_EPREMIUM or QUANT_ERATELIMIT
  *                              depending on the text (daily limit / premium / burst)
  *   {"message": "This is a premium endpoint..."} -> QUANT_EPREMIUM
- * Messages quote the API's sentence and say what to do.  The API key is never
- * part of any message.
+ * "Information" is matched on its text, in this order (the daily-limit and
+ * burst notices also advertise premium plans): "is a premium ..." -> EPREMIUM;
+ * "spreading out" / "per second" / "per minute" / "frequency" / "burst" ->
+ * ERATELIMIT; "per day" / "daily" -> EDAILYLIMIT; any other "premium" ->
+ * EPREMIUM; anything else -> EAPI.
+ * Messages quote the API's sentence (truncated) and say what to do.  The API
+ * key is never part of any message (a notice that echoes "your API key as X"
+ * is masked, and the provider scrubs the key from every message it returns).
+ *
+ * Bodies that are not what was asked for are QUANT_EPARSE, naming what they
+ * are: HTML or other non-JSON text, an intraday/weekly series given to the
+ * daily parser, a CSV with a time of day in its timestamps.
  */
 #ifndef QUANT_ALPHAVANTAGE_H
 #define QUANT_ALPHAVANTAGE_H
@@ -53,7 +63,11 @@ enum quant_code quant_av_parse_daily_json(const char *body, size_t len,
 enum quant_code quant_av_parse_daily_csv(const char *body, size_t len,
                                          struct quant_bars *out, struct quant_err *err);
 
-/* SYMBOL_SEARCH (JSON "bestMatches" or CSV).  *out is malloc'd, caller frees. */
+/*
+ * SYMBOL_SEARCH (JSON "bestMatches" or CSV).  *out is malloc'd, caller frees
+ * (it is NULL when *out_n is 0).  Matches whose symbol quant cannot accept
+ * (quant_symbol_normalize) are left out.
+ */
 enum quant_code quant_av_parse_search_json(const char *body, size_t len,
                                            struct quant_symbol_info **out, size_t *out_n,
                                            struct quant_err *err);
@@ -61,7 +75,11 @@ enum quant_code quant_av_parse_search_csv(const char *body, size_t len,
                                           struct quant_symbol_info **out, size_t *out_n,
                                           struct quant_err *err);
 
-/* OVERVIEW: fills out (the string "None" counts as unknown, i.e. ""). */
+/*
+ * OVERVIEW: fills out (the string "None" counts as unknown, i.e. "").  region
+ * is the "Country" field.  An empty object {} (Alpha Vantage's answer for a
+ * symbol without an overview) gives QUANT_ENOTFOUND.
+ */
 enum quant_code quant_av_parse_overview_json(const char *body, size_t len,
                                              struct quant_symbol_info *out,
                                              struct quant_err *err);
@@ -73,10 +91,18 @@ struct quant_av_options {
     const char *api_key;     /* required for fetches; copied, never printed */
     int adjusted;            /* use TIME_SERIES_DAILY_ADJUSTED (premium) */
     int use_csv;             /* datatype=csv instead of JSON */
-    struct quant_http_options http;
+    struct quant_http_options http; /* all-zero (timeout_ms and max_body 0) = defaults */
 };
 
 /*
+ * Requests made by the provider (values URL-encoded):
+ *   BASE?function=TIME_SERIES_DAILY[_ADJUSTED]&symbol=S&outputsize=compact|full
+ *        [&datatype=csv]&apikey=K
+ *   BASE?function=SYMBOL_SEARCH&keywords=Q[&datatype=csv]&apikey=K
+ *   BASE?function=OVERVIEW&symbol=S&apikey=K          (JSON only)
+ * fetch_daily sets info->requests to the HTTP attempts it made (retries and
+ * the compact fallback included).
+ *
  * Open the provider.  Fails with QUANT_ENOKEY when api_key is NULL or empty
  * (message says to set ALPHAVANTAGE_API_KEY).  Its fetch_daily in FULL mode
  * falls back to COMPACT when the API says `full` is premium, and says so in

@@ -6,7 +6,9 @@
  *   yahoo        Date,Open,High,Low,Close,Adj Close,Volume
  *   yfinance     Date,Open,High,Low,Close,Volume[,Dividends,Stock Splits[,Capital Gains]]
  *                (prices already adjusted; no adjusted close column)
- *   stooq        Date,Open,High,Low,Close,Volume[,OpenInt]   (often CRLF)
+ *   stooq        Date,Open,High,Low,Close,Volume[,OpenInt]   (often CRLF); also
+ *                Stooq's bulk <TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,...,<VOL>,
+ *                <OPENINT> (dates YYYYMMDD, <TIME> ignored, <PER> must be D)
  *   alphavantage timestamp,open,high,low,close,volume
  *   av-adjusted  timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient
  *   pandas       ,date,open,high,low,close,volume   (a pandas index column first)
@@ -18,6 +20,28 @@
  * silently, as the spec says).  A row with a bad date or a non-numeric value
  * is reported (line, reason) and skipped; the rest of the file still loads.
  * Rows may come in any date order; each series is returned sorted ascending.
+ * Two rows for the same symbol and date: the later one in the file wins.
+ *
+ * Details a user may need:
+ *  - A header of exactly Date,Open,High,Low,Close,Volume is read as stooq (it
+ *    could also be a yfinance export without its extra columns: the bars are
+ *    the same, adj_close/dividend/split NAN).
+ *  - Columns are found by name; unknown extra columns are ignored, OpenInt and
+ *    Capital Gains are ignored.  "time" is accepted like "timestamp".
+ *  - Dates are YYYY-MM-DD, optionally followed by a midnight time
+ *    ("2024-01-02 00:00:00").  A time of day other than midnight means
+ *    intraday data, which quant does not store: when the FIRST data row has
+ *    one the whole file is rejected (QUANT_EPARSE, "intraday data"); later
+ *    such rows are bad rows.  So Alpha Vantage intraday CSVs (timestamp or
+ *    the retired time,open,... header) are refused, not half-loaded.
+ *  - yfinance "Stock Splits" (and any split column) 0 means "no split" and is
+ *    stored as 1.0; dividends are stored as given.
+ *  - Optional columns (adjusted close, dividend, split) may be empty/"null"
+ *    (stored as NAN); an empty or "null" open/high/low/close/volume makes the
+ *    row bad unless every value in the row is empty/"null" (then it is
+ *    skipped silently).
+ *  - Numbers: up to 15-16 significant digits are converted by a fast exact
+ *    path; longer ones and exponents go through strtod; inf/nan/hex are bad.
  */
 #ifndef QUANT_CSV_PROVIDER_H
 #define QUANT_CSV_PROVIDER_H
@@ -44,7 +68,11 @@ enum quant_csv_format {
 struct quant_csv_bad_row {
     long line;           /* 1-based line number in the file */
     char reason[128];    /* "column 'close' is not a number: 'abc'" */
+    char symbol[QUANT_SYMBOL_MAX + 1]; /* the row's symbol; "" when unknown/invalid */
 };
+
+/* At most this many bad rows are kept in quant_csv_file.bad (all are counted). */
+#define QUANT_CSV_BAD_KEEP 1000
 
 /* The result of parsing one file. */
 struct quant_csv_file {
@@ -52,8 +80,9 @@ struct quant_csv_file {
     int has_symbol_column;
     struct quant_bars *series;   /* owned array, n_series entries, each sorted */
     size_t n_series;
-    struct quant_csv_bad_row *bad;  /* owned array of skipped rows */
+    struct quant_csv_bad_row *bad;  /* owned array of skipped rows (first QUANT_CSV_BAD_KEEP) */
     size_t n_bad;
+    long n_bad_total;            /* all bad rows, including those not kept in `bad` */
     long rows_read;              /* data rows seen, including skipped ones */
 };
 
@@ -73,6 +102,14 @@ enum quant_code quant_csv_parse(const char *text, size_t len, const char *defaul
 void quant_csv_file_release(struct quant_csv_file *f);
 
 /*
+ * Parse one numeric CSV field s[0..len) the way quant_csv_parse does (spaces
+ * and surrounding quotes trimmed).  Returns 0 and sets *out on success; 1 when
+ * the field is empty or "null" (a missing value); -1 when it is not a finite
+ * decimal number.  The result equals strtod's, bit for bit.
+ */
+int quant_csv_parse_number(const char *s, size_t len, double *out);
+
+/*
  * The symbol a file name implies: its leading token of symbol characters,
  * upper-cased ("AAPL_yahoo_daily.csv" -> "AAPL", "spy.us.txt" -> "SPY.US").
  * Writes "" when there is none.
@@ -86,6 +123,20 @@ void quant_csv_symbol_from_filename(const char *path, char out[QUANT_SYMBOL_MAX 
  * fail to parse make open fail, naming the file.  Bad rows are kept in the
  * provider and passed on as a warning by fetch_daily.  list_symbols gives
  * every symbol found.
+ *
+ *  - A directory is read non-recursively, files in byte order of their names;
+ *    `symbols` is ignored for a directory (each file names its symbols).
+ *    QUANT_ENOTFOUND when it holds no *.csv / *.txt file.
+ *  - The same symbol in several files is merged into one series; for equal
+ *    dates the file later in name order wins (so AAPL_2024.csv overrides
+ *    AAPL_2023.csv on overlapping days).
+ *  - fetch_daily ignores the mode (a file holds what it holds), copies the
+ *    series into out (appended), and sets info->warning to
+ *    "AAPL: skipped 2 bad rows (first: FILE line 167: reason)" when rows of
+ *    that symbol were skipped; QUANT_ENOTFOUND "no CSV data for SYM in PATH"
+ *    otherwise.  Rows whose symbol itself is invalid belong to no series and
+ *    appear in no warning.
+ *  - Files are read whole (up to 2 GiB each); state holds every series.
  */
 enum quant_code quant_csv_open(const char *path, const char *const *symbols, size_t n_symbols,
                                struct quant_provider *out, struct quant_err *err);

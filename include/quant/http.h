@@ -6,7 +6,10 @@
  *    deterministic) for transient failures: HTTP 429 and 5xx, timeouts,
  *    connection refused/reset, a body cut short;
  *  - a client-side rate limiter: at most requests_per_minute requests are
- *    started in any 60 s window (0 = no limit);
+ *    started in any 60 s window (0 = no limit).  It spaces request starts
+ *    60/requests_per_minute seconds apart on a monotonic clock rather than
+ *    allowing a burst, because Alpha Vantage also throttles bursts (about one
+ *    request per second); retries go through the limiter too;
  *  - a hard cap on the body size;
  *  - errors translated once into quant codes, with URLs redacted: any
  *    `apikey=` query value is replaced by `***` before a URL appears in a
@@ -48,7 +51,12 @@ struct quant_http *quant_http_new(const struct quant_http_options *opts,
 void quant_http_free(struct quant_http *http);
 
 /*
- * GET url into body (reset first).  On QUANT_OK, *out_status is the final HTTP
+ * GET url into body (reset first).  The body is capped by both opts.max_body
+ * and body->max (whichever is smaller).  Retried: HTTP 408/429/5xx (a 429's
+ * Retry-After, capped by backoff_max_ms, replaces the backoff delay),
+ * timeouts, connection refused/reset, an empty reply and a body cut short.
+ * Not retried: other 4xx, an over-cap body, a malformed URL, TLS failures.
+ * A body cut short (Content-Length not reached) ends as QUANT_ENET.  On QUANT_OK, *out_status is the final HTTP
  * status (2xx).  A non-2xx final status after retries gives QUANT_EHTTP (with
  * *out_status set); timeouts QUANT_ETIMEOUT; other transport failures
  * QUANT_ENET; an over-cap body QUANT_ETOOBIG.  out_status may be NULL.
@@ -65,5 +73,12 @@ void quant_http_get_stats(const struct quant_http *http, struct quant_http_stats
  * replaced by "***".  Always NUL-terminates.
  */
 void quant_http_redact_url(const char *url, char *out, size_t n);
+
+/*
+ * Append s to b percent-encoded for use as one query value (RFC 3986:
+ * everything but ALPHA / DIGIT / "-._~" is escaped).  Errors as
+ * quant_buf_append().
+ */
+enum quant_code quant_http_append_escaped(struct quant_buf *b, const char *s);
 
 #endif

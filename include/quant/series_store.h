@@ -72,6 +72,22 @@ enum quant_code quant_series_store_upsert_bars(struct quant_series_store *store,
                                                struct quant_upsert_stats *stats,
                                                struct quant_err *err);
 
+/*
+ * Upsert n series (distinct symbols) in ONE transaction: all of them are
+ * written or, on any failure, none (err names the failing symbol).  Why it
+ * exists: every commit costs a WAL write and sync, so a bulk ingest of
+ * hundreds of symbols is several times faster in batches of a few dozen.
+ * The trade-off is the unit of failure: one bad series rolls back its whole
+ * batch, so a caller that wants per-symbol isolation retries the batch's
+ * series one by one with quant_series_store_upsert_bars() after a failure.
+ * stats (may be NULL) has n entries, filled only on success.
+ */
+enum quant_code quant_series_store_upsert_many(struct quant_series_store *store,
+                                               const struct quant_bars *series, size_t n,
+                                               const char *source,
+                                               struct quant_upsert_stats *stats,
+                                               struct quant_err *err);
+
 struct quant_series_summary {
     char symbol[QUANT_SYMBOL_MAX + 1];
     long bars;

@@ -130,9 +130,9 @@ static void drain(int fo, int fe, char **out, char **err)
     *err = buf[1];
 }
 
-void tu_run_quant(const char *const *argv, const char *const *env, struct tu_result *res)
+/* argv for the child: the binary, then the caller's words.  Caller frees. */
+static char **child_argv(const char *const *argv)
 {
-    /* argv for the child: the binary, then the caller's words. */
     size_t na = 0;
     while (argv[na])
         na++;
@@ -141,8 +141,12 @@ void tu_run_quant(const char *const *argv, const char *const *env, struct tu_res
     cargv[0] = (char *)QUANT_BIN;
     for (size_t i = 0; i < na; i++)
         cargv[i + 1] = (char *)argv[i];
+    return cargv;
+}
 
-    /* Environment: inherited, minus the user's quant settings, plus env. */
+/* Environment: inherited, minus the user's quant settings, plus env.  Caller frees. */
+static char **child_env(const char *const *env)
+{
     size_t ne = 0, nx = 0;
     while (environ[ne])
         ne++;
@@ -159,7 +163,21 @@ void tu_run_quant(const char *const *argv, const char *const *env, struct tu_res
     }
     for (size_t i = 0; i < nx; i++)
         cenv[k++] = (char *)env[i];
+    return cenv;
+}
 
+static int wait_status(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            fail_msg("waitpid: %s", strerror(errno));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void tu_run_quant(const char *const *argv, const char *const *env, struct tu_result *res)
+{
+    char **cargv = child_argv(argv), **cenv = child_env(env);
     int po[2], pe[2];
     assert_int_equal(pipe2(po, O_CLOEXEC), 0);
     assert_int_equal(pipe2(pe, O_CLOEXEC), 0);
@@ -175,12 +193,31 @@ void tu_run_quant(const char *const *argv, const char *const *env, struct tu_res
     close(pe[1]);
     assert_int_equal(rc, 0);
     drain(po[0], pe[0], &res->out, &res->err);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    res->status = wait_status(pid);
     free(cargv);
     free(cenv);
+}
+
+pid_t tu_spawn_quant(const char *const *argv, const char *const *env)
+{
+    char **cargv = child_argv(argv), **cenv = child_env(env);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, QUANT_BIN, &fa, NULL, cargv, cenv);
+    posix_spawn_file_actions_destroy(&fa);
+    free(cargv);
+    free(cenv);
+    assert_int_equal(rc, 0);
+    return pid;
+}
+
+int tu_wait(pid_t pid)
+{
+    return wait_status(pid);
 }
 
 void tu_result_release(struct tu_result *res)

@@ -62,6 +62,12 @@ struct tu_result {
 void tu_run_quant(const char *const *argv, const char *const *env, struct tu_result *res);
 void tu_result_release(struct tu_result *res);
 
+/* Start quant in the background (output discarded); tu_wait() reaps it and
+ * returns its exit code or 128+signal. */
+#include <sys/types.h>
+pid_t tu_spawn_quant(const char *const *argv, const char *const *env);
+int tu_wait(pid_t pid);
+
 /* Count occurrences of needle in hay. */
 int tu_count(const char *hay, const char *needle);
 

@@ -1,0 +1,215 @@
+/*
+ * bench_ingest.c: end-to-end CSV ingest throughput.
+ *
+ * Writes a synthetic universe (default 500 symbols x 6,500 days) as one
+ * Yahoo-format CSV per symbol, then times `quant ingest --csv DIR` into a
+ * fresh store, `runs` times (default 5), and reports the median wall time,
+ * rows per second and peak RSS.  The baseline, run in the same invocation on
+ * the same files: DuckDB's own multi-threaded CSV reader loading the same
+ * files straight into an identical table (read_csv + INSERT), also median of
+ * `runs`.  A ratio above 1 means quant is slower than that baseline.
+ *
+ * usage: bench_ingest [--symbols N] [--days D] [--runs R]
+ */
+#include <duckdb.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "quant/synthetic.h"
+
+extern char **environ;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static long write_universe(const char *dir, int n_symbols, int n_days)
+{
+    struct quant_synth_options o;
+    quant_synth_options_default(&o);
+    o.n_days = n_days;
+    o.end_date = 20000; /* fixed, so every run of the bench sees the same data */
+    long rows = 0;
+    for (int i = 0; i < n_symbols; i++) {
+        char sym[QUANT_SYMBOL_MAX + 1], path[PATH_MAX];
+        quant_synth_symbol_name(i, sym);
+        snprintf(path, sizeof path, "%s/%s.csv", dir, sym);
+        struct quant_bars b;
+        quant_bars_init(&b);
+        struct quant_err err;
+        if (quant_synth_generate(&o, sym, &b, &err)) {
+            fprintf(stderr, "generate %s: %s\n", sym, err.msg);
+            exit(1);
+        }
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            perror(path);
+            exit(1);
+        }
+        fputs("Date,Open,High,Low,Close,Adj Close,Volume\n", f);
+        for (size_t k = 0; k < b.n; k++) {
+            char d[11];
+            quant_date_format(b.v[k].date, d);
+            const struct quant_bar *x = &b.v[k];
+            fprintf(f, "%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.0f\n", d, x->open, x->high, x->low,
+                    x->close, isnan(x->adj_close) ? x->close : x->adj_close, x->volume);
+        }
+        rows += (long)b.n;
+        fclose(f);
+        quant_bars_release(&b);
+    }
+    return rows;
+}
+
+/* Run quant with args; returns wall seconds, peak RSS in *rss_mb. */
+static double run_quant(const char *bin, char *const argv[], double *rss_mb)
+{
+    double t0 = now();
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 01 /* O_WRONLY */, 0);
+    if (posix_spawn(&pid, bin, &fa, NULL, argv, environ) != 0) {
+        perror("posix_spawn");
+        exit(1);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    int st;
+    struct rusage ru;
+    if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "quant failed (status %d)\n", st);
+        exit(1);
+    }
+    *rss_mb = (double)ru.ru_maxrss / 1024.0;
+    return now() - t0;
+}
+
+static double run_duckdb_baseline(const char *dir, const char *db_path)
+{
+    duckdb_database db;
+    duckdb_connection con;
+    duckdb_result res;
+    remove(db_path);
+    double t0 = now();
+    if (duckdb_open(db_path, &db) != DuckDBSuccess || duckdb_connect(db, &con) != DuckDBSuccess) {
+        fprintf(stderr, "duckdb open failed\n");
+        exit(1);
+    }
+    char sql[PATH_MAX + 1024];
+    const char *steps[] = {
+        "SET threads=2",
+        "CREATE TABLE ohlcv(symbol VARCHAR, date DATE, open DOUBLE, high DOUBLE, low DOUBLE, "
+        "close DOUBLE, adj_close DOUBLE, volume DOUBLE, dividend DOUBLE, "
+        "split_coefficient DOUBLE, source VARCHAR, ingested_at TIMESTAMP, "
+        "PRIMARY KEY(symbol, date))",
+        NULL,
+    };
+    for (int i = 0; steps[i]; i++)
+        if (duckdb_query(con, steps[i], &res) != DuckDBSuccess) {
+            fprintf(stderr, "%s\n", duckdb_result_error(&res));
+            exit(1);
+        } else {
+            duckdb_destroy_result(&res);
+        }
+    snprintf(sql, sizeof sql,
+             "INSERT INTO ohlcv SELECT regexp_extract(filename, '([^/]+)\\.csv$', 1), "
+             "\"Date\", \"Open\", \"High\", \"Low\", \"Close\", \"Adj Close\", \"Volume\", "
+             "NULL, NULL, 'csv', now() FROM read_csv('%s/*.csv', filename=true, header=true)",
+             dir);
+    if (duckdb_query(con, sql, &res) != DuckDBSuccess) {
+        fprintf(stderr, "baseline: %s\n", duckdb_result_error(&res));
+        exit(1);
+    }
+    duckdb_destroy_result(&res);
+    duckdb_disconnect(&con);
+    duckdb_close(&db);
+    return now() - t0;
+}
+
+int main(int argc, char **argv)
+{
+    int n_symbols = 500, n_days = 6500, runs = 5;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--symbols") == 0) n_symbols = (int)strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--days") == 0) n_days = (int)strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--runs") == 0) runs = (int)strtol(argv[i + 1], NULL, 10);
+    }
+    if (n_symbols < 1 || n_days < 1 || runs < 1 || runs > 50) {
+        fprintf(stderr, "usage: bench_ingest [--symbols N] [--days D] [--runs R]\n");
+        return 2;
+    }
+    char bin[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", bin, sizeof bin - 16);
+    if (len < 0)
+        return 1;
+    bin[len] = '\0';
+    char *slash = strrchr(bin, '/'); /* the bench sits beside the quant binary */
+    snprintf(slash + 1, sizeof bin - (size_t)(slash + 1 - bin), "quant");
+
+    char tmp[] = "/tmp/quant-bench-ingest-XXXXXX";
+    if (!mkdtemp(tmp))
+        return 1;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/csv", tmp);
+    mkdir(dir, 0755);
+    double t0 = now();
+    long rows = write_universe(dir, n_symbols, n_days);
+    printf("universe: %d symbols x %d days = %ld rows as CSV (written in %.1f s)\n", n_symbols,
+           n_days, rows, now() - t0);
+
+    double *tq = calloc((size_t)runs, sizeof *tq), *tb = calloc((size_t)runs, sizeof *tb);
+    double rss = 0, max_rss = 0;
+    for (int r = 0; r < runs; r++) {
+        char home[PATH_MAX + 32], db[PATH_MAX + 32];
+        snprintf(home, sizeof home, "%s/home%d", tmp, r);
+        char *qargv[] = {bin, "--home", home, "ingest", "--csv", dir, NULL};
+        tq[r] = run_quant(bin, qargv, &rss);
+        if (rss > max_rss)
+            max_rss = rss;
+        snprintf(db, sizeof db, "%s/baseline%d.duckdb", tmp, r);
+        tb[r] = run_duckdb_baseline(dir, db);
+        printf("run %d: quant %.3f s, duckdb read_csv %.3f s\n", r + 1, tq[r], tb[r]);
+        char cmd[PATH_MAX * 2];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", home, db);
+        if (system(cmd) != 0)
+            fprintf(stderr, "cleanup failed\n");
+    }
+    double mq = median(tq, runs), mb = median(tb, runs);
+    printf("quant ingest --csv: median %.3f s = %.2f M rows/s (peak RSS %.0f MB)\n", mq,
+           (double)rows / mq / 1e6, max_rss);
+    printf("baseline (DuckDB read_csv into the same table): median %.3f s = %.2f M rows/s\n",
+           mb, (double)rows / mb / 1e6);
+    printf("ratio quant/baseline time: %.2f\n", mq / mb);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup of %s failed\n", tmp);
+    free(tq);
+    free(tb);
+    return 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * cli.h: what every command file shares.  The CLI parses arguments, calls the
+ * services, prints, and picks the exit code; it holds no business logic.
+ *
+ * A command is one file exporting one `const struct cli_command` (name,
+ * summary, usage, run); adding a command is one file plus one line in the
+ * table in main.c.
+ */
+#ifndef QUANT_CLI_H
+#define QUANT_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "quant/config.h"
+#include "quant/error.h"
+
+/* Exit codes (documented in `quant --help` and README.md). */
+enum cli_exit {
+    CLI_EXIT_OK = 0,       /* everything asked for was done */
+    CLI_EXIT_FAILED = 1,   /* some or all of the work failed (see the messages) */
+    CLI_EXIT_USAGE = 2,    /* bad command line */
+    CLI_EXIT_CONFIG = 3,   /* bad configuration, or a missing API key */
+    CLI_EXIT_STORE = 4,    /* a store could not be opened or written (locked, corrupt) */
+    CLI_EXIT_SOURCE = 5,   /* the data source failed (network, API error, bad file) */
+    CLI_EXIT_BUDGET = 6,   /* stopped early: the daily request budget is spent */
+};
+
+struct cli_ctx {
+    struct quant_config cfg;   /* resolved before a command runs */
+    FILE *out;                 /* results */
+    FILE *err;                 /* messages, warnings, progress */
+    int err_is_tty;            /* draw progress bars */
+};
+
+struct cli_command {
+    const char *name;
+    const char *summary;   /* one line for `quant --help` */
+    const char *usage;     /* full text for `quant CMD --help` */
+    int (*run)(struct cli_ctx *ctx, int argc, char **argv); /* argv[0] is the command */
+};
+
+extern const struct cli_command cmd_config;
+extern const struct cli_command cmd_init_db;
+extern const struct cli_command cmd_symbols;
+extern const struct cli_command cmd_ingest;
+extern const struct cli_command cmd_sql;
+extern const struct cli_command cmd_status;
+extern const struct cli_command cmd_demo;
+
+/* Map a library code to the exit code a script should see. */
+int cli_exit_for(enum quant_code code);
+
+/* Print "quant CMD: message" to ctx->err and return the exit code for it. */
+int cli_fail(struct cli_ctx *ctx, const char *cmd, const struct quant_err *err);
+
+/* Print a usage error and return CLI_EXIT_USAGE. */
+int cli_usage_error(struct cli_ctx *ctx, const struct cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* True when argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+/*
+ * Option parsing helpers.  Each looks at argv[*i]; when it matches `name`
+ * ("--csv"), it consumes the option (and its value) and returns 1; on a
+ * missing value it returns -1.
+ */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **out);
+/*
+ * `--symbols A B C` or `--symbols A,B,C`: appends to a growing list (words up
+ * to the next one starting with "--").  Returns 1 consumed, 0 no match,
+ * -1 no values.  The list holds pointers into argv plus malloc'd pieces of
+ * comma lists; free with cli_list_release.
+ */
+struct cli_list {
+    char **v;
+    size_t n;
+    char **owned;
+    size_t n_owned;
+};
+int cli_opt_list(int argc, char **argv, int *i, const char *name, struct cli_list *list);
+int cli_list_add(struct cli_list *list, char *word);  /* splits commas; 0 ok, -1 oom */
+void cli_list_release(struct cli_list *list);
+
+/* Format a duration or a count compactly. */
+void cli_fmt_count(long n, char *out, size_t len);   /* 1234567 -> "1,234,567" */
+
+/* A one-line progress bar on stderr (only when it is a terminal). */
+void cli_progress(struct cli_ctx *ctx, const char *label, size_t done, size_t total);
+void cli_progress_clear(struct cli_ctx *ctx);
+
+#endif

@@ -1,0 +1,304 @@
+/* symbols.c: `quant symbols add|list|remove|search|enrich`: the symbol registry. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "table.h"
+#include "quant/market_data.h"
+#include "core/banned.h"
+
+static int open_md(struct cli_ctx *ctx, struct quant_md **md)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_md_open(&ctx->cfg, md, &err))
+        return cli_fail(ctx, "symbols", &err);
+    return CLI_EXIT_OK;
+}
+
+/* --name etc.: which field of quant_symbol_info each option fills. */
+static char *field_for(struct quant_symbol_info *info, const char *opt, size_t *len)
+{
+#define FIELD(o, f) if (strcmp(opt, o) == 0) { *len = sizeof info->f; return info->f; }
+    FIELD("--name", name)
+    FIELD("--type", type)
+    FIELD("--region", region)
+    FIELD("--exchange", exchange)
+    FIELD("--currency", currency)
+    FIELD("--sector", sector)
+    FIELD("--industry", industry)
+#undef FIELD
+    return NULL;
+}
+
+static int cmd_add(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct quant_symbol_info info;
+    memset(&info, 0, sizeof info);
+    struct cli_list syms;
+    memset(&syms, 0, sizeof syms);
+    int has_fields = 0, rc = CLI_EXIT_OK;
+    for (int i = 2; i < argc && !rc; i++) {
+        size_t len = 0;
+        char *f = field_for(&info, argv[i], &len);
+        if (f) {
+            if (i + 1 >= argc)
+                rc = cli_usage_error(ctx, &cmd_symbols, "%s needs a value", argv[i]);
+            else
+                snprintf(f, len, "%s", argv[++i]);
+            has_fields = 1;
+        } else if (strncmp(argv[i], "--", 2) == 0) {
+            rc = cli_usage_error(ctx, &cmd_symbols, "unknown option '%s'", argv[i]);
+        } else if (cli_list_add(&syms, argv[i])) {
+            rc = CLI_EXIT_FAILED;
+        }
+    }
+    if (!rc && syms.n == 0)
+        rc = cli_usage_error(ctx, &cmd_symbols, "symbols add needs at least one symbol");
+    if (!rc && has_fields && syms.n > 1)
+        rc = cli_usage_error(ctx, &cmd_symbols,
+                             "--name and the other details describe one symbol; add one "
+                             "symbol at a time when giving them");
+    struct quant_md *md = NULL;
+    if (!rc)
+        rc = open_md(ctx, &md);
+    for (size_t i = 0; i < syms.n && !rc; i++) {
+        struct quant_err err;
+        quant_err_clear(&err);
+        if (strlen(syms.v[i]) > QUANT_SYMBOL_MAX) {
+            quant_err_set(&err, QUANT_EINVAL, "symbol '%.40s...' is longer than %d characters",
+                          syms.v[i], QUANT_SYMBOL_MAX);
+            rc = cli_fail(ctx, "symbols add", &err);
+            break;
+        }
+        snprintf(info.symbol, sizeof info.symbol, "%s", syms.v[i]);
+        int created = 0;
+        if (quant_md_symbol_add(md, &info, &created, &err)) {
+            rc = cli_fail(ctx, "symbols add", &err);
+            break;
+        }
+        char sym[QUANT_SYMBOL_MAX + 1];
+        snprintf(sym, sizeof sym, "%s", info.symbol);
+        quant_symbol_normalize(sym, &err);
+        fprintf(ctx->out, "%s %s%s%s%s\n", created ? "Added" : "Updated", sym,
+                info.name[0] ? " (" : "", info.name, info.name[0] ? ")" : "");
+    }
+    quant_md_close(md);
+    cli_list_release(&syms);
+    return rc;
+}
+
+static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+    int all = 0;
+    enum cli_format fmt = CLI_FMT_TABLE;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--all") == 0)
+            all = 1;
+        else if (strcmp(argv[i], "--json") == 0)
+            fmt = CLI_FMT_JSON;
+        else
+            return cli_usage_error(ctx, &cmd_symbols, "unexpected argument '%s'", argv[i]);
+    }
+    struct quant_md *md = NULL;
+    int rc = open_md(ctx, &md);
+    if (rc)
+        return rc;
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_symbol_record *recs = NULL;
+    size_t n = 0;
+    if (quant_meta_symbol_list(quant_md_meta(md), !all, &recs, &n, &err)) {
+        quant_md_close(md);
+        return cli_fail(ctx, "symbols list", &err);
+    }
+    const char *names[] = {"symbol", "name", "type", "exchange", "currency", "sector",
+                           "active", "added"};
+    struct cli_table t;
+    int oom = cli_table_init(&t, 8, names, NULL);
+    for (size_t i = 0; i < n && !oom; i++) {
+        char added[11];
+        quant_date_format((int32_t)(recs[i].added_at / 86400), added);
+        const struct quant_symbol_info *s = &recs[i].info;
+        const char *row[] = {s->symbol, s->name, s->type, s->exchange, s->currency,
+                             s->sector, recs[i].active ? "yes" : "no", added};
+        oom = cli_table_add(&t, row);
+    }
+    if (!oom) {
+        if (n == 0 && fmt == CLI_FMT_TABLE) {
+            fprintf(ctx->out, "No symbols registered. Add some with `quant symbols add AAPL`.\n");
+        } else {
+            struct cli_rows rows = cli_table_rows(&t);
+            cli_rows_print(ctx->out, &rows, fmt);
+        }
+    }
+    cli_table_release(&t);
+    free(recs);
+    quant_md_close(md);
+    return oom ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+static int cmd_remove(struct cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 3)
+        return cli_usage_error(ctx, &cmd_symbols, "symbols remove needs a symbol");
+    struct quant_md *md = NULL;
+    int rc = open_md(ctx, &md);
+    for (int i = 2; i < argc && !rc; i++) {
+        struct quant_err err;
+        quant_err_clear(&err);
+        char sym[QUANT_SYMBOL_MAX + 1];
+        if (strlen(argv[i]) > QUANT_SYMBOL_MAX) {
+            quant_err_set(&err, QUANT_EINVAL, "symbol '%.40s...' is too long", argv[i]);
+            rc = cli_fail(ctx, "symbols remove", &err);
+            break;
+        }
+        snprintf(sym, sizeof sym, "%s", argv[i]);
+        if (quant_symbol_normalize(sym, &err) ||
+            quant_meta_symbol_remove(quant_md_meta(md), sym, &err)) {
+            rc = cli_fail(ctx, "symbols remove", &err);
+            break;
+        }
+        fprintf(ctx->out, "Removed %s from the registry (its stored bars are kept)\n", sym);
+    }
+    quant_md_close(md);
+    return rc;
+}
+
+static int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const char *query = NULL;
+    enum cli_format fmt = CLI_FMT_TABLE;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            fmt = CLI_FMT_JSON;
+        else if (!query)
+            query = argv[i];
+        else
+            return cli_usage_error(ctx, &cmd_symbols, "give the search as one argument");
+    }
+    if (!query || !*query)
+        return cli_usage_error(ctx, &cmd_symbols, "symbols search needs a query");
+    struct quant_md *md = NULL;
+    int rc = open_md(ctx, &md);
+    if (rc)
+        return rc;
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_search_hit *hits = NULL;
+    size_t n = 0;
+    char note[QUANT_ERR_MSG_MAX + 64];
+    if (quant_md_symbol_search(md, query, &hits, &n, note, sizeof note, &err)) {
+        quant_md_close(md);
+        return cli_fail(ctx, "symbols search", &err);
+    }
+    if (note[0])
+        fprintf(ctx->err, "note: %s; showing local results only\n", note);
+    const char *names[] = {"symbol", "name", "type", "region", "currency", "found", "score"};
+    const int numeric[] = {0, 0, 0, 0, 0, 0, 1};
+    struct cli_table t;
+    int oom = cli_table_init(&t, 7, names, numeric);
+    for (size_t i = 0; i < n && !oom; i++) {
+        char score[16];
+        snprintf(score, sizeof score, "%.1f", hits[i].rank);
+        const char *found = hits[i].local && hits[i].remote ? "local+remote"
+                            : hits[i].local                 ? "local"
+                                                            : "remote";
+        const struct quant_symbol_info *s = &hits[i].info;
+        const char *row[] = {s->symbol, s->name, s->type, s->region, s->currency, found, score};
+        oom = cli_table_add(&t, row);
+    }
+    if (!oom) {
+        if (n == 0 && fmt == CLI_FMT_TABLE) {
+            fprintf(ctx->out, "No match for '%s'.\n", query);
+        } else {
+            struct cli_rows rows = cli_table_rows(&t);
+            cli_rows_print(ctx->out, &rows, fmt);
+        }
+    }
+    cli_table_release(&t);
+    free(hits);
+    quant_md_close(md);
+    return oom ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
+
+struct enrich_view {
+    struct cli_ctx *ctx;
+};
+
+static void enrich_result(void *p, const struct quant_ingest_result *r)
+{
+    struct enrich_view *v = p;
+    if (r->code)
+        fprintf(v->ctx->err, "Failed %s: %s\n", r->symbol, r->error);
+    else
+        fprintf(v->ctx->out, "Enriched %s\n", r->symbol);
+}
+
+static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
+{
+    if (!*quant_config_get(&ctx->cfg, QUANT_SET_API_KEY)) {
+        fprintf(ctx->err, "quant symbols enrich: needs an Alpha Vantage API key "
+                          "(set ALPHAVANTAGE_API_KEY)\n");
+        return CLI_EXIT_CONFIG;
+    }
+    struct quant_md *md = NULL;
+    int rc = open_md(ctx, &md);
+    if (rc)
+        return rc;
+    struct enrich_view view = {ctx};
+    struct quant_ingest_observer obs = {NULL, enrich_result, &view};
+    struct quant_ingest_summary s;
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_md_symbols_enrich(md, (const char *const *)(argv + 2), (size_t)(argc - 2), &obs,
+                                &s, &err))
+        rc = cli_fail(ctx, "symbols enrich", &err);
+    else if (s.n_left)
+        rc = CLI_EXIT_BUDGET;
+    else if (s.n_failed)
+        rc = CLI_EXIT_FAILED;
+    if (s.n_left)
+        fprintf(ctx->err, "Stopped: the daily request budget is spent; %zu symbol%s left.\n",
+                s.n_left, s.n_left == 1 ? "" : "s");
+    quant_ingest_summary_release(&s);
+    quant_md_close(md);
+    return rc;
+}
+
+static int run(struct cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error(ctx, &cmd_symbols, "missing subcommand (add, list, remove, "
+                                                  "search or enrich)");
+    const char *sub = argv[1];
+    if (strcmp(sub, "add") == 0) return cmd_add(ctx, argc, argv);
+    if (strcmp(sub, "list") == 0) return cmd_list(ctx, argc, argv);
+    if (strcmp(sub, "remove") == 0) return cmd_remove(ctx, argc, argv);
+    if (strcmp(sub, "search") == 0) return cmd_search(ctx, argc, argv);
+    if (strcmp(sub, "enrich") == 0) return cmd_enrich(ctx, argc, argv);
+    return cli_usage_error(ctx, &cmd_symbols, "unknown subcommand '%s'", sub);
+}
+
+const struct cli_command cmd_symbols = {
+    .name = "symbols",
+    .summary = "manage the symbol registry: add, list, remove, search, enrich",
+    .usage =
+        "usage: quant symbols add SYMBOL... [--name N] [--type T] [--exchange E]\n"
+        "                         [--currency C] [--region R] [--sector S] [--industry I]\n"
+        "       quant symbols list [--all] [--json]\n"
+        "       quant symbols remove SYMBOL...\n"
+        "       quant symbols search QUERY [--json]\n"
+        "       quant symbols enrich [SYMBOL...]\n"
+        "\n"
+        "Symbols are upper-cased and must match [A-Z0-9.^=-]{1,32}.\n"
+        "  add      register symbols (or update details of a registered one)\n"
+        "  list     registered symbols (--all includes inactive ones)\n"
+        "  remove   unregister; stored bars are kept\n"
+        "  search   the local registry merged with Alpha Vantage SYMBOL_SEARCH;\n"
+        "           offline, the local answer alone\n"
+        "  enrich   fill name, type, exchange, sector... from Alpha Vantage OVERVIEW\n"
+        "           (one request per symbol; default: all active symbols)\n",
+    .run = run,
+};

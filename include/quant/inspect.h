@@ -1,0 +1,41 @@
+/*
+ * inspect.h: read-only views of the stores for `quant status`, `quant sql`
+ * and (later) the dashboard.  These never write and open DuckDB read-only, so
+ * several readers can share it; while an ingest holds the write lock they wait
+ * up to the configured lock timeout and then fail with QUANT_ELOCKED.
+ *
+ * Ownership: output arrays are malloc'd; the caller frees them (free() for
+ * quant_symbol_status arrays, quant_table_release for tables).
+ */
+#ifndef QUANT_INSPECT_H
+#define QUANT_INSPECT_H
+
+#include <stddef.h>
+
+#include "quant/config.h"
+#include "quant/error.h"
+#include "quant/meta_store.h"
+#include "quant/series_store.h"
+
+struct quant_symbol_status {
+    struct quant_symbol_info info;
+    int registered;                      /* in the symbols table */
+    int active;
+    struct quant_series_summary series;  /* bars = 0 when none stored */
+    int has_run;
+    struct quant_ingest_run last_run;
+};
+
+/*
+ * One row per symbol that is registered or has bars, sorted by symbol.
+ * QUANT_ENOTFOUND (message: run `quant init-db`) when no store exists yet.
+ */
+enum quant_code quant_inspect_status(const struct quant_config *cfg,
+                                     struct quant_symbol_status **out, size_t *out_n,
+                                     struct quant_err *err);
+
+/* Run a read-only SQL statement on the DuckDB store. */
+enum quant_code quant_inspect_query(const struct quant_config *cfg, const char *sql,
+                                    struct quant_table *out, struct quant_err *err);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * inspect.c: read-only views of the stores (status, ad-hoc SQL).  Opens DuckDB
+ * read-only so it never blocks other readers and never changes a byte.
+ */
+#include "quant/inspect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/banned.h"
+
+static enum quant_code require_file(const char *path, struct quant_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return QUANT_OK;
+    if (errno == ENOENT)
+        return quant_err_set(err, QUANT_ENOTFOUND,
+                             "no store at %s yet: run `quant init-db` (or `quant demo`) "
+                             "first, or point --home / QUANT_HOME at an existing one", path);
+    return quant_err_set(err, QUANT_EIO, "cannot read %s: %s", path, strerror(errno));
+}
+
+static enum quant_code open_series_ro(const struct quant_config *cfg,
+                                      struct quant_series_store **out, struct quant_err *err)
+{
+    long lock_ms = 0, threads = 2;
+    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
+                                               &lock_ms, err);
+    if (!rc)
+        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
+    const char *path = quant_config_get(cfg, QUANT_SET_DUCKDB_PATH);
+    if (!rc)
+        rc = require_file(path, err);
+    if (rc)
+        return rc;
+    struct quant_series_store_options o = {
+        .read_only = 1,
+        .threads = (int)threads,
+        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
+        .lock_timeout_ms = lock_ms,
+    };
+    return quant_series_store_open(path, &o, out, err);
+}
+
+enum quant_code quant_inspect_query(const struct quant_config *cfg, const char *sql,
+                                    struct quant_table *out, struct quant_err *err)
+{
+    struct quant_series_store *s = NULL;
+    enum quant_code rc = open_series_ro(cfg, &s, err);
+    if (rc)
+        return rc;
+    rc = quant_series_store_query(s, sql, 0, out, err);
+    quant_series_store_close(s);
+    return rc;
+}
+
+static int status_cmp(const void *a, const void *b)
+{
+    const struct quant_symbol_status *x = a, *y = b;
+    return strcmp(x->info.symbol, y->info.symbol);
+}
+
+/* Find or append the row for symbol. */
+static struct quant_symbol_status *row_for(struct quant_symbol_status **v, size_t *n,
+                                           const char *symbol)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i].info.symbol, symbol) == 0)
+            return &(*v)[i];
+    struct quant_symbol_status *nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return NULL;
+    *v = nv;
+    struct quant_symbol_status *r = &nv[(*n)++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->info.symbol, sizeof r->info.symbol, "%s", symbol);
+    snprintf(r->series.symbol, sizeof r->series.symbol, "%s", symbol);
+    return r;
+}
+
+enum quant_code quant_inspect_status(const struct quant_config *cfg,
+                                     struct quant_symbol_status **out, size_t *out_n,
+                                     struct quant_err *err)
+{
+    struct quant_series_store *s = NULL;
+    struct quant_meta_store *m = NULL;
+    struct quant_series_summary *sums = NULL;
+    struct quant_symbol_record *recs = NULL;
+    struct quant_symbol_status *v = NULL;
+    size_t ns = 0, nr = 0, n = 0;
+    long lock_ms = 0;
+
+    enum quant_code rc = open_series_ro(cfg, &s, err);
+    if (!rc)
+        rc = quant_series_store_summary(s, &sums, &ns, err);
+    if (!rc)
+        rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L, &lock_ms, err);
+    if (!rc)
+        rc = require_file(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), err);
+    if (!rc)
+        rc = quant_meta_store_open(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), lock_ms, &m, err);
+    if (!rc)
+        rc = quant_meta_symbol_list(m, 0, &recs, &nr, err);
+    for (size_t i = 0; i < nr && !rc; i++) {
+        struct quant_symbol_status *r = row_for(&v, &n, recs[i].info.symbol);
+        if (!r) {
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+            break;
+        }
+        r->info = recs[i].info;
+        r->registered = 1;
+        r->active = recs[i].active;
+    }
+    for (size_t i = 0; i < ns && !rc; i++) {
+        struct quant_symbol_status *r = row_for(&v, &n, sums[i].symbol);
+        if (!r) {
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+            break;
+        }
+        r->series = sums[i];
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct quant_err e;
+        if (quant_meta_run_last(m, v[i].info.symbol, &v[i].last_run, &e) == QUANT_OK)
+            v[i].has_run = 1;
+    }
+    free(sums);
+    free(recs);
+    if (m)
+        quant_meta_store_close(m);
+    if (s)
+        quant_series_store_close(s);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    qsort(v, n, sizeof *v, status_cmp);
+    *out = v;
+    *out_n = n;
+    return QUANT_OK;
+}

@@ -1,0 +1,654 @@
+/*
+ * market_data.c: the market-data service.  It owns the ingest flow
+ * (provider -> validation -> series store -> run record), the request budget,
+ * symbol registration, hybrid search and enrichment.  It ties modules
+ * together and decides order and policy; it neither parses payloads nor
+ * writes SQL, and it never prints.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include "quant/market_data.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "quant/alphavantage.h"
+#include "quant/csv_provider.h"
+#include "quant/provider.h"
+#include "quant/synthetic.h"
+#include "quant/validate.h"
+#include "core/banned.h"
+
+struct quant_md {
+    const struct quant_config *cfg;
+    struct quant_series_store *series;
+    struct quant_meta_store *meta;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int quant_md_provider_parse(const char *name)
+{
+    if (strcmp(name, "alphavantage") == 0) return QUANT_MD_ALPHAVANTAGE;
+    if (strcmp(name, "csv") == 0) return QUANT_MD_CSV;
+    if (strcmp(name, "synthetic") == 0) return QUANT_MD_SYNTHETIC;
+    return -1;
+}
+
+const char *quant_md_provider_name(enum quant_md_provider p)
+{
+    switch (p) {
+    case QUANT_MD_ALPHAVANTAGE: return "alphavantage";
+    case QUANT_MD_CSV: return "csv";
+    case QUANT_MD_SYNTHETIC: return "synthetic";
+    }
+    return "?";
+}
+
+enum quant_code quant_md_open(const struct quant_config *cfg, struct quant_md **out,
+                              struct quant_err *err)
+{
+    long lock_ms, threads;
+    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
+                                               &lock_ms, err);
+    if (!rc)
+        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
+    if (!rc)
+        rc = quant_config_ensure_dirs(cfg, err);
+    if (rc)
+        return rc;
+    struct quant_md *md = calloc(1, sizeof *md);
+    if (!md)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    md->cfg = cfg;
+    struct quant_series_store_options so = {
+        .read_only = 0,
+        .threads = (int)threads,
+        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
+        .lock_timeout_ms = lock_ms,
+    };
+    rc = quant_series_store_open(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), &so,
+                                 &md->series, err);
+    if (!rc)
+        rc = quant_meta_store_open(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), lock_ms,
+                                   &md->meta, err);
+    if (rc) {
+        quant_md_close(md);
+        return rc;
+    }
+    *out = md;
+    return QUANT_OK;
+}
+
+void quant_md_close(struct quant_md *md)
+{
+    if (!md)
+        return;
+    if (md->series)
+        quant_series_store_close(md->series);
+    if (md->meta)
+        quant_meta_store_close(md->meta);
+    free(md);
+}
+
+struct quant_series_store *quant_md_series(struct quant_md *md) { return md->series; }
+struct quant_meta_store *quant_md_meta(struct quant_md *md) { return md->meta; }
+
+void quant_ingest_summary_release(struct quant_ingest_summary *s)
+{
+    quant_strings_free(s->left, s->n_left);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- providers ----------------------------------------------------------- */
+
+static enum quant_code http_options_from_config(const struct quant_config *cfg,
+                                                struct quant_http_options *http,
+                                                struct quant_err *err)
+{
+    long timeout, retries, backoff, rpm;
+    enum quant_code rc;
+    quant_http_options_default(http);
+    if ((rc = quant_config_get_long(cfg, QUANT_SET_HTTP_TIMEOUT_MS, 100, 600000, &timeout, err)) ||
+        (rc = quant_config_get_long(cfg, QUANT_SET_HTTP_RETRIES, 0, 10, &retries, err)) ||
+        (rc = quant_config_get_long(cfg, QUANT_SET_HTTP_BACKOFF_MS, 0, 600000, &backoff, err)) ||
+        (rc = quant_config_get_long(cfg, QUANT_SET_RPM, 0, 100000, &rpm, err)))
+        return rc;
+    http->timeout_ms = timeout;
+    http->connect_timeout_ms = timeout < 10000 ? timeout : 10000;
+    http->max_retries = (int)retries;
+    http->backoff_initial_ms = backoff;
+    http->requests_per_minute = (double)rpm;
+    return QUANT_OK;
+}
+
+static enum quant_code open_alphavantage(const struct quant_config *cfg,
+                                         struct quant_provider *p, struct quant_err *err)
+{
+    struct quant_av_options o;
+    memset(&o, 0, sizeof o);
+    o.base_url = quant_config_get(cfg, QUANT_SET_AV_URL);
+    o.api_key = quant_config_get(cfg, QUANT_SET_API_KEY);
+    enum quant_code rc = http_options_from_config(cfg, &o.http, err);
+    if (rc)
+        return rc;
+    return quant_av_open(&o, p, err);
+}
+
+static enum quant_code open_provider(struct quant_md *md, const struct quant_ingest_request *req,
+                                     const char *const *syms, size_t n_syms,
+                                     struct quant_provider *p, struct quant_err *err)
+{
+    switch (req->provider) {
+    case QUANT_MD_ALPHAVANTAGE:
+        return open_alphavantage(md->cfg, p, err);
+    case QUANT_MD_CSV:
+        if (!req->csv_path || !*req->csv_path)
+            return quant_err_set(err, QUANT_EINVAL,
+                                 "the csv provider needs a file or folder: pass --csv PATH");
+        return quant_csv_open(req->csv_path, syms, n_syms, p, err);
+    case QUANT_MD_SYNTHETIC: {
+        struct quant_synth_options so;
+        quant_synth_options_default(&so);
+        if (req->synthetic_days > 0)
+            so.n_days = req->synthetic_days;
+        if (req->synthetic_seed)
+            so.seed = req->synthetic_seed;
+        return quant_synth_open(&so, p, err);
+    }
+    }
+    return quant_err_set(err, QUANT_EINVAL, "unknown provider");
+}
+
+/* ---- symbol lists -------------------------------------------------------- */
+
+/* A list of normalised symbols with their stored summary, for ordering. */
+struct target {
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    struct quant_series_summary have;
+};
+
+static int by_staleness(const void *a, const void *b)
+{
+    const struct target *x = a, *y = b;
+    /* No data at all is the stalest; then the oldest last date first. */
+    int32_t lx = x->have.bars ? x->have.last_date : INT32_MIN;
+    int32_t ly = y->have.bars ? y->have.last_date : INT32_MIN;
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return strcmp(x->symbol, y->symbol);
+}
+
+static enum quant_code add_target(struct target **v, size_t *n, const char *sym,
+                                  struct quant_err *err)
+{
+    char s[QUANT_SYMBOL_MAX + 8];
+    if (strlen(sym) > QUANT_SYMBOL_MAX)
+        return quant_err_set(err, QUANT_EINVAL,
+                             "symbol '%.40s...' is longer than %d characters", sym,
+                             QUANT_SYMBOL_MAX);
+    snprintf(s, sizeof s, "%s", sym);
+    enum quant_code rc = quant_symbol_normalize(s, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i].symbol, s) == 0)
+            return QUANT_OK; /* asked twice: ingest once */
+    struct target *nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    *v = nv;
+    memset(&nv[*n], 0, sizeof nv[*n]);
+    snprintf(nv[*n].symbol, sizeof nv[*n].symbol, "%s", s);
+    (*n)++;
+    return QUANT_OK;
+}
+
+static enum quant_code resolve_targets(struct quant_md *md, const struct quant_ingest_request *req,
+                                       struct quant_provider *p, struct target **out,
+                                       size_t *out_n, struct quant_err *err)
+{
+    struct target *v = NULL;
+    size_t n = 0;
+    enum quant_code rc = QUANT_OK;
+    if (req->n_symbols) {
+        for (size_t i = 0; i < req->n_symbols && !rc; i++)
+            rc = add_target(&v, &n, req->symbols[i], err);
+    } else if (p->ops->list_symbols) {
+        char **names = NULL;
+        size_t nn = 0;
+        rc = p->ops->list_symbols(p->state, &names, &nn, err);
+        for (size_t i = 0; i < nn && !rc; i++)
+            rc = add_target(&v, &n, names[i], err);
+        quant_strings_free(names, nn);
+    } else {
+        struct quant_symbol_record *recs = NULL;
+        size_t nr = 0;
+        rc = quant_meta_symbol_list(md->meta, 1, &recs, &nr, err);
+        for (size_t i = 0; i < nr && !rc; i++)
+            rc = add_target(&v, &n, recs[i].info.symbol, err);
+        free(recs);
+        if (!rc && n == 0)
+            rc = quant_err_set(err, QUANT_EINVAL,
+                               "no symbols to ingest: register some with "
+                               "`quant symbols add AAPL NVDA` or pass --symbols");
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = quant_series_store_symbol_summary(md->series, v[i].symbol, &v[i].have, err);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *out_n = n;
+    return QUANT_OK;
+}
+
+/* ---- one symbol ---------------------------------------------------------- */
+
+static enum quant_fetch_mode choose_mode(const struct quant_md *md, enum quant_md_mode asked,
+                                         const struct quant_series_summary *have)
+{
+    if (asked == QUANT_MD_FULL)
+        return QUANT_FETCH_FULL;
+    if (asked == QUANT_MD_COMPACT)
+        return QUANT_FETCH_COMPACT;
+    long window = 120;
+    struct quant_err ignore;
+    quant_config_get_long(md->cfg, QUANT_SET_COMPACT_DAYS, 0, 100000, &window, &ignore);
+    if (have->bars > 0 && have->last_date >= quant_today_utc() - window)
+        return QUANT_FETCH_COMPACT;
+    return QUANT_FETCH_FULL;
+}
+
+static void describe_bad(struct quant_ingest_result *r, const struct quant_validation *val,
+                         const char *provider_warning)
+{
+    r->bad_rows += val->n_bad;
+    if (val->n_kept > 0 && !r->bad_example[0]) {
+        char d[11];
+        quant_date_format(val->items[0].date, d);
+        snprintf(r->bad_example, sizeof r->bad_example, "%s: %s", d, val->items[0].reason);
+    }
+    if (provider_warning && *provider_warning)
+        snprintf(r->warning, sizeof r->warning, "%s", provider_warning);
+}
+
+static void ingest_one(struct quant_md *md, struct quant_provider *p, const char *provider_name,
+                       enum quant_md_mode asked, const struct target *t,
+                       struct quant_ingest_result *r, long *requests)
+{
+    double t0 = now_seconds();
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_bars bars;
+    quant_bars_init(&bars);
+    struct quant_validation val;
+    quant_validation_init(&val);
+    struct quant_fetch_info info;
+    memset(&info, 0, sizeof info);
+    int64_t run_id = 0;
+
+    enum quant_fetch_mode mode = choose_mode(md, asked, &t->have);
+    r->mode = strcmp(provider_name, "csv") == 0 ? "file"
+              : mode == QUANT_FETCH_FULL      ? "full"
+                                              : "compact";
+    enum quant_code rc = quant_meta_run_begin(md->meta, t->symbol, provider_name, &run_id, &err);
+    if (!rc)
+        rc = p->ops->fetch_daily(p->state, t->symbol, mode, &bars, &info, &err);
+    *requests += info.requests;
+    if (!rc) {
+        if (info.fell_back_to_compact)
+            r->mode = "compact";
+        snprintf(bars.symbol, sizeof bars.symbol, "%s", t->symbol);
+        quant_validate_bars(&bars, &val);
+        describe_bad(r, &val, info.warning);
+        if (bars.n == 0)
+            rc = quant_err_set(&err, QUANT_EVALIDATION,
+                               "no valid bars for %s from %s (%zu rejected); nothing stored",
+                               t->symbol, provider_name, val.n_bad);
+    }
+    struct quant_upsert_stats st = {0, 0, 0};
+    if (!rc)
+        rc = quant_series_store_upsert_bars(md->series, &bars, provider_name, &st, &err);
+    r->code = rc;
+    if (rc) {
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+    } else {
+        r->rows = (long)bars.n;
+        r->inserted = st.inserted;
+        r->updated = st.updated;
+        r->unchanged = st.unchanged;
+    }
+    if (run_id) {
+        struct quant_err ferr;
+        quant_meta_run_finish(md->meta, run_id, rc ? "failed" : "ok", r->rows,
+                              rc ? r->error : NULL, &ferr);
+    }
+    quant_validation_release(&val);
+    quant_bars_release(&bars);
+    r->seconds = now_seconds() - t0;
+}
+
+/* ---- the run --------------------------------------------------------------- */
+
+static enum quant_code register_missing(struct quant_md *md, const struct target *t,
+                                        int *registered_now, struct quant_err *err)
+{
+    struct quant_symbol_record rec;
+    struct quant_err e2;
+    *registered_now = 0;
+    if (quant_meta_symbol_get(md->meta, t->symbol, &rec, &e2) == QUANT_OK)
+        return QUANT_OK;
+    struct quant_symbol_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.symbol, sizeof info.symbol, "%s", t->symbol);
+    return quant_meta_symbol_upsert(md->meta, &info, registered_now, err);
+}
+
+static enum quant_code budget_left(struct quant_md *md, long *out_left, struct quant_err *err)
+{
+    long budget, used = 0;
+    char fp[17];
+    enum quant_code rc = quant_config_get_long(md->cfg, QUANT_SET_DAILY_BUDGET, 0, 1000000,
+                                               &budget, err);
+    if (rc)
+        return rc;
+    quant_config_key_fingerprint(md->cfg, fp);
+    rc = quant_meta_ledger_get(md->meta, quant_today_utc(), fp, &used, err);
+    if (rc)
+        return rc;
+    *out_left = budget - used;
+    return QUANT_OK;
+}
+
+static enum quant_code record_requests(struct quant_md *md, long n, struct quant_err *err)
+{
+    if (n <= 0)
+        return QUANT_OK;
+    char fp[17];
+    quant_config_key_fingerprint(md->cfg, fp);
+    return quant_meta_ledger_add(md->meta, quant_today_utc(), fp, n, err);
+}
+
+static enum quant_code leave_rest(struct quant_ingest_summary *s, const struct target *t,
+                                  size_t from, size_t n, struct quant_err *err)
+{
+    s->left = calloc(n - from, sizeof *s->left);
+    if (!s->left)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    for (size_t i = from; i < n; i++) {
+        s->left[s->n_left] = strdup(t[i].symbol);
+        if (!s->left[s->n_left])
+            return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+        s->n_left++;
+    }
+    return QUANT_OK;
+}
+
+enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_request *req,
+                                const struct quant_ingest_observer *obs,
+                                struct quant_ingest_summary *summary, struct quant_err *err)
+{
+    double t0 = now_seconds();
+    memset(summary, 0, sizeof *summary);
+    struct quant_provider p = {0};
+    struct target *targets = NULL;
+    size_t n = 0;
+    int metered = req->provider == QUANT_MD_ALPHAVANTAGE;
+
+    enum quant_code rc = open_provider(md, req, req->symbols, req->n_symbols, &p, err);
+    if (!rc)
+        rc = resolve_targets(md, req, &p, &targets, &n, err);
+    if (rc)
+        goto out;
+    if (metered) /* spend the scarce daily budget on the symbols that need it most */
+        qsort(targets, n, sizeof *targets, by_staleness);
+    summary->n_symbols = n;
+
+    for (size_t i = 0; i < n; i++) {
+        struct quant_ingest_result r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.symbol, sizeof r.symbol, "%s", targets[i].symbol);
+        if (metered) {
+            long left = 0;
+            if ((rc = budget_left(md, &left, err)))
+                goto out;
+            if (left <= 0) {
+                rc = leave_rest(summary, targets, i, n, err);
+                break;
+            }
+        }
+        if (obs && obs->on_start)
+            obs->on_start(obs->ctx, r.symbol, i, n);
+        if ((rc = register_missing(md, &targets[i], &r.registered_now, err)))
+            goto out;
+        long requests = 0;
+        ingest_one(md, &p, p.ops->name, req->mode, &targets[i], &r, &requests);
+        summary->requests += requests;
+        if (metered && (rc = record_requests(md, requests, err)))
+            goto out;
+        if (r.code == QUANT_OK) {
+            summary->n_ok++;
+            summary->rows += r.rows;
+            summary->inserted += r.inserted;
+            summary->updated += r.updated;
+        } else {
+            summary->n_failed++;
+        }
+        if (obs && obs->on_result)
+            obs->on_result(obs->ctx, &r);
+        /* A daily limit answered by the API itself means every further call fails too. */
+        if (metered && r.code == QUANT_EDAILYLIMIT && i + 1 < n) {
+            rc = leave_rest(summary, targets, i + 1, n, err);
+            break;
+        }
+    }
+out:
+    free(targets);
+    quant_provider_close(&p);
+    summary->seconds = now_seconds() - t0;
+    return rc;
+}
+
+/* ---- symbols ------------------------------------------------------------- */
+
+enum quant_code quant_md_symbol_add(struct quant_md *md, const struct quant_symbol_info *info,
+                                    int *out_created, struct quant_err *err)
+{
+    struct quant_symbol_info copy = *info;
+    enum quant_code rc = quant_symbol_normalize(copy.symbol, err);
+    if (rc)
+        return rc;
+    return quant_meta_symbol_upsert(md->meta, &copy, out_created, err);
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+    const struct quant_search_hit *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    return strcmp(x->info.symbol, y->info.symbol);
+}
+
+/* Rank of a hit: an exact symbol match first, then symbol prefix, then name
+ * prefix, then substring; local knowledge and remote relevance add to it. */
+static double rank_hit(const struct quant_search_hit *h, const char *q)
+{
+    size_t ql = strlen(q);
+    double r = 0;
+    if (strcasecmp(h->info.symbol, q) == 0)
+        r += 100;
+    else if (strncasecmp(h->info.symbol, q, ql) == 0)
+        r += 50;
+    else if (strncasecmp(h->info.name, q, ql) == 0)
+        r += 30;
+    else if (strcasestr(h->info.symbol, q) || strcasestr(h->info.name, q))
+        r += 10;
+    if (h->local)
+        r += 5;
+    if (h->remote)
+        r += 10 * h->info.match_score;
+    return r;
+}
+
+static enum quant_code merge_hit(struct quant_search_hit **v, size_t *n, size_t *cap,
+                                 const struct quant_symbol_info *info, int remote)
+{
+    for (size_t i = 0; i < *n; i++) {
+        struct quant_search_hit *h = &(*v)[i];
+        if (strcmp(h->info.symbol, info->symbol) != 0)
+            continue;
+        if (remote) {
+            h->remote = 1;
+            h->info.match_score = info->match_score;
+            if (!h->info.name[0])
+                snprintf(h->info.name, sizeof h->info.name, "%s", info->name);
+            if (!h->info.region[0])
+                snprintf(h->info.region, sizeof h->info.region, "%s", info->region);
+            if (!h->info.currency[0])
+                snprintf(h->info.currency, sizeof h->info.currency, "%s", info->currency);
+            if (!h->info.type[0])
+                snprintf(h->info.type, sizeof h->info.type, "%s", info->type);
+        } else {
+            h->local = 1;
+        }
+        return QUANT_OK;
+    }
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 32;
+        struct quant_search_hit *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return QUANT_ENOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    struct quant_search_hit *h = &(*v)[(*n)++];
+    memset(h, 0, sizeof *h);
+    h->info = *info;
+    h->local = !remote;
+    h->remote = remote;
+    return QUANT_OK;
+}
+
+enum quant_code quant_md_symbol_search(struct quant_md *md, const char *query,
+                                       struct quant_search_hit **out, size_t *out_n,
+                                       char *remote_note, size_t note_len,
+                                       struct quant_err *err)
+{
+    struct quant_search_hit *v = NULL;
+    size_t n = 0, cap = 0;
+    remote_note[0] = '\0';
+    struct quant_symbol_record *recs = NULL;
+    size_t nr = 0;
+    enum quant_code rc = quant_meta_symbol_search(md->meta, query, 50, &recs, &nr, err);
+    for (size_t i = 0; i < nr && !rc; i++)
+        rc = merge_hit(&v, &n, &cap, &recs[i].info, 0);
+    free(recs);
+    if (rc) {
+        free(v);
+        return rc == QUANT_ENOMEM ? quant_err_set(err, rc, "out of memory") : rc;
+    }
+
+    struct quant_provider p = {0};
+    struct quant_err rerr;
+    quant_err_clear(&rerr);
+    enum quant_code rrc;
+    if (!*quant_config_get(md->cfg, QUANT_SET_API_KEY))
+        rrc = quant_err_set(&rerr, QUANT_ENOKEY, "no Alpha Vantage key is set "
+                            "(ALPHAVANTAGE_API_KEY)");
+    else
+        rrc = open_alphavantage(md->cfg, &p, &rerr);
+    struct quant_symbol_info *remote = NULL;
+    size_t nrem = 0;
+    if (!rrc) {
+        rrc = p.ops->search(p.state, query, &remote, &nrem, &rerr);
+        struct quant_err lerr;
+        record_requests(md, 1, &lerr);
+    }
+    if (rrc)
+        snprintf(remote_note, note_len, "remote search unavailable: %s", rerr.msg);
+    for (size_t i = 0; i < nrem && !rc; i++) {
+        struct quant_symbol_info info = remote[i];
+        struct quant_err ignore;
+        if (quant_symbol_normalize(info.symbol, &ignore) == QUANT_OK)
+            rc = merge_hit(&v, &n, &cap, &info, 1);
+    }
+    free(remote);
+    quant_provider_close(&p);
+    if (rc) {
+        free(v);
+        return quant_err_set(err, rc, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i].rank = rank_hit(&v[i], query);
+    qsort(v, n, sizeof *v, hit_cmp);
+    *out = v;
+    *out_n = n;
+    return QUANT_OK;
+}
+
+enum quant_code quant_md_symbols_enrich(struct quant_md *md, const char *const *symbols,
+                                        size_t n_symbols,
+                                        const struct quant_ingest_observer *obs,
+                                        struct quant_ingest_summary *summary,
+                                        struct quant_err *err)
+{
+    memset(summary, 0, sizeof *summary);
+    double t0 = now_seconds();
+    struct quant_provider p = {0};
+    struct target *targets = NULL;
+    size_t n = 0;
+    struct quant_ingest_request req = {.symbols = symbols, .n_symbols = n_symbols,
+                                       .provider = QUANT_MD_ALPHAVANTAGE};
+    enum quant_code rc = open_alphavantage(md->cfg, &p, err);
+    if (!rc)
+        rc = resolve_targets(md, &req, &p, &targets, &n, err);
+    summary->n_symbols = n;
+    for (size_t i = 0; i < n && !rc; i++) {
+        long left = 0;
+        if ((rc = budget_left(md, &left, err)))
+            break;
+        if (left <= 0) {
+            rc = leave_rest(summary, targets, i, n, err);
+            break;
+        }
+        struct quant_ingest_result r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.symbol, sizeof r.symbol, "%s", targets[i].symbol);
+        if (obs && obs->on_start)
+            obs->on_start(obs->ctx, r.symbol, i, n);
+        struct quant_symbol_info info;
+        memset(&info, 0, sizeof info);
+        struct quant_err e;
+        quant_err_clear(&e);
+        r.code = p.ops->overview(p.state, r.symbol, &info, &e);
+        summary->requests++;
+        if ((rc = record_requests(md, 1, err)))
+            break;
+        if (r.code == QUANT_OK) {
+            snprintf(info.symbol, sizeof info.symbol, "%s", r.symbol);
+            r.code = quant_meta_symbol_upsert(md->meta, &info, &r.registered_now, &e);
+        }
+        if (r.code) {
+            snprintf(r.error, sizeof r.error, "%s", e.msg);
+            summary->n_failed++;
+        } else {
+            summary->n_ok++;
+        }
+        if (obs && obs->on_result)
+            obs->on_result(obs->ctx, &r);
+    }
+    free(targets);
+    quant_provider_close(&p);
+    summary->seconds = now_seconds() - t0;
+    return rc;
+}

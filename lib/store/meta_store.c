@@ -1,0 +1,572 @@
+/*
+ * meta_store.c: the SQLite metadata store behind meta_store.h (symbols, ingest
+ * runs, the request ledger).  The only file that includes sqlite3.h: SQLite
+ * errors become quant codes here, once.  Every value travels as a bound
+ * parameter, never inside SQL text; times are stored as UTC ISO-8601 text.
+ * Migrations are a table of SQL steps per version applied in one transaction,
+ * so a crash mid-migration leaves the previous version intact.  It must not
+ * print or exit.
+ */
+#define _GNU_SOURCE
+#include "quant/meta_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "core/banned.h"
+
+struct quant_meta_store {
+    sqlite3 *db;
+    int found_version; /* schema version before migrating; 0 for a new file */
+    char path[4096];
+};
+
+/* migrations[v] takes a version-v database to version v+1. */
+static const char *const migration_v1[] = {
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version (version) VALUES (0)",
+    "CREATE TABLE symbols (symbol TEXT PRIMARY KEY, name TEXT, type TEXT, region TEXT,"
+    " exchange TEXT, currency TEXT, sector TEXT, industry TEXT,"
+    " active INTEGER NOT NULL DEFAULT 1, added_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    "CREATE TABLE ingest_runs (id INTEGER PRIMARY KEY, symbol TEXT, provider TEXT,"
+    " started_at TEXT, finished_at TEXT, rows INTEGER,"
+    " status TEXT CHECK (status IN ('running','ok','failed')), error TEXT)",
+    "CREATE INDEX ingest_runs_symbol ON ingest_runs (symbol, id)",
+    "CREATE TABLE request_ledger (day TEXT, key_fingerprint TEXT, requests INTEGER,"
+    " PRIMARY KEY (day, key_fingerprint))",
+    NULL,
+};
+
+static const char *const *const migrations[QUANT_META_SCHEMA_VERSION] = {migration_v1};
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static enum quant_code db_error(struct quant_meta_store *s, const char *what,
+                                struct quant_err *err)
+{
+    int ec = sqlite3_errcode(s->db);
+    const char *m = sqlite3_errmsg(s->db);
+    if (ec == SQLITE_BUSY || ec == SQLITE_LOCKED)
+        return quant_err_set(err, QUANT_ELOCKED,
+                             "metadata store %s: %s: the database is busy (another quant "
+                             "process is writing); try again when it has finished",
+                             s->path, what);
+    if (ec == SQLITE_NOTADB)
+        return quant_err_set(err, QUANT_ESTORE,
+                             "metadata store %s is not a SQLite database; quant left it "
+                             "untouched: check what it is and move it aside",
+                             s->path);
+    if (ec == SQLITE_READONLY || ec == SQLITE_CANTOPEN || ec == SQLITE_IOERR ||
+        ec == SQLITE_FULL)
+        return quant_err_set(err, QUANT_EIO, "metadata store %s: %s: %s", s->path, what, m);
+    return quant_err_set(err, QUANT_ESTORE, "metadata store %s: %s: %s", s->path, what, m);
+}
+
+static enum quant_code exec(struct quant_meta_store *s, const char *sql, const char *what,
+                            struct quant_err *err)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, what, err);
+    return QUANT_OK;
+}
+
+static enum quant_code prep(struct quant_meta_store *s, const char *sql, sqlite3_stmt **st,
+                            struct quant_err *err)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_error(s, "preparing a statement", err);
+    return QUANT_OK;
+}
+
+/* Run a statement that returns no rows, then finalize it. */
+static enum quant_code step_done(struct quant_meta_store *s, sqlite3_stmt *st, const char *what,
+                                 struct quant_err *err)
+{
+    int rc = sqlite3_step(st);
+    enum quant_code q = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? QUANT_OK
+                                                                : db_error(s, what, err);
+    sqlite3_finalize(st);
+    return q;
+}
+
+static void iso_time(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
+
+static int64_t parse_iso(const unsigned char *txt)
+{
+    int32_t days;
+    if (!txt || quant_date_parse((const char *)txt, strlen((const char *)txt), &days) != 0)
+        return 0;
+    int h = 0, m = 0, sec = 0;
+    if (strlen((const char *)txt) >= 19)
+        sscanf((const char *)txt + 11, "%2d:%2d:%2d", &h, &m, &sec);
+    return (int64_t)days * 86400 + h * 3600 + m * 60 + sec;
+}
+
+static void col_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+/* ---- opening and migrating ---------------------------------------------- */
+
+static enum quant_code read_version(struct quant_meta_store *s, int *out, struct quant_err *err)
+{
+    sqlite3_stmt *st;
+    *out = 0;
+    enum quant_code rc = prep(s,
+                              "SELECT count(*) FROM sqlite_master "
+                              "WHERE type = 'table' AND name = 'schema_version'",
+                              &st, err);
+    if (rc)
+        return rc;
+    int step = sqlite3_step(st);
+    int have = step == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW)
+        return db_error(s, "reading the schema version", err);
+    if (!have)
+        return QUANT_OK;
+    if ((rc = prep(s, "SELECT max(version) FROM schema_version", &st, err)))
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return QUANT_OK;
+}
+
+static enum quant_code migrate(struct quant_meta_store *s, struct quant_err *err)
+{
+    /* IMMEDIATE takes the write lock first, so two processes opening a new
+     * file at once migrate it one after the other. */
+    enum quant_code rc = exec(s, "BEGIN IMMEDIATE", "starting the migration", err);
+    int v = 0;
+    if (!rc)
+        rc = read_version(s, &v, err);
+    if (rc) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    s->found_version = v;
+    if (v > QUANT_META_SCHEMA_VERSION) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return quant_err_set(err, QUANT_ESCHEMA,
+                             "metadata store %s has schema version %d but this quant supports "
+                             "up to %d; upgrade quant",
+                             s->path, v, QUANT_META_SCHEMA_VERSION);
+    }
+    for (; !rc && v < QUANT_META_SCHEMA_VERSION; v++) {
+        for (const char *const *step = migrations[v]; *step && !rc; step++)
+            rc = exec(s, *step, "migrating the schema", err);
+        sqlite3_stmt *st;
+        if (!rc && !(rc = prep(s, "UPDATE schema_version SET version = ?1", &st, err))) {
+            sqlite3_bind_int(st, 1, v + 1);
+            rc = step_done(s, st, "recording the schema version", err);
+        }
+    }
+    if (!rc)
+        rc = exec(s, "COMMIT", "committing the migration", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
+                                      struct quant_meta_store **out, struct quant_err *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return quant_err_set(err, QUANT_EINVAL, "metadata store: a file path is required");
+    struct quant_meta_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return quant_err_set(err, QUANT_ENOMEM, "metadata store: out of memory");
+    snprintf(s->path, sizeof s->path, "%s", path);
+    int orc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (orc != SQLITE_OK) {
+        enum quant_code rc;
+        if (!s->db)
+            rc = quant_err_set(err, QUANT_ENOMEM, "metadata store %s: out of memory", path);
+        else
+            rc = quant_err_set(err, QUANT_EIO,
+                               "cannot open metadata store %s: %s; check that its directory "
+                               "exists and is writable",
+                               path, sqlite3_errmsg(s->db));
+        quant_meta_store_close(s);
+        return rc;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    sqlite3_busy_timeout(s->db, busy_timeout_ms > 0 ? (int)busy_timeout_ms : 0);
+    /* The first statement that reads the file is where a non-database shows. */
+    enum quant_code rc = exec(s, "PRAGMA journal_mode = WAL", "enabling WAL", err);
+    if (!rc)
+        rc = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
+    if (!rc)
+        rc = exec(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+    if (!rc)
+        rc = migrate(s, err);
+    if (rc) {
+        quant_meta_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return QUANT_OK;
+}
+
+void quant_meta_store_close(struct quant_meta_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+int quant_meta_store_found_version(const struct quant_meta_store *s)
+{
+    return s->found_version;
+}
+
+/* ---- symbols ------------------------------------------------------------- */
+
+static enum quant_code check_symbol(const char *in, char out[QUANT_SYMBOL_MAX + 1],
+                                    struct quant_err *err)
+{
+    if (!in || !*in || strlen(in) > QUANT_SYMBOL_MAX)
+        return quant_err_set(err, QUANT_EINVAL,
+                             "symbol '%.40s' is empty or longer than %d characters",
+                             in ? in : "", QUANT_SYMBOL_MAX);
+    snprintf(out, QUANT_SYMBOL_MAX + 1, "%s", in);
+    return quant_symbol_normalize(out, err);
+}
+
+enum quant_code quant_meta_symbol_upsert(struct quant_meta_store *s,
+                                         const struct quant_symbol_info *info,
+                                         int *out_created, struct quant_err *err)
+{
+    char sym[QUANT_SYMBOL_MAX + 1];
+    enum quant_code rc = check_symbol(info->symbol, sym, err);
+    if (rc)
+        return rc;
+    char now[32];
+    iso_time((int64_t)time(NULL), now);
+    /* NULLIF turns "" into NULL so COALESCE keeps the stored value: an empty
+     * field means "unknown", never "erase". */
+    static const char sql[] =
+        "INSERT INTO symbols (symbol, name, type, region, exchange, currency, sector, industry,"
+        " active, added_at, updated_at)"
+        " VALUES (?1, NULLIF(?2,''), NULLIF(?3,''), NULLIF(?4,''), NULLIF(?5,''),"
+        " NULLIF(?6,''), NULLIF(?7,''), NULLIF(?8,''), 1, ?9, ?9)"
+        " ON CONFLICT (symbol) DO UPDATE SET"
+        " name = COALESCE(excluded.name, name), type = COALESCE(excluded.type, type),"
+        " region = COALESCE(excluded.region, region),"
+        " exchange = COALESCE(excluded.exchange, exchange),"
+        " currency = COALESCE(excluded.currency, currency),"
+        " sector = COALESCE(excluded.sector, sector),"
+        " industry = COALESCE(excluded.industry, industry),"
+        " active = 1, updated_at = excluded.updated_at";
+    sqlite3_stmt *chk, *st;
+    if ((rc = prep(s, "SELECT 1 FROM symbols WHERE symbol = ?1", &chk, err)))
+        return rc;
+    sqlite3_bind_text(chk, 1, sym, -1, SQLITE_TRANSIENT);
+    int exists = sqlite3_step(chk) == SQLITE_ROW;
+    sqlite3_finalize(chk);
+    if ((rc = prep(s, sql, &st, err)))
+        return rc;
+    const char *vals[] = {sym, info->name, info->type, info->region, info->exchange,
+                          info->currency, info->sector, info->industry, now};
+    for (int i = 0; i < 9; i++)
+        bind_text(st, i + 1, vals[i]);
+    if ((rc = step_done(s, st, "saving the symbol", err)))
+        return quant_err_prefix(err, "symbol %s: ", sym);
+    if (out_created)
+        *out_created = !exists;
+    return QUANT_OK;
+}
+
+#define SYMBOL_COLS                                                                       \
+    "symbol, coalesce(name,''), coalesce(type,''), coalesce(region,''),"                  \
+    " coalesce(exchange,''), coalesce(currency,''), coalesce(sector,''),"                 \
+    " coalesce(industry,''), active, added_at, updated_at"
+
+static void read_symbol(sqlite3_stmt *st, struct quant_symbol_record *r)
+{
+    memset(r, 0, sizeof *r);
+    col_text(st, 0, r->info.symbol, sizeof r->info.symbol);
+    col_text(st, 1, r->info.name, sizeof r->info.name);
+    col_text(st, 2, r->info.type, sizeof r->info.type);
+    col_text(st, 3, r->info.region, sizeof r->info.region);
+    col_text(st, 4, r->info.exchange, sizeof r->info.exchange);
+    col_text(st, 5, r->info.currency, sizeof r->info.currency);
+    col_text(st, 6, r->info.sector, sizeof r->info.sector);
+    col_text(st, 7, r->info.industry, sizeof r->info.industry);
+    r->active = sqlite3_column_int(st, 8);
+    r->added_at = parse_iso(sqlite3_column_text(st, 9));
+    r->updated_at = parse_iso(sqlite3_column_text(st, 10));
+}
+
+enum quant_code quant_meta_symbol_get(struct quant_meta_store *s, const char *symbol,
+                                      struct quant_symbol_record *out, struct quant_err *err)
+{
+    char sym[QUANT_SYMBOL_MAX + 1];
+    enum quant_code rc = check_symbol(symbol, sym, err);
+    sqlite3_stmt *st;
+    if (rc || (rc = prep(s, "SELECT " SYMBOL_COLS " FROM symbols WHERE symbol = ?1", &st, err)))
+        return rc;
+    sqlite3_bind_text(st, 1, sym, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        read_symbol(st, out);
+    else if (step == SQLITE_DONE)
+        rc = quant_err_set(err, QUANT_ENOTFOUND,
+                           "symbol %s is not in the registry; add it with `quant symbols add %s`",
+                           sym, sym);
+    else
+        rc = db_error(s, "reading a symbol", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Collect every row of a prepared symbol query (consumes st). */
+static enum quant_code collect_symbols(struct quant_meta_store *s, sqlite3_stmt *st,
+                                       struct quant_symbol_record **out, size_t *out_n,
+                                       struct quant_err *err)
+{
+    size_t n = 0, cap = 0;
+    struct quant_symbol_record *v = NULL;
+    enum quant_code rc = QUANT_OK;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *p = realloc(v, cap * sizeof *v);
+            if (!p) {
+                rc = quant_err_set(err, QUANT_ENOMEM, "metadata store: out of memory");
+                break;
+            }
+            v = p;
+        }
+        read_symbol(st, &v[n++]);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_error(s, "listing symbols", err);
+    sqlite3_finalize(st);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *out_n = n;
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_symbol_list(struct quant_meta_store *s, int active_only,
+                                       struct quant_symbol_record **out, size_t *out_n,
+                                       struct quant_err *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s,
+                              "SELECT " SYMBOL_COLS " FROM symbols"
+                              " WHERE ?1 = 0 OR active = 1 ORDER BY symbol",
+                              &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(st, 1, active_only ? 1 : 0);
+    return collect_symbols(s, st, out, out_n, err);
+}
+
+enum quant_code quant_meta_symbol_remove(struct quant_meta_store *s, const char *symbol,
+                                         struct quant_err *err)
+{
+    char sym[QUANT_SYMBOL_MAX + 1];
+    enum quant_code rc = check_symbol(symbol, sym, err);
+    sqlite3_stmt *st;
+    if (rc || (rc = prep(s, "DELETE FROM symbols WHERE symbol = ?1", &st, err)))
+        return rc;
+    sqlite3_bind_text(st, 1, sym, -1, SQLITE_TRANSIENT);
+    if ((rc = step_done(s, st, "removing a symbol", err)))
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return quant_err_set(err, QUANT_ENOTFOUND, "symbol %s is not in the registry", sym);
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_symbol_search(struct quant_meta_store *s, const char *query,
+                                         size_t limit, struct quant_symbol_record **out,
+                                         size_t *out_n, struct quant_err *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    if (!query || !*query)
+        return quant_err_set(err, QUANT_EINVAL, "symbol search: a search text is required");
+    /* instr() rather than LIKE: the query is data, so '%' and '_' in it must
+     * match themselves.  lower() folds ASCII only, like SQLite's LIKE. */
+    static const char sql[] =
+        "SELECT " SYMBOL_COLS ","
+        " CASE WHEN lower(symbol) = lower(?1) THEN 0"
+        "      WHEN instr(lower(symbol), lower(?1)) = 1 THEN 1"
+        "      WHEN instr(lower(coalesce(name,'')), lower(?1)) = 1 THEN 2"
+        "      ELSE 3 END AS rank"
+        " FROM symbols"
+        " WHERE instr(lower(symbol), lower(?1)) > 0"
+        "    OR instr(lower(coalesce(name,'')), lower(?1)) > 0"
+        " ORDER BY rank, symbol LIMIT ?2";
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, query, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : 50);
+    return collect_symbols(s, st, out, out_n, err);
+}
+
+/* ---- ingest runs --------------------------------------------------------- */
+
+enum quant_code quant_meta_run_begin(struct quant_meta_store *s, const char *symbol,
+                                     const char *provider, int64_t *out_id,
+                                     struct quant_err *err)
+{
+    char now[32];
+    iso_time((int64_t)time(NULL), now);
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s,
+                              "INSERT INTO ingest_runs (symbol, provider, started_at, rows, status)"
+                              " VALUES (?1, ?2, ?3, 0, 'running')",
+                              &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, symbol);
+    bind_text(st, 2, provider);
+    bind_text(st, 3, now);
+    if ((rc = step_done(s, st, "recording an ingest run", err)))
+        return rc;
+    if (out_id)
+        *out_id = sqlite3_last_insert_rowid(s->db);
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
+                                      const char *status, long rows, const char *error_text,
+                                      struct quant_err *err)
+{
+    if (!status || (strcmp(status, "ok") != 0 && strcmp(status, "failed") != 0))
+        return quant_err_set(err, QUANT_EINVAL, "ingest run %lld: status must be ok or failed",
+                             (long long)id);
+    char now[32];
+    iso_time((int64_t)time(NULL), now);
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s,
+                              "UPDATE ingest_runs SET finished_at = ?1, status = ?2, rows = ?3,"
+                              " error = ?4 WHERE id = ?5",
+                              &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, now);
+    bind_text(st, 2, status);
+    sqlite3_bind_int64(st, 3, rows);
+    if (error_text)
+        sqlite3_bind_text(st, 4, error_text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, id);
+    if ((rc = step_done(s, st, "finishing an ingest run", err)))
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return quant_err_set(err, QUANT_ENOTFOUND, "ingest run %lld does not exist",
+                             (long long)id);
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_run_last(struct quant_meta_store *s, const char *symbol,
+                                    struct quant_ingest_run *out, struct quant_err *err)
+{
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s,
+                              "SELECT id, coalesce(symbol,''), coalesce(provider,''), started_at,"
+                              " finished_at, coalesce(rows,0), status, coalesce(error,'')"
+                              " FROM ingest_runs WHERE symbol = ?1 ORDER BY id DESC LIMIT 1",
+                              &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, symbol);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        col_text(st, 1, out->symbol, sizeof out->symbol);
+        col_text(st, 2, out->provider, sizeof out->provider);
+        out->started_at = parse_iso(sqlite3_column_text(st, 3));
+        out->finished_at = parse_iso(sqlite3_column_text(st, 4));
+        out->rows = (long)sqlite3_column_int64(st, 5);
+        col_text(st, 6, out->status, sizeof out->status);
+        col_text(st, 7, out->error, sizeof out->error);
+    } else if (step == SQLITE_DONE) {
+        rc = quant_err_set(err, QUANT_ENOTFOUND, "no ingest run recorded for %s yet",
+                           symbol ? symbol : "");
+    } else {
+        rc = db_error(s, "reading ingest runs", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- request ledger ------------------------------------------------------ */
+
+enum quant_code quant_meta_ledger_get(struct quant_meta_store *s, int32_t day,
+                                      const char *key_fingerprint, long *out_requests,
+                                      struct quant_err *err)
+{
+    char d[11];
+    quant_date_format(day, d);
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s,
+                              "SELECT requests FROM request_ledger"
+                              " WHERE day = ?1 AND key_fingerprint = ?2",
+                              &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, d);
+    bind_text(st, 2, key_fingerprint);
+    int step = sqlite3_step(st);
+    *out_requests = step == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_error(s, "reading the request ledger", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum quant_code quant_meta_ledger_add(struct quant_meta_store *s, int32_t day,
+                                      const char *key_fingerprint, long requests,
+                                      struct quant_err *err)
+{
+    char d[11];
+    quant_date_format(day, d);
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s,
+                              "INSERT INTO request_ledger (day, key_fingerprint, requests)"
+                              " VALUES (?1, ?2, ?3) ON CONFLICT (day, key_fingerprint)"
+                              " DO UPDATE SET requests = requests + excluded.requests",
+                              &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, d);
+    bind_text(st, 2, key_fingerprint);
+    sqlite3_bind_int64(st, 3, requests);
+    return step_done(s, st, "counting a request", err);
+}

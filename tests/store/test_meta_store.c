@@ -1,0 +1,373 @@
+/*
+ * test_meta_store.c: the SQLite metadata store.  Schema creation and a
+ * harmless reopen, symbol upsert semantics (empty fields keep stored values),
+ * get/list/remove, search ranking, hostile strings stored verbatim, ingest
+ * runs, the request ledger, a garbage file left untouched, and a schema newer
+ * than this build.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <sqlite3.h>
+#include <string.h>
+#include <time.h>
+
+#include "quant/meta_store.h"
+
+static char g_dir[PATH_MAX];
+static char g_path[PATH_MAX + 32];
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(g_dir);
+    snprintf(g_path, sizeof g_path, "%s/meta.sqlite", g_dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmrf(g_dir);
+    return 0;
+}
+
+static struct quant_meta_store *open_ok(void)
+{
+    struct quant_meta_store *m = NULL;
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_meta_store_open(g_path, 2000, &m, &err) != QUANT_OK)
+        fail_msg("open %s: %s", g_path, err.msg);
+    return m;
+}
+
+/* Run SQL on the file directly, behind the store's back. */
+static void raw_sql(const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+static void add(struct quant_meta_store *m, const char *sym, const char *name, int want_created)
+{
+    struct quant_symbol_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.symbol, sizeof info.symbol, "%s", sym);
+    snprintf(info.name, sizeof info.name, "%s", name);
+    int created = -1;
+    struct quant_err err;
+    if (quant_meta_symbol_upsert(m, &info, &created, &err) != QUANT_OK)
+        fail_msg("upsert %s: %s", sym, err.msg);
+    assert_int_equal(created, want_created);
+}
+
+static void test_open_creates_schema(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    assert_int_equal(quant_meta_store_found_version(m), 0);
+    quant_meta_store_close(m);
+    m = open_ok();
+    assert_int_equal(quant_meta_store_found_version(m), 1);
+    quant_meta_store_close(m);
+    /* WAL mode persisted in the file; one version row. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), max(version) FROM schema_version",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_column_int(st, 1), QUANT_META_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_symbol_upsert_get_list_remove(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    struct quant_err err;
+    struct quant_symbol_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.symbol, sizeof info.symbol, "ibm");
+    snprintf(info.name, sizeof info.name, "International Business Machines");
+    snprintf(info.exchange, sizeof info.exchange, "NYSE");
+    snprintf(info.sector, sizeof info.sector, "Technology");
+    int created = -1;
+    int64_t before = (int64_t)time(NULL);
+    assert_int_equal(quant_meta_symbol_upsert(m, &info, &created, &err), QUANT_OK);
+    assert_int_equal(created, 1);
+    /* Second upsert: new currency, empty name/sector must keep stored ones. */
+    memset(&info, 0, sizeof info);
+    snprintf(info.symbol, sizeof info.symbol, "IBM");
+    snprintf(info.currency, sizeof info.currency, "USD");
+    snprintf(info.exchange, sizeof info.exchange, "NYSE Arca");
+    assert_int_equal(quant_meta_symbol_upsert(m, &info, &created, &err), QUANT_OK);
+    assert_int_equal(created, 0);
+    struct quant_symbol_record r;
+    assert_int_equal(quant_meta_symbol_get(m, "ibm", &r, &err), QUANT_OK);
+    assert_string_equal(r.info.symbol, "IBM");
+    assert_string_equal(r.info.name, "International Business Machines");
+    assert_string_equal(r.info.sector, "Technology");
+    assert_string_equal(r.info.currency, "USD");
+    assert_string_equal(r.info.exchange, "NYSE Arca");
+    assert_string_equal(r.info.industry, "");
+    assert_int_equal(r.active, 1);
+    assert_true(r.added_at >= before && r.added_at <= (int64_t)time(NULL));
+    assert_true(r.updated_at >= r.added_at);
+
+    add(m, "AAPL", "Apple Inc", 1);
+    add(m, "ZZZ", "Sleepy Corp", 1);
+    raw_sql("UPDATE symbols SET active = 0 WHERE symbol = 'ZZZ'");
+    struct quant_symbol_record *v;
+    size_t n;
+    assert_int_equal(quant_meta_symbol_list(m, 0, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(v[0].info.symbol, "AAPL");
+    assert_string_equal(v[1].info.symbol, "IBM");
+    assert_string_equal(v[2].info.symbol, "ZZZ");
+    assert_int_equal(v[2].active, 0);
+    free(v);
+    assert_int_equal(quant_meta_symbol_list(m, 1, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 2);
+    free(v);
+    add(m, "ZZZ", "", 0); /* upsert reactivates */
+    assert_int_equal(quant_meta_symbol_get(m, "ZZZ", &r, &err), QUANT_OK);
+    assert_int_equal(r.active, 1);
+    assert_string_equal(r.info.name, "Sleepy Corp");
+
+    assert_int_equal(quant_meta_symbol_remove(m, "aapl", &err), QUANT_OK);
+    assert_int_equal(quant_meta_symbol_get(m, "AAPL", &r, &err), QUANT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "quant symbols add AAPL"));
+    assert_int_equal(quant_meta_symbol_remove(m, "AAPL", &err), QUANT_ENOTFOUND);
+    assert_int_equal(quant_meta_symbol_get(m, "BAD SYMBOL", &r, &err), QUANT_EINVAL);
+    quant_meta_store_close(m);
+}
+
+static void test_search_ranking(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    add(m, "IBMX", "Something Else", 1);     /* symbol prefix */
+    add(m, "XIBM", "Other", 1);              /* symbol substring */
+    add(m, "ACME", "Ibm Holdings", 1);       /* name prefix */
+    add(m, "BETA", "Big IBM Partners", 1);   /* name substring */
+    add(m, "IBM", "International Business Machines", 1); /* exact */
+    add(m, "NOPE", "Unrelated", 1);
+    add(m, "AIBM", "Also substring", 1);     /* symbol substring, sorts before XIBM */
+    struct quant_symbol_record *v;
+    size_t n;
+    struct quant_err err;
+    assert_int_equal(quant_meta_symbol_search(m, "ibm", 0, &v, &n, &err), QUANT_OK);
+    const char *want[] = {"IBM", "IBMX", "ACME", "AIBM", "BETA", "XIBM"};
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(v[i].info.symbol, want[i]);
+    free(v);
+    assert_int_equal(quant_meta_symbol_search(m, "ibm", 2, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 2);
+    free(v);
+    /* LIKE wildcards in the query are plain characters. */
+    assert_int_equal(quant_meta_symbol_search(m, "%", 0, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 0);
+    free(v);
+    assert_int_equal(quant_meta_symbol_search(m, "_", 0, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 0);
+    free(v);
+    quant_meta_store_close(m);
+}
+
+static void test_hostile_strings(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    char longname[201];
+    for (int i = 0; i < 200; i++)
+        longname[i] = (char)('a' + i % 26);
+    longname[200] = '\0';
+    const char *names[] = {"Robert'); DROP TABLE symbols;--", "semi;colon \"quoted\" 'single'",
+                           "Caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x93\x88", longname};
+    const char *syms[] = {"H1", "H2", "H3", "H4"};
+    for (int i = 0; i < 4; i++) {
+        struct quant_symbol_info info;
+        memset(&info, 0, sizeof info);
+        snprintf(info.symbol, sizeof info.symbol, "%s", syms[i]);
+        snprintf(info.name, sizeof info.name, "%s", names[i]);
+        snprintf(info.industry, sizeof info.industry, "%s", names[i]);
+        struct quant_err err;
+        assert_int_equal(quant_meta_symbol_upsert(m, &info, NULL, &err), QUANT_OK);
+    }
+    for (int i = 0; i < 4; i++) {
+        struct quant_symbol_record r;
+        struct quant_err err;
+        assert_int_equal(quant_meta_symbol_get(m, syms[i], &r, &err), QUANT_OK);
+        assert_string_equal(r.info.name, names[i]);
+        /* industry is a 128-byte field: a longer value comes back truncated */
+        size_t want = strlen(names[i]) < sizeof r.info.industry ? strlen(names[i])
+                                                                : sizeof r.info.industry - 1;
+        assert_int_equal(strlen(r.info.industry), want);
+        assert_memory_equal(r.info.industry, names[i], want);
+    }
+    struct quant_symbol_record *v;
+    size_t n;
+    struct quant_err err;
+    assert_int_equal(quant_meta_symbol_search(m, "'); DROP", 0, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].info.symbol, "H1");
+    free(v);
+    assert_int_equal(quant_meta_symbol_search(m, "\xe6\x97\xa5\xe6\x9c\xac", 0, &v, &n, &err),
+                     QUANT_OK);
+    assert_int_equal(n, 1);
+    free(v);
+    assert_int_equal(quant_meta_symbol_list(m, 0, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 4); /* the table survived */
+    free(v);
+    /* A hostile symbol is refused, not stored. */
+    struct quant_symbol_info bad;
+    memset(&bad, 0, sizeof bad);
+    snprintf(bad.symbol, sizeof bad.symbol, "A';--");
+    assert_int_equal(quant_meta_symbol_upsert(m, &bad, NULL, &err), QUANT_EINVAL);
+    quant_meta_store_close(m);
+}
+
+static void test_runs(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    struct quant_err err;
+    struct quant_ingest_run run;
+    assert_int_equal(quant_meta_run_last(m, "IBM", &run, &err), QUANT_ENOTFOUND);
+    int64_t id1, id2;
+    int64_t t0 = (int64_t)time(NULL);
+    assert_int_equal(quant_meta_run_begin(m, "IBM", "alphavantage", &id1, &err), QUANT_OK);
+    assert_int_equal(quant_meta_run_last(m, "IBM", &run, &err), QUANT_OK);
+    assert_int_equal(run.id, id1);
+    assert_string_equal(run.status, "running");
+    assert_int_equal(run.finished_at, 0);
+    assert_true(run.started_at >= t0);
+    assert_int_equal(quant_meta_run_finish(m, id1, "failed", 0, "HTTP 503 from 'server'; retry",
+                                           &err),
+                     QUANT_OK);
+    assert_int_equal(quant_meta_run_begin(m, "IBM", "csv", &id2, &err), QUANT_OK);
+    assert_true(id2 > id1);
+    assert_int_equal(quant_meta_run_finish(m, id2, "ok", 6500, NULL, &err), QUANT_OK);
+    assert_int_equal(quant_meta_run_last(m, "IBM", &run, &err), QUANT_OK);
+    assert_int_equal(run.id, id2);
+    assert_string_equal(run.symbol, "IBM");
+    assert_string_equal(run.provider, "csv");
+    assert_string_equal(run.status, "ok");
+    assert_int_equal(run.rows, 6500);
+    assert_string_equal(run.error, "");
+    assert_true(run.finished_at >= run.started_at);
+    assert_int_equal(quant_meta_run_finish(m, id2, "weird", 0, NULL, &err), QUANT_EINVAL);
+    assert_int_equal(quant_meta_run_finish(m, 9999, "ok", 0, NULL, &err), QUANT_ENOTFOUND);
+    quant_meta_store_close(m);
+    /* Times are stored as UTC ISO-8601 text. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT started_at, error FROM ingest_runs ORDER BY id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *ts = (const char *)sqlite3_column_text(st, 0);
+    assert_int_equal(strlen(ts), 20);
+    assert_true(ts[10] == 'T' && ts[19] == 'Z');
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "HTTP 503 from 'server'; retry");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_ledger(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    struct quant_err err;
+    int32_t day = quant_days_from_civil(2026, 11, 24);
+    long n = -1;
+    assert_int_equal(quant_meta_ledger_get(m, day, "key-a", &n, &err), QUANT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(quant_meta_ledger_add(m, day, "key-a", 1, &err), QUANT_OK);
+    assert_int_equal(quant_meta_ledger_add(m, day, "key-a", 3, &err), QUANT_OK);
+    assert_int_equal(quant_meta_ledger_add(m, day, "key-b", 5, &err), QUANT_OK);
+    assert_int_equal(quant_meta_ledger_add(m, day + 1, "key-a", 7, &err), QUANT_OK);
+    assert_int_equal(quant_meta_ledger_get(m, day, "key-a", &n, &err), QUANT_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(quant_meta_ledger_get(m, day, "key-b", &n, &err), QUANT_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(quant_meta_ledger_get(m, day + 1, "key-a", &n, &err), QUANT_OK);
+    assert_int_equal(n, 7);
+    quant_meta_store_close(m);
+    m = open_ok(); /* persisted */
+    assert_int_equal(quant_meta_ledger_get(m, day, "key-a", &n, &err), QUANT_OK);
+    assert_int_equal(n, 4);
+    quant_meta_store_close(m);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT min(day) FROM request_ledger", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2026-11-24");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_garbage_file(void **state)
+{
+    (void)state;
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk - 1; i++)
+        junk[i] = (char)('A' + i % 23);
+    junk[sizeof junk - 1] = '\0';
+    tu_write_file(g_path, junk);
+    struct quant_meta_store *m = NULL;
+    struct quant_err err;
+    assert_int_equal(quant_meta_store_open(g_path, 100, &m, &err), QUANT_ESTORE);
+    assert_null(m);
+    if (!strstr(err.msg, "is not a SQLite database") || !strstr(err.msg, g_path))
+        fail_msg("unexpected message: %s", err.msg);
+    char *now = tu_read_file(g_path, NULL);
+    assert_string_equal(now, junk);
+    free(now);
+}
+
+static void test_schema_too_new(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    quant_meta_store_close(m);
+    raw_sql("UPDATE schema_version SET version = 9");
+    struct quant_err err;
+    assert_int_equal(quant_meta_store_open(g_path, 100, &m, &err), QUANT_ESCHEMA);
+    assert_null(m);
+    assert_non_null(strstr(err.msg, "version 9"));
+    assert_non_null(strstr(err.msg, "upgrade quant"));
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symbol_upsert_get_list_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_ranking, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_too_new, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,640 @@
+/*
+ * test_series_store.c: the DuckDB series store.  Schema, exact upsert counts
+ * and values (NaN <-> NULL), idempotent re-ingest that keeps ingested_at,
+ * last-wins duplicates, rollback of a call that fails after rows were
+ * appended, read-only refusals, the lock held by another process (this test
+ * binary re-executed with --hold-lock), a garbage file left untouched, and
+ * the text formatting of `quant sql` results.
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "quant/series_store.h"
+
+static char g_dir[PATH_MAX];
+static char g_path[PATH_MAX + 32];
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(g_dir);
+    snprintf(g_path, sizeof g_path, "%s/quant.duckdb", g_dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmrf(g_dir);
+    return 0;
+}
+
+static struct quant_series_store *open_rw(void)
+{
+    struct quant_series_store *s = NULL;
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_series_store_options o = {0};
+    if (quant_series_store_open(g_path, &o, &s, &err) != QUANT_OK)
+        fail_msg("open %s: %s", g_path, err.msg);
+    return s;
+}
+
+/* n bars from day0, values derived from the index; NaN sprinkled in the
+ * nullable columns. */
+static void make_bars(struct quant_bars *b, const char *sym, int32_t day0, size_t n)
+{
+    quant_bars_init(b);
+    snprintf(b->symbol, sizeof b->symbol, "%s", sym);
+    for (size_t i = 0; i < n; i++) {
+        double x = 100.0 + (double)i * 0.01 + 1.0 / 3.0;
+        struct quant_bar bar = {.date = day0 + (int32_t)i, .open = x, .high = x + 1,
+                                .low = x - 1, .close = x + 0.1, .adj_close = x * 0.9,
+                                .volume = 1000.0 + (double)i, .dividend = 0.0, .split = 1.0};
+        if (i % 7 == 3)
+            bar.adj_close = NAN;
+        if (i % 11 == 5)
+            bar.dividend = NAN;
+        if (i % 13 == 6)
+            bar.split = NAN;
+        assert_int_equal(quant_bars_push(b, &bar), QUANT_OK);
+    }
+}
+
+static void upsert_ok(struct quant_series_store *s, const struct quant_bars *b,
+                      long ins, long upd, long same)
+{
+    struct quant_upsert_stats st = {-1, -1, -1};
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_series_store_upsert_bars(s, b, "test", &st, &err) != QUANT_OK)
+        fail_msg("upsert %s: %s", b->symbol, err.msg);
+    assert_int_equal(st.inserted, ins);
+    assert_int_equal(st.updated, upd);
+    assert_int_equal(st.unchanged, same);
+}
+
+/* The whole result of sql as one string (rows by '\n', cells by '|'). */
+static char *dump(struct quant_series_store *s, const char *sql)
+{
+    struct quant_table t;
+    struct quant_err err;
+    if (quant_series_store_query(s, sql, 0, &t, &err) != QUANT_OK)
+        fail_msg("query %s: %s", sql, err.msg);
+    size_t cap = 256 + t.nrows * t.ncols * 32, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t r = 0; r < t.nrows; r++)
+        for (size_t c = 0; c < t.ncols; c++) {
+            const char *cell = t.cells[r * t.ncols + c];
+            size_t need = (cell ? strlen(cell) : 4) + 2;
+            if (len + need >= cap) {
+                cap = (cap + need) * 2;
+                out = realloc(out, cap);
+                assert_non_null(out);
+            }
+            len += (size_t)snprintf(out + len, cap - len, "%s%c", cell ? cell : "NULL",
+                                    c + 1 == t.ncols ? '\n' : '|');
+        }
+    quant_table_release(&t);
+    return out;
+}
+
+static const char *ALL = "SELECT * FROM ohlcv ORDER BY symbol, date";
+
+static void assert_same_double(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        assert_true(isnan(a) && isnan(b));
+    else
+        assert_true(a == b);
+}
+
+static void assert_bars_equal(const struct quant_bars *a, const struct quant_bars *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->v[i].date, b->v[i].date);
+        assert_same_double(a->v[i].open, b->v[i].open);
+        assert_same_double(a->v[i].high, b->v[i].high);
+        assert_same_double(a->v[i].low, b->v[i].low);
+        assert_same_double(a->v[i].close, b->v[i].close);
+        assert_same_double(a->v[i].adj_close, b->v[i].adj_close);
+        assert_same_double(a->v[i].volume, b->v[i].volume);
+        assert_same_double(a->v[i].dividend, b->v[i].dividend);
+        assert_same_double(a->v[i].split, b->v[i].split);
+    }
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_schema_created(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    char *cols = dump(s, "SELECT column_name, data_type FROM duckdb_columns() "
+                         "WHERE table_name = 'ohlcv' ORDER BY column_index");
+    assert_string_equal(cols, "symbol|VARCHAR\ndate|DATE\nopen|DOUBLE\nhigh|DOUBLE\n"
+                              "low|DOUBLE\nclose|DOUBLE\nadj_close|DOUBLE\nvolume|DOUBLE\n"
+                              "dividend|DOUBLE\nsplit_coefficient|DOUBLE\nsource|VARCHAR\n"
+                              "ingested_at|TIMESTAMP\n");
+    free(cols);
+    char *pk = dump(s, "SELECT constraint_text FROM duckdb_constraints() "
+                       "WHERE table_name = 'ohlcv' AND constraint_type = 'PRIMARY KEY'");
+    assert_string_equal(pk, "PRIMARY KEY(symbol, date)\n");
+    free(pk);
+    char *v = dump(s, "SELECT value FROM quant_meta WHERE key = 'schema_version'");
+    assert_string_equal(v, "1\n");
+    free(v);
+    quant_series_store_close(s);
+    /* Reopening is harmless and keeps one version row. */
+    s = open_rw();
+    v = dump(s, "SELECT count(*) FROM quant_meta");
+    assert_string_equal(v, "1\n");
+    free(v);
+    quant_series_store_close(s);
+}
+
+static void test_insert_read_back(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars b, back;
+    make_bars(&b, "AAPL", quant_days_from_civil(2010, 1, 1), 3000); /* > one chunk */
+    upsert_ok(s, &b, 3000, 0, 0);
+    quant_bars_init(&back);
+    struct quant_err err;
+    assert_int_equal(quant_series_store_load_bars(s, "aapl", &back, &err), QUANT_OK);
+    assert_string_equal(back.symbol, "AAPL");
+    assert_bars_equal(&b, &back);
+    /* NaN went in as SQL NULL, not as a NaN double. */
+    size_t nulls = 0;
+    for (size_t i = 0; i < b.n; i++)
+        nulls += isnan(b.v[i].adj_close);
+    char want[64];
+    snprintf(want, sizeof want, "%zu|0\n", nulls);
+    char *got = dump(s, "SELECT count(*) FILTER (adj_close IS NULL), "
+                        "count(*) FILTER (isnan(adj_close)) FROM ohlcv");
+    assert_string_equal(got, want);
+    free(got);
+    got = dump(s, "SELECT symbol, date, open, adj_close, dividend, source FROM ohlcv "
+                  "ORDER BY date LIMIT 4");
+    assert_string_equal(got, "AAPL|2010-01-01|100.33333333333333|90.3|0|test\n"
+                             "AAPL|2010-01-02|100.34333333333333|90.309|0|test\n"
+                             "AAPL|2010-01-03|100.35333333333332|90.318|0|test\n"
+                             "AAPL|2010-01-04|100.36333333333333|NULL|0|test\n");
+    free(got);
+    struct quant_series_summary sum;
+    assert_int_equal(quant_series_store_symbol_summary(s, "AAPL", &sum, &err), QUANT_OK);
+    assert_int_equal(sum.bars, 3000);
+    assert_int_equal(sum.first_date, b.v[0].date);
+    assert_int_equal(sum.last_date, b.v[2999].date);
+    quant_bars_release(&b);
+    quant_bars_release(&back);
+    quant_series_store_close(s);
+}
+
+static void test_reupsert_identical(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars b;
+    make_bars(&b, "MSFT", 15000, 2500);
+    upsert_ok(s, &b, 2500, 0, 0);
+    char *before = dump(s, ALL);
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL); /* a later ingested_at would show if a row were rewritten */
+    upsert_ok(s, &b, 0, 0, 2500);
+    char *after = dump(s, ALL);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    quant_bars_release(&b);
+    quant_series_store_close(s);
+    /* Also after a reopen (the set of known symbols is rebuilt from the file). */
+    s = open_rw();
+    make_bars(&b, "MSFT", 15000, 2500);
+    upsert_ok(s, &b, 0, 0, 2500);
+    quant_bars_release(&b);
+    quant_series_store_close(s);
+}
+
+static void test_changed_and_new(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars b, back;
+    make_bars(&b, "IBM", 16000, 100);
+    upsert_ok(s, &b, 100, 0, 0);
+    char *old_ts = dump(s, "SELECT DISTINCT epoch_us(ingested_at) FROM ohlcv");
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL);
+    b.v[0].close += 1;             /* changed value */
+    b.v[11].adj_close = NAN;       /* value -> NULL */
+    b.v[3].adj_close = 5.0;        /* NULL -> value (i % 7 == 3 was NaN) */
+    b.v[50].volume = 0;            /* changed volume */
+    b.v[99].split = 2.0;           /* changed split */
+    b.v[20].high = -0.0 + b.v[20].high; /* identical: not a change */
+    for (int i = 0; i < 5; i++) {  /* five new days */
+        struct quant_bar nb = b.v[99];
+        nb.date += i + 1;
+        assert_int_equal(quant_bars_push(&b, &nb), QUANT_OK);
+    }
+    upsert_ok(s, &b, 5, 5, 95);
+    quant_bars_init(&back);
+    struct quant_err err;
+    assert_int_equal(quant_series_store_load_bars(s, "IBM", &back, &err), QUANT_OK);
+    assert_bars_equal(&b, &back);
+    /* Only the 10 written rows carry the new ingested_at. */
+    char *counts = dump(s, "SELECT count(*) FROM ohlcv GROUP BY ingested_at ORDER BY ingested_at");
+    assert_string_equal(counts, "95\n10\n");
+    char sql[128];
+    old_ts[strlen(old_ts) - 1] = '\0';
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ohlcv WHERE epoch_us(ingested_at) = %s", old_ts);
+    char *kept = dump(s, sql);
+    assert_string_equal(kept, "95\n");
+    free(kept);
+    free(counts);
+    free(old_ts);
+    quant_bars_release(&b);
+    quant_bars_release(&back);
+    quant_series_store_close(s);
+}
+
+static void test_duplicates_last_wins(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars b;
+    quant_bars_init(&b);
+    snprintf(b.symbol, sizeof b.symbol, "DUP");
+    /* unsorted, with date 101 three times: the last listed must win */
+    const int32_t dates[] = {103, 101, 102, 101, 101, 100};
+    for (size_t i = 0; i < sizeof dates / sizeof *dates; i++) {
+        struct quant_bar bar = {.date = dates[i], .open = 1, .high = 2, .low = 0.5,
+                                .close = 10.0 + (double)i, .adj_close = NAN, .volume = 1,
+                                .dividend = NAN, .split = NAN};
+        assert_int_equal(quant_bars_push(&b, &bar), QUANT_OK);
+    }
+    upsert_ok(s, &b, 4, 0, 0);
+    char *got = dump(s, "SELECT date - DATE '1970-01-01', close FROM ohlcv ORDER BY date");
+    assert_string_equal(got, "100|15\n101|14\n102|12\n103|10\n");
+    free(got);
+    /* The same through the existing-symbol path: 102 changes, 104 is new. */
+    quant_bars_release(&b);
+    quant_bars_init(&b);
+    snprintf(b.symbol, sizeof b.symbol, "DUP");
+    const struct quant_bar r[] = {
+        {.date = 102, .open = 1, .high = 2, .low = 0.5, .close = 99, .adj_close = NAN, .volume = 1,
+         .dividend = NAN, .split = NAN},
+        {.date = 102, .open = 1, .high = 2, .low = 0.5, .close = 12, .adj_close = NAN, .volume = 1,
+         .dividend = NAN, .split = NAN},
+        {.date = 104, .open = 1, .high = 2, .low = 0.5, .close = 7, .adj_close = NAN, .volume = 1,
+         .dividend = NAN, .split = NAN},
+        {.date = 104, .open = 1, .high = 2, .low = 0.5, .close = 8, .adj_close = NAN, .volume = 1,
+         .dividend = NAN, .split = NAN}};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(quant_bars_push(&b, &r[i]), QUANT_OK);
+    upsert_ok(s, &b, 1, 0, 1);
+    got = dump(s, "SELECT date - DATE '1970-01-01', close FROM ohlcv ORDER BY date");
+    assert_string_equal(got, "100|15\n101|14\n102|12\n103|10\n104|8\n");
+    free(got);
+    quant_bars_release(&b);
+    quant_series_store_close(s);
+}
+
+static void test_two_symbols_independent(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars a, b;
+    make_bars(&a, "AAA", 1000, 50);
+    make_bars(&b, "BBB", 1010, 60);
+    upsert_ok(s, &b, 60, 0, 0);
+    upsert_ok(s, &a, 50, 0, 0);
+    char *a_before = dump(s, "SELECT * FROM ohlcv WHERE symbol = 'AAA' ORDER BY date");
+    for (size_t i = 0; i < b.n; i++)
+        b.v[i].open += 1;
+    upsert_ok(s, &b, 0, 60, 0);
+    char *a_after = dump(s, "SELECT * FROM ohlcv WHERE symbol = 'AAA' ORDER BY date");
+    assert_string_equal(a_before, a_after);
+    struct quant_series_summary *sum;
+    size_t n;
+    struct quant_err err;
+    assert_int_equal(quant_series_store_summary(s, &sum, &n, &err), QUANT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(sum[0].symbol, "AAA");
+    assert_int_equal(sum[0].bars, 50);
+    assert_int_equal(sum[0].first_date, 1000);
+    assert_int_equal(sum[0].last_date, 1049);
+    assert_string_equal(sum[1].symbol, "BBB");
+    assert_int_equal(sum[1].bars, 60);
+    free(sum);
+    struct quant_series_summary one;
+    assert_int_equal(quant_series_store_symbol_summary(s, "ZZZ", &one, &err), QUANT_OK);
+    assert_int_equal(one.bars, 0);
+    assert_int_equal(one.first_date, 0);
+    /* A symbol that breaks the rules never reaches SQL. */
+    struct quant_bars none;
+    quant_bars_init(&none);
+    assert_int_equal(quant_series_store_load_bars(s, "A'; DROP TABLE ohlcv; --", &none, &err),
+                     QUANT_EINVAL);
+    free(a_before);
+    free(a_after);
+    quant_bars_release(&a);
+    quant_bars_release(&b);
+    quant_bars_release(&none);
+    quant_series_store_close(s);
+}
+
+static void expect_upsert_fails(struct quant_series_store *s, const struct quant_bars *v,
+                                size_t n, const char *needle)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_upsert_stats st[4];
+    enum quant_code rc = quant_series_store_upsert_many(s, v, n, "test", st, &err);
+    assert_int_equal(rc, QUANT_ESTORE);
+    if (!strstr(err.msg, needle))
+        fail_msg("message lacks '%s': %s", needle, err.msg);
+}
+
+static void test_failure_rolls_back(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars a, bad, fresh_bad, ok;
+    make_bars(&a, "AAA", 2000, 100);
+    upsert_ok(s, &a, 100, 0, 0);
+    char *before = dump(s, ALL);
+    /* Existing symbol: changes to old rows, 2900 new rows, and a NULL close in
+     * the second chunk, so rows were already appended when it fails. */
+    make_bars(&bad, "AAA", 2000, 3000);
+    for (size_t i = 0; i < 100; i++)
+        bad.v[i].open += 1;
+    bad.v[2500].close = NAN;
+    expect_upsert_fails(s, &bad, 1, "AAA");
+    char *after = dump(s, ALL);
+    assert_string_equal(before, after);
+    free(after);
+    /* A new symbol (the fast path), failing on a CHECK in its second chunk. */
+    make_bars(&fresh_bad, "NEW", 2000, 3000);
+    fresh_bad.v[2600].volume = -1;
+    expect_upsert_fails(s, &fresh_bad, 1, "volume");
+    after = dump(s, ALL);
+    assert_string_equal(before, after);
+    free(after);
+    /* A batch: the good series before the bad one is rolled back with it. */
+    make_bars(&ok, "GOOD", 2000, 2100);
+    struct quant_bars batch[2] = {ok, fresh_bad};
+    expect_upsert_fails(s, batch, 2, "NEW");
+    after = dump(s, ALL);
+    assert_string_equal(before, after);
+    free(after);
+    /* The store is still usable, and NEW is still treated as new. */
+    fresh_bad.v[2600].volume = 5;
+    upsert_ok(s, &fresh_bad, 3000, 0, 0);
+    upsert_ok(s, &ok, 2100, 0, 0);
+    free(before);
+    quant_bars_release(&a);
+    quant_bars_release(&bad);
+    quant_bars_release(&fresh_bad);
+    quant_bars_release(&ok);
+    quant_series_store_close(s);
+}
+
+static void test_read_only(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = NULL;
+    struct quant_err err;
+    struct quant_series_store_options ro = {.read_only = 1};
+    assert_int_equal(quant_series_store_open(g_path, &ro, &s, &err), QUANT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "quant init-db"));
+    assert_null(s);
+    s = open_rw();
+    struct quant_bars b;
+    make_bars(&b, "RO", 100, 10);
+    upsert_ok(s, &b, 10, 0, 0);
+    quant_series_store_close(s);
+
+    assert_int_equal(quant_series_store_open(g_path, &ro, &s, &err), QUANT_OK);
+    assert_int_equal(quant_series_store_upsert_bars(s, &b, "test", NULL, &err), QUANT_EREADONLY);
+    assert_non_null(strstr(err.msg, "read-only"));
+    struct quant_table t;
+    assert_int_equal(quant_series_store_query(s, "DELETE FROM ohlcv", 0, &t, &err), QUANT_ESTORE);
+    assert_non_null(strstr(err.msg, "quant sql is read-only"));
+    char *n = dump(s, "SELECT count(*) FROM ohlcv");
+    assert_string_equal(n, "10\n");
+    free(n);
+    quant_series_store_close(s);
+    quant_bars_release(&b);
+}
+
+/* ---- another process holding the lock ------------------------------------ */
+
+/* Child mode: open the store read-write, say "ready", hold it for ms. */
+static int hold_lock(const char *path, long ms)
+{
+    struct quant_series_store *s;
+    struct quant_err err;
+    struct quant_series_store_options o = {0};
+    if (quant_series_store_open(path, &o, &s, &err) != QUANT_OK) {
+        fprintf(stderr, "hold-lock: %s\n", err.msg);
+        return 1;
+    }
+    if (write(STDOUT_FILENO, "ready\n", 6) != 6)
+        return 1;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    quant_series_store_close(s);
+    return 0;
+}
+
+static pid_t spawn_holder(long ms)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        char msbuf[32];
+        snprintf(msbuf, sizeof msbuf, "%ld", ms);
+        execl("/proc/self/exe", "test_series_store", "--hold-lock", g_path, msbuf, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[8] = {0};
+    ssize_t got = read(fds[0], buf, 6);
+    close(fds[0]);
+    if (got != 6 || strcmp(buf, "ready\n") != 0)
+        fail_msg("lock holder did not start (read %zd)", got);
+    return pid;
+}
+
+static double mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void test_locked_by_other_process(void **state)
+{
+    (void)state;
+    pid_t pid = spawn_holder(1500);
+    char want[64];
+    snprintf(want, sizeof want, "(PID %ld)", (long)pid);
+    struct quant_series_store *s = NULL;
+    struct quant_err err;
+    struct quant_series_store_options o = {0};
+    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ELOCKED);
+    if (!strstr(err.msg, want) || !strstr(err.msg, "is locked by another quant process"))
+        fail_msg("unexpected lock message: %s", err.msg);
+    assert_non_null(strstr(err.msg, g_path));
+    o.read_only = 1; /* readers are shut out too while a writer holds it */
+    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ELOCKED);
+    o.read_only = 0;
+    o.lock_timeout_ms = 200;
+    double t0 = mono_ms();
+    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ELOCKED);
+    assert_true(mono_ms() - t0 >= 190);
+    assert_non_null(strstr(err.msg, "waited"));
+    o.lock_timeout_ms = 30000;
+    if (quant_series_store_open(g_path, &o, &s, &err) != QUANT_OK)
+        fail_msg("open after waiting: %s", err.msg);
+    assert_true(mono_ms() - t0 >= 1000);
+    quant_series_store_close(s);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    const char *junk = "name,price\nthis is a CSV file, not a database\n";
+    char junk_big[8192];
+    for (size_t i = 0; i < sizeof junk_big; i++)
+        junk_big[i] = junk[i % strlen(junk)];
+    junk_big[sizeof junk_big - 1] = '\0';
+    tu_write_file(g_path, junk_big);
+    struct quant_series_store *s = NULL;
+    struct quant_err err;
+    struct quant_series_store_options o = {0};
+    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ESTORE);
+    if (!strstr(err.msg, "not a DuckDB database") || !strstr(err.msg, "do not delete"))
+        fail_msg("unexpected message: %s", err.msg);
+    assert_null(s);
+    char *now = tu_read_file(g_path, NULL);
+    assert_string_equal(now, junk_big);
+    free(now);
+
+    char missing[PATH_MAX + 64];
+    snprintf(missing, sizeof missing, "%s/no/such/dir/quant.duckdb", g_dir);
+    assert_int_equal(quant_series_store_open(missing, &o, &s, &err), QUANT_EIO);
+    assert_non_null(strstr(err.msg, "no/such/dir does not exist"));
+}
+
+static void test_schema_too_new(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_table t;
+    struct quant_err err;
+    assert_int_equal(quant_series_store_query(
+                         s, "UPDATE quant_meta SET value = '7' WHERE key = 'schema_version'", 0,
+                         &t, &err),
+                     QUANT_OK);
+    quant_table_release(&t);
+    quant_series_store_close(s);
+    struct quant_series_store_options o = {0};
+    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ESCHEMA);
+    assert_non_null(strstr(err.msg, "version 7"));
+}
+
+static void test_query_format(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_table t;
+    struct quant_err err;
+    assert_int_equal(quant_series_store_query(
+                         s,
+                         "SELECT 0.1::DOUBLE AS a, 1.0::DOUBLE / 3 AS b, 42 AS i, 'x y' AS s, "
+                         "NULL AS n, DATE '2024-01-02' AS d, "
+                         "TIMESTAMP '2024-01-02 03:04:05.678' AS ts, 1e300::DOUBLE AS big, "
+                         "true AS flag, 2.5::DECIMAL(5,2) AS dec, -0.25::FLOAT AS f, "
+                         "TIMESTAMP '1969-12-31 23:59:59' AS old",
+                         0, &t, &err),
+                     QUANT_OK);
+    assert_int_equal(t.ncols, 12);
+    assert_int_equal(t.nrows, 1);
+    const char *names[] = {"a", "b", "i", "s", "n", "d", "ts", "big", "flag", "dec", "f", "old"};
+    const int numeric[] = {1, 1, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0}; /* NULL is an INTEGER */
+    const char *cells[] = {"0.1", "0.3333333333333333", "42", "x y", NULL, "2024-01-02",
+                           "2024-01-02 03:04:05", "1e+300", "true", "2.50", "-0.25",
+                           "1969-12-31 23:59:59"};
+    for (size_t c = 0; c < 12; c++) {
+        assert_string_equal(t.col_names[c], names[c]);
+        assert_int_equal(t.col_numeric[c], numeric[c]);
+        if (cells[c])
+            assert_string_equal(t.cells[c], cells[c]);
+        else
+            assert_null(t.cells[c]);
+    }
+    quant_table_release(&t);
+    assert_int_equal(quant_series_store_query(s, "SELECT * FROM range(10)", 3, &t, &err),
+                     QUANT_OK);
+    assert_int_equal(t.nrows, 3);
+    assert_string_equal(t.cells[2], "2");
+    quant_table_release(&t);
+    /* Nested values are shown as DuckDB writes them. */
+    assert_int_equal(quant_series_store_query(s, "SELECT [1, 2] AS l, {'k': 'v'} AS st, 1.5 AS x;",
+                                              0, &t, &err),
+                     QUANT_OK);
+    assert_string_equal(t.cells[0], "[1, 2]");
+    assert_string_equal(t.cells[1], "{'k': v}");
+    assert_string_equal(t.cells[2], "1.5");
+    assert_int_equal(t.col_numeric[2], 1);
+    quant_table_release(&t);
+    assert_int_equal(quant_series_store_query(s, "SELEC 1", 0, &t, &err), QUANT_ESTORE);
+    assert_non_null(strstr(err.msg, "syntax error"));
+    assert_int_equal(quant_series_store_query(s, "SELECT * FROM nope", 0, &t, &err),
+                     QUANT_ESTORE);
+    assert_non_null(strstr(err.msg, "nope"));
+    quant_series_store_close(s);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--hold-lock") == 0)
+        return hold_lock(argv[2], strtol(argv[3], NULL, 10));
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schema_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reupsert_identical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_and_new, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_last_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_symbols_independent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked_by_other_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_too_new, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_format, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
