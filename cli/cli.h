@@ -83,7 +83,11 @@ int cli_opt_list(int argc, char **argv, int *i, const char *name, struct cli_lis
 int cli_list_add(struct cli_list *list, char *word);  /* splits commas; 0 ok, -1 oom */
 void cli_list_release(struct cli_list *list);
 
-/* Format a duration or a count compactly. */
+/* Print one symbol's ingest outcome the way `quant ingest` does (ingest.c). */
+struct quant_ingest_result;
+void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_result *r);
+
+/* Format a count with thousands separators. */
 void cli_fmt_count(long n, char *out, size_t len);   /* 1234567 -> "1,234,567" */
 
 /* A one-line progress bar on stderr (only when it is a terminal). */

@@ -20,14 +20,7 @@ static const struct {
 
 static void on_result(void *p, const struct quant_ingest_result *r)
 {
-    struct cli_ctx *ctx = p;
-    if (r->warning[0])
-        fprintf(ctx->err, "warning: %s: %s\n", r->symbol, r->warning);
-    if (r->code)
-        fprintf(ctx->err, "Failed %s: %s\n", r->symbol, r->error);
-    else
-        fprintf(ctx->out, "Ingested %ld rows for %s (%ld new, %ld updated, %ld unchanged)\n",
-                r->rows, r->symbol, r->inserted, r->updated, r->unchanged);
+    cli_print_ingest_result(p, r);
 }
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)

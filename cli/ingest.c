@@ -18,10 +18,8 @@ static void on_start(void *p, const char *symbol, size_t done, size_t total)
     cli_progress(v->ctx, symbol, done, total);
 }
 
-static void on_result(void *p, const struct quant_ingest_result *r)
+void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_result *r)
 {
-    struct ingest_view *v = p;
-    struct cli_ctx *ctx = v->ctx;
     cli_progress_clear(ctx);
     if (r->registered_now)
         fprintf(ctx->err, "note: %s was not registered; added it to the symbols table\n",
@@ -33,16 +31,27 @@ static void on_result(void *p, const struct quant_ingest_result *r)
                 r->bad_rows, r->bad_rows == 1 ? "" : "s", r->bad_example);
     if (r->code) {
         fprintf(ctx->err, "Failed %s: %s\n", r->symbol, r->error);
+        return;
+    }
+    char rows[32], ins[32], upd[32], same[32];
+    cli_fmt_count(r->rows, rows, sizeof rows);
+    cli_fmt_count(r->inserted, ins, sizeof ins);
+    cli_fmt_count(r->updated, upd, sizeof upd);
+    cli_fmt_count(r->unchanged, same, sizeof same);
+    fprintf(ctx->out, "Ingested %s rows for %s (%s new, %s updated, %s unchanged; %s)\n",
+            rows, r->symbol, ins, upd, same, r->mode);
+}
+
+static void on_result(void *p, const struct quant_ingest_result *r)
+{
+    struct ingest_view *v = p;
+    cli_print_ingest_result(v->ctx, r);
+    if (r->code) {
         if (!v->first_failure)
             v->first_failure = r->code;
         else if (v->first_failure != r->code)
             v->mixed_failures = 1;
-        return;
     }
-    char rows[32];
-    cli_fmt_count(r->rows, rows, sizeof rows);
-    fprintf(ctx->out, "Ingested %s rows for %s (%ld new, %ld updated, %ld unchanged; %s)\n",
-            rows, r->symbol, r->inserted, r->updated, r->unchanged, r->mode);
 }
 
 static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest_request *req,
@@ -113,12 +122,14 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
 static int report(struct cli_ctx *ctx, const struct quant_ingest_summary *s,
                   const struct ingest_view *v)
 {
-    char rows[32];
+    char rows[32], ins[32], upd[32];
     cli_fmt_count(s->rows, rows, sizeof rows);
-    fprintf(ctx->out, "Done: %zu of %zu symbol%s ingested, %zu failed; %s rows (%ld new, "
-                      "%ld updated) in %.2f s",
-            s->n_ok, s->n_symbols, s->n_symbols == 1 ? "" : "s", s->n_failed, rows,
-            s->inserted, s->updated, s->seconds);
+    cli_fmt_count(s->inserted, ins, sizeof ins);
+    cli_fmt_count(s->updated, upd, sizeof upd);
+    fprintf(ctx->out, "Done: %zu of %zu symbol%s ingested, %zu failed; %s rows (%s new, "
+                      "%s updated) in %.2f s",
+            s->n_ok, s->n_symbols, s->n_symbols == 1 ? "" : "s", s->n_failed, rows, ins, upd,
+            s->seconds);
     if (s->requests)
         fprintf(ctx->out, "; %ld API request%s", s->requests, s->requests == 1 ? "" : "s");
     fprintf(ctx->out, "\n");

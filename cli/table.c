@@ -1,4 +1,5 @@
 /* table.c: aligned / CSV / JSON output of text rows. */
+#define _GNU_SOURCE /* open_memstream */
 #include "table.h"
 
 #include <stdlib.h>
@@ -23,6 +24,23 @@ static void pad(FILE *f, size_t n)
         fputc(' ', f);
 }
 
+/* Copy a finished table from a memory stream to f, dropping the blanks that
+ * padding leaves at line ends (an empty last column would otherwise leave some). */
+static void flush_trimmed(FILE *f, const char *text)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        size_t keep = len;
+        while (keep > 0 && text[keep - 1] == ' ')
+            keep--;
+        fwrite(text, 1, keep, f);
+        if (nl)
+            fputc('\n', f);
+        text += len + (nl ? 1 : 0);
+    }
+}
+
 /* Control characters would break the layout (and could drive the terminal):
  * print them as '?' in table mode. */
 static void put_safe(FILE *f, const char *s)
@@ -31,11 +49,19 @@ static void put_safe(FILE *f, const char *s)
         fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, f);
 }
 
-static void print_table(FILE *f, const struct cli_rows *r)
+static void print_table(FILE *out, const struct cli_rows *r)
 {
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *f = open_memstream(&text, &text_len);
     size_t *w = calloc(r->ncols ? r->ncols : 1, sizeof *w);
-    if (!w)
+    if (!w || !f) {
+        free(w);
+        if (f)
+            fclose(f);
+        free(text);
         return;
+    }
     for (size_t c = 0; c < r->ncols; c++)
         w[c] = text_width(r->names[c]);
     for (size_t i = 0; i < r->nrows; i++)
@@ -80,6 +106,9 @@ static void print_table(FILE *f, const struct cli_rows *r)
         }
     }
     free(w);
+    fclose(f);
+    flush_trimmed(out, text);
+    free(text);
 }
 
 static void csv_field(FILE *f, const char *v)

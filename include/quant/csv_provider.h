@@ -124,6 +124,8 @@ void quant_csv_symbol_from_filename(const char *path, char out[QUANT_SYMBOL_MAX 
  * provider and passed on as a warning by fetch_daily.  list_symbols gives
  * every symbol found.
  *
+ *  - A single file with a symbol column ignores `symbols`; one without takes
+ *    symbols[0] as its symbol, and more than one symbol is QUANT_EINVAL.
  *  - A directory is read non-recursively, files in byte order of their names;
  *    `symbols` is ignored for a directory (each file names its symbols).
  *    QUANT_ENOTFOUND when it holds no *.csv / *.txt file.

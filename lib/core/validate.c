@@ -39,14 +39,20 @@ static int check_bar(const struct quant_bar *b, char *reason, size_t n)
         snprintf(reason, n, "volume %g is negative or not a number", b->volume);
         return 1;
     }
+    /* Back-adjusted sources (yfinance's auto_adjust) multiply every price by a
+     * factor, so a high equal to the close can come out 1 ulp below it: allow a
+     * relative slack far below any real price tick. */
+    const double slack = 1e-9;
     double top = b->open > b->close ? b->open : b->close;
     double bottom = b->open < b->close ? b->open : b->close;
-    if (b->high < top) {
-        snprintf(reason, n, "high %g is below max(open %g, close %g)", b->high, b->open, b->close);
+    if (b->high < top * (1 - slack)) {
+        snprintf(reason, n, "high %.10g is below max(open %.10g, close %.10g)", b->high,
+                 b->open, b->close);
         return 1;
     }
-    if (b->low > bottom) {
-        snprintf(reason, n, "low %g is above min(open %g, close %g)", b->low, b->open, b->close);
+    if (b->low > bottom * (1 + slack)) {
+        snprintf(reason, n, "low %.10g is above min(open %.10g, close %.10g)", b->low,
+                 b->open, b->close);
         return 1;
     }
     return 0;

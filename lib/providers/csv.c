@@ -1063,8 +1063,11 @@ static enum quant_code add_file(struct csv_state *st, const char *file, struct q
     return QUANT_OK;
 }
 
+/* Parse one file into the provider.  symbol names the series of a file
+ * without a symbol column (NULL: the file name decides); n_wanted is how many
+ * symbols the caller asked for, which such a file cannot satisfy beyond one. */
 static enum quant_code load_file(struct csv_state *st, const char *file, const char *symbol,
-                                 struct quant_err *err)
+                                 size_t n_wanted, struct quant_err *err)
 {
     char inferred[QUANT_SYMBOL_MAX + 1];
     if (!symbol) {
@@ -1083,7 +1086,12 @@ static enum quant_code load_file(struct csv_state *st, const char *file, const c
     quant_buf_release(&buf);
     if (rc)
         return quant_err_prefix(err, "%s ", file);
-    rc = add_file(st, file, &f, err);
+    if (n_wanted > 1 && !f.has_symbol_column)
+        rc = quant_err_set(err, QUANT_EINVAL, "%s has no symbol or ticker column, so it holds "
+                           "one symbol; ask for one symbol, not %zu (or use a directory of "
+                           "files named after their symbols)", file, n_wanted);
+    if (!rc)
+        rc = add_file(st, file, &f, err);
     quant_csv_file_release(&f);
     return rc;
 }
@@ -1149,7 +1157,7 @@ static enum quant_code load_dir(struct csv_state *st, const char *dir, struct qu
     for (size_t i = 0; i < n && !rc; i++) {
         char file[PATH_MAX];
         snprintf(file, sizeof file, "%s/%s", dir, names[i]);
-        rc = load_file(st, file, NULL, err);
+        rc = load_file(st, file, NULL, 0, err);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -1243,10 +1251,7 @@ static enum quant_code load_path(struct csv_state *st, const char *path,
         return quant_err_set(err, QUANT_EIO, "cannot open %s: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode))
         return load_dir(st, path, err);
-    if (n_symbols > 1)
-        return quant_err_set(err, QUANT_EINVAL, "%s: give at most one symbol for a single CSV "
-                             "file (a file with a symbol column names its own)", path);
-    return load_file(st, path, n_symbols == 1 ? symbols[0] : NULL, err);
+    return load_file(st, path, n_symbols == 1 ? symbols[0] : NULL, n_symbols, err);
 }
 
 enum quant_code quant_csv_open(const char *path, const char *const *symbols, size_t n_symbols,

@@ -60,17 +60,23 @@ static double rng_uniform(struct rng *r)
     return ((double)(rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
+/* Marsaglia's polar method: a pair of normals per accepted point, no trig. */
 static double rng_normal(struct rng *r)
 {
     if (r->has_spare) {
         r->has_spare = 0;
         return r->spare;
     }
-    double u = rng_uniform(r), v = rng_uniform(r);
-    double rad = sqrt(-2.0 * log(u));
-    r->spare = rad * sin(2.0 * M_PI * v);
+    double u, v, s;
+    do {
+        u = 2.0 * rng_uniform(r) - 1.0;
+        v = 2.0 * rng_uniform(r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double k = sqrt(-2.0 * log(s) / s);
+    r->spare = v * k;
     r->has_spare = 1;
-    return rad * cos(2.0 * M_PI * v);
+    return u * k;
 }
 
 static void rng_seed(struct rng *r, uint64_t seed, const char *symbol)

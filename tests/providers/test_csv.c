@@ -374,6 +374,23 @@ static void test_bom_dupes_and_quotes(void **state)
     quant_csv_file_release(&f);
 }
 
+/* A time of day after daily rows is one bad row, not a rejected file. */
+static void test_intraday_row_after_daily(void **state)
+{
+    (void)state;
+    struct quant_csv_file f;
+    parse_text("timestamp,open,high,low,close,volume\n"
+               "2024-01-03,1,2,0.5,1.5,10\n"
+               "2024-01-02 15:30:00,1,2,0.5,1.5,10\n"
+               "2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n", "X", &f);
+    assert_int_equal(f.format, QUANT_CSV_ALPHAVANTAGE);
+    assert_int_equal(f.series[0].n, 2);
+    assert_int_equal(f.n_bad, 1);
+    assert_int_equal(f.bad[0].line, 3);
+    assert_non_null(strstr(f.bad[0].reason, "time of day"));
+    quant_csv_file_release(&f);
+}
+
 static void test_long_line_rejected(void **state)
 {
     (void)state;
@@ -486,6 +503,21 @@ static void test_provider_single_file(void **state)
     quant_bars_init(&b);
     assert_int_equal(p.ops->fetch_daily(p.state, "PRICES", QUANT_FETCH_FULL, &b, &info, &err),
                      QUANT_OK);
+    quant_bars_release(&b);
+    close_provider(&p);
+    /* Several symbols: fine for a long file, refused for a one-symbol file. */
+    const char *two[] = {"AAA", "BBB"};
+    assert_int_equal(quant_csv_open(path, two, 2, &p, &err), QUANT_EINVAL);
+    assert_non_null(strstr(err.msg, "has no symbol or ticker column"));
+    write_fixture(dir, "long.csv", "ticker,date,open,high,low,close,volume\n"
+                                   "AAA,2024-01-02,1,2,0.5,1.5,100\n"
+                                   "BBB,2024-01-02,1,2,0.5,1.5,100\n");
+    snprintf(path, sizeof path, "%s/long.csv", dir);
+    assert_int_equal(quant_csv_open(path, two, 2, &p, &err), QUANT_OK);
+    quant_bars_init(&b);
+    assert_int_equal(p.ops->fetch_daily(p.state, "BBB", QUANT_FETCH_FULL, &b, &info, &err),
+                     QUANT_OK);
+    assert_int_equal(b.n, 1);
     quant_bars_release(&b);
     close_provider(&p);
     snprintf(path, sizeof path, "%s/missing.csv", dir);
@@ -603,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_unknown_header),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bom_dupes_and_quotes),
+        cmocka_unit_test(test_intraday_row_after_daily),
         cmocka_unit_test(test_long_line_rejected),
         cmocka_unit_test(test_symbol_from_filename),
         cmocka_unit_test(test_provider_directory),
