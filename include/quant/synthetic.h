@@ -2,8 +2,12 @@
  * synthetic.h: a seeded, deterministic synthetic market for demos, tests and
  * benchmarks (no network, no files).
  *
- * Each symbol's series depends only on (seed, symbol, n_days, end_date), so a
- * symbol's history is the same whichever other symbols are generated.  The
+ * Each symbol's walk depends only on (seed, symbol) and starts on a fixed epoch
+ * (1980-01-07, or earlier for a window reaching further back); n_days and
+ * end_date only choose the window.  So a symbol's history is the same
+ * whichever other symbols are generated, and a date's raw bar is the same
+ * whatever the end date (adj_close alone changes when a later split enters
+ * the window, as with any vendor's back-adjusted series).  The
  * process: log-price random walk with drift, GARCH(1,1)-style volatility
  * clustering, volume log-normal around a per-symbol level and correlated with
  * |return|, occasional overnight gaps, and rare splits (recorded in `split`,

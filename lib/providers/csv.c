@@ -963,6 +963,8 @@ struct csv_entry {
     struct quant_bars bars;
     long n_bad;
     char first_bad[320];   /* "FILE line N: reason" */
+    char first_file[128];  /* base name of the first file that held this symbol */
+    char conflict[512];    /* two files disagree on a date: refuse the symbol ("" = fine) */
 };
 
 struct csv_state {
@@ -1010,6 +1012,51 @@ static struct csv_entry *entry_for(struct csv_state *st, const char *sym)
     return e;
 }
 
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int prices_differ(double a, double b)
+{
+    /* Sources round differently (6 vs 4 decimals), so only a real difference
+     * counts, not the last printed digit. */
+    return fabs(a - b) > 1e-4 * fmax(fabs(a), fabs(b));
+}
+
+/*
+ * Two files with bars for the same symbol: splitting a history across files
+ * (by year, say) is fine, but files that disagree on a date's prices are two
+ * different series (adjusted vs unadjusted, or two vendors), and picking one
+ * silently would store a chimera.  Record the first disagreement instead.
+ */
+static void check_overlap(struct csv_entry *e, const struct quant_bars *b, const char *file)
+{
+    size_t i = 0, j = 0;
+    while (i < e->bars.n && j < b->n && !e->conflict[0]) {
+        const struct quant_bar *x = &e->bars.v[i], *y = &b->v[j];
+        if (x->date < y->date) {
+            i++;
+        } else if (y->date < x->date) {
+            j++;
+        } else {
+            if (prices_differ(x->close, y->close) || prices_differ(x->open, y->open)) {
+                char d[11];
+                quant_date_format(x->date, d);
+                snprintf(e->conflict, sizeof e->conflict,
+                         "%s and %s both hold %s but disagree on %s (close %.6g vs %.6g): "
+                         "they are different series (adjusted vs unadjusted, or two vendors); "
+                         "ingest the one you trust with --csv FILE --symbols %s",
+                         e->first_file, base_name(file), e->bars.symbol, d, x->close,
+                         y->close, e->bars.symbol);
+            }
+            i++;
+            j++;
+        }
+    }
+}
+
 /* Later files win for equal dates: append, stable sort, keep the last. */
 static enum quant_code merge_series(struct csv_entry *e, struct quant_bars *b)
 {
@@ -1047,7 +1094,13 @@ static enum quant_code add_file(struct csv_state *st, const char *file, struct q
 {
     for (size_t i = 0; i < f->n_series; i++) {
         struct csv_entry *e = entry_for(st, f->series[i].symbol);
-        if (!e || merge_series(e, &f->series[i]))
+        if (!e)
+            return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
+        if (!e->first_file[0])
+            snprintf(e->first_file, sizeof e->first_file, "%s", base_name(file));
+        else
+            check_overlap(e, &f->series[i], file);
+        if (merge_series(e, &f->series[i]))
             return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
     }
     for (size_t i = 0; i < f->n_bad; i++) {
@@ -1190,6 +1243,8 @@ static enum quant_code csv_fetch_daily(void *state, const char *symbol,
         return quant_err_set(err, QUANT_EINVAL, "'%.40s' is not a valid symbol",
                              symbol ? symbol : "");
     struct csv_entry *e = find_entry(st, sym);
+    if (e && e->conflict[0])
+        return quant_err_set(err, QUANT_EVALIDATION, "%s", e->conflict);
     if (!e || e->bars.n == 0) {
         if (e && e->n_bad)
             return quant_err_set(err, QUANT_ENOTFOUND, "no CSV data for %s in %s: all %ld "

@@ -221,19 +221,29 @@ enum quant_code quant_synth_generate(const struct quant_synth_options *opts,
     rng_seed(&r, opts->seed, symbol);
     struct symbol_params p;
     draw_params(&r, &p);
+    /* The walk always starts at a fixed epoch (or earlier, for a history that
+     * reaches further back), so a given date's bar is the same whatever the
+     * end date: running the demo tomorrow adds a bar instead of rewriting the
+     * whole history.  The days before the window are generated and dropped. */
     int32_t last = last_weekday_on_or_before(opts->end_date ? opts->end_date : quant_today_utc());
-    int32_t date = first_weekday(last, opts->n_days);
+    int32_t first = first_weekday(last, opts->n_days);
+    int32_t epoch = quant_days_from_civil(1980, 1, 7); /* a Monday */
+    int32_t date = first < epoch ? first : epoch;
     struct walk w = {.price = p.price0, .var = p.var_lr, .split_factor = 1.0};
     struct quant_bar *v = out->v + out->n;
     /* Zeroed first so even the struct padding is deterministic (bars may be hashed). */
     memset(v, 0, (size_t)opts->n_days * sizeof *v);
+    struct quant_bar scratch;
+    for (; date < first; date = next_weekday(date))
+        one_day(&r, &p, &w, &scratch);
     for (int i = 0; i < opts->n_days; i++) {
         v[i].date = date;
         one_day(&r, &p, &w, &v[i]);
         date = next_weekday(date);
     }
-    /* Yahoo-style adjustment: history before a split is divided by it, so the
-     * adjusted series is the continuous price over the final split factor. */
+    /* Yahoo-style adjustment: history before a split is divided by it.  one_day()
+     * stored the continuous price (raw x splits so far), so dividing by all splits
+     * up to the last day leaves raw / (splits after that date). */
     for (int i = 0; i < opts->n_days; i++)
         v[i].adj_close /= w.split_factor;
     out->n += (size_t)opts->n_days;

@@ -138,7 +138,8 @@ enum quant_code quant_inspect_status(const struct quant_config *cfg,
         free(v);
         return rc;
     }
-    qsort(v, n, sizeof *v, status_cmp);
+    if (n > 1) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(v, n, sizeof *v, status_cmp);
     *out = v;
     *out_n = n;
     return QUANT_OK;

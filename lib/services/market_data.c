@@ -410,7 +410,7 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
         rc = resolve_targets(md, req, &p, &targets, &n, err);
     if (rc)
         goto out;
-    if (metered) /* spend the scarce daily budget on the symbols that need it most */
+    if (metered && n > 1) /* spend the scarce daily budget on the symbols that need it most */
         qsort(targets, n, sizeof *targets, by_staleness);
     summary->n_symbols = n;
 
@@ -590,7 +590,8 @@ enum quant_code quant_md_symbol_search(struct quant_md *md, const char *query,
     }
     for (size_t i = 0; i < n; i++)
         v[i].rank = rank_hit(&v[i], query);
-    qsort(v, n, sizeof *v, hit_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof *v, hit_cmp);
     *out = v;
     *out_n = n;
     return QUANT_OK;

@@ -279,20 +279,30 @@ enum quant_code quant_meta_symbol_upsert(struct quant_meta_store *s,
         " sector = COALESCE(excluded.sector, sector),"
         " industry = COALESCE(excluded.industry, industry),"
         " active = 1, updated_at = excluded.updated_at";
+    /* IMMEDIATE: the existence check and the write see the same state, so
+     * out_created is right even with another writer. */
+    if ((rc = exec(s, "BEGIN IMMEDIATE", "saving a symbol", err)))
+        return rc;
     sqlite3_stmt *chk, *st;
-    if ((rc = prep(s, "SELECT 1 FROM symbols WHERE symbol = ?1", &chk, err)))
-        return rc;
-    sqlite3_bind_text(chk, 1, sym, -1, SQLITE_TRANSIENT);
-    int exists = sqlite3_step(chk) == SQLITE_ROW;
-    sqlite3_finalize(chk);
-    if ((rc = prep(s, sql, &st, err)))
-        return rc;
-    const char *vals[] = {sym, info->name, info->type, info->region, info->exchange,
-                          info->currency, info->sector, info->industry, now};
-    for (int i = 0; i < 9; i++)
-        bind_text(st, i + 1, vals[i]);
-    if ((rc = step_done(s, st, "saving the symbol", err)))
+    int exists = 0;
+    if (!(rc = prep(s, "SELECT 1 FROM symbols WHERE symbol = ?1", &chk, err))) {
+        sqlite3_bind_text(chk, 1, sym, -1, SQLITE_TRANSIENT);
+        exists = sqlite3_step(chk) == SQLITE_ROW;
+        sqlite3_finalize(chk);
+    }
+    if (!rc && !(rc = prep(s, sql, &st, err))) {
+        const char *vals[] = {sym, info->name, info->type, info->region, info->exchange,
+                              info->currency, info->sector, info->industry, now};
+        for (int i = 0; i < 9; i++)
+            bind_text(st, i + 1, vals[i]);
+        rc = step_done(s, st, "saving the symbol", err);
+    }
+    if (!rc)
+        rc = exec(s, "COMMIT", "saving a symbol", err);
+    if (rc) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return quant_err_prefix(err, "symbol %s: ", sym);
+    }
     if (out_created)
         *out_created = !exists;
     return QUANT_OK;

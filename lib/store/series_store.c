@@ -58,7 +58,6 @@ struct quant_series_store {
     duckdb_data_chunk chunk;           /* reused for every append */
     duckdb_prepared_statement load;    /* one symbol's bars, ascending; lazy */
     duckdb_prepared_statement one_sum; /* one symbol's summary; lazy */
-    int staging_ready;                 /* TEMP table quant_staging exists */
     /*
      * Symbols that have rows in ohlcv, sorted.  A symbol not in here takes the
      * fast path (plain append, no diff).  Exact because DuckDB admits one writer
@@ -146,8 +145,10 @@ static enum quant_code open_error(const char *path, const char *msg, long waited
         msg = "unknown DuckDB error";
     if (is_lock_error(msg)) {
         long pid = lock_pid(msg);
-        char who[64] = "another process";
-        if (pid > 0)
+        char who[96] = "another process";
+        if (pid > 0 && pid == (long)getpid())
+            snprintf(who, sizeof who, "this process (PID %ld), which already has it open", pid);
+        else if (pid > 0)
             snprintf(who, sizeof who, "another quant process (PID %ld)", pid);
         char waited[64] = "";
         if (waited_ms > 0)
@@ -305,7 +306,13 @@ static enum quant_code init_schema(struct quant_series_store *s, struct quant_er
             return rc;
         }
     }
-    return exec_sql(s, "COMMIT", "committing the schema", err);
+    if ((rc = exec_sql(s, "COMMIT", "committing the schema", err)))
+        return rc;
+    /* The staging table for changed rows, per connection.  Created here, not
+     * on first use, because a CREATE inside an upsert that then fails would be
+     * rolled back with it. */
+    return exec_sql(s, "CREATE TEMP TABLE quant_staging AS SELECT * FROM ohlcv LIMIT 0",
+                    "creating the staging table", err);
 }
 
 static enum quant_code init_chunk(struct quant_series_store *s, struct quant_err *err)
@@ -588,6 +595,21 @@ static void fill_double(duckdb_vector vec, const struct quant_bar *v, size_t n, 
     }
 }
 
+/* An appender failure; a constraint failure is bad input, so say so. */
+static enum quant_code append_error(struct quant_series_store *s, duckdb_appender app,
+                                    struct quant_err *err)
+{
+    const char *m = duckdb_appender_error(app);
+    if (!m)
+        m = "unknown DuckDB error";
+    if (strstr(m, "constraint failed"))
+        return quant_err_set(err, QUANT_ESTORE,
+                             "store %s: %s (a bar has a missing price or volume, or a negative "
+                             "volume: fix or drop it before ingesting)",
+                             s->path, m);
+    return quant_err_set(err, QUANT_ESTORE, "store %s: %s", s->path, m);
+}
+
 struct row_consts {
     duckdb_value symbol, source, ingested; /* the same in every row of a call */
 };
@@ -619,7 +641,7 @@ static enum quant_code append_bars(struct quant_series_store *s, duckdb_appender
                         offs[col]);
         duckdb_data_chunk_set_size(c, m);
         if (duckdb_append_data_chunk(app, c) == DuckDBError)
-            return quant_err_set(err, QUANT_ESTORE, "%s", duckdb_appender_error(app));
+            return append_error(s, app, err);
     }
     return QUANT_OK;
 }
@@ -640,7 +662,7 @@ static enum quant_code appender_open(struct quant_series_store *s, const char *t
 {
     if (duckdb_appender_create(s->con, NULL, table, out) == DuckDBSuccess)
         return QUANT_OK;
-    quant_err_set(err, QUANT_ESTORE, "cannot append to %s: %s", table,
+    quant_err_set(err, QUANT_ESTORE, "store %s: cannot append to %s: %s", s->path, table,
                   *out ? duckdb_appender_error(*out) : "unknown DuckDB error");
     duckdb_appender_destroy(out);
     *out = NULL;
@@ -655,13 +677,7 @@ static enum quant_code stage(struct quant_series_store *s, struct writer *w,
     if (n == 0)
         return QUANT_OK;
     if (!w->staged) {
-        if (!s->staging_ready) {
-            rc = exec_sql(s, "CREATE TEMP TABLE IF NOT EXISTS quant_staging AS "
-                             "SELECT * FROM ohlcv LIMIT 0", "creating the staging table", err);
-            s->staging_ready = !rc;
-        }
-        if (!rc)
-            rc = exec_sql(s, "DELETE FROM quant_staging", "clearing the staging table", err);
+        rc = exec_sql(s, "DELETE FROM quant_staging", "clearing the staging table", err);
         if (!rc)
             rc = appender_open(s, "quant_staging", &w->staged, err);
         if (rc)
@@ -677,9 +693,9 @@ static enum quant_code writer_finish(struct quant_series_store *s, struct writer
 {
     enum quant_code rc = QUANT_OK;
     if (w->rows && duckdb_appender_close(w->rows) == DuckDBError)
-        rc = quant_err_set(err, QUANT_ESTORE, "%s", duckdb_appender_error(w->rows));
+        rc = append_error(s, w->rows, err);
     if (!rc && w->staged && duckdb_appender_close(w->staged) == DuckDBError)
-        rc = quant_err_set(err, QUANT_ESTORE, "%s", duckdb_appender_error(w->staged));
+        rc = append_error(s, w->staged, err);
     if (!rc && w->nstaged)
         rc = exec_sql(s,
                       "UPDATE ohlcv SET open = c.open, high = c.high, low = c.low,"
@@ -831,14 +847,14 @@ static enum quant_code upsert_all(struct quant_series_store *s, const struct qua
         rc = upsert_one(s, &w, &series[i], syms[i], source, ts, &stats[i], err);
         /* Flushing per symbol makes a constraint failure name its symbol. */
         if (!rc && duckdb_appender_flush(w.rows) == DuckDBError)
-            rc = quant_err_set(err, QUANT_ESTORE, "%s", duckdb_appender_error(w.rows));
+            rc = append_error(s, w.rows, err);
         if (rc)
-            quant_err_prefix(err, "store %s: upsert of %s failed, nothing of this call was "
-                                  "written: ", s->path, syms[i]);
+            quant_err_prefix(err, "upsert of %s failed, nothing of this call was written: ",
+                             syms[i]);
     }
     if (!rc && (rc = writer_finish(s, &w, err)))
-        quant_err_prefix(err, "store %s: upsert of %s%s failed, nothing of this call was "
-                              "written: ", s->path, syms[0], n > 1 ? " and others" : "");
+        quant_err_prefix(err, "upsert of %s%s failed, nothing of this call was written: ",
+                         syms[0], n > 1 ? " and others" : "");
     writer_release(&w);
     return rc;
 }

@@ -432,9 +432,10 @@ static void test_provider_directory(void **state)
                                    "2024-01-02,1,2,0.5,1.5,1.4,100\n"
                                    "2024-01-03,1,2,0.5,1.6,1.5,100\n"
                                    "2024-01-04,1,2,0.5,abc,1.5,100\n");
-    /* b_long.csv sorts after aapl.csv: its AAPL 2024-01-03 wins. */
+    /* b_long.csv repeats AAPL's 2024-01-03 with the same prices (a refused
+     * disagreement is tested in test_split_history_merges): the files merge. */
     write_fixture(dir, "b_long.csv", "symbol,date,open,high,low,close,volume\n"
-                                     "AAPL,2024-01-03,1,2,0.5,9.9,100\n"
+                                     "AAPL,2024-01-03,1,2,0.5,1.6,100\n"
                                      "AAPL,2024-01-05,1,2,0.5,1.7,100\n"
                                      "MSFT,2024-01-05,3,4,2,3.5,300\n");
     write_fixture(dir, "notes.md", "not a csv");
@@ -458,7 +459,7 @@ static void test_provider_directory(void **state)
                      QUANT_OK);
     assert_string_equal(b.symbol, "AAPL");
     assert_int_equal(b.n, 3);
-    assert_true(b.v[1].close == 9.9 && b.v[2].close == 1.7);
+    assert_true(b.v[1].close == 1.6 && b.v[2].close == 1.7);
     print_message("warning: %s\n", info.warning);
     assert_non_null(strstr(info.warning, "AAPL: skipped 1 bad row (first: aapl.csv line 4:"));
     quant_bars_release(&b);
@@ -545,15 +546,61 @@ static void test_provider_shared_dir(void **state)
     struct quant_bars b;
     quant_bars_init(&b);
     struct quant_fetch_info info = {0};
+    /* The three SPY files are three different series (unadjusted Alpha Vantage,
+     * Yahoo, auto-adjusted yfinance): merging them would store a chimera, so the
+     * symbol is refused with both file names and the first disagreeing date. */
     assert_int_equal(p.ops->fetch_daily(p.state, "SPY", QUANT_FETCH_FULL, &b, &info, &err),
+                     QUANT_EVALIDATION);
+    assert_non_null(strstr(err.msg, "SPY_alphavantage_daily_full_via_pandas_1999-2020.csv"));
+    assert_non_null(strstr(err.msg, "disagree on"));
+    assert_non_null(strstr(err.msg, "--csv FILE --symbols SPY"));
+    assert_int_equal(b.n, 0);
+    /* the other symbols are unaffected */
+    assert_int_equal(p.ops->fetch_daily(p.state, "QQQ", QUANT_FETCH_FULL, &b, &info, &err),
                      QUANT_OK);
-    assert_int_equal(b.v[0].date, day("1993-01-29"));
-    assert_int_equal(b.v[b.n - 1].date, day("2025-04-24"));
-    /* yfinance sorts last, so it wins on shared dates (8115 distinct days). */
-    assert_int_equal(b.n, 8115);
+    assert_int_equal(b.n, 5478);
     check_series_shape(&b);
     quant_bars_release(&b);
     close_provider(&p);
+}
+
+/* A history split across files (by year, say) merges; agreeing overlaps are fine. */
+static void test_split_history_merges(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    tu_mkdtemp(dir);
+    snprintf(path, sizeof path, "%s/ACME_2019.csv", dir);
+    tu_write_file(path, "Date,Open,High,Low,Close,Adj Close,Volume\n"
+                        "2019-12-30,10,11,9,10.5,10.5,100\n"
+                        "2019-12-31,10.5,11,10,10.75,10.75,100\n");
+    snprintf(path, sizeof path, "%s/ACME_2020.csv", dir);
+    tu_write_file(path, "Date,Open,High,Low,Close,Adj Close,Volume\n"
+                        "2019-12-31,10.5,11,10,10.750001,10.75,100\n"
+                        "2020-01-02,11,12,10,11.5,11.5,100\n");
+    struct quant_provider p;
+    struct quant_err err;
+    if (quant_csv_open(dir, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    struct quant_bars b;
+    quant_bars_init(&b);
+    struct quant_fetch_info info = {0};
+    assert_int_equal(p.ops->fetch_daily(p.state, "ACME", QUANT_FETCH_FULL, &b, &info, &err),
+                     QUANT_OK);
+    assert_int_equal(b.n, 3);
+    quant_bars_release(&b);
+    close_provider(&p);
+    /* ... but a real disagreement is refused */
+    tu_write_file(path, "Date,Open,High,Low,Close,Adj Close,Volume\n"
+                        "2019-12-31,21,22,20,21.5,21.5,100\n");
+    if (quant_csv_open(dir, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(p.ops->fetch_daily(p.state, "ACME", QUANT_FETCH_FULL, &b, &info, &err),
+                     QUANT_EVALIDATION);
+    assert_non_null(strstr(err.msg, "2019-12-31"));
+    quant_bars_release(&b);
+    close_provider(&p);
+    tu_rmrf(dir);
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -641,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_provider_directory),
         cmocka_unit_test(test_provider_single_file),
         cmocka_unit_test(test_provider_shared_dir),
+        cmocka_unit_test(test_split_history_merges),
         cmocka_unit_test(test_number_random),
         cmocka_unit_test(test_number_edges),
     };

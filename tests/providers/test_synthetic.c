@@ -204,6 +204,36 @@ static void test_stylised_facts(void **state)
     assert_true(vol_corr_sum / n_sym > 0.1);
 }
 
+/* Tomorrow's run of the same market adds a bar; it does not rewrite history. */
+static void test_window_moves_forward(void **state)
+{
+    (void)state;
+    struct quant_synth_options a, b;
+    quant_synth_options_default(&a);
+    a.n_days = 300;
+    a.end_date = quant_days_from_civil(2024, 6, 3);  /* a Monday */
+    b = a;
+    b.end_date = quant_days_from_civil(2024, 6, 4);  /* one trading day later */
+    struct quant_bars x, y;
+    quant_bars_init(&x);
+    quant_bars_init(&y);
+    struct quant_err err;
+    assert_int_equal(quant_synth_generate(&a, "AAPL", &x, &err), QUANT_OK);
+    assert_int_equal(quant_synth_generate(&b, "AAPL", &y, &err), QUANT_OK);
+    assert_int_equal(x.n, 300);
+    assert_int_equal(y.n, 300);
+    /* y is x shifted by one day: y[i] == x[i + 1] for the raw prices */
+    for (size_t i = 0; i + 1 < x.n; i++) {
+        assert_int_equal(y.v[i].date, x.v[i + 1].date);
+        assert_true(y.v[i].close == x.v[i + 1].close);
+        assert_true(y.v[i].open == x.v[i + 1].open);
+        assert_true(y.v[i].volume == x.v[i + 1].volume);
+    }
+    assert_int_equal(y.v[y.n - 1].date, b.end_date);
+    quant_bars_release(&x);
+    quant_bars_release(&y);
+}
+
 static void test_provider(void **state)
 {
     (void)state;
@@ -249,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_independent_of_universe),
         cmocka_unit_test(test_invariants_and_splits),
         cmocka_unit_test(test_stylised_facts),
+        cmocka_unit_test(test_window_moves_forward),
         cmocka_unit_test(test_provider),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -413,6 +413,7 @@ static void expect_upsert_fails(struct quant_series_store *s, const struct quant
     struct quant_upsert_stats st[4];
     enum quant_code rc = quant_series_store_upsert_many(s, v, n, "test", st, &err);
     assert_int_equal(rc, QUANT_ESTORE);
+    print_message("expected failure: %s\n", err.msg);
     if (!strstr(err.msg, needle))
         fail_msg("message lacks '%s': %s", needle, err.msg);
 }
@@ -453,6 +454,10 @@ static void test_failure_rolls_back(void **state)
     fresh_bad.v[2600].volume = 5;
     upsert_ok(s, &fresh_bad, 3000, 0, 0);
     upsert_ok(s, &ok, 2100, 0, 0);
+    /* Changed rows go through the staging table, whose creation the first
+     * failure rolled back. */
+    bad.v[2500].close = 1.0;
+    upsert_ok(s, &bad, 2900, 100, 0);
     free(before);
     quant_bars_release(&a);
     quant_bars_release(&bad);
