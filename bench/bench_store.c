@@ -83,7 +83,8 @@ static double ingest(struct quant_series_store *st, struct quant_bars *u, int ns
     double dt = now_s() - t0;
     free(stats);
     if (ins != expect_ins || upd != expect_upd) {
-        fprintf(stderr, "bench_store: wrong counts: inserted %ld (want %ld), updated %ld (want %ld)\n",
+        fprintf(stderr,
+                "bench_store: wrong counts: inserted %ld (want %ld), updated %ld (want %ld)\n",
                 ins, expect_ins, upd, expect_upd);
         exit(1);
     }

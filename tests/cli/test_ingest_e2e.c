@@ -339,6 +339,68 @@ static void test_killed_ingest_leaves_symbols_whole(void **state)
     assert_int_equal(sql_long(f, "SELECT count(*) FROM ohlcv"), 8 * 3000);
 }
 
+static void test_search_merges_local_and_remote(void **state)
+{
+    TU_REQUIRE_SHARED_DATA();
+    struct fixture *f = *state;
+    struct tu_result r;
+    char path[PATH_MAX];
+    tu_shared_path(path, "alphavantage/symbol_search_BA.json");
+    assert_int_equal(lb_add_file(f->lb, "function=SYMBOL_SEARCH", 200, path, LB_NORMAL, 0), 0);
+    QUANT(f, &r, "symbols", "add", "BA", "--name", "Boeing (local note)");
+    assert_int_equal(r.status, 0);
+    tu_result_release(&r);
+    QUANT(f, &r, "symbols", "add", "BAX", "--name", "Baxter International");
+    tu_result_release(&r);
+    QUANT(f, &r, "symbols", "search", "BA", "--json");
+    if (r.status != 0)
+        fail_msg("search failed: %s", r.err);
+    assert_int_equal(lb_request_count(f->lb, "keywords=BA"), 1);
+    /* 10 remote matches + BAX (local only); BA is in both and listed once, first */
+    assert_int_equal(tu_count(r.out, "\"symbol\""), 11);
+    assert_int_equal(tu_count(r.out, "\"BA\""), 1);
+    char *first = strstr(r.out, "\"symbol\"");
+    assert_non_null(first);
+    assert_int_equal(strncmp(first, "\"symbol\": \"BA\",", 15), 0);
+    assert_non_null(strstr(r.out, "\"local+remote\""));
+    assert_non_null(strstr(r.out, "6190.HKG"));
+    assert_non_null(strstr(r.out, "\"BAX\""));
+    assert_int_equal(strlen(r.err), 0);
+    tu_result_release(&r);
+
+    /* the API down: the local part still answers, and says the remote part failed */
+    lb_reset(f->lb);
+    lb_add(f->lb, "function=SYMBOL_SEARCH", 503, "down", LB_NORMAL, 0);
+    QUANT(f, &r, "symbols", "search", "BA");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "BAX"));
+    assert_non_null(strstr(r.err, "remote search unavailable"));
+    tu_result_release(&r);
+}
+
+static void test_enrich_from_overview(void **state)
+{
+    TU_REQUIRE_SHARED_DATA();
+    struct fixture *f = *state;
+    struct tu_result r;
+    char path[PATH_MAX];
+    tu_shared_path(path, "alphavantage/overview_IBM_2021.json");
+    assert_int_equal(lb_add_file(f->lb, "function=OVERVIEW&symbol=IBM", 200, path, LB_NORMAL, 0), 0);
+    lb_add(f->lb, "function=OVERVIEW&symbol=NOPE", 200, "{}", LB_NORMAL, 0);
+    QUANT(f, &r, "symbols", "add", "IBM", "NOPE");
+    tu_result_release(&r);
+    QUANT(f, &r, "symbols", "enrich");
+    assert_int_equal(r.status, 1);              /* NOPE has no overview */
+    assert_non_null(strstr(r.out, "Enriched IBM"));
+    assert_non_null(strstr(r.err, "Failed NOPE"));
+    tu_result_release(&r);
+    QUANT(f, &r, "symbols", "list", "--json");
+    assert_non_null(strstr(r.out, "International Business Machines Corporation"));
+    assert_non_null(strstr(r.out, "\"sector\": \"Technology\""));
+    assert_non_null(strstr(r.out, "\"exchange\": \"NYSE\""));
+    tu_result_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +410,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_daily_budget_stops_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_key_is_a_config_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_ingest_leaves_symbols_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_merges_local_and_remote, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enrich_from_overview, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

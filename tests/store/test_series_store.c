@@ -258,7 +258,8 @@ static void test_changed_and_new(void **state)
     assert_string_equal(counts, "95\n10\n");
     char sql[128];
     old_ts[strlen(old_ts) - 1] = '\0';
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM ohlcv WHERE epoch_us(ingested_at) = %s", old_ts);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ohlcv WHERE epoch_us(ingested_at) = %s",
+             old_ts);
     char *kept = dump(s, sql);
     assert_string_equal(kept, "95\n");
     free(kept);
@@ -567,11 +568,12 @@ static void test_locked_by_other_process(void **state)
     assert_true(mono_ms() - t0 >= 190);
     assert_non_null(strstr(err.msg, "waited"));
     o.lock_timeout_ms = 30000;
+    int status;
+    assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* the holder is still there */
     if (quant_series_store_open(g_path, &o, &s, &err) != QUANT_OK)
         fail_msg("open after waiting: %s", err.msg);
-    assert_true(mono_ms() - t0 >= 1000);
+    assert_true(mono_ms() - t0 >= 200); /* still locked at t0 + 200 ms, so it waited */
     quant_series_store_close(s);
-    int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
@@ -595,6 +597,16 @@ static void test_bad_files(void **state)
     char *now = tu_read_file(g_path, NULL);
     assert_string_equal(now, junk_big);
     free(now);
+
+    /* A SQLite file (the metadata store, given by mistake) is named as such. */
+    char sqlite_head[64] = "SQLite format 3"; /* 15 chars + the NUL of the real header */
+    memset(sqlite_head + 16, 'x', 40);
+    FILE *f = fopen(g_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(sqlite_head, 1, 56, f), 56);
+    fclose(f);
+    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ESTORE);
+    assert_non_null(strstr(err.msg, "is a SQLite database"));
 
     char missing[PATH_MAX + 64];
     snprintf(missing, sizeof missing, "%s/no/such/dir/quant.duckdb", g_dir);
