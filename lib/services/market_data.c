@@ -282,60 +282,166 @@ static void describe_bad(struct quant_ingest_result *r, const struct quant_valid
         snprintf(r->warning, sizeof r->warning, "%s", provider_warning);
 }
 
-static void ingest_one(struct quant_md *md, struct quant_provider *p, const char *provider_name,
-                       enum quant_md_mode asked, const struct target *t,
-                       struct quant_ingest_result *r, long *requests)
+/*
+ * A symbol fetched and validated, waiting to be stored.  Symbols from local
+ * sources are stored in batches: each commit costs milliseconds, which would
+ * dominate a bulk CSV ingest of hundreds of symbols.
+ */
+struct pending {
+    struct quant_ingest_result r;
+    struct quant_bars bars;
+    int64_t run_id;
+    double t0;
+};
+
+struct batch {
+    struct pending *v;
+    size_t n, cap;
+    size_t rows;
+    size_t max_symbols;   /* flush when reached: 1 for network sources */
+};
+
+#define BATCH_MAX_SYMBOLS 64
+#define BATCH_MAX_ROWS (256u * 1024u)
+
+/* Fetch and validate one symbol into p (p->r.code says whether it worked). */
+static void fetch_one(struct quant_md *md, struct quant_provider *prov, enum quant_md_mode asked,
+                      const struct target *t, struct pending *p, long *requests)
 {
-    double t0 = now_seconds();
+    struct quant_ingest_result *r = &p->r;
+    const char *provider_name = prov->ops->name;
     struct quant_err err;
     quant_err_clear(&err);
-    struct quant_bars bars;
-    quant_bars_init(&bars);
     struct quant_validation val;
     quant_validation_init(&val);
     struct quant_fetch_info info;
     memset(&info, 0, sizeof info);
-    int64_t run_id = 0;
 
     enum quant_fetch_mode mode = choose_mode(md, asked, &t->have);
     r->mode = strcmp(provider_name, "csv") == 0 ? "file"
               : mode == QUANT_FETCH_FULL      ? "full"
                                               : "compact";
-    enum quant_code rc = quant_meta_run_begin(md->meta, t->symbol, provider_name, &run_id, &err);
+    enum quant_code rc = quant_meta_run_begin(md->meta, t->symbol, provider_name, &p->run_id, &err);
     if (!rc)
-        rc = p->ops->fetch_daily(p->state, t->symbol, mode, &bars, &info, &err);
+        rc = prov->ops->fetch_daily(prov->state, t->symbol, mode, &p->bars, &info, &err);
     *requests += info.requests;
     if (!rc) {
         if (info.fell_back_to_compact)
             r->mode = "compact";
-        snprintf(bars.symbol, sizeof bars.symbol, "%s", t->symbol);
-        quant_validate_bars(&bars, &val);
+        snprintf(p->bars.symbol, sizeof p->bars.symbol, "%s", t->symbol);
+        quant_validate_bars(&p->bars, &val);
         describe_bad(r, &val, info.warning);
-        if (bars.n == 0)
+        if (p->bars.n == 0)
             rc = quant_err_set(&err, QUANT_EVALIDATION,
                                "no valid bars for %s from %s (%zu rejected); nothing stored",
                                t->symbol, provider_name, val.n_bad);
     }
-    struct quant_upsert_stats st = {0, 0, 0};
-    if (!rc)
-        rc = quant_series_store_upsert_bars(md->series, &bars, provider_name, &st, &err);
     r->code = rc;
-    if (rc) {
+    if (rc)
         snprintf(r->error, sizeof r->error, "%s", err.msg);
-    } else {
-        r->rows = (long)bars.n;
-        r->inserted = st.inserted;
-        r->updated = st.updated;
-        r->unchanged = st.unchanged;
-    }
-    if (run_id) {
-        struct quant_err ferr;
-        quant_meta_run_finish(md->meta, run_id, rc ? "failed" : "ok", r->rows,
-                              rc ? r->error : NULL, &ferr);
-    }
     quant_validation_release(&val);
-    quant_bars_release(&bars);
-    r->seconds = now_seconds() - t0;
+}
+
+/* Record the outcome of one symbol in ingest_runs and hand it to the observer. */
+static void finish_one(struct quant_md *md, struct pending *p,
+                       const struct quant_ingest_observer *obs,
+                       struct quant_ingest_summary *summary)
+{
+    struct quant_ingest_result *r = &p->r;
+    if (p->run_id) {
+        struct quant_err ferr;
+        quant_meta_run_finish(md->meta, p->run_id, r->code ? "failed" : "ok", r->rows,
+                              r->code ? r->error : NULL, &ferr);
+    }
+    if (r->code == QUANT_OK) {
+        summary->n_ok++;
+        summary->rows += r->rows;
+        summary->inserted += r->inserted;
+        summary->updated += r->updated;
+    } else {
+        summary->n_failed++;
+    }
+    r->seconds = now_seconds() - p->t0;
+    if (obs && obs->on_result)
+        obs->on_result(obs->ctx, r);
+    quant_bars_release(&p->bars);
+}
+
+static void set_stored(struct pending *p, const struct quant_upsert_stats *st)
+{
+    p->r.rows = (long)p->bars.n;
+    p->r.inserted = st->inserted;
+    p->r.updated = st->updated;
+    p->r.unchanged = st->unchanged;
+}
+
+/*
+ * Store every pending symbol: one transaction for the batch; if that fails,
+ * one transaction per symbol, so a bad symbol fails alone and the others are
+ * still stored (each symbol is all-or-nothing either way).
+ */
+static void flush_batch(struct quant_md *md, struct batch *b, const char *source,
+                        const struct quant_ingest_observer *obs,
+                        struct quant_ingest_summary *summary)
+{
+    if (b->n == 0)
+        return;
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_bars *series = calloc(b->n, sizeof *series);
+    struct quant_upsert_stats *stats = calloc(b->n, sizeof *stats);
+    enum quant_code rc = (series && stats) ? QUANT_OK : QUANT_ENOMEM;
+    if (!rc) {
+        for (size_t i = 0; i < b->n; i++)
+            series[i] = b->v[i].bars; /* shallow: the batch keeps ownership */
+        rc = b->n == 1 ? quant_series_store_upsert_bars(md->series, &series[0], source,
+                                                        &stats[0], &err)
+                       : quant_series_store_upsert_many(md->series, series, b->n, source,
+                                                        stats, &err);
+    }
+    if (!rc) {
+        for (size_t i = 0; i < b->n; i++)
+            set_stored(&b->v[i], &stats[i]);
+    } else if (b->n == 1) {
+        b->v[0].r.code = rc;
+        snprintf(b->v[0].r.error, sizeof b->v[0].r.error, "%s", err.msg);
+    } else {
+        for (size_t i = 0; i < b->n; i++) {
+            struct quant_upsert_stats st = {0, 0, 0};
+            quant_err_clear(&err);
+            enum quant_code one = quant_series_store_upsert_bars(md->series, &b->v[i].bars,
+                                                                 source, &st, &err);
+            b->v[i].r.code = one;
+            if (one)
+                snprintf(b->v[i].r.error, sizeof b->v[i].r.error, "%s", err.msg);
+            else
+                set_stored(&b->v[i], &st);
+        }
+    }
+    for (size_t i = 0; i < b->n; i++)
+        finish_one(md, &b->v[i], obs, summary);
+    free(series);
+    free(stats);
+    b->n = 0;
+    b->rows = 0;
+}
+
+/* Room for one more pending symbol; NULL when out of memory. */
+static struct pending *batch_next(struct batch *b)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 8;
+        struct pending *v = realloc(b->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        b->v = v;
+        b->cap = cap;
+    }
+    struct pending *p = &b->v[b->n];
+    memset(p, 0, sizeof *p);
+    quant_bars_init(&p->bars);
+    p->t0 = now_seconds();
+    return p;
 }
 
 /* ---- the run --------------------------------------------------------------- */
@@ -404,6 +510,9 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
     struct target *targets = NULL;
     size_t n = 0;
     int metered = req->provider == QUANT_MD_ALPHAVANTAGE;
+    /* A network source is stored symbol by symbol, so what was fetched is kept
+     * even if the run stops; local sources are batched for speed. */
+    struct batch batch = {.max_symbols = metered ? 1 : BATCH_MAX_SYMBOLS};
 
     enum quant_code rc = open_provider(md, req, req->symbols, req->n_symbols, &p, err);
     if (!rc)
@@ -415,9 +524,6 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
     summary->n_symbols = n;
 
     for (size_t i = 0; i < n; i++) {
-        struct quant_ingest_result r;
-        memset(&r, 0, sizeof r);
-        snprintf(r.symbol, sizeof r.symbol, "%s", targets[i].symbol);
         if (metered) {
             long left = 0;
             if ((rc = budget_left(md, &left, err)))
@@ -428,31 +534,43 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
             }
         }
         if (obs && obs->on_start)
-            obs->on_start(obs->ctx, r.symbol, i, n);
-        if ((rc = register_missing(md, &targets[i], &r.registered_now, err)))
+            obs->on_start(obs->ctx, targets[i].symbol, i, n);
+        struct pending *pend = batch_next(&batch);
+        if (!pend) {
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+            goto out;
+        }
+        snprintf(pend->r.symbol, sizeof pend->r.symbol, "%s", targets[i].symbol);
+        if ((rc = register_missing(md, &targets[i], &pend->r.registered_now, err)))
             goto out;
         long requests = 0;
-        ingest_one(md, &p, p.ops->name, req->mode, &targets[i], &r, &requests);
+        fetch_one(md, &p, req->mode, &targets[i], pend, &requests);
         summary->requests += requests;
         if (metered && (rc = record_requests(md, requests, err)))
             goto out;
-        if (r.code == QUANT_OK) {
-            summary->n_ok++;
-            summary->rows += r.rows;
-            summary->inserted += r.inserted;
-            summary->updated += r.updated;
-        } else {
-            summary->n_failed++;
+        enum quant_code fetched = pend->r.code;
+        if (fetched) {
+            /* nothing to store: report it now; the slot is reused */
+            struct pending failed = *pend;
+            finish_one(md, &failed, obs, summary);
+            /* A daily limit answered by the API itself means every further call fails too. */
+            if (metered && fetched == QUANT_EDAILYLIMIT && i + 1 < n) {
+                rc = leave_rest(summary, targets, i + 1, n, err);
+                break;
+            }
+            continue;
         }
-        if (obs && obs->on_result)
-            obs->on_result(obs->ctx, &r);
-        /* A daily limit answered by the API itself means every further call fails too. */
-        if (metered && r.code == QUANT_EDAILYLIMIT && i + 1 < n) {
-            rc = leave_rest(summary, targets, i + 1, n, err);
-            break;
-        }
+        batch.n++;
+        batch.rows += pend->bars.n;
+        if (batch.n >= batch.max_symbols || batch.rows >= BATCH_MAX_ROWS)
+            flush_batch(md, &batch, p.ops->name, obs, summary);
     }
 out:
+    if (p.ops)
+        flush_batch(md, &batch, p.ops->name, obs, summary);
+    for (size_t i = 0; i < batch.n; i++) /* only left over after an early error */
+        quant_bars_release(&batch.v[i].bars);
+    free(batch.v);
     free(targets);
     quant_provider_close(&p);
     summary->seconds = now_seconds() - t0;

@@ -386,20 +386,22 @@ struct alpha_inputs {
     double *wv;       /* Abs(C / Ref(C, 1) - 1) * V */
 };
 
-static double **inputs_arrays(struct alpha_inputs *in, size_t *count)
+#define N_INPUTS 12
+
+static void inputs_list(struct alpha_inputs *in, double **list[N_INPUTS])
 {
-    static __thread double **p;  /* not used across threads; keeps the list in one place */
-    (void)p;
-    *count = 12;
-    return &in->lv;
+    double **all[N_INPUTS] = {&in->lv, &in->cord_x, &in->cord_y, &in->gt, &in->lt, &in->cp,
+                              &in->cn, &in->ca, &in->vp, &in->vn, &in->va, &in->wv};
+    memcpy(list, all, sizeof all);
 }
 
 static void alpha_inputs_build(const struct naive_series *s, struct alpha_inputs *in)
 {
-    size_t cnt, n = s->n;
-    double **a = inputs_arrays(in, &cnt);
-    for (size_t i = 0; i < cnt; i++)
-        a[i] = calloc(n + 1, sizeof(double));
+    size_t n = s->n;
+    double **list[N_INPUTS];
+    inputs_list(in, list);
+    for (size_t i = 0; i < N_INPUTS; i++)
+        *list[i] = calloc(n + 1, sizeof(double));
     const double *C = s->c, *V = s->v;
     for (size_t t = 0; t < n; t++) {
         in->lv[t] = log(V[t] + 1);
@@ -425,10 +427,10 @@ static void alpha_inputs_build(const struct naive_series *s, struct alpha_inputs
 
 static void alpha_inputs_free(struct alpha_inputs *in)
 {
-    size_t cnt;
-    double **a = inputs_arrays(in, &cnt);
-    for (size_t i = 0; i < cnt; i++)
-        free(a[i]);
+    double **list[N_INPUTS];
+    inputs_list(in, list);
+    for (size_t i = 0; i < N_INPUTS; i++)
+        free(*list[i]);
 }
 
 static double alpha_rolling(const struct naive_series *s, const struct alpha_inputs *in,
