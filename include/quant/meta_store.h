@@ -99,6 +99,15 @@ enum quant_code quant_meta_run_begin(struct quant_meta_store *store, const char 
 enum quant_code quant_meta_run_finish(struct quant_meta_store *store, int64_t id,
                                       const char *status, long rows, const char *error_text,
                                       struct quant_err *err);
+/*
+ * Mark every run still 'running' as failed ("interrupted ...").  Call it only
+ * while holding the series store's write lock: then no other ingest can be
+ * running, so such rows belong to a process that was killed or crashed.
+ * *out_closed (may be NULL) gets how many were closed.
+ */
+enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *store, long *out_closed,
+                                           struct quant_err *err);
+
 /* Latest run (by id) for the symbol; QUANT_ENOTFOUND when none. */
 enum quant_code quant_meta_run_last(struct quant_meta_store *store, const char *symbol,
                                     struct quant_ingest_run *out, struct quant_err *err);

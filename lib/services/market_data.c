@@ -80,6 +80,10 @@ enum quant_code quant_md_open(const struct quant_config *cfg, struct quant_md **
     if (!rc)
         rc = quant_meta_store_open(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), lock_ms,
                                    &md->meta, err);
+    /* We hold DuckDB's single-writer lock, so no other ingest is running: a run
+     * still marked 'running' was killed.  Say so in its record. */
+    if (!rc)
+        rc = quant_meta_runs_close_stale(md->meta, NULL, err);
     if (rc) {
         quant_md_close(md);
         return rc;

@@ -503,6 +503,28 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
     return QUANT_OK;
 }
 
+enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *s, long *out_closed,
+                                           struct quant_err *err)
+{
+    char now[32];
+    iso_time((int64_t)time(NULL), now);
+    sqlite3_stmt *st;
+    enum quant_code rc = prep(s,
+                              "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"
+                              " error = 'interrupted: the ingest stopped before it finished"
+                              " (killed or crashed); nothing of it was stored'"
+                              " WHERE status = 'running'",
+                              &st, err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, now);
+    if ((rc = step_done(s, st, "closing interrupted ingest runs", err)))
+        return rc;
+    if (out_closed)
+        *out_closed = (long)sqlite3_changes(s->db);
+    return QUANT_OK;
+}
+
 enum quant_code quant_meta_run_last(struct quant_meta_store *s, const char *symbol,
                                     struct quant_ingest_run *out, struct quant_err *err)
 {

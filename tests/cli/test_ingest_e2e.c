@@ -337,6 +337,10 @@ static void test_killed_ingest_leaves_symbols_whole(void **state)
         fail_msg("re-run after kills failed: %s", r.err);
     tu_result_release(&r);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM ohlcv"), 8 * 3000);
+    /* runs the kills cut short are on record as interrupted, none left 'running' */
+    QUANT(f, &r, "status");
+    assert_null(strstr(r.out, "running"));
+    tu_result_release(&r);
 }
 
 static void test_search_merges_local_and_remote(void **state)

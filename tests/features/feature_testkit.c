@@ -15,8 +15,11 @@
 
 #define TK_MAX_FILES 32
 
+/* Not every test uses every helper. */
+#define TK_FN static __attribute__((unused))
+
 /* Sorted list of the shared ohlcv CSV paths; returns the count. */
-static size_t tk_ohlcv_files(char paths[TK_MAX_FILES][PATH_MAX])
+TK_FN size_t tk_ohlcv_files(char paths[TK_MAX_FILES][PATH_MAX])
 {
     char dir[PATH_MAX];
     tu_shared_path(dir, "ohlcv");
@@ -41,7 +44,7 @@ static size_t tk_ohlcv_files(char paths[TK_MAX_FILES][PATH_MAX])
 }
 
 /* Parse one single-symbol CSV into out (initialised here). */
-static void tk_load(const char *path, struct quant_bars *out)
+TK_FN void tk_load(const char *path, struct quant_bars *out)
 {
     size_t len = 0;
     char *text = tu_read_file(path, &len);
@@ -61,7 +64,7 @@ static void tk_load(const char *path, struct quant_bars *out)
     free(text);
 }
 
-static int tk_close(double a, double b)
+TK_FN int tk_close(double a, double b)
 {
     double diff = fabs(a - b), scale = fmax(fabs(a), fabs(b));
     return diff <= 1e-12 || diff <= 1e-9 * scale;
@@ -71,7 +74,7 @@ static int tk_close(double a, double b)
  * Compare lib (a matrix) with naive (values, NAN = no row) feature by
  * feature; prints the first few differences and returns how many cells differ.
  */
-static long tk_compare(const char *what, const struct quant_feature_set *set,
+TK_FN long tk_compare(const char *what, const struct quant_feature_set *set,
                        const struct quant_feature_matrix *m, const double *naive)
 {
     long bad = 0;
@@ -98,7 +101,7 @@ static long tk_compare(const char *what, const struct quant_feature_set *set,
 }
 
 /* Run the library on bars: adjusted series then one set into m. */
-static void tk_compute(const struct quant_feature_set *set, const struct quant_bars *bars,
+TK_FN void tk_compute(const struct quant_feature_set *set, const struct quant_bars *bars,
                        struct quant_feature_matrix *m)
 {
     struct quant_adjusted adj = {0};
@@ -114,7 +117,7 @@ static void tk_compute(const struct quant_feature_set *set, const struct quant_b
 typedef void (*tk_naive_fn)(const struct naive_series *s, double *values);
 
 /* Library vs naive on one series; returns the number of differing cells. */
-static long tk_check_bars(const char *what, const struct quant_feature_set *set,
+TK_FN long tk_check_bars(const char *what, const struct quant_feature_set *set,
                           tk_naive_fn naive, const struct quant_bars *bars)
 {
     struct quant_feature_matrix m = {0};
@@ -135,7 +138,7 @@ static long tk_check_bars(const char *what, const struct quant_feature_set *set,
 /* ---- synthetic series ------------------------------------------------------ */
 
 /* A deterministic pseudo-random walk (xorshift), n bars from day 10000. */
-static void tk_walk(struct quant_bars *b, size_t n, uint64_t seed)
+TK_FN void tk_walk(struct quant_bars *b, size_t n, uint64_t seed)
 {
     quant_bars_init(b);
     snprintf(b->symbol, sizeof b->symbol, "WALK");
@@ -157,7 +160,7 @@ static void tk_walk(struct quant_bars *b, size_t n, uint64_t seed)
     }
 }
 
-static void tk_constant(struct quant_bars *b, size_t n, double price, double volume)
+TK_FN void tk_constant(struct quant_bars *b, size_t n, double price, double volume)
 {
     quant_bars_init(b);
     for (size_t t = 0; t < n; t++) {
@@ -183,7 +186,7 @@ static const char *const tk_edge_names[TK_EDGE_COUNT] = {
     "flat stretch",
 };
 
-static void tk_edge_series(enum tk_edge kind, size_t n, struct quant_bars *b)
+TK_FN void tk_edge_series(enum tk_edge kind, size_t n, struct quant_bars *b)
 {
     if (kind == TK_CONSTANT) {
         tk_constant(b, n, 12.5, 1000.0);
@@ -216,7 +219,7 @@ static void tk_edge_series(enum tk_edge kind, size_t n, struct quant_bars *b)
 
 /* Check a set on every edge case at several lengths (1 row, shorter than a
  * window, around the warm-ups, long). */
-static void tk_check_edges(const struct quant_feature_set *set, tk_naive_fn naive)
+TK_FN void tk_check_edges(const struct quant_feature_set *set, tk_naive_fn naive)
 {
     const size_t lengths[] = {1, 2, 4, 13, 26, 34, 59, 61, 400};
     long bad = 0;
@@ -237,7 +240,7 @@ static void tk_check_edges(const struct quant_feature_set *set, tk_naive_fn naiv
  * No look-ahead: every value on a history truncated after bar `cut` equals,
  * bit for bit, the value at the same bar of the full history.
  */
-static void tk_check_cuts(const struct quant_feature_set *set, const struct quant_bars *bars,
+TK_FN void tk_check_cuts(const struct quant_feature_set *set, const struct quant_bars *bars,
                           size_t n_cuts)
 {
     struct quant_feature_matrix full = {0}, part = {0};
@@ -268,7 +271,7 @@ static void tk_check_cuts(const struct quant_feature_set *set, const struct quan
 }
 
 /* Bars from plain arrays of closes (o = h = l = c unless given). */
-static void tk_from_closes(struct quant_bars *b, const double *c, size_t n)
+TK_FN void tk_from_closes(struct quant_bars *b, const double *c, size_t n)
 {
     quant_bars_init(b);
     for (size_t t = 0; t < n; t++) {
@@ -280,7 +283,7 @@ static void tk_from_closes(struct quant_bars *b, const double *c, size_t n)
 }
 
 /* Value of feature `name` at bar t in m; fails when absent. */
-static double tk_value(const struct quant_feature_set *set, const struct quant_feature_matrix *m,
+TK_FN double tk_value(const struct quant_feature_set *set, const struct quant_feature_matrix *m,
                        const char *name, size_t t)
 {
     long f = quant_feature_set_index(set, name);
@@ -292,7 +295,7 @@ static double tk_value(const struct quant_feature_set *set, const struct quant_f
     return m->values[i];
 }
 
-static int tk_present(const struct quant_feature_set *set, const struct quant_feature_matrix *m,
+TK_FN int tk_present(const struct quant_feature_set *set, const struct quant_feature_matrix *m,
                       const char *name, size_t t)
 {
     long f = quant_feature_set_index(set, name);
@@ -301,7 +304,7 @@ static int tk_present(const struct quant_feature_set *set, const struct quant_fe
 }
 
 /* First t where feature `name` has a row (n when none). */
-static size_t tk_first(const struct quant_feature_set *set, const struct quant_feature_matrix *m,
+TK_FN size_t tk_first(const struct quant_feature_set *set, const struct quant_feature_matrix *m,
                        const char *name)
 {
     for (size_t t = 0; t < m->n_rows; t++)

@@ -272,6 +272,20 @@ static void test_runs(void **state)
     assert_true(run.finished_at >= run.started_at);
     assert_int_equal(quant_meta_run_finish(m, id2, "weird", 0, NULL, &err), QUANT_EINVAL);
     assert_int_equal(quant_meta_run_finish(m, 9999, "ok", 0, NULL, &err), QUANT_ENOTFOUND);
+    /* a run left 'running' by a killed process is closed as interrupted; done runs stay */
+    int64_t id3;
+    long closed = -1;
+    assert_int_equal(quant_meta_run_begin(m, "MSFT", "csv", &id3, &err), QUANT_OK);
+    assert_int_equal(quant_meta_runs_close_stale(m, &closed, &err), QUANT_OK);
+    assert_int_equal(closed, 1);
+    assert_int_equal(quant_meta_run_last(m, "MSFT", &run, &err), QUANT_OK);
+    assert_string_equal(run.status, "failed");
+    assert_non_null(strstr(run.error, "interrupted"));
+    assert_true(run.finished_at > 0);
+    assert_int_equal(quant_meta_run_last(m, "IBM", &run, &err), QUANT_OK);
+    assert_string_equal(run.status, "ok");
+    assert_int_equal(quant_meta_runs_close_stale(m, &closed, &err), QUANT_OK);
+    assert_int_equal(closed, 0);
     quant_meta_store_close(m);
     /* Times are stored as UTC ISO-8601 text. */
     sqlite3 *db;
