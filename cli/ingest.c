@@ -8,6 +8,8 @@
 
 struct ingest_view {
     struct cli_ctx *ctx;
+    size_t registered;               /* symbols this run added to the registry */
+    char registered_names[256];      /* the first few of them */
     enum quant_code first_failure;   /* to pick the exit code */
     int mixed_failures;
 };
@@ -21,9 +23,6 @@ static void on_start(void *p, const char *symbol, size_t done, size_t total)
 void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_result *r)
 {
     cli_progress_clear(ctx);
-    if (r->registered_now)
-        fprintf(ctx->err, "note: %s was not registered; added it to the symbols table\n",
-                r->symbol);
     if (r->warning[0])
         fprintf(ctx->err, "warning: %s: %s\n", r->symbol, r->warning);
     if (r->bad_rows)
@@ -46,6 +45,14 @@ static void on_result(void *p, const struct quant_ingest_result *r)
 {
     struct ingest_view *v = p;
     cli_print_ingest_result(v->ctx, r);
+    if (r->registered_now) {
+        /* one note for the run, not a line per symbol of a 500-file folder */
+        size_t used = strlen(v->registered_names);
+        if (v->registered < 8)
+            snprintf(v->registered_names + used, sizeof v->registered_names - used, " %s",
+                     r->symbol);
+        v->registered++;
+    }
     if (r->code) {
         if (!v->first_failure)
             v->first_failure = r->code;
@@ -169,11 +176,17 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         cli_list_release(&symbols);
         return cli_fail(ctx, "ingest", &err);
     }
-    struct ingest_view view = {ctx, QUANT_OK, 0};
+    struct ingest_view view;
+    memset(&view, 0, sizeof view);
+    view.ctx = ctx;
     struct quant_ingest_observer obs = {on_start, on_result, &view};
     struct quant_ingest_summary summary;
     enum quant_code code = quant_md_ingest(md, &req, &obs, &summary, &err);
     cli_progress_clear(ctx);
+    if (view.registered)
+        fprintf(ctx->err, "note: registered %zu new symbol%s:%s%s\n", view.registered,
+                view.registered == 1 ? "" : "s", view.registered_names,
+                view.registered > 8 ? " ..." : "");
     if (code)
         rc = cli_fail(ctx, "ingest", &err);
     else
