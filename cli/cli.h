@@ -31,6 +31,7 @@ struct cli_ctx {
     FILE *out;                 /* results */
     FILE *err;                 /* messages, warnings, progress */
     int err_is_tty;            /* draw progress bars */
+    const char *argv0;         /* how quant was invoked, for hints ("build/quant") */
 };
 
 struct cli_command {

@@ -82,7 +82,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 failed, failed == 1 ? "" : "s");
         return CLI_EXIT_FAILED;
     }
-    fprintf(ctx->out, "\nNext: quant sql \"SELECT symbol, count(*), max(date) FROM ohlcv GROUP BY ALL\"\n");
+    fprintf(ctx->out, "\nNext: %s sql \"SELECT symbol, count(*), max(date) FROM ohlcv GROUP BY ALL\"\n",
+            ctx->argv0);
     return CLI_EXIT_OK;
 }
 

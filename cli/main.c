@@ -107,6 +107,7 @@ int main(int argc, char **argv)
     ctx.out = stdout;
     ctx.err = stderr;
     ctx.err_is_tty = isatty(fileno(stderr));
+    ctx.argv0 = argc > 0 && strchr(argv[0], '/') ? argv[0] : "quant";
     /* Line-buffer results so a pipe reader (or a killed run) sees whole lines. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     quant_config_init(&ctx.cfg);

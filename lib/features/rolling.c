@@ -76,10 +76,15 @@ int qr_degenerate(double sample_std, double mean, int all_equal)
     return all_equal || !(sample_std >= 1e-12 * scale);
 }
 
-/* Sum of (w[k] - m)^2 over k < d, four accumulators for throughput. */
+/*
+ * Sum of (w[k] - m)^2 over k < d, corrected for the rounding of m (the
+ * "corrected two-pass" form: subtracting (sum of deviations)^2 / d removes
+ * the d * (m - true mean)^2 an inexact mean adds, which matters when the
+ * spread is a few ulps of the mean).  Four accumulators for throughput.
+ */
 static double centred_ss(const double *w, size_t d, double m)
 {
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, s0 = 0, s1 = 0;
     size_t k = 0;
     for (; k + 4 <= d; k += 4) {
         double e0 = w[k] - m, e1 = w[k + 1] - m, e2 = w[k + 2] - m, e3 = w[k + 3] - m;
@@ -87,12 +92,16 @@ static double centred_ss(const double *w, size_t d, double m)
         a1 += e1 * e1;
         a2 += e2 * e2;
         a3 += e3 * e3;
+        s0 += e0 + e1;
+        s1 += e2 + e3;
     }
     for (; k < d; k++) {
         double e = w[k] - m;
         a0 += e * e;
+        s0 += e;
     }
-    return (a0 + a1) + (a2 + a3);
+    double se = s0 + s1;
+    return ((a0 + a1) + (a2 + a3)) - se * se / (double)d;
 }
 
 void qr_rolling_std(const double *x, const double *mean, const uint32_t *run, size_t n,
@@ -220,11 +229,16 @@ void qr_rolling_rank_quantiles(const double *x, size_t n, size_t d, double q_lo,
     }
 }
 
-/* Centred cross products of one window against x = 1..d. */
-static void regress_window(const double *w, size_t d, double m, double *sxy, double *syy)
+/*
+ * Centred cross products of one window against x = 1..d.  sxy needs no
+ * correction for an inexact mean (the x deviations sum to 0); syy gets the
+ * corrected two-pass term, and *mean_fix the mean's own rounding.
+ */
+static void regress_window(const double *w, size_t d, double m, double *sxy, double *syy,
+                           double *mean_fix)
 {
     double xbar = ((double)d + 1.0) / 2.0;
-    double a = 0, b = 0, c = 0, e = 0;
+    double a = 0, b = 0, c = 0, e = 0, s = 0;
     size_t k = 0;
     for (; k + 2 <= d; k += 2) {
         double y0 = w[k] - m, y1 = w[k + 1] - m;
@@ -232,14 +246,17 @@ static void regress_window(const double *w, size_t d, double m, double *sxy, dou
         b += ((double)(k + 2) - xbar) * y1;
         c += y0 * y0;
         e += y1 * y1;
+        s += y0 + y1;
     }
     for (; k < d; k++) {
         double y0 = w[k] - m;
         a += ((double)(k + 1) - xbar) * y0;
         c += y0 * y0;
+        s += y0;
     }
     *sxy = a + b;
-    *syy = c + e;
+    *syy = (c + e) - s * s / (double)d;
+    *mean_fix = s / (double)d;
 }
 
 void qr_rolling_regression(const double *x, const double *mean, const uint32_t *run,
@@ -256,12 +273,12 @@ void qr_rolling_regression(const double *x, const double *mean, const uint32_t *
             continue;
         }
         int flat = run[t] >= d;
-        double sxy = 0.0, syy = 0.0;
+        double sxy = 0.0, syy = 0.0, fix = 0.0;
         if (!flat)
-            regress_window(x + t + 1 - d, d, mean[t], &sxy, &syy);
+            regress_window(x + t + 1 - d, d, mean[t], &sxy, &syy, &fix);
         double b = sxy / sxx;
         write_opt(slope, t, b);
-        write_opt(resi, t, flat ? 0.0 : (x[t] - mean[t]) - b * (dd - xbar));
+        write_opt(resi, t, flat ? 0.0 : ((x[t] - mean[t]) - fix) - b * (dd - xbar));
         int degen = qr_degenerate(sqrt(syy / (dd - 1.0)), mean[t], flat);
         write_opt(rsquare, t, degen ? NAN : (sxy * sxy) / (sxx * syy));
     }
@@ -271,10 +288,11 @@ struct moments2 {
     double sxx, syy, sxy;
 };
 
+/* Centred second moments of a window pair, corrected two-pass (see centred_ss). */
 static struct moments2 centred_pair(const double *x, const double *y, size_t d, double mx,
                                     double my)
 {
-    double a0 = 0, a1 = 0, b0 = 0, b1 = 0, c0 = 0, c1 = 0;
+    double a0 = 0, a1 = 0, b0 = 0, b1 = 0, c0 = 0, c1 = 0, sx = 0, sy = 0;
     size_t k = 0;
     for (; k + 2 <= d; k += 2) {
         double x0 = x[k] - mx, x1 = x[k + 1] - mx;
@@ -285,14 +303,20 @@ static struct moments2 centred_pair(const double *x, const double *y, size_t d, 
         b1 += y1 * y1;
         c0 += x0 * y0;
         c1 += x1 * y1;
+        sx += x0 + x1;
+        sy += y0 + y1;
     }
     for (; k < d; k++) {
         double x0 = x[k] - mx, y0 = y[k] - my;
         a0 += x0 * x0;
         b0 += y0 * y0;
         c0 += x0 * y0;
+        sx += x0;
+        sy += y0;
     }
-    return (struct moments2){a0 + a1, b0 + b1, c0 + c1};
+    double dd = (double)d;
+    return (struct moments2){(a0 + a1) - sx * sx / dd, (b0 + b1) - sy * sy / dd,
+                             (c0 + c1) - sx * sy / dd};
 }
 
 void qr_rolling_corr(const double *x, const double *y, const double *mx, const double *my,
