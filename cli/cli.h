@@ -45,6 +45,8 @@ extern const struct cli_command cmd_config;
 extern const struct cli_command cmd_init_db;
 extern const struct cli_command cmd_symbols;
 extern const struct cli_command cmd_ingest;
+extern const struct cli_command cmd_features;
+extern const struct cli_command cmd_labels;
 extern const struct cli_command cmd_sql;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_demo;
@@ -87,6 +89,18 @@ void cli_list_release(struct cli_list *list);
 /* Print one symbol's ingest outcome the way `quant ingest` does (ingest.c). */
 struct quant_ingest_result;
 void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_result *r);
+
+/*
+ * features.c's helpers, shared with labels.c: parse the options both take
+ * (--symbols, --force, --threads, bare symbols; returns 1 when argv[*i] was
+ * one, 0 when not, else an exit code), and run the derive service with the
+ * progress lines both print.
+ */
+struct quant_derive_request;
+int cli_derive_common(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+                      int *i, struct cli_list *symbols, struct quant_derive_request *req);
+int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_request *req,
+                   int labels);
 
 /* Format a count with thousands separators. */
 void cli_fmt_count(long n, char *out, size_t len);   /* 1234567 -> "1,234,567" */

@@ -51,6 +51,8 @@ const struct quant_feature_set *quant_feature_set_find(const char *name);
 size_t quant_feature_set_count(void);
 const struct quant_feature_set *quant_feature_set_at(size_t i);
 
+/* The accessors below take a set from _find or _at (never NULL). */
+
 /* The set's name ("tech-v1"). */
 const char *quant_feature_set_name(const struct quant_feature_set *set);
 

@@ -9,6 +9,7 @@
  * (the loop is then limited by throughput, not by one add's latency).  No
  * function here allocates, prints or keeps state between calls.
  */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ static inline void comp_add(double *s, double *c, double v)
 
 void qr_rolling_sum(const double *x, size_t n, size_t d, double *out)
 {
+    assert(d >= 1);
     double s = 0.0, c = 0.0;
     size_t bad = 0, nonzero = 0;
     for (size_t t = 0; t < n; t++) {
@@ -117,7 +119,7 @@ void qr_rolling_std(const double *x, const double *mean, const uint32_t *run, si
             continue;
         }
         double ss = centred_ss(x + t + 1 - d, d, mean[t]);
-        out[t] = sqrt(ss / (double)(d - (size_t)ddof));
+        out[t] = sqrt((ss > 0.0 ? ss : 0.0) / (double)(d - (size_t)ddof));
     }
 }
 
@@ -129,6 +131,7 @@ void qr_rolling_std(const double *x, const double *mean, const uint32_t *run, si
 #define ROLLING_EXTREME(NAME, BEATS)                                                   \
     void NAME(const double *x, size_t n, size_t d, double *out, double *pos, size_t *q) \
     {                                                                                  \
+        assert(d >= 1);                                                                \
         size_t head = 0, tail = 0, bad = 0;                                            \
         for (size_t t = 0; t < n; t++) {                                               \
             if (isfinite(x[t])) {                                                      \
@@ -184,12 +187,22 @@ static void sorted_remove(double *s, size_t *m, double v)
     (*m)--;
 }
 
-static double sorted_quantile(const double *s, size_t d, double q)
+/* Where quantile q falls in a sorted window of d: fixed per call, so floor
+ * and ceil run once, not once per value. */
+struct quantile_pos {
+    size_t lo, hi;
+    double frac;
+};
+
+static struct quantile_pos quantile_pos(double q, size_t d)
 {
-    double p = q * (double)(d - 1);
-    double fl = floor(p);
-    size_t lo = (size_t)fl, hi = (size_t)ceil(p);
-    return s[lo] + (p - fl) * (s[hi] - s[lo]);
+    double p = q * (double)(d - 1), fl = floor(p);
+    return (struct quantile_pos){(size_t)fl, (size_t)ceil(p), p - fl};
+}
+
+static double sorted_quantile(const double *s, struct quantile_pos qp)
+{
+    return s[qp.lo] + qp.frac * (s[qp.hi] - s[qp.lo]);
 }
 
 static void write_opt(double *out, size_t t, double v)
@@ -201,7 +214,9 @@ static void write_opt(double *out, size_t t, double v)
 void qr_rolling_rank_quantiles(const double *x, size_t n, size_t d, double q_lo, double q_hi,
                                double *rank, double *out_lo, double *out_hi, double *s)
 {
+    assert(d >= 1);
     size_t m = 0, bad = 0;
+    struct quantile_pos pos_lo = quantile_pos(q_lo, d), pos_hi = quantile_pos(q_hi, d);
     for (size_t t = 0; t < n; t++) {
         /* Remove the leaving value first so the window never exceeds d. */
         if (t >= d) {
@@ -224,8 +239,8 @@ void qr_rolling_rank_quantiles(const double *x, size_t n, size_t d, double q_lo,
             size_t less = bound(s, m, x[t], 0), leq = bound(s, m, x[t], 1);
             rank[t] = (double)(less + leq + 1) / (double)(2 * d);
         }
-        write_opt(out_lo, t, sorted_quantile(s, d, q_lo));
-        write_opt(out_hi, t, sorted_quantile(s, d, q_hi));
+        write_opt(out_lo, t, sorted_quantile(s, pos_lo));
+        write_opt(out_hi, t, sorted_quantile(s, pos_hi));
     }
 }
 

@@ -12,9 +12,14 @@
  *    contains one gives NAN, and the value never enters a running sum, a deque
  *    or a sorted window (so one bad value cannot poison the rest of a series).
  *  - Sums are Neumaier-compensated so adding and later removing a spike of
- *    1e9 amid values of 1e3 leaves no residue; second moments (std,
- *    covariance, regression) are computed centred, two-pass per window, which
- *    is exact to a few ulps and, with d <= 60, cheap (see bench_features).
+ *    1e9 amid values of 1e3 leaves no measurable residue, and a window of
+ *    zeros sums to exactly 0.  Second moments (std, covariance, regression)
+ *    are computed centred per window ("corrected two-pass": deviations from
+ *    the running mean, minus the square of their sum over d, which cancels
+ *    the mean's own rounding).  That is O(d) per value, exact to a few ulps
+ *    whatever came before, and with d <= 60 cheap: see bench_features.
+ *    Running sums of squares (or Welford add/remove) were rejected: they
+ *    drift past 1e-9 after a spike leaves the window.
  *  - "All values equal" is tracked exactly with a run length, never inferred
  *    from a computed std that may come out 1 ulp above zero.
  */
@@ -38,7 +43,7 @@ void qr_equal_runs(const double *x, size_t n, uint32_t *run);
 /*
  * Rolling sample (ddof = 1) or population (ddof = 0) standard deviation.
  * mean[] must hold qr_rolling_mean(x, n, d) and run[] qr_equal_runs(x, n);
- * a constant window gives exactly 0.
+ * a constant window gives exactly 0; ddof >= d gives NAN.
  */
 void qr_rolling_std(const double *x, const double *mean, const uint32_t *run, size_t n,
                     size_t d, int ddof, double *out);

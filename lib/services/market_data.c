@@ -17,6 +17,7 @@
 
 #include "quant/alphavantage.h"
 #include "quant/csv_provider.h"
+#include "quant/feature_store.h"
 #include "quant/provider.h"
 #include "quant/synthetic.h"
 #include "quant/validate.h"
@@ -77,6 +78,8 @@ enum quant_code quant_md_open(const struct quant_config *cfg, struct quant_md **
     };
     rc = quant_series_store_open(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), &so,
                                  &md->series, err);
+    if (!rc)
+        rc = quant_feature_store_init(md->series, err);
     if (!rc)
         rc = quant_meta_store_open(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), lock_ms,
                                    &md->meta, err);

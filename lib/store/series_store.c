@@ -21,6 +21,7 @@
 
 #include <duckdb.h>
 
+#include "store/store_internal.h"
 #include "core/banned.h"
 
 #define SCHEMA_VERSION 1
@@ -108,6 +109,29 @@ static enum quant_code exec_sql(struct quant_series_store *s, const char *sql, c
     }
     duckdb_destroy_result(&res);
     return QUANT_OK;
+}
+
+/* ---- shared with the other DuckDB-side files (store_internal.h) ---------- */
+
+duckdb_connection quant_series_store_con_(struct quant_series_store *s)
+{
+    return s->con;
+}
+
+const char *quant_series_store_path_(const struct quant_series_store *s)
+{
+    return s->path;
+}
+
+int quant_series_store_read_only_(const struct quant_series_store *s)
+{
+    return s->read_only;
+}
+
+enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
+                                         const char *what, struct quant_err *err)
+{
+    return exec_sql(s, sql, what, err);
 }
 
 /* Normalised copy of a caller's symbol (upper-case, checked). */

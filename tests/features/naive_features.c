@@ -65,19 +65,34 @@ static int all_equal(const double *x, size_t t, size_t d)
     return 1;
 }
 
+/*
+ * Sums and second moments accumulate in long double (64-bit mantissa on
+ * x86-64), so the reference is a few orders of magnitude more exact than
+ * any double-precision implementation it checks.
+ */
+static long double lw_mean(const double *x, size_t t, size_t d)
+{
+    long double s = 0;
+    for (size_t i = t + 1 - d; i <= t; i++)
+        s += x[i];
+    return s / (long double)d;
+}
+
 static double w_sum(const double *x, size_t t, size_t d)
 {
     if (!window_ok(x, t, d))
         return NAN;
-    double s = 0;
+    long double s = 0;
     for (size_t i = t + 1 - d; i <= t; i++)
         s += x[i];
-    return s;
+    return (double)s;
 }
 
 static double w_mean(const double *x, size_t t, size_t d)
 {
-    return w_sum(x, t, d) / (double)d;
+    if (!window_ok(x, t, d))
+        return NAN;
+    return (double)lw_mean(x, t, d);
 }
 
 /* ddof 1: sample std; ddof 0: population.  Exactly 0 when all values are equal. */
@@ -87,10 +102,10 @@ static double w_std(const double *x, size_t t, size_t d, int ddof)
         return NAN;
     if (all_equal(x, t, d))
         return 0.0;
-    double m = w_mean(x, t, d), ss = 0;
+    long double m = lw_mean(x, t, d), ss = 0;
     for (size_t i = t + 1 - d; i <= t; i++)
         ss += (x[i] - m) * (x[i] - m);
-    return sqrt(ss / (double)(d - (size_t)ddof));
+    return (double)sqrtl(ss / (long double)(d - (size_t)ddof));
 }
 
 static double w_max(const double *x, size_t t, size_t d)
@@ -166,55 +181,65 @@ static int degenerate(const double *x, size_t t, size_t d)
     return all_equal(x, t, d) || sd < 1e-12 * scale;
 }
 
-/* OLS of the window on x = 1..d: slope b, intercept a. */
-static void ols(const double *y, size_t t, size_t d, double *a, double *b)
+/*
+ * OLS of the window on x = 1..d: slope b and the means; the fit at x is
+ * ym + b (x - xm) (= a + b x with a = ym - b xm, written centred so a price
+ * level of 1e4 does not swamp residuals of 1e-4).
+ */
+static void ols(const double *y, size_t t, size_t d, long double *xm_out, long double *ym_out,
+                long double *b)
 {
-    double xm = 0, ym = 0;
+    long double xm = 0, ym = 0;
     for (size_t k = 1; k <= d; k++) {
-        xm += (double)k;
+        xm += (long double)k;
         ym += y[t - d + k];
     }
-    xm /= (double)d;
-    ym /= (double)d;
-    double sxy = 0, sxx = 0;
+    xm /= (long double)d;
+    ym /= (long double)d;
+    long double sxy = 0, sxx = 0;
     for (size_t k = 1; k <= d; k++) {
-        sxy += ((double)k - xm) * (y[t - d + k] - ym);
-        sxx += ((double)k - xm) * ((double)k - xm);
+        sxy += ((long double)k - xm) * (y[t - d + k] - ym);
+        sxx += ((long double)k - xm) * ((long double)k - xm);
     }
     *b = sxy / sxx;
-    *a = ym - *b * xm;
+    *xm_out = xm;
+    *ym_out = ym;
 }
 
 static double w_slope(const double *y, size_t t, size_t d)
 {
     if (!window_ok(y, t, d))
         return NAN;
-    double a, b;
-    ols(y, t, d, &a, &b);
-    return b;
+    long double xm, ym, b;
+    ols(y, t, d, &xm, &ym, &b);
+    return (double)b;
 }
 
 static double w_resi(const double *y, size_t t, size_t d)
 {
     if (!window_ok(y, t, d))
         return NAN;
-    double a, b;
-    ols(y, t, d, &a, &b);
-    return y[t] - (a + b * (double)d);
+    long double xm, ym, b;
+    ols(y, t, d, &xm, &ym, &b);
+    return (double)((y[t] - ym) - b * ((long double)d - xm));
 }
 
+/*
+ * R^2 as explained / total sum of squares (equal to 1 - SSres / SStot for
+ * OLS, but without the cancellation of 1 - 0.9993 when R^2 is near 0).
+ */
 static double w_rsquare(const double *y, size_t t, size_t d)
 {
     if (!window_ok(y, t, d) || degenerate(y, t, d))
         return NAN;
-    double a, b, ym = w_mean(y, t, d), ss_res = 0, ss_tot = 0;
-    ols(y, t, d, &a, &b);
+    long double xm, ym, b, ss_reg = 0, ss_tot = 0;
+    ols(y, t, d, &xm, &ym, &b);
     for (size_t k = 1; k <= d; k++) {
-        double yk = y[t - d + k], fit = a + b * (double)k;
-        ss_res += (yk - fit) * (yk - fit);
+        long double yk = y[t - d + k], fit = ym + b * ((long double)k - xm);
+        ss_reg += (fit - ym) * (fit - ym);
         ss_tot += (yk - ym) * (yk - ym);
     }
-    return 1.0 - ss_res / ss_tot;
+    return (double)(ss_reg / ss_tot);
 }
 
 static double w_corr(const double *x, const double *y, size_t t, size_t d)
@@ -223,13 +248,13 @@ static double w_corr(const double *x, const double *y, size_t t, size_t d)
         return NAN;
     if (degenerate(x, t, d) || degenerate(y, t, d))
         return NAN;
-    double mx = w_mean(x, t, d), my = w_mean(y, t, d), sxy = 0, sxx = 0, syy = 0;
+    long double mx = lw_mean(x, t, d), my = lw_mean(y, t, d), sxy = 0, sxx = 0, syy = 0;
     for (size_t i = t + 1 - d; i <= t; i++) {
         sxy += (x[i] - mx) * (y[i] - my);
         sxx += (x[i] - mx) * (x[i] - mx);
         syy += (y[i] - my) * (y[i] - my);
     }
-    return sxy / sqrt(sxx * syy);
+    return (double)(sxy / sqrtl(sxx * syy));
 }
 
 static double finite_or_nan(double v)

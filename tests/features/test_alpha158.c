@@ -6,6 +6,8 @@
  */
 #include "test_util.h"
 
+#include <pthread.h>
+
 #include "feature_testkit.c"
 
 static const struct quant_feature_set *alpha(void)
@@ -220,6 +222,52 @@ static void test_no_lookahead(void **state)
     }
 }
 
+struct thread_job {
+    const struct quant_bars *bars;
+    struct quant_feature_matrix m;
+    int rc;
+};
+
+static void *thread_compute(void *arg)
+{
+    struct thread_job *j = arg;
+    struct quant_adjusted adj = {0};
+    struct quant_err err;
+    quant_err_clear(&err);
+    j->rc = quant_adjusted_compute(j->bars, &adj, &err);
+    for (int rep = 0; rep < 3 && !j->rc; rep++)   /* reuse the matrix, as a worker would */
+        j->rc = quant_features_compute(alpha(), &adj, &j->m, &err);
+    quant_adjusted_release(&adj);
+    return NULL;
+}
+
+/* Two threads computing different symbols get what one thread gets. */
+static void test_two_threads(void **state)
+{
+    (void)state;
+    struct quant_bars a, b;
+    tk_walk(&a, 3000, 21);
+    tk_edge_series(TK_SPIKE, 2500, &b);
+    struct thread_job jobs[2] = {{.bars = &a}, {.bars = &b}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, thread_compute, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(jobs[i].rc, QUANT_OK);
+        struct quant_feature_matrix one = {0};
+        tk_compute(alpha(), jobs[i].bars, &one);
+        size_t cells = one.n_features * one.n_rows;
+        assert_memory_equal(one.valid, jobs[i].m.valid, cells);
+        assert_memory_equal(one.values, jobs[i].m.values, cells * sizeof(double));
+        quant_feature_matrix_release(&one);
+        quant_feature_matrix_release(&jobs[i].m);
+    }
+    quant_bars_release(&a);
+    quant_bars_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_edge_cases),
         cmocka_unit_test(test_real_histories),
         cmocka_unit_test(test_no_lookahead),
+        cmocka_unit_test(test_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,57 @@
+/* labels.c: `quant labels`: forward-return labels from stored bars. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "quant/derive.h"
+#include "core/banned.h"
+
+static int run(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct quant_derive_request req;
+    memset(&req, 0, sizeof req);
+    req.horizon = QUANT_LABEL_HORIZON_DEFAULT;
+    struct cli_list symbols;
+    memset(&symbols, 0, sizeof symbols);
+    int rc = CLI_EXIT_OK;
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *val;
+        int r = cli_derive_common(ctx, &cmd_labels, argc, argv, &i, &symbols, &req);
+        if (r == 1)
+            continue;
+        if (r) {
+            rc = r;
+            break;
+        }
+        if ((r = cli_opt_value(argc, argv, &i, "--horizon", &val)) != 0) {
+            char *end;
+            long h = r > 0 ? strtol(val, &end, 10) : 0;
+            if (r < 0 || *end || h < QUANT_LABEL_HORIZON_MIN || h > QUANT_LABEL_HORIZON_MAX)
+                rc = cli_usage_error(ctx, &cmd_labels, "--horizon takes %d to %d trading days",
+                                     QUANT_LABEL_HORIZON_MIN, QUANT_LABEL_HORIZON_MAX);
+            else
+                req.horizon = (int)h;
+        } else {
+            rc = cli_usage_error(ctx, &cmd_labels, "unknown option '%s'", argv[i]);
+        }
+    }
+    req.symbols = (const char *const *)symbols.v;
+    req.n_symbols = symbols.n;
+    if (!rc)
+        rc = cli_derive_run(ctx, "labels", &req, 1);
+    cli_list_release(&symbols);
+    return rc;
+}
+
+const struct cli_command cmd_labels = {
+    .name = "labels",
+    .summary = "compute forward-return labels from stored bars",
+    .usage =
+        "usage: quant labels [--symbols S ...] [--horizon H] [--force] [--threads N]\n"
+        "\n"
+        "Stores labels(symbol, date, horizon, fwd_return, label) for horizon H\n"
+        "(default 5, 1 to 250 trading days): fwd_return = C[t+H] / C[t] - 1 on the\n"
+        "adjusted close, label = 1 when fwd_return > 0. The last H dates of a symbol\n"
+        "have no label. Up-to-date symbols are skipped unless --force.\n",
+    .run = run,
+};

@@ -1,0 +1,112 @@
+/*
+ * feature_store.h: the feature and label tables of the DuckDB store.
+ *
+ * Physical layout (chosen for the two reads that matter: the long-form query a
+ * person types, and a wide training matrix a model needs):
+ *
+ *   features_tech_v1(symbol, date, ret_1, ret_5, ... 17 DOUBLE columns)
+ *   features_alpha158(symbol, date, KMID, ... 158 DOUBLE columns)
+ *       one wide table per feature set, one row per (symbol, date) that has at
+ *       least one value; NULL where a feature has no value (warm-up, degenerate
+ *       window).  Written column-wise from the feature-major matrices with
+ *       DuckDB data chunks, so a value costs a memcpy, not a call.
+ *   features_daily (VIEW): symbol, date, feature, value, version
+ *       the long form of every set: an UNPIVOT of the wide tables, which drops
+ *       NULLs, so it has exactly one row per finite value.  No index: DuckDB
+ *       prunes by the row groups' min/max on symbol, since rows are written
+ *       symbol by symbol.
+ *   labels(symbol, date, horizon, fwd_return, label)
+ *   derived_state(symbol, kind, input_fingerprint, rows, n_values, first_date,
+ *                 last_date, computed_at, PRIMARY KEY(symbol, kind))
+ *       what was last computed from which ohlcv state; kind is a set's name
+ *       ("tech-v1") or "labels:h5".  Lets a rerun skip up-to-date symbols and
+ *       lets status report without counting big tables.
+ *
+ * Every write replaces a symbol's rows for a set (or a horizon) inside one
+ * transaction with its derived_state row: a crash halfway leaves the old
+ * values and the old state, so the next run recomputes.
+ */
+#ifndef QUANT_FEATURE_STORE_H
+#define QUANT_FEATURE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quant/bars.h"
+#include "quant/error.h"
+#include "quant/features.h"
+#include "quant/series_store.h"
+
+/* Create the tables and the features_daily view if missing (read-write store). */
+enum quant_code quant_feature_store_init(struct quant_series_store *store,
+                                         struct quant_err *err);
+
+/* The table a set is stored in ("features_tech_v1"); out must hold 64 bytes. */
+void quant_feature_store_table(const struct quant_feature_set *set, char out[64]);
+
+#define QUANT_FINGERPRINT_MAX 96
+
+/* A symbol's ohlcv state: rows, first and last date, last ingested_at. */
+struct quant_input_state {
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    char fingerprint[QUANT_FINGERPRINT_MAX];
+    long bars;
+};
+
+/* Every symbol with bars, sorted by symbol.  *out malloc'd; caller frees. */
+enum quant_code quant_feature_store_inputs(struct quant_series_store *store,
+                                           struct quant_input_state **out, size_t *out_n,
+                                           struct quant_err *err);
+
+struct quant_derived_state {
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    char kind[32];                          /* "tech-v1", "labels:h5" */
+    char fingerprint[QUANT_FINGERPRINT_MAX];
+    long rows;                              /* rows written */
+    long values;                            /* finite values written */
+    int32_t first_date, last_date;          /* 0 when no rows */
+    int64_t computed_at;                    /* unix seconds */
+};
+
+/* All derived_state rows (kind NULL = every kind), sorted by symbol then kind. */
+enum quant_code quant_feature_store_states(struct quant_series_store *store, const char *kind,
+                                           struct quant_derived_state **out, size_t *out_n,
+                                           struct quant_err *err);
+
+/* One symbol's computed matrix, ready to store. */
+struct quant_derived_write {
+    const char *symbol;
+    const int32_t *dates;                   /* m->n_rows dates, ascending */
+    const struct quant_feature_matrix *m;   /* feature-major values + validity */
+    const char *fingerprint;                /* the input state it was computed from */
+    long out_rows;                          /* set by the write: rows stored */
+    long out_values;                        /* set by the write: finite values stored */
+};
+
+/*
+ * Replace the set's rows of each item's symbol, and its derived_state, in one
+ * transaction for the whole batch (all or nothing).
+ */
+enum quant_code quant_feature_store_write(struct quant_series_store *store,
+                                          const struct quant_feature_set *set,
+                                          struct quant_derived_write *items, size_t n,
+                                          struct quant_err *err);
+
+/* The same for labels of one horizon (m holds fwd_ret then label, 2 x n). */
+enum quant_code quant_label_store_write(struct quant_series_store *store, int horizon,
+                                        struct quant_derived_write *items, size_t n,
+                                        struct quant_err *err);
+
+/*
+ * Read the bars of many symbols in one pass (symbol order, dates ascending)
+ * and hand each symbol's series to cb; cb returns 0 to go on, non-zero to
+ * stop (the scan then returns QUANT_OK).  The series passed to cb is only
+ * valid during the call.  want (sorted, may be NULL = all) limits the symbols.
+ */
+typedef int (*quant_bars_cb)(void *ctx, const struct quant_bars *bars);
+enum quant_code quant_series_store_scan_bars(struct quant_series_store *store,
+                                             const char *const *want, size_t n_want,
+                                             quant_bars_cb cb, void *ctx,
+                                             struct quant_err *err);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * derive.c: features and labels from stored bars (see derive.h).  It decides
+ * which symbols need work, reads their bars in one pass, computes on worker
+ * threads and stores on the calling thread, which owns the DuckDB connection
+ * (a connection must not be shared between threads).  Compute kernels live in
+ * lib/features, storage in lib/store; this file only orchestrates.
+ */
+#include "quant/derive.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "quant/feature_store.h"
+#include "core/banned.h"
+
+/* Matrices finished ahead of the writer, at most: bounds memory (an alpha158
+ * matrix of 6,500 days is about 9 MB). */
+#define WINDOW 48
+/* Symbols per write transaction: a commit costs milliseconds. */
+#define WRITE_BATCH 32
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One symbol's work item. */
+struct job {
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    char fingerprint[QUANT_FINGERPRINT_MAX];
+    struct quant_bars bars;          /* read from the store */
+    struct quant_adjusted adj;       /* computed by a worker */
+    struct quant_feature_matrix m;
+    enum quant_code code;
+    char error[QUANT_ERR_MSG_MAX];
+    int done;                        /* the worker finished (under the lock) */
+};
+
+struct pipeline {
+    struct job *jobs;
+    size_t n;
+    const struct quant_feature_set *set;   /* NULL: labels */
+    int horizon;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t next;          /* next job a worker takes */
+    size_t written;       /* jobs the writer has finished with */
+    int stop;
+    double cpu;           /* summed worker CPU seconds */
+};
+
+static void compute_job(struct pipeline *pl, struct job *j)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    enum quant_code rc = quant_adjusted_compute(&j->bars, &j->adj, &err);
+    if (!rc)
+        rc = pl->set ? quant_features_compute(pl->set, &j->adj, &j->m, &err)
+                     : quant_labels_compute(&j->adj, pl->horizon, &j->m, &err);
+    j->code = rc;
+    if (rc)
+        snprintf(j->error, sizeof j->error, "%s", err.msg);
+    quant_bars_release(&j->bars); /* the adjusted series has what is needed now */
+}
+
+static void *worker(void *arg)
+{
+    struct pipeline *pl = arg;
+    double cpu0 = thread_cpu();
+    pthread_mutex_lock(&pl->lock);
+    for (;;) {
+        while (!pl->stop && pl->next < pl->n && pl->next >= pl->written + WINDOW)
+            pthread_cond_wait(&pl->changed, &pl->lock);
+        if (pl->stop || pl->next >= pl->n)
+            break;
+        struct job *j = &pl->jobs[pl->next++];
+        pthread_mutex_unlock(&pl->lock);
+        compute_job(pl, j);
+        pthread_mutex_lock(&pl->lock);
+        j->done = 1;
+        pthread_cond_broadcast(&pl->changed);
+    }
+    pl->cpu += thread_cpu() - cpu0;
+    pthread_mutex_unlock(&pl->lock);
+    return NULL;
+}
+
+/* ---- choosing and reading -------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+struct reader {
+    struct pipeline *pl;
+    size_t at;       /* jobs are sorted by symbol, as the scan is */
+};
+
+static int take_bars(void *ctx, const struct quant_bars *bars)
+{
+    struct reader *r = ctx;
+    while (r->at < r->pl->n && strcmp(r->pl->jobs[r->at].symbol, bars->symbol) < 0)
+        r->at++;
+    if (r->at >= r->pl->n || strcmp(r->pl->jobs[r->at].symbol, bars->symbol) != 0)
+        return 0;
+    struct job *j = &r->pl->jobs[r->at];
+    if (quant_bars_reserve(&j->bars, bars->n)) {
+        j->code = QUANT_ENOMEM;
+        snprintf(j->error, sizeof j->error, "out of memory reading %s", j->symbol);
+        return 0;
+    }
+    memcpy(j->bars.v, bars->v, bars->n * sizeof *bars->v);
+    j->bars.n = bars->n;
+    snprintf(j->bars.symbol, sizeof j->bars.symbol, "%s", bars->symbol);
+    return 0;
+}
+
+static const struct quant_input_state *find_input(const struct quant_input_state *v, size_t n,
+                                                  const char *sym)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(v[mid].symbol, sym);
+        if (c == 0)
+            return &v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static const struct quant_derived_state *find_state(const struct quant_derived_state *v,
+                                                    size_t n, const char *sym)
+{
+    for (size_t i = 0; i < n; i++) /* sorted; a linear scan is fine for a few thousand */
+        if (strcmp(v[i].symbol, sym) == 0)
+            return &v[i];
+    return NULL;
+}
+
+static void report(const struct quant_derive_observer *obs, const char *symbol, const char *kind,
+                   enum quant_code code, const char *error, int up_to_date, long rows,
+                   long values)
+{
+    if (!obs || !obs->on_result)
+        return;
+    struct quant_derive_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.symbol, sizeof r.symbol, "%s", symbol);
+    r.kind = kind;
+    r.code = code;
+    if (error)
+        snprintf(r.error, sizeof r.error, "%s", error);
+    r.up_to_date = up_to_date;
+    r.rows = rows;
+    r.values = values;
+    obs->on_result(obs->ctx, &r);
+}
+
+/*
+ * Decide the jobs: the requested symbols (normalised) or every symbol with
+ * bars; a requested symbol without bars is reported as failed; an up-to-date
+ * one as skipped.
+ */
+static enum quant_code plan(struct quant_md *md, const struct quant_derive_request *req,
+                            const char *kind, const char *kind_label,
+                            const struct quant_derive_observer *obs, struct pipeline *pl,
+                            struct quant_derive_summary *sum, struct quant_err *err)
+{
+    struct quant_series_store *store = quant_md_series(md);
+    struct quant_input_state *in = NULL;
+    struct quant_derived_state *st = NULL;
+    size_t nin = 0, nst = 0;
+    char **names = NULL;
+    size_t nn = 0;
+    enum quant_code rc = quant_feature_store_inputs(store, &in, &nin, err);
+    if (!rc)
+        rc = quant_feature_store_states(store, kind, &st, &nst, err);
+    if (rc)
+        goto out;
+    names = calloc((req->n_symbols ? req->n_symbols : nin) + 1, sizeof *names);
+    pl->jobs = calloc((req->n_symbols ? req->n_symbols : nin) + 1, sizeof *pl->jobs);
+    if (!names || !pl->jobs) {
+        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < (req->n_symbols ? req->n_symbols : nin); i++) {
+        char sym[QUANT_SYMBOL_MAX + 1];
+        const char *src = req->n_symbols ? req->symbols[i] : in[i].symbol;
+        if (strlen(src) > QUANT_SYMBOL_MAX) {
+            rc = quant_err_set(err, QUANT_EINVAL, "symbol '%.40s...' is too long", src);
+            goto out;
+        }
+        snprintf(sym, sizeof sym, "%s", src);
+        if ((rc = quant_symbol_normalize(sym, err)))
+            goto out;
+        int dup = 0;
+        for (size_t k = 0; k < nn; k++)
+            dup |= strcmp(names[k], sym) == 0;
+        if (dup)
+            continue;
+        if (!(names[nn] = strdup(sym))) {
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+            goto out;
+        }
+        nn++;
+    }
+    if (nn > 1)
+        qsort(names, nn, sizeof *names, cmp_str);
+    sum->n_symbols = nn;
+    for (size_t i = 0; i < nn; i++) {
+        const struct quant_input_state *input = find_input(in, nin, names[i]);
+        if (!input) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "no bars stored for %s: run `quant ingest --symbols %s` "
+                                      "first", names[i], names[i]);
+            sum->n_failed++;
+            report(obs, names[i], kind_label, QUANT_ENOTFOUND, msg, 0, 0, 0);
+            continue;
+        }
+        const struct quant_derived_state *prev = find_state(st, nst, names[i]);
+        if (!req->force && prev && strcmp(prev->fingerprint, input->fingerprint) == 0) {
+            sum->n_up_to_date++;
+            report(obs, names[i], kind_label, QUANT_OK, NULL, 1, prev->rows, prev->values);
+            continue;
+        }
+        struct job *j = &pl->jobs[pl->n++];
+        snprintf(j->symbol, sizeof j->symbol, "%s", names[i]);
+        snprintf(j->fingerprint, sizeof j->fingerprint, "%s", input->fingerprint);
+        quant_bars_init(&j->bars);
+    }
+out:
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    free(in);
+    free(st);
+    return rc;
+}
+
+static enum quant_code read_bars(struct quant_md *md, struct pipeline *pl, struct quant_err *err)
+{
+    if (pl->n == 0)
+        return QUANT_OK;
+    const char **want = malloc(pl->n * sizeof *want);
+    if (!want)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < pl->n; i++)
+        want[i] = pl->jobs[i].symbol;
+    struct reader r = {pl, 0};
+    enum quant_code rc = quant_series_store_scan_bars(quant_md_series(md), want, pl->n,
+                                                      take_bars, &r, err);
+    free(want);
+    return rc;
+}
+
+/* ---- storing ---------------------------------------------------------------------- */
+
+static enum quant_code store_batch(struct quant_md *md, struct pipeline *pl, size_t from,
+                                   size_t to, const char *kind_label,
+                                   const struct quant_derive_observer *obs,
+                                   struct quant_derive_summary *sum, struct quant_err *err)
+{
+    struct quant_derived_write items[WRITE_BATCH];
+    struct job *which[WRITE_BATCH];
+    size_t k = 0;
+    for (size_t i = from; i < to; i++) {
+        struct job *j = &pl->jobs[i];
+        if (j->code) {
+            sum->n_failed++;
+            report(obs, j->symbol, kind_label, j->code, j->error, 0, 0, 0);
+            continue;
+        }
+        items[k] = (struct quant_derived_write){j->symbol, j->adj.date, &j->m, j->fingerprint,
+                                                0, 0};
+        which[k++] = j;
+    }
+    enum quant_code rc = QUANT_OK;
+    if (k) {
+        double t0 = wall();
+        rc = pl->set ? quant_feature_store_write(quant_md_series(md), pl->set, items, k, err)
+                     : quant_label_store_write(quant_md_series(md), pl->horizon, items, k, err);
+        sum->seconds_store += wall() - t0;
+    }
+    for (size_t i = 0; i < k && !rc; i++) {
+        sum->n_written++;
+        sum->rows += items[i].out_rows;
+        sum->values += items[i].out_values;
+        report(obs, which[i]->symbol, kind_label, QUANT_OK, NULL, 0, items[i].out_rows,
+               items[i].out_values);
+    }
+    for (size_t i = from; i < to; i++) {
+        quant_feature_matrix_release(&pl->jobs[i].m);
+        quant_adjusted_release(&pl->jobs[i].adj);
+    }
+    return rc;
+}
+
+/* Wait for jobs in order and store them in batches as they finish. */
+static enum quant_code drain(struct quant_md *md, struct pipeline *pl, const char *kind_label,
+                             const struct quant_derive_observer *obs,
+                             struct quant_derive_summary *sum, struct quant_err *err)
+{
+    enum quant_code rc = QUANT_OK;
+    size_t from = 0;
+    while (from < pl->n && !rc) {
+        size_t to = from + WRITE_BATCH < pl->n ? from + WRITE_BATCH : pl->n;
+        /* Workers finish out of order: wait for every job of the batch. */
+        pthread_mutex_lock(&pl->lock);
+        for (size_t i = from; i < to; i++)
+            while (!pl->jobs[i].done)
+                pthread_cond_wait(&pl->changed, &pl->lock);
+        pthread_mutex_unlock(&pl->lock);
+        rc = store_batch(md, pl, from, to, kind_label, obs, sum, err);
+        pthread_mutex_lock(&pl->lock);
+        pl->written = to;
+        if (rc)
+            pl->stop = 1;
+        pthread_cond_broadcast(&pl->changed);
+        pthread_mutex_unlock(&pl->lock);
+        from = to;
+    }
+    return rc;
+}
+
+static enum quant_code run(struct quant_md *md, const struct quant_derive_request *req,
+                           const struct quant_feature_set *set, const char *kind,
+                           const char *kind_label, const struct quant_derive_observer *obs,
+                           struct quant_derive_summary *sum, struct quant_err *err)
+{
+    double t0 = wall();
+    memset(sum, 0, sizeof *sum);
+    struct pipeline pl;
+    memset(&pl, 0, sizeof pl);
+    pl.set = set;
+    pl.horizon = req->horizon;
+    pthread_mutex_init(&pl.lock, NULL);
+    pthread_cond_init(&pl.changed, NULL);
+
+    enum quant_code rc = plan(md, req, kind, kind_label, obs, &pl, sum, err);
+    double tr = wall();
+    if (!rc)
+        rc = read_bars(md, &pl, err);
+    sum->seconds_read = wall() - tr;
+    int nthreads = req->threads > 0 ? req->threads : 2;
+    pthread_t tid[16];
+    int started = 0;
+    for (int i = 0; !rc && i < nthreads && i < 16 && (size_t)i < pl.n; i++)
+        if (pthread_create(&tid[started], NULL, worker, &pl) == 0)
+            started++;
+    if (!rc && pl.n && !started)
+        rc = quant_err_set(err, QUANT_EINTERNAL, "cannot start compute threads");
+    if (!rc)
+        rc = drain(md, &pl, kind_label, obs, sum, err);
+    pthread_mutex_lock(&pl.lock);
+    pl.stop = 1;
+    pthread_cond_broadcast(&pl.changed);
+    pthread_mutex_unlock(&pl.lock);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    sum->seconds_compute = pl.cpu;
+    for (size_t i = 0; i < pl.n; i++) { /* whatever an early stop left behind */
+        quant_bars_release(&pl.jobs[i].bars);
+        quant_adjusted_release(&pl.jobs[i].adj);
+        quant_feature_matrix_release(&pl.jobs[i].m);
+    }
+    free(pl.jobs);
+    pthread_cond_destroy(&pl.changed);
+    pthread_mutex_destroy(&pl.lock);
+    sum->seconds = wall() - t0;
+    return rc;
+}
+
+enum quant_code quant_derive_features(struct quant_md *md, const struct quant_derive_request *req,
+                                      const struct quant_derive_observer *obs,
+                                      struct quant_derive_summary *summary,
+                                      struct quant_err *err)
+{
+    if (!req->set)
+        return quant_err_set(err, QUANT_EINVAL, "no feature set given");
+    const char *name = quant_feature_set_name(req->set);
+    return run(md, req, req->set, name, name, obs, summary, err);
+}
+
+enum quant_code quant_derive_labels(struct quant_md *md, const struct quant_derive_request *req,
+                                    const struct quant_derive_observer *obs,
+                                    struct quant_derive_summary *summary,
+                                    struct quant_err *err)
+{
+    if (req->horizon < QUANT_LABEL_HORIZON_MIN || req->horizon > QUANT_LABEL_HORIZON_MAX)
+        return quant_err_set(err, QUANT_EINVAL, "horizon %d is out of range: use %d to %d",
+                             req->horizon, QUANT_LABEL_HORIZON_MIN, QUANT_LABEL_HORIZON_MAX);
+    char kind[32];
+    snprintf(kind, sizeof kind, "labels:h%d", req->horizon);
+    return run(md, req, NULL, kind, "labels", obs, summary, err);
+}

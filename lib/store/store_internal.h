@@ -1,0 +1,25 @@
+/*
+ * store_internal.h: what the DuckDB-side files of lib/store share (not part
+ * of the public API).  lib/store/ is the only folder that includes duckdb.h:
+ * series_store.c owns the database handle and its connection; feature_store.c
+ * writes the feature and label tables through the same connection, so one
+ * process holds one writer lock and every write shares one transaction model.
+ */
+#ifndef QUANT_STORE_INTERNAL_H
+#define QUANT_STORE_INTERNAL_H
+
+#include <duckdb.h>
+
+#include "quant/error.h"
+#include "quant/series_store.h"
+
+/* The store's connection (owned by the store; never disconnect it). */
+duckdb_connection quant_series_store_con_(struct quant_series_store *s);
+/* The database file's path, for messages. */
+const char *quant_series_store_path_(const struct quant_series_store *s);
+int quant_series_store_read_only_(const struct quant_series_store *s);
+/* Run a statement; QUANT_ESTORE with "store PATH: WHAT failed: <DuckDB's words>". */
+enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
+                                         const char *what, struct quant_err *err);
+
+#endif
