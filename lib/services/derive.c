@@ -18,7 +18,7 @@
 
 /* Matrices finished ahead of the writer, at most: bounds memory (an alpha158
  * matrix of 6,500 days is about 9 MB). */
-#define WINDOW 48
+#define WINDOW 40
 /* Symbols per write transaction: a commit costs milliseconds. */
 #define WRITE_BATCH 32
 
