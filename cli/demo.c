@@ -1,11 +1,12 @@
 /*
  * demo.c: `quant demo`: the whole pipeline end to end on embedded storage,
- * for AAPL, NVDA and QQQ: Alpha Vantage when a key is set, else the seeded
- * synthetic market, so it always runs offline.
+ * for AAPL, NVDA and QQQ: ingest (Alpha Vantage when a key is set, else the
+ * seeded synthetic market, so it always runs offline) -> features -> labels.
  */
 #include <string.h>
 
 #include "cli.h"
+#include "quant/derive.h"
 #include "quant/market_data.h"
 #include "core/banned.h"
 
@@ -72,9 +73,23 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (code)
         return cli_fail(ctx, "demo", &err);
 
-    fprintf(ctx->out, "== 4. status\n");
+    /* The derive steps go through the same code as `quant features` / `quant labels`. */
+    struct quant_derive_request dreq = {.symbols = syms, .n_symbols = N_DEMO,
+                                        .set = quant_feature_set_find("tech-v1")};
+    fprintf(ctx->out, "== 4. features (tech-v1)\n");
+    int rc = cli_derive_run(ctx, "demo", &dreq, 0);
+    if (rc)
+        return rc;
+    fprintf(ctx->out, "== 5. labels (5-day forward return)\n");
+    dreq.set = NULL;
+    dreq.horizon = QUANT_LABEL_HORIZON_DEFAULT;
+    rc = cli_derive_run(ctx, "demo", &dreq, 1);
+    if (rc)
+        return rc;
+
+    fprintf(ctx->out, "== 6. status\n");
     char *status_argv[] = {"status", NULL};
-    int rc = cmd_status.run(ctx, 1, status_argv);
+    rc = cmd_status.run(ctx, 1, status_argv);
     if (rc)
         return rc;
     if (failed) {
@@ -95,7 +110,8 @@ const struct cli_command cmd_demo = {
         "\n"
         "Creates the stores under QUANT_HOME, registers AAPL, NVDA and QQQ, ingests\n"
         "their daily bars (from Alpha Vantage when ALPHAVANTAGE_API_KEY is set, else\n"
-        "from the seeded synthetic market; --offline forces synthetic) and shows\n"
-        "`quant status`. Safe to run again: the second run changes nothing.\n",
+        "from the seeded synthetic market; --offline forces synthetic), computes the\n"
+        "tech-v1 features and 5-day labels, and shows `quant status`. Safe to run\n"
+        "again: the second run changes nothing.\n",
     .run = run,
 };

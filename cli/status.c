@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "table.h"
+#include "quant/features.h"
 #include "quant/inspect.h"
 #include "core/banned.h"
 
@@ -36,15 +37,35 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (quant_inspect_status(&ctx->cfg, &st, &n, &err))
         return cli_fail(ctx, "status", &err);
 
-    const char *names[] = {"symbol", "name", "bars", "first", "last",
-                           "last ingest", "status", "rows", "error"};
-    const int numeric[] = {0, 0, 1, 0, 0, 0, 0, 1, 0};
+    /* Columns: identity, bars, last ingest, then one per feature set and labels. */
+    size_t nsets = quant_feature_set_count();
+    if (nsets > QUANT_STATUS_MAX_SETS)
+        nsets = QUANT_STATUS_MAX_SETS;
+    const char *names[8 + QUANT_STATUS_MAX_SETS + 2];
+    int numeric[8 + QUANT_STATUS_MAX_SETS + 2];
+    size_t nc = 0;
+    const char *fixed[] = {"symbol", "name", "bars", "first", "last", "last ingest", "status"};
+    const int fixed_num[] = {0, 0, 1, 0, 0, 0, 0};
+    for (size_t i = 0; i < 7; i++) {
+        numeric[nc] = fixed_num[i];
+        names[nc++] = fixed[i];
+    }
+    for (size_t k = 0; k < nsets; k++) {
+        numeric[nc] = 1;
+        names[nc++] = quant_feature_set_name(quant_feature_set_at(k));
+    }
+    numeric[nc] = 1;
+    names[nc++] = "labels";
+    numeric[nc] = 0;
+    names[nc++] = "error";
     struct cli_table t;
-    int oom = cli_table_init(&t, 9, names, numeric);
+    int oom = cli_table_init(&t, nc, names, numeric);
     long total = 0;
+    int any_stale = 0;
+    char cells[QUANT_STATUS_MAX_SETS + 1][48];
     for (size_t i = 0; i < n && !oom; i++) {
-        char bars[32], first[11] = "-", last[11] = "-", when[32] = "-", rows[32] = "-";
-        snprintf(bars, sizeof bars, "%ld", st[i].series.bars);
+        char bars[32], first[11] = "-", last[11] = "-", when[32] = "-";
+        cli_fmt_count(st[i].series.bars, bars, sizeof bars);
         total += st[i].series.bars;
         if (st[i].series.bars > 0) {
             quant_date_format(st[i].series.first_date, first);
@@ -55,15 +76,37 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             fmt_time(st[i].last_run.finished_at ? st[i].last_run.finished_at
                                                 : st[i].last_run.started_at,
                      when, sizeof when);
-            snprintf(rows, sizeof rows, "%ld", st[i].last_run.rows);
             status = st[i].last_run.status;
             error = st[i].last_run.error;
+        }
+        for (size_t k = 0; k <= nsets; k++) {
+            const struct quant_derived_status *d = k < nsets ? &st[i].sets[k] : &st[i].labels;
+            char count[32];
+            cli_fmt_count(k < nsets ? d->values : d->rows, count, sizeof count);
+            if (!d->present)
+                snprintf(cells[k], sizeof cells[k], "-");
+            else if (k == nsets)
+                snprintf(cells[k], sizeof cells[k], "%s h%d%s", count, d->horizon,
+                         d->stale ? " *" : "");
+            else
+                snprintf(cells[k], sizeof cells[k], "%s%s", count, d->stale ? " *" : "");
+            any_stale |= d->present && d->stale;
         }
         char name[80];
         snprintf(name, sizeof name, "%s%s", st[i].info.name,
                  st[i].registered ? (st[i].active ? "" : " (inactive)") : " (unregistered)");
-        const char *row[] = {st[i].info.symbol, name, bars, first, last,
-                             when, status, rows, error};
+        const char *row[8 + QUANT_STATUS_MAX_SETS + 2];
+        size_t c = 0;
+        row[c++] = st[i].info.symbol;
+        row[c++] = name;
+        row[c++] = bars;
+        row[c++] = first;
+        row[c++] = last;
+        row[c++] = when;
+        row[c++] = status;
+        for (size_t k = 0; k <= nsets; k++)
+            row[c++] = cells[k];
+        row[c++] = error;
         oom = cli_table_add(&t, row);
     }
     if (oom) {
@@ -82,6 +125,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             char c[32];
             cli_fmt_count(total, c, sizeof c);
             fprintf(ctx->out, "\n%zu symbol%s, %s bars\n", n, n == 1 ? "" : "s", c);
+            if (any_stale)
+                fprintf(ctx->out, "* behind its bars (they changed since): run `quant features` "
+                                  "or `quant labels`\n");
         }
     }
     cli_table_release(&t);
@@ -96,6 +142,8 @@ const struct cli_command cmd_status = {
         "usage: quant status [--json]\n"
         "\n"
         "One row per registered symbol (or symbol with stored bars): bars stored,\n"
-        "first and last date, and the last ingest run's time, status, rows and error.\n",
+        "first and last date, the last ingest run's time, status and error, the values\n"
+        "stored per feature set and the label rows of the horizon computed last. A\n"
+        "stage marked * is behind its input: its bars changed after it was computed.\n",
     .run = run,
 };

@@ -17,6 +17,17 @@
 #include "quant/meta_store.h"
 #include "quant/series_store.h"
 
+#define QUANT_STATUS_MAX_SETS 4
+
+/* What was derived for a symbol: one feature set, or the latest labels. */
+struct quant_derived_status {
+    int present;          /* computed at least once */
+    int stale;            /* its bars changed since: a rerun would recompute */
+    long rows, values;
+    int32_t last_date;
+    int horizon;          /* labels only */
+};
+
 struct quant_symbol_status {
     struct quant_symbol_info info;
     int registered;                      /* in the symbols table */
@@ -24,6 +35,10 @@ struct quant_symbol_status {
     struct quant_series_summary series;  /* bars = 0 when none stored */
     int has_run;
     struct quant_ingest_run last_run;
+    /* features, in quant_feature_set_at() order */
+    struct quant_derived_status sets[QUANT_STATUS_MAX_SETS];
+    struct quant_derived_status labels;  /* the horizon computed last */
+    int64_t labels_computed_at_;         /* internal: picks that horizon */
 };
 
 /*

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "quant/feature_store.h"
+#include "quant/features.h"
 #include "core/banned.h"
 
 static enum quant_code require_file(const char *path, struct quant_err *err)
@@ -56,6 +58,50 @@ enum quant_code quant_inspect_query(const struct quant_config *cfg, const char *
     rc = quant_series_store_query(s, sql, 0, out, err);
     quant_series_store_close(s);
     return rc;
+}
+
+/* Fill the derived columns from derived_state; a store that predates those
+ * tables simply has nothing derived yet. */
+static void add_derived(struct quant_series_store *s, struct quant_symbol_status *v, size_t n)
+{
+    struct quant_err e;
+    struct quant_input_state *in = NULL;
+    struct quant_derived_state *st = NULL;
+    size_t nin = 0, nst = 0;
+    if (quant_feature_store_inputs(s, &in, &nin, &e) ||
+        quant_feature_store_states(s, NULL, &st, &nst, &e)) {
+        free(in);
+        free(st);
+        return;
+    }
+    for (size_t k = 0; k < nst; k++) {
+        struct quant_symbol_status *row = NULL;
+        for (size_t i = 0; i < n && !row; i++)
+            if (strcmp(v[i].info.symbol, st[k].symbol) == 0)
+                row = &v[i];
+        if (!row)
+            continue;
+        const char *fp = "";
+        for (size_t i = 0; i < nin; i++)
+            if (strcmp(in[i].symbol, st[k].symbol) == 0)
+                fp = in[i].fingerprint;
+        struct quant_derived_status d = {1, strcmp(fp, st[k].fingerprint) != 0, st[k].rows,
+                                         st[k].values, st[k].last_date, 0};
+        if (strncmp(st[k].kind, "labels:h", 8) == 0) {
+            d.horizon = (int)strtol(st[k].kind + 8, NULL, 10);
+            /* several horizons: show the one computed last */
+            if (!row->labels.present || st[k].computed_at >= row->labels_computed_at_) {
+                row->labels = d;
+                row->labels_computed_at_ = st[k].computed_at;
+            }
+            continue;
+        }
+        for (size_t i = 0; i < quant_feature_set_count() && i < QUANT_STATUS_MAX_SETS; i++)
+            if (strcmp(quant_feature_set_name(quant_feature_set_at(i)), st[k].kind) == 0)
+                row->sets[i] = d;
+    }
+    free(in);
+    free(st);
 }
 
 static int status_cmp(const void *a, const void *b)
@@ -128,6 +174,8 @@ enum quant_code quant_inspect_status(const struct quant_config *cfg,
         if (quant_meta_run_last(m, v[i].info.symbol, &v[i].last_run, &e) == QUANT_OK)
             v[i].has_run = 1;
     }
+    if (!rc)
+        add_derived(s, v, n);
     free(sums);
     free(recs);
     if (m)
