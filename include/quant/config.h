@@ -56,7 +56,7 @@
          "is at most this many calendar days old")                                       \
     X(QUANT_SET_THREADS, "threads", "QUANT_THREADS", "2", 0,                             \
       "worker threads for DuckDB and parallel work")                                    \
-    X(QUANT_SET_MEMORY_LIMIT, "memory_limit", "QUANT_MEMORY_LIMIT", "4GB", 0,            \
+    X(QUANT_SET_MEMORY_LIMIT, "memory_limit", "QUANT_MEMORY_LIMIT", "2GB", 0,            \
       "DuckDB memory limit")
 
 enum quant_setting {
