@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # setup-deps.sh: install everything quant needs to build and test, idempotently.
 #
-# Debian packages come from apt; DuckDB's C library and header come from the npm
-# registry (the only other registry this project may use), pinned by version and
-# checked against sha256 sums before anything is unpacked.  Unpacked artefacts live
+# Debian packages come from apt (XGBoost included); DuckDB's C library and header
+# come from the npm registry (the only other registry this project may use), pinned
+# by version and checked against sha256 sums before anything is unpacked.  LightGBM
+# is not packaged by Debian: the npm package lightgbm@1.0.27 ships its full source,
+# which is built once (a few minutes on 2 cores) into the same cache.  Unpacked artefacts live
 # in a cache outside the clone (QUANT_DEPS_DIR, default ~/.cache/quant-deps) so a
 # second run, a fresh clone, or CI on the same machine takes seconds.
 #
@@ -18,8 +20,15 @@ DUCKDB_BINDINGS_SHA256=732fac4dc6b8f198870b9c4bb6ddf13544466daca00ad28ba2f1d80de
 DUCKDB_HEADER_PKG="duckdb@1.4.4"
 DUCKDB_HEADER_SHA256=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
 
+# LightGBM's C API as built from the source inside an npm package (VERSION.txt of
+# that source says 4.1.0.99: the 4.1 release plus a few upstream commits).
+LIGHTGBM_VERSION=4.1.0.99
+LIGHTGBM_SRC_PKG="lightgbm@1.0.27"
+LIGHTGBM_SRC_SHA256=ff79edc14ccd3528c6be2e63600693fb09f20ff561908b448cb4ada282830954
+
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
-              libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev)
+              libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev
+              libxgboost-dev)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -71,6 +80,46 @@ install_duckdb() {
     mv "$dir.part" "$dir"   # atomic: a half-finished run never looks complete
 }
 
+build_lightgbm() {
+    local dir=$1 tmp
+    echo "setup-deps: building LightGBM $LIGHTGBM_VERSION from $LIGHTGBM_SRC_PKG (about 4 minutes on 2 cores, once)"
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+    local tgz src="$tmp/package/dependencies/LightGBM" t0=$SECONDS
+    tgz=$(fetch_npm "$LIGHTGBM_SRC_PKG" "$LIGHTGBM_SRC_SHA256" "$tmp")
+    tar -xzmf "$tgz" -C "$tmp" package/dependencies/LightGBM
+    cmake -S "$src" -B "$tmp/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_CLI=OFF \
+          -DINSTALL_HEADERS=OFF -Wno-dev --log-level=WARNING >/dev/null
+    cmake --build "$tmp/build" --target _lightgbm -j "$(nproc 2>/dev/null || echo 2)" >"$tmp/build.log" 2>&1 \
+        || { tail -n 40 "$tmp/build.log" >&2; echo "setup-deps: LightGBM build failed" >&2; exit 1; }
+    rm -rf "$dir.part"
+    mkdir -p "$dir.part/lib" "$dir.part/include/LightGBM"
+    # LightGBM's CMake writes the library into its source directory.
+    cp "$src/lib_lightgbm.so" "$dir.part/lib/"
+    cp "$src/include/LightGBM/c_api.h" "$src/include/LightGBM/export.h" "$dir.part/include/LightGBM/"
+    rm -rf "$dir"
+    mv "$dir.part" "$dir"   # atomic: a half-finished build never looks complete
+    echo "setup-deps: LightGBM built in $((SECONDS - t0)) s"
+}
+
+install_lightgbm() {
+    local dir="$DEPS_DIR/lightgbm-$LIGHTGBM_VERSION"
+    if [ -f "$dir/lib/lib_lightgbm.so" ] && [ -f "$dir/include/LightGBM/c_api.h" ]; then
+        return 0
+    fi
+    # Several builds (make, make test, other clones) may start at once: one builds,
+    # the others wait for it and then find the library in place.
+    mkdir -p "$DEPS_DIR"
+    exec 9>"$DEPS_DIR/.lightgbm-$LIGHTGBM_VERSION.lock"
+    flock 9
+    if [ ! -f "$dir/lib/lib_lightgbm.so" ] || [ ! -f "$dir/include/LightGBM/c_api.h" ]; then
+        build_lightgbm "$dir"
+    fi
+    flock -u 9
+    exec 9>&-
+}
+
 install_apt
 install_duckdb
+install_lightgbm
 echo "setup-deps: deps ready in $DEPS_DIR"
