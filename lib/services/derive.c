@@ -58,14 +58,22 @@ struct pipeline {
     size_t n;
     const struct quant_feature_set *set;   /* NULL: labels */
     int horizon;
+    const char *kind_label;
+    const struct quant_derive_observer *obs;
+    struct quant_derive_summary *sum;
     pthread_mutex_t lock;
     pthread_cond_t changed;
     size_t batch;         /* symbols per write transaction */
-    size_t window;        /* jobs workers may finish ahead of the writer */
-    size_t next;          /* next job a worker takes */
-    size_t written;       /* jobs the writer has finished with */
+    size_t window;        /* jobs computed or computing but not yet written, at most */
+    size_t ready;         /* jobs [0, ready) have their bars (the scan runs ahead) */
+    size_t next;          /* next job a compute worker takes */
+    size_t in_flight;     /* taken by compute, not yet released by a writer */
+    size_t claim;         /* next batch start a writer takes */
+    size_t avg_rows;      /* bars per symbol, on average (sizes the batches) */
     int stop;
-    double cpu;           /* summed worker CPU seconds */
+    double cpu;           /* summed compute CPU seconds */
+    enum quant_code rc;   /* the first write failure */
+    struct quant_err err;
 };
 
 static void compute_job(struct pipeline *pl, struct job *j)
@@ -88,11 +96,13 @@ static void *worker(void *arg)
     double cpu0 = thread_cpu();
     pthread_mutex_lock(&pl->lock);
     for (;;) {
-        while (!pl->stop && pl->next < pl->n && pl->next >= pl->written + pl->window)
+        while (!pl->stop && pl->next < pl->n &&
+               (pl->in_flight >= pl->window || pl->next >= pl->ready))
             pthread_cond_wait(&pl->changed, &pl->lock);
         if (pl->stop || pl->next >= pl->n)
             break;
         struct job *j = &pl->jobs[pl->next++];
+        pl->in_flight++;
         pthread_mutex_unlock(&pl->lock);
         compute_job(pl, j);
         pthread_mutex_lock(&pl->lock);
@@ -116,22 +126,46 @@ struct reader {
     size_t at;       /* jobs are sorted by symbol, as the scan is */
 };
 
+/* Jobs [0, upto) have what they will get: wake the compute workers. */
+static void publish_ready(struct pipeline *pl, size_t upto)
+{
+    pthread_mutex_lock(&pl->lock);
+    if (upto > pl->ready)
+        pl->ready = upto;
+    pthread_cond_broadcast(&pl->changed);
+    pthread_mutex_unlock(&pl->lock);
+}
+
+static void no_bars(struct job *j)
+{
+    j->code = QUANT_ENOTFOUND;
+    snprintf(j->error, sizeof j->error, "no bars found for %s (removed while running?)",
+             j->symbol);
+}
+
+/*
+ * Called by the scan for each symbol in order.  Jobs are sorted like the
+ * scan, so each one is complete when the scan passes it and can be computed
+ * while the scan reads the next symbols.
+ */
 static int take_bars(void *ctx, const struct quant_bars *bars)
 {
     struct reader *r = ctx;
     while (r->at < r->pl->n && strcmp(r->pl->jobs[r->at].symbol, bars->symbol) < 0)
-        r->at++;
+        no_bars(&r->pl->jobs[r->at++]);
     if (r->at >= r->pl->n || strcmp(r->pl->jobs[r->at].symbol, bars->symbol) != 0)
         return 0;
     struct job *j = &r->pl->jobs[r->at];
     if (quant_bars_reserve(&j->bars, bars->n)) {
         j->code = QUANT_ENOMEM;
         snprintf(j->error, sizeof j->error, "out of memory reading %s", j->symbol);
-        return 0;
+    } else {
+        memcpy(j->bars.v, bars->v, bars->n * sizeof *bars->v);
+        j->bars.n = bars->n;
+        snprintf(j->bars.symbol, sizeof j->bars.symbol, "%s", bars->symbol);
     }
-    memcpy(j->bars.v, bars->v, bars->n * sizeof *bars->v);
-    j->bars.n = bars->n;
-    snprintf(j->bars.symbol, sizeof j->bars.symbol, "%s", bars->symbol);
+    r->at++;
+    publish_ready(r->pl, r->at);
     return 0;
 }
 
@@ -251,7 +285,10 @@ static enum quant_code plan(struct quant_md *md, const struct quant_derive_reque
         snprintf(j->symbol, sizeof j->symbol, "%s", names[i]);
         snprintf(j->fingerprint, sizeof j->fingerprint, "%s", input->fingerprint);
         quant_bars_init(&j->bars);
+        pl->avg_rows += (size_t)input->bars; /* a total until the division below */
     }
+    if (pl->n)
+        pl->avg_rows = pl->avg_rows / pl->n + 1;
 out:
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
@@ -274,78 +311,109 @@ static enum quant_code read_bars(struct quant_md *md, struct pipeline *pl, struc
     enum quant_code rc = quant_series_store_scan_bars(quant_md_series(md), want, pl->n,
                                                       take_bars, &r, err);
     free(want);
+    for (size_t i = r.at; i < pl->n; i++)
+        no_bars(&pl->jobs[i]);
+    publish_ready(pl, pl->n); /* also on failure: workers must not wait forever */
     return rc;
 }
 
 /* ---- storing ---------------------------------------------------------------------- */
 
-static enum quant_code store_batch(struct quant_md *md, struct pipeline *pl, size_t from,
-                                   size_t to, const char *kind_label,
-                                   const struct quant_derive_observer *obs,
-                                   struct quant_derive_summary *sum, struct quant_err *err)
+struct writer_arg {
+    struct pipeline *pl;
+    struct quant_feature_session *session;   /* this writer's own connection */
+    double seconds;                          /* wall time spent writing */
+};
+
+/* Write jobs [from, to) in one transaction, then report them (under the lock). */
+static void write_batch(struct writer_arg *wa, size_t from, size_t to)
 {
+    struct pipeline *pl = wa->pl;
     struct quant_derived_write items[WRITE_BATCH];
     struct job *which[WRITE_BATCH];
-    if (to - from > WRITE_BATCH)
-        return quant_err_set(err, QUANT_EINTERNAL, "write batch too large");
     size_t k = 0;
     for (size_t i = from; i < to; i++) {
         struct job *j = &pl->jobs[i];
-        if (j->code) {
-            sum->n_failed++;
-            report(obs, j->symbol, kind_label, j->code, j->error, 0, 0, 0);
+        if (j->code)
             continue;
-        }
         items[k] = (struct quant_derived_write){j->symbol, j->adj.date, &j->m, j->fingerprint,
                                                 0, 0};
         which[k++] = j;
     }
+    struct quant_err err;
+    quant_err_clear(&err);
     enum quant_code rc = QUANT_OK;
     if (k) {
         double t0 = wall();
-        rc = pl->set ? quant_feature_store_write(quant_md_series(md), pl->set, items, k, err)
-                     : quant_label_store_write(quant_md_series(md), pl->horizon, items, k, err);
-        sum->seconds_store += wall() - t0;
+        rc = pl->set ? quant_feature_session_write(wa->session, pl->set, items, k, &err)
+                     : quant_label_session_write(wa->session, pl->horizon, items, k, &err);
+        wa->seconds += wall() - t0;
     }
-    for (size_t i = 0; i < k && !rc; i++) {
+    struct quant_derive_summary *sum = pl->sum;
+    pthread_mutex_lock(&pl->lock);
+    for (size_t i = from; i < to; i++) {
+        struct job *j = &pl->jobs[i];
+        if (j->code) {
+            sum->n_failed++;
+            report(pl->obs, j->symbol, pl->kind_label, j->code, j->error, 0, 0, 0);
+        }
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (rc) {
+            sum->n_failed++;
+            report(pl->obs, which[i]->symbol, pl->kind_label, rc, err.msg, 0, 0, 0);
+            continue;
+        }
         sum->n_written++;
         sum->rows += items[i].out_rows;
         sum->values += items[i].out_values;
-        report(obs, which[i]->symbol, kind_label, QUANT_OK, NULL, 0, items[i].out_rows,
+        report(pl->obs, which[i]->symbol, pl->kind_label, QUANT_OK, NULL, 0, items[i].out_rows,
                items[i].out_values);
     }
+    if (rc && !pl->rc) {
+        pl->rc = rc;
+        pl->err = err;
+        pl->stop = 1; /* a store that fails once will fail again: stop early */
+    }
+    pthread_mutex_unlock(&pl->lock);
     for (size_t i = from; i < to; i++) {
         quant_feature_matrix_release(&pl->jobs[i].m);
         quant_adjusted_release(&pl->jobs[i].adj);
     }
-    return rc;
+    pthread_mutex_lock(&pl->lock);
+    pl->in_flight -= to - from;
+    pthread_cond_broadcast(&pl->changed);
+    pthread_mutex_unlock(&pl->lock);
 }
 
-/* Wait for jobs in order and store them in batches as they finish. */
-static enum quant_code drain(struct quant_md *md, struct pipeline *pl, const char *kind_label,
-                             const struct quant_derive_observer *obs,
-                             struct quant_derive_summary *sum, struct quant_err *err)
+/*
+ * A writer thread: claim the next batch in order, wait for its jobs (workers
+ * finish out of order), write it on this writer's connection.  Two writers
+ * let DuckDB build two transactions' rows at once, on both cores.
+ */
+static void *writer(void *arg)
 {
-    enum quant_code rc = QUANT_OK;
-    size_t from = 0;
-    while (from < pl->n && !rc) {
+    struct writer_arg *wa = arg;
+    struct pipeline *pl = wa->pl;
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        if (pl->stop || pl->claim >= pl->n) {
+            pthread_mutex_unlock(&pl->lock);
+            break;
+        }
+        size_t from = pl->claim;
         size_t to = from + pl->batch < pl->n ? from + pl->batch : pl->n;
-        /* Workers finish out of order: wait for every job of the batch. */
-        pthread_mutex_lock(&pl->lock);
-        for (size_t i = from; i < to; i++)
-            while (!pl->jobs[i].done)
+        pl->claim = to;
+        for (size_t i = from; i < to && !pl->stop; i++)
+            while (!pl->jobs[i].done && !pl->stop)
                 pthread_cond_wait(&pl->changed, &pl->lock);
+        int stopped = pl->stop;
         pthread_mutex_unlock(&pl->lock);
-        rc = store_batch(md, pl, from, to, kind_label, obs, sum, err);
-        pthread_mutex_lock(&pl->lock);
-        pl->written = to;
-        if (rc)
-            pl->stop = 1;
-        pthread_cond_broadcast(&pl->changed);
-        pthread_mutex_unlock(&pl->lock);
-        from = to;
+        if (stopped)
+            break;
+        write_batch(wa, from, to);
     }
-    return rc;
+    return NULL;
 }
 
 static enum quant_code run(struct quant_md *md, const struct quant_derive_request *req,
@@ -363,36 +431,80 @@ static enum quant_code run(struct quant_md *md, const struct quant_derive_reques
     pthread_cond_init(&pl.changed, NULL);
 
     enum quant_code rc = plan(md, req, kind, kind_label, obs, &pl, sum, err);
-    double tr = wall();
-    if (!rc)
-        rc = read_bars(md, &pl, err);
-    size_t rows = 0;
-    for (size_t i = 0; i < pl.n; i++)
-        rows += pl.jobs[i].bars.n;
-    size_t cells = (set ? quant_feature_set_size(set) : 2) * (pl.n ? rows / pl.n + 1 : 1);
-    pl.batch = BATCH_CELLS / cells;
+    /* Size batches by cells from the symbols' bar counts (known from the plan). */
+    size_t cells = (set ? quant_feature_set_size(set) : 2) *
+                   (pl.n ? pl.avg_rows : 1);
+    pl.batch = cells ? BATCH_CELLS / cells : WRITE_BATCH;
     if (pl.batch < 8)
         pl.batch = 8;
     if (pl.batch > WRITE_BATCH)
         pl.batch = WRITE_BATCH;
-    pl.window = 2 * pl.batch;
-    sum->seconds_read = wall() - tr;
     int nthreads = req->threads > 0 ? req->threads : 2;
-    pthread_t tid[16];
-    int started = 0;
-    for (int i = 0; !rc && i < nthreads && i < 16 && (size_t)i < pl.n; i++)
+    if (nthreads > 8)
+        nthreads = 8;
+    pl.window = (size_t)(nthreads + 1) * pl.batch;
+    pl.kind_label = kind_label;
+    pl.obs = obs;
+    pl.sum = sum;
+    pthread_t tid[8], wid[8];
+    struct writer_arg wa[8];
+    memset(wa, 0, sizeof wa);
+    int started = 0, writers = 0;
+    /*
+     * Bars are read before any thread starts.  Feeding the workers while the
+     * scan runs was measured slower (tech-v1 on 500 x 6,500: 2.9-4.5 s against
+     * 2.65 s): the scan and two writers contend inside DuckDB.
+     */
+    double tr = wall();
+    if (!rc)
+        rc = read_bars(md, &pl, err);
+    sum->seconds_read = wall() - tr;
+    if (!rc && pl.n)
+        rc = quant_feature_store_bulk(quant_md_series(md), 1, err);
+    for (int i = 0; !rc && i < nthreads && (size_t)i * pl.batch < pl.n; i++) {
+        wa[i].pl = &pl;
+        if ((rc = quant_feature_session_open(quant_md_series(md), &wa[i].session, err)))
+            break;
+        if (pthread_create(&wid[writers], NULL, writer, &wa[i]) != 0) {
+            quant_feature_session_close(wa[i].session);
+            wa[i].session = NULL;
+            break;
+        }
+        writers++;
+    }
+    for (int i = 0; !rc && i < nthreads && (size_t)i < pl.n; i++)
         if (pthread_create(&tid[started], NULL, worker, &pl) == 0)
             started++;
-    if (!rc && pl.n && !started)
-        rc = quant_err_set(err, QUANT_EINTERNAL, "cannot start compute threads");
-    if (!rc)
-        rc = drain(md, &pl, kind_label, obs, sum, err);
+    if (!rc && pl.n && (!started || !writers))
+        rc = quant_err_set(err, QUANT_EINTERNAL, "cannot start compute or writer threads");
+    if (rc)
+        publish_ready(&pl, pl.n);
+    if (rc) {
+        pthread_mutex_lock(&pl.lock);
+        pl.stop = 1;
+        pthread_cond_broadcast(&pl.changed);
+        pthread_mutex_unlock(&pl.lock);
+    }
+    for (int i = 0; i < writers; i++)
+        pthread_join(wid[i], NULL);
     pthread_mutex_lock(&pl.lock);
     pl.stop = 1;
     pthread_cond_broadcast(&pl.changed);
     pthread_mutex_unlock(&pl.lock);
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
+    for (int i = 0; i < nthreads; i++) {
+        sum->seconds_store += wa[i].seconds;
+        quant_feature_session_close(wa[i].session);
+    }
+    if (pl.n) {
+        struct quant_err ignore;
+        quant_feature_store_bulk(quant_md_series(md), 0, &ignore);
+    }
+    if (!rc && pl.rc) {
+        rc = pl.rc;
+        *err = pl.err;
+    }
     sum->seconds_compute = pl.cpu;
     for (size_t i = 0; i < pl.n; i++) { /* whatever an early stop left behind */
         quant_bars_release(&pl.jobs[i].bars);

@@ -45,6 +45,18 @@ static enum quant_code exec(struct quant_series_store *s, const char *sql, const
     return quant_series_store_exec_(s, sql, what, err);
 }
 
+/* The same on a given connection (a writer session's own). */
+static enum quant_code exec_on(struct quant_series_store *s, duckdb_connection con,
+                               const char *sql, const char *what, struct quant_err *err)
+{
+    duckdb_result res;
+    enum quant_code rc = QUANT_OK;
+    if (duckdb_query(con, sql, &res) == DuckDBError)
+        rc = fail(s, what, duckdb_result_error(&res), err);
+    duckdb_destroy_result(&res);
+    return rc;
+}
+
 /* ---- schema ---------------------------------------------------------------- */
 
 static enum quant_code create_set_table(struct quant_series_store *s,
@@ -387,6 +399,7 @@ static long fill_column(duckdb_vector vec, const double *src, const uint8_t *val
 
 struct derived_writer {
     struct quant_series_store *s;
+    duckdb_connection con;            /* the store's own, or a session's */
     duckdb_appender app;
     duckdb_data_chunk chunk;
     duckdb_logical_type *types;
@@ -420,17 +433,19 @@ static void writer_release(struct derived_writer *w)
 static enum quant_code prep(struct derived_writer *w, const char *sql,
                             duckdb_prepared_statement *out, struct quant_err *err)
 {
-    if (duckdb_prepare(quant_series_store_con_(w->s), sql, out) == DuckDBSuccess)
+    if (duckdb_prepare(w->con, sql, out) == DuckDBSuccess)
         return QUANT_OK;
     return fail(w->s, "preparing a statement", duckdb_prepare_error(*out), err);
 }
 
 static enum quant_code writer_open(struct derived_writer *w, struct quant_series_store *s,
-                                   const char *table, const duckdb_type *ids, size_t ncols,
+                                   duckdb_connection con, const char *table,
+                                   const duckdb_type *ids, size_t ncols,
                                    const char *delete_sql, struct quant_err *err)
 {
     memset(w, 0, sizeof *w);
     w->s = s;
+    w->con = con;
     w->ncols = ncols;
     w->types = calloc(ncols, sizeof *w->types);
     w->ids = malloc(ncols * sizeof *w->ids);
@@ -449,7 +464,7 @@ static enum quant_code writer_open(struct derived_writer *w, struct quant_series
                   &w->state, err);
     if (rc)
         return rc;
-    if (duckdb_appender_create(quant_series_store_con_(s), NULL, table, &w->app) == DuckDBError)
+    if (duckdb_appender_create(con, NULL, table, &w->app) == DuckDBError)
         return fail(s, "opening an appender", duckdb_appender_error(w->app), err);
     return QUANT_OK;
 }
@@ -557,10 +572,10 @@ static enum quant_code append_rows(struct derived_writer *w, const char *symbol,
     return rc;
 }
 
-static void rollback(struct quant_series_store *s)
+static void rollback(struct quant_series_store *s, duckdb_connection con)
 {
     struct quant_err ignore;
-    quant_series_store_exec_(s, "ROLLBACK", "rolling back", &ignore);
+    exec_on(s, con, "ROLLBACK", "rolling back", &ignore);
 }
 
 /* The shared write loop for features (horizon 0) and labels (horizon > 0). */
@@ -607,34 +622,27 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
  * (tech-v1 store 5.6 s -> 3.0 s, alpha158 50 s -> 36 s without it) and saved
  * only about a quarter of the space, since feature values are full-precision
  * doubles.  Rebuildable data, so space is the cheaper resource.  The setting
- * is switched back after each write so ohlcv keeps its compression.
+ * is database-wide, so it is switched on around a whole bulk write (all
+ * sessions) and back off after it, so ohlcv keeps its compression.
  */
-static enum quant_code begin(struct quant_series_store *s, struct quant_err *err)
+enum quant_code quant_feature_store_bulk(struct quant_series_store *s, int on,
+                                         struct quant_err *err)
 {
-    enum quant_code rc = exec(s, "SET force_compression = 'uncompressed'",
-                              "choosing the compression of derived tables", err);
-    if (!rc)
-        rc = exec(s, "BEGIN TRANSACTION", "starting a transaction", err);
-    return rc;
-}
-
-static void restore_compression(struct quant_series_store *s)
-{
-    struct quant_err ignore;
-    exec(s, "RESET force_compression", "restoring compression", &ignore);
+    return exec(s, on ? "SET force_compression = 'uncompressed'" : "RESET force_compression",
+                "choosing the compression of derived tables", err);
 }
 
 static enum quant_code commit(struct derived_writer *w, struct quant_err *err)
 {
     if (duckdb_appender_close(w->app) == DuckDBError)
         return fail(w->s, "flushing derived rows", duckdb_appender_error(w->app), err);
-    return exec(w->s, "COMMIT", "committing derived rows", err);
+    return exec_on(w->s, w->con, "COMMIT", "committing derived rows", err);
 }
 
-enum quant_code quant_feature_store_write(struct quant_series_store *s,
-                                          const struct quant_feature_set *set,
-                                          struct quant_derived_write *items, size_t n,
-                                          struct quant_err *err)
+static enum quant_code write_features_on(struct quant_series_store *s, duckdb_connection con,
+                                         const struct quant_feature_set *set,
+                                         struct quant_derived_write *items, size_t n,
+                                         struct quant_err *err)
 {
     if (quant_series_store_read_only_(s))
         return quant_err_set(err, QUANT_EREADONLY, "store %s is open read-only",
@@ -657,24 +665,24 @@ enum quant_code quant_feature_store_write(struct quant_series_store *s,
         ids[2 + f] = DUCKDB_TYPE_DOUBLE;
     struct derived_writer w;
     memset(&w, 0, sizeof w);
-    enum quant_code rc = begin(s, err);
+    enum quant_code rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);
+    int open = !rc;
     if (!rc)
-        rc = writer_open(&w, s, table, ids, nf + 2, del, err);
+        rc = writer_open(&w, s, con, table, ids, nf + 2, del, err);
     if (!rc)
         rc = write_derived(&w, quant_feature_set_name(set), 0, items, n, err);
     if (!rc)
         rc = commit(&w, err);
-    if (rc)
-        rollback(s);
+    if (rc && open)
+        rollback(s, con);
     writer_release(&w);
-    restore_compression(s);
     free(ids);
     return rc;
 }
 
-enum quant_code quant_label_store_write(struct quant_series_store *s, int horizon,
-                                        struct quant_derived_write *items, size_t n,
-                                        struct quant_err *err)
+static enum quant_code write_labels_on(struct quant_series_store *s, duckdb_connection con,
+                                       int horizon, struct quant_derived_write *items, size_t n,
+                                       struct quant_err *err)
 {
     if (quant_series_store_read_only_(s))
         return quant_err_set(err, QUANT_EREADONLY, "store %s is open read-only",
@@ -687,17 +695,79 @@ enum quant_code quant_label_store_write(struct quant_series_store *s, int horizo
     snprintf(kind, sizeof kind, "labels:h%d", horizon);
     struct derived_writer w;
     memset(&w, 0, sizeof w);
-    enum quant_code rc = begin(s, err);
+    enum quant_code rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);
+    int open = !rc;
     if (!rc)
-        rc = writer_open(&w, s, "labels", lids, LABEL_COLS,
+        rc = writer_open(&w, s, con, "labels", lids, LABEL_COLS,
                          "DELETE FROM labels WHERE symbol = $1 AND horizon = $2", err);
     if (!rc)
         rc = write_derived(&w, kind, horizon, items, n, err);
     if (!rc)
         rc = commit(&w, err);
-    if (rc)
-        rollback(s);
+    if (rc && open)
+        rollback(s, con);
     writer_release(&w);
-    restore_compression(s);
     return rc;
+}
+
+enum quant_code quant_feature_store_write(struct quant_series_store *s,
+                                          const struct quant_feature_set *set,
+                                          struct quant_derived_write *items, size_t n,
+                                          struct quant_err *err)
+{
+    return write_features_on(s, quant_series_store_con_(s), set, items, n, err);
+}
+
+enum quant_code quant_label_store_write(struct quant_series_store *s, int horizon,
+                                        struct quant_derived_write *items, size_t n,
+                                        struct quant_err *err)
+{
+    return write_labels_on(s, quant_series_store_con_(s), horizon, items, n, err);
+}
+
+/* ---- writer sessions ------------------------------------------------------------ */
+
+struct quant_feature_session {
+    struct quant_series_store *s;
+    duckdb_connection con;
+};
+
+enum quant_code quant_feature_session_open(struct quant_series_store *s,
+                                           struct quant_feature_session **out,
+                                           struct quant_err *err)
+{
+    struct quant_feature_session *fs = calloc(1, sizeof *fs);
+    if (!fs)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    fs->s = s;
+    if (duckdb_connect(quant_series_store_db_(s), &fs->con) == DuckDBError) {
+        free(fs);
+        return quant_err_set(err, QUANT_ESTORE, "store %s: cannot open another connection",
+                             quant_series_store_path_(s));
+    }
+    *out = fs;
+    return QUANT_OK;
+}
+
+void quant_feature_session_close(struct quant_feature_session *fs)
+{
+    if (!fs)
+        return;
+    duckdb_disconnect(&fs->con);
+    free(fs);
+}
+
+enum quant_code quant_feature_session_write(struct quant_feature_session *fs,
+                                            const struct quant_feature_set *set,
+                                            struct quant_derived_write *items, size_t n,
+                                            struct quant_err *err)
+{
+    return write_features_on(fs->s, fs->con, set, items, n, err);
+}
+
+enum quant_code quant_label_session_write(struct quant_feature_session *fs, int horizon,
+                                          struct quant_derived_write *items, size_t n,
+                                          struct quant_err *err)
+{
+    return write_labels_on(fs->s, fs->con, horizon, items, n, err);
 }

@@ -113,6 +113,11 @@ static enum quant_code exec_sql(struct quant_series_store *s, const char *sql, c
 
 /* ---- shared with the other DuckDB-side files (store_internal.h) ---------- */
 
+duckdb_database quant_series_store_db_(struct quant_series_store *s)
+{
+    return s->db;
+}
+
 duckdb_connection quant_series_store_con_(struct quant_series_store *s)
 {
     return s->con;

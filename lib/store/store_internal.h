@@ -13,6 +13,8 @@
 #include "quant/error.h"
 #include "quant/series_store.h"
 
+/* The database handle (owned by the store), for extra connections. */
+duckdb_database quant_series_store_db_(struct quant_series_store *s);
 /* The store's connection (owned by the store; never disconnect it). */
 duckdb_connection quant_series_store_con_(struct quant_series_store *s);
 /* The database file's path, for messages. */
