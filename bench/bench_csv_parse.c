@@ -17,28 +17,10 @@
 
 #include "quant/buf.h"
 #include "quant/csv_provider.h"
+#include "bench_util.h"
 #include "quant/synthetic.h"
 
 #define RUNS 5
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 static void write_row(FILE *f, const char *sym, const struct quant_bar *b)
 {
@@ -109,12 +91,12 @@ static int bench_long(const char *dir, long rows)
     double t[RUNS];
     for (int r = 0; r < RUNS; r++) {
         struct quant_csv_file f;
-        double t0 = now_s();
+        double t0 = bench_now();
         if (quant_csv_parse(buf.data, buf.len, NULL, &f, &err)) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        t[r] = now_s() - t0;
+        t[r] = bench_now() - t0;
         size_t n = 0;
         for (size_t i = 0; i < f.n_series; i++)
             n += f.series[i].n;
@@ -124,7 +106,7 @@ static int bench_long(const char *dir, long rows)
         }
         quant_csv_file_release(&f);
     }
-    double m = median(t, RUNS);
+    double m = bench_median(t, RUNS);
     printf("quant_csv_parse, one long file (%.0f MB in memory): median %.3f s, %.1f M rows/s, "
            "%.0f MB/s\n", (double)buf.len / 1e6, m, (double)rows / m / 1e6,
            (double)buf.len / m / 1e6);
@@ -140,15 +122,15 @@ static int bench_dir(const char *dir, long rows)
     for (int r = 0; r < RUNS; r++) {
         struct quant_provider p;
         struct quant_err err;
-        double t0 = now_s();
+        double t0 = bench_now();
         if (quant_csv_open(sub, NULL, 0, &p, &err)) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        t[r] = now_s() - t0;
+        t[r] = bench_now() - t0;
         p.ops->close(p.state);
     }
-    double m = median(t, RUNS);
+    double m = bench_median(t, RUNS);
     printf("quant_csv_open, directory of Yahoo files (read + parse + merge): median %.3f s, "
            "%.1f M rows/s\n", m, (double)rows / m / 1e6);
     return 0;

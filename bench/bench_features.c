@@ -16,22 +16,10 @@
 
 #include "features/rolling.h"
 #include "quant/features.h"
+#include "bench_util.h"
 #include "quant/synthetic.h"
 
 #define MAX_THREADS 2
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* One job: a set (or labels when set is NULL) over symbols [lo, hi). */
 struct job {
@@ -68,7 +56,7 @@ static double timed_pass(const struct quant_feature_set *set, const struct quant
 {
     struct job jobs[MAX_THREADS];
     pthread_t th[MAX_THREADS];
-    double t0 = now_s();
+    double t0 = bench_now();
     for (int i = 0; i < n_threads; i++) {
         jobs[i] = (struct job){set, adj, n_sym * (size_t)i / (size_t)n_threads,
                                n_sym * (size_t)(i + 1) / (size_t)n_threads, 0, 0};
@@ -82,7 +70,7 @@ static double timed_pass(const struct quant_feature_set *set, const struct quant
     if (n_threads > 1)
         for (int i = 0; i < n_threads; i++)
             pthread_join(th[i], NULL);
-    double dt = now_s() - t0;
+    double dt = bench_now() - t0;
     for (int i = 0; i < n_threads; i++)
         if (jobs[i].failed)
             exit(1);
@@ -97,8 +85,7 @@ static void bench_one(const char *label, const struct quant_feature_set *set,
         double times[64];
         for (int r = 0; r < runs; r++)
             times[r] = timed_pass(set, adj, n_sym, threads);
-        qsort(times, (size_t)runs, sizeof *times, cmp_double);
-        double med = times[runs / 2];
+        double med = bench_median(times, runs); /* sorts times */
         printf("%-10s %d thread%s  median %7.3f s  (min %7.3f)  %6.1f M values/s\n", label,
                threads, threads == 1 ? " " : "s", med, times[0],
                (double)(per_row * rows) / med / 1e6);
@@ -159,9 +146,9 @@ static void bench_kernels(const struct quant_adjusted *adj, size_t n_sym, size_t
                 qr_rolling_mean(adj[s].volume, adj[s].n, ds[i], B.mean2);
                 qr_equal_runs(adj[s].close, adj[s].n, B.run);
                 qr_equal_runs(adj[s].volume, adj[s].n, B.run2);
-                double t0 = now_s();
+                double t0 = bench_now();
                 run_kernel((enum kernel)k, &adj[s], ds[i], &B);
-                total += now_s() - t0;
+                total += bench_now() - t0;
             }
             printf("  d=%-2zu %5.1f ns/value", ds[i], total / (double)rows * 1e9);
         }
@@ -194,7 +181,7 @@ int main(int argc, char **argv)
     struct quant_err err;
     quant_err_clear(&err);
     size_t rows = 0;
-    double t0 = now_s();
+    double t0 = bench_now();
     for (size_t s = 0; s < n_sym; s++) {
         char sym[QUANT_SYMBOL_MAX + 1];
         quant_synth_symbol_name((int)s, sym);
@@ -207,7 +194,7 @@ int main(int argc, char **argv)
         rows += b.n;
     }
     printf("universe: %zu symbols x %d days = %zu bars (generated + adjusted in %.2f s)\n",
-           n_sym, n_days, rows, now_s() - t0);
+           n_sym, n_days, rows, bench_now() - t0);
     if (!only || strcmp(only, "tech-v1") == 0)
         bench_one("tech-v1", quant_feature_set_find("tech-v1"), adj, n_sym, rows, runs);
     if (!only || strcmp(only, "labels") == 0)

@@ -25,28 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "quant/synthetic.h"
-
-extern char **environ;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static long write_universe(const char *dir, int n_symbols, int n_days)
 {
@@ -86,29 +66,6 @@ static long write_universe(const char *dir, int n_symbols, int n_days)
     return rows;
 }
 
-/* Run quant with args; returns wall seconds, peak RSS in *rss_mb. */
-static double run_quant(const char *bin, char *const argv[], double *rss_mb)
-{
-    double t0 = now();
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 01 /* O_WRONLY */, 0);
-    if (posix_spawn(&pid, bin, &fa, NULL, argv, environ) != 0) {
-        perror("posix_spawn");
-        exit(1);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    struct rusage ru;
-    if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "quant failed (status %d)\n", st);
-        exit(1);
-    }
-    *rss_mb = (double)ru.ru_maxrss / 1024.0;
-    return now() - t0;
-}
-
 /* with_key: the table has quant's PRIMARY KEY (symbol, date); without it the
  * run shows what the key's index costs DuckDB itself. */
 static double run_duckdb_baseline(const char *dir, const char *db_path, int with_key)
@@ -117,7 +74,7 @@ static double run_duckdb_baseline(const char *dir, const char *db_path, int with
     duckdb_connection con;
     duckdb_result res;
     remove(db_path);
-    double t0 = now();
+    double t0 = bench_now();
     if (duckdb_open(db_path, &db) != DuckDBSuccess || duckdb_connect(db, &con) != DuckDBSuccess) {
         fprintf(stderr, "duckdb open failed\n");
         exit(1);
@@ -154,7 +111,7 @@ static double run_duckdb_baseline(const char *dir, const char *db_path, int with
     duckdb_destroy_result(&res);
     duckdb_disconnect(&con);
     duckdb_close(&db);
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -170,12 +127,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char bin[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", bin, sizeof bin - 16);
-    if (len < 0)
-        return 1;
-    bin[len] = '\0';
-    char *slash = strrchr(bin, '/'); /* the bench sits beside the quant binary */
-    snprintf(slash + 1, sizeof bin - (size_t)(slash + 1 - bin), "quant");
+    bench_quant_path(bin);
 
     char tmp[] = "/tmp/quant-bench-ingest-XXXXXX";
     if (!mkdtemp(tmp))
@@ -183,10 +135,10 @@ int main(int argc, char **argv)
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/csv", tmp);
     mkdir(dir, 0755);
-    double t0 = now();
+    double t0 = bench_now();
     long rows = write_universe(dir, n_symbols, n_days);
     printf("universe: %d symbols x %d days = %ld rows as CSV (written in %.1f s)\n", n_symbols,
-           n_days, rows, now() - t0);
+           n_days, rows, bench_now() - t0);
 
     double *tq = calloc((size_t)runs, sizeof *tq), *tb = calloc((size_t)runs, sizeof *tb);
     double *tn = calloc((size_t)runs, sizeof *tn);
@@ -195,7 +147,7 @@ int main(int argc, char **argv)
         char home[PATH_MAX + 32], db[PATH_MAX + 32];
         snprintf(home, sizeof home, "%s/home%d", tmp, r);
         char *qargv[] = {bin, "--home", home, "ingest", "--csv", dir, NULL};
-        tq[r] = run_quant(bin, qargv, &rss);
+        tq[r] = bench_run(qargv, NULL, 0, &rss);
         if (rss > max_rss)
             max_rss = rss;
         snprintf(db, sizeof db, "%s/baseline%d.duckdb", tmp, r);
@@ -208,7 +160,7 @@ int main(int argc, char **argv)
         if (system(cmd) != 0)
             fprintf(stderr, "cleanup failed\n");
     }
-    double mq = median(tq, runs), mb = median(tb, runs), mn = median(tn, runs);
+    double mq = bench_median(tq, runs), mb = bench_median(tb, runs), mn = bench_median(tn, runs);
     printf("quant ingest --csv: median %.3f s = %.2f M rows/s (peak RSS %.0f MB)\n", mq,
            (double)rows / mq / 1e6, max_rss);
     printf("baseline (DuckDB read_csv into the same table): median %.3f s = %.2f M rows/s\n",
