@@ -66,7 +66,7 @@ install_duckdb() {
     fi
     echo "setup-deps: fetching DuckDB $DUCKDB_VERSION from the npm registry"
     local tmp; tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' RETURN
+    trap 'rm -rf "${tmp:-}"; trap - RETURN' RETURN
     local bindings header
     bindings=$(fetch_npm "$DUCKDB_BINDINGS_PKG" "$DUCKDB_BINDINGS_SHA256" "$tmp")
     header=$(fetch_npm "$DUCKDB_HEADER_PKG" "$DUCKDB_HEADER_SHA256" "$tmp")
@@ -82,9 +82,9 @@ install_duckdb() {
 
 build_lightgbm() {
     local dir=$1 tmp
-    echo "setup-deps: building LightGBM $LIGHTGBM_VERSION from $LIGHTGBM_SRC_PKG (about 4 minutes on 2 cores, once)"
+    echo "setup-deps: building LightGBM $LIGHTGBM_VERSION from $LIGHTGBM_SRC_PKG (2-3 minutes on 2 cores, once)"
     tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' RETURN
+    trap 'rm -rf "${tmp:-}"; trap - RETURN' RETURN
     local tgz src="$tmp/package/dependencies/LightGBM" t0=$SECONDS
     tgz=$(fetch_npm "$LIGHTGBM_SRC_PKG" "$LIGHTGBM_SRC_SHA256" "$tmp")
     tar -xzmf "$tgz" -C "$tmp" package/dependencies/LightGBM

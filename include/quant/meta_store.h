@@ -2,7 +2,7 @@
  * meta_store.h: the metadata store (SQLite): symbols, ingest runs, the
  * request ledger, and the schema version.
  *
- * Schema (version 1):
+ * Schema (version 1, plus the models table in version 2):
  *   schema_version(version INTEGER NOT NULL)            -- one row
  *   symbols(symbol TEXT PRIMARY KEY, name, type, region, exchange, currency,
  *           sector, industry TEXT, active INTEGER NOT NULL DEFAULT 1,
@@ -13,6 +13,9 @@
  *               error TEXT)
  *   request_ledger(day TEXT, key_fingerprint TEXT, requests INTEGER,
  *                  PRIMARY KEY(day, key_fingerprint))
+ *   models(id TEXT PRIMARY KEY, algorithm, feature_set TEXT, horizon INTEGER,
+ *          params, metrics, feature_names, symbols, segments TEXT (JSON),
+ *          data_fingerprint, model_path, created_at TEXT)      -- v2
  * Times are UTC ISO-8601 text ("2026-11-24T03:30:00Z"); days "YYYY-MM-DD".
  *
  * Opening migrates an older schema forward in one transaction; a schema newer
@@ -31,7 +34,7 @@
 #include "quant/error.h"
 #include "quant/symbol.h"
 
-#define QUANT_META_SCHEMA_VERSION 1
+#define QUANT_META_SCHEMA_VERSION 2
 
 struct quant_meta_store;
 
@@ -118,6 +121,43 @@ enum quant_code quant_meta_ledger_get(struct quant_meta_store *store, int32_t da
                                       struct quant_err *err);
 enum quant_code quant_meta_ledger_add(struct quant_meta_store *store, int32_t day,
                                       const char *key_fingerprint, long requests,
+                                      struct quant_err *err);
+
+/* ---- the model registry (v2) ------------------------------------------- */
+
+/* One registered model.  The JSON strings are malloc'd and owned by the record. */
+struct quant_model_record {
+    char id[96];                /* "lgb_AAPL_20260115_162246" */
+    char algorithm[16];         /* "lightgbm", "xgboost" */
+    char feature_set[32];       /* "tech-v1" */
+    int horizon;
+    char *params_json;          /* {"num_leaves": "31", ...} as given */
+    char *metrics_json;         /* every metric of the spec, test segment */
+    char *feature_names_json;   /* ["ret_1", ...] in the model's column order */
+    char *symbols_json;         /* ["AAPL"] or several for a pooled model */
+    char *segments_json;        /* {"AAPL": {"train": [first, last], ...}, ...} */
+    char fingerprint[65];       /* of the training data, to recognise a retrain */
+    char path[4096];            /* the model file */
+    int64_t created_at;         /* unix seconds; 0 = now (insert) */
+};
+
+void quant_model_record_release(struct quant_model_record *r);
+
+/* Register a model (the id must be new: QUANT_ESTORE otherwise). */
+enum quant_code quant_meta_model_insert(struct quant_meta_store *store,
+                                        const struct quant_model_record *r,
+                                        struct quant_err *err);
+
+/* QUANT_ENOTFOUND (saying how to list them) when absent. Caller releases *out. */
+enum quant_code quant_meta_model_get(struct quant_meta_store *store, const char *id,
+                                     struct quant_model_record *out, struct quant_err *err);
+
+/*
+ * Models newest first, all or those trained on `symbol` (NULL = all).  *out is
+ * malloc'd: release each record, then free the array.
+ */
+enum quant_code quant_meta_model_list(struct quant_meta_store *store, const char *symbol,
+                                      struct quant_model_record **out, size_t *out_n,
                                       struct quant_err *err);
 
 #endif

@@ -73,7 +73,7 @@ static void test_open_creates_schema(void **state)
     assert_int_equal(quant_meta_store_found_version(m), 0);
     quant_meta_store_close(m);
     m = open_ok();
-    assert_int_equal(quant_meta_store_found_version(m), 1);
+    assert_int_equal(quant_meta_store_found_version(m), QUANT_META_SCHEMA_VERSION);
     quant_meta_store_close(m);
     /* WAL mode persisted in the file; one version row. */
     sqlite3 *db;
@@ -357,6 +357,87 @@ static void test_garbage_file(void **state)
     free(now);
 }
 
+/* A version-1 file (no models table) is migrated forward on open. */
+static void test_migrates_v1(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    quant_meta_store_close(m);
+    raw_sql("DROP TABLE models");
+    raw_sql("UPDATE schema_version SET version = 1");
+    m = open_ok();
+    assert_int_equal(quant_meta_store_found_version(m), 1);
+    struct quant_model_record *v = NULL;
+    size_t n = 99;
+    struct quant_err err;
+    assert_int_equal(quant_meta_model_list(m, NULL, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 0);
+    free(v);
+    quant_meta_store_close(m);
+}
+
+static void fill_model(struct quant_model_record *r, const char *id, const char *symbols,
+                       int64_t at)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->id, sizeof r->id, "%s", id);
+    snprintf(r->algorithm, sizeof r->algorithm, "lightgbm");
+    snprintf(r->feature_set, sizeof r->feature_set, "tech-v1");
+    r->horizon = 5;
+    r->params_json = strdup("{\"num_leaves\": \"31\"}");
+    r->metrics_json = strdup("{\"auc\": 0.52}");
+    r->feature_names_json = strdup("[\"ret_1\"]");
+    r->symbols_json = strdup(symbols);
+    r->segments_json = strdup("{}");
+    snprintf(r->fingerprint, sizeof r->fingerprint, "abc123");
+    snprintf(r->path, sizeof r->path, "/models/%s.txt", id);
+    r->created_at = at;
+}
+
+static void test_model_registry(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    struct quant_err err;
+    struct quant_model_record r;
+    fill_model(&r, "lgb_AAPL_1", "[\"AAPL\"]", 1700000000);
+    assert_int_equal(quant_meta_model_insert(m, &r, &err), QUANT_OK);
+    assert_int_equal(quant_meta_model_insert(m, &r, &err), QUANT_ESTORE); /* ids are unique */
+    quant_model_record_release(&r);
+    fill_model(&r, "lgb_pooled_2", "[\"AAPL\",\"AAPLX\",\"NVDA\"]", 1700000100);
+    assert_int_equal(quant_meta_model_insert(m, &r, &err), QUANT_OK);
+    quant_model_record_release(&r);
+    fill_model(&r, "xgb_AAPLX_3", "[\"AAPLX\"]", 1700000200);
+    assert_int_equal(quant_meta_model_insert(m, &r, &err), QUANT_OK);
+    quant_model_record_release(&r);
+
+    assert_int_equal(quant_meta_model_get(m, "lgb_AAPL_1", &r, &err), QUANT_OK);
+    assert_string_equal(r.algorithm, "lightgbm");
+    assert_int_equal(r.horizon, 5);
+    assert_string_equal(r.params_json, "{\"num_leaves\": \"31\"}");
+    assert_string_equal(r.path, "/models/lgb_AAPL_1.txt");
+    assert_int_equal(r.created_at, 1700000000);
+    quant_model_record_release(&r);
+    assert_int_equal(quant_meta_model_get(m, "nope", &r, &err), QUANT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "quant models list"));
+
+    struct quant_model_record *v;
+    size_t n;
+    assert_int_equal(quant_meta_model_list(m, "AAPL", &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 2);                           /* not AAPLX's own model */
+    assert_string_equal(v[0].id, "lgb_pooled_2");     /* newest first */
+    assert_string_equal(v[1].id, "lgb_AAPL_1");
+    for (size_t i = 0; i < n; i++)
+        quant_model_record_release(&v[i]);
+    free(v);
+    assert_int_equal(quant_meta_model_list(m, NULL, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        quant_model_record_release(&v[i]);
+    free(v);
+    quant_meta_store_close(m);
+}
+
 static void test_schema_too_new(void **state)
 {
     (void)state;
@@ -382,6 +463,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_too_new, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_registry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
