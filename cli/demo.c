@@ -1,7 +1,9 @@
 /*
  * demo.c: `quant demo`: the whole pipeline end to end on embedded storage,
  * for AAPL, NVDA and QQQ: ingest (Alpha Vantage when a key is set, else the
- * seeded synthetic market, so it always runs offline) -> features -> labels.
+ * seeded synthetic market, so it always runs offline) -> features -> labels
+ * -> train -> score.  Later steps reuse the commands themselves, so the demo
+ * prints exactly what a user running them would see.
  */
 #include <string.h>
 
@@ -87,7 +89,18 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (rc)
         return rc;
 
-    fprintf(ctx->out, "== 6. status\n");
+    fprintf(ctx->out, "== 6. train (LightGBM, one model per symbol)\n");
+    char *train_argv[] = {"train", "--symbols", "AAPL", "NVDA", "QQQ", NULL};
+    rc = cmd_train.run(ctx, 5, train_argv);
+    if (rc)
+        return rc;
+    fprintf(ctx->out, "== 7. score (latest model per symbol)\n");
+    char *score_argv[] = {"score", "--symbols", "AAPL", "NVDA", "QQQ", NULL};
+    rc = cmd_score.run(ctx, 5, score_argv);
+    if (rc)
+        return rc;
+
+    fprintf(ctx->out, "== 8. status\n");
     char *status_argv[] = {"status", NULL};
     rc = cmd_status.run(ctx, 1, status_argv);
     if (rc)
@@ -97,7 +110,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 failed, failed == 1 ? "" : "s");
         return CLI_EXIT_FAILED;
     }
-    fprintf(ctx->out, "\nNext: %s sql \"SELECT symbol, count(*), max(date) FROM ohlcv GROUP BY ALL\"\n",
+    fprintf(ctx->out, "\nNext: %s sql \"SELECT * FROM predictions ORDER BY date DESC LIMIT 5\"\n",
             ctx->argv0);
     return CLI_EXIT_OK;
 }
@@ -111,7 +124,8 @@ const struct cli_command cmd_demo = {
         "Creates the stores under QUANT_HOME, registers AAPL, NVDA and QQQ, ingests\n"
         "their daily bars (from Alpha Vantage when ALPHAVANTAGE_API_KEY is set, else\n"
         "from the seeded synthetic market; --offline forces synthetic), computes the\n"
-        "tech-v1 features and 5-day labels, and shows `quant status`. Safe to run\n"
-        "again: the second run changes nothing.\n",
+        "tech-v1 features and 5-day labels, trains a LightGBM model per symbol, scores\n"
+        "every date into predictions, and shows `quant status`. Safe to run again: the\n"
+        "data steps change nothing; each run registers new models.\n",
     .run = run,
 };

@@ -41,8 +41,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     size_t nsets = quant_feature_set_count();
     if (nsets > QUANT_STATUS_MAX_SETS)
         nsets = QUANT_STATUS_MAX_SETS;
-    const char *names[8 + QUANT_STATUS_MAX_SETS + 2];
-    int numeric[8 + QUANT_STATUS_MAX_SETS + 2];
+    const char *names[8 + QUANT_STATUS_MAX_SETS + 4];
+    int numeric[8 + QUANT_STATUS_MAX_SETS + 4];
     size_t nc = 0;
     const char *fixed[] = {"symbol", "name", "bars", "first", "last", "last ingest", "status"};
     const int fixed_num[] = {0, 0, 1, 0, 0, 0, 0};
@@ -56,6 +56,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     numeric[nc] = 1;
     names[nc++] = "labels";
+    numeric[nc] = 1;
+    names[nc++] = "predictions";
+    numeric[nc] = 0;
+    names[nc++] = "latest model (test AUC / baseline)";
     numeric[nc] = 0;
     names[nc++] = "error";
     struct cli_table t;
@@ -95,7 +99,17 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         char name[80];
         snprintf(name, sizeof name, "%s%s", st[i].info.name,
                  st[i].registered ? (st[i].active ? "" : " (inactive)") : " (unregistered)");
-        const char *row[8 + QUANT_STATUS_MAX_SETS + 2];
+        char preds[48] = "-", model[160] = "-";
+        if (st[i].predictions) {
+            char c[32], d[11];
+            cli_fmt_count(st[i].predictions, c, sizeof c);
+            quant_date_format(st[i].predictions_last, d);
+            snprintf(preds, sizeof preds, "%s to %s", c, d);
+        }
+        if (st[i].model_id[0])
+            snprintf(model, sizeof model, "%s (%.4f / %.4f)", st[i].model_id, st[i].model_auc,
+                     st[i].model_baseline);
+        const char *row[8 + QUANT_STATUS_MAX_SETS + 4];
         size_t c = 0;
         row[c++] = st[i].info.symbol;
         row[c++] = name;
@@ -106,6 +120,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         row[c++] = status;
         for (size_t k = 0; k <= nsets; k++)
             row[c++] = cells[k];
+        row[c++] = preds;
+        row[c++] = model;
         row[c++] = error;
         oom = cli_table_add(&t, row);
     }

@@ -35,6 +35,8 @@
       "DuckDB time-series store (default $QUANT_HOME/quant.duckdb)")                    \
     X(QUANT_SET_SQLITE_PATH, "sqlite_path", "QUANT_SQLITE_PATH", NULL, 0,                \
       "SQLite metadata store (default $QUANT_HOME/meta.sqlite)")                        \
+    X(QUANT_SET_MODELS_DIR, "models_dir", "QUANT_MODELS_DIR", NULL, 0,                    \
+      "trained model files (default $QUANT_HOME/models)")                               \
     X(QUANT_SET_API_KEY, "alphavantage_api_key", "ALPHAVANTAGE_API_KEY", "", 1,          \
       "Alpha Vantage API key (never printed or stored)")                                \
     X(QUANT_SET_AV_URL, "alphavantage_url", "QUANT_ALPHAVANTAGE_URL",                    \
@@ -122,7 +124,7 @@ void quant_config_display(const struct quant_config *cfg, enum quant_setting id,
  */
 void quant_config_key_fingerprint(const struct quant_config *cfg, char out[17]);
 
-/* Create QUANT_HOME (and parents of the store paths) if missing. */
+/* Create QUANT_HOME, the models folder and the store paths' parents if missing. */
 enum quant_code quant_config_ensure_dirs(const struct quant_config *cfg, struct quant_err *err);
 
 #endif

@@ -98,6 +98,43 @@ enum quant_code quant_label_store_write(struct quant_series_store *store, int ho
                                         struct quant_err *err);
 
 /*
+ * One symbol's stored features (and labels of one horizon) as matrices, for
+ * training and scoring.  Rows are the dates of the set's table, ascending;
+ * the features matrix is feature-major in the set's order (valid = 0 where
+ * the table has NULL); labels is 2 x n (fwd_return, label) with valid = 0
+ * where no label row exists (the newest dates).  Owns its arrays.
+ */
+struct quant_training_frame {
+    size_t n;
+    int32_t *dates;                        /* n dates */
+    struct quant_feature_matrix features;
+    struct quant_feature_matrix labels;
+};
+
+void quant_training_frame_release(struct quant_training_frame *f);
+
+/*
+ * Load symbol's rows of `set` (and its labels for horizon, when horizon > 0).
+ * A symbol with no stored features gives QUANT_ENOTFOUND saying to run
+ * `quant features`.
+ */
+enum quant_code quant_feature_store_load(struct quant_series_store *store,
+                                         const struct quant_feature_set *set,
+                                         const char *symbol, int horizon,
+                                         struct quant_training_frame *out,
+                                         struct quant_err *err);
+
+/*
+ * predictions(symbol, date, model_id, score, PRIMARY KEY(symbol, date,
+ * model_id)): replace the rows of (symbol, model_id) with n scores, in one
+ * transaction.
+ */
+enum quant_code quant_prediction_store_write(struct quant_series_store *store,
+                                             const char *symbol, const char *model_id,
+                                             const int32_t *dates, const double *scores,
+                                             size_t n, struct quant_err *err);
+
+/*
  * Bulk mode: derived tables are written uncompressed while it is on (measured
  * nearly twice as fast to write, a quarter larger).  The setting is
  * database-wide: turn it on before a bulk write and off after it.

@@ -38,6 +38,10 @@ struct quant_symbol_status {
     /* features, in quant_feature_set_at() order */
     struct quant_derived_status sets[QUANT_STATUS_MAX_SETS];
     struct quant_derived_status labels;  /* the horizon computed last */
+    long predictions;                    /* rows in predictions, all models */
+    int32_t predictions_last;            /* newest predicted date (0 = none) */
+    char model_id[96];                   /* newest model trained on it ("" = none) */
+    double model_auc, model_baseline;    /* its test AUC and baseline accuracy */
     int64_t labels_computed_at_;         /* internal: picks that horizon */
 };
 

@@ -46,7 +46,10 @@ enum quant_code quant_md_open(const struct quant_config *cfg, struct quant_md **
                               struct quant_err *err);
 void quant_md_close(struct quant_md *md);
 
-/* The open stores, for commands that only read (status). */
+/* The configuration the service was opened with (borrowed). */
+const struct quant_config *quant_md_config(struct quant_md *md);
+
+/* The open stores, for the other services. */
 struct quant_series_store *quant_md_series(struct quant_md *md);
 struct quant_meta_store *quant_md_meta(struct quant_md *md);
 

@@ -198,6 +198,8 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
             rc = join_path(cfg, i, "quant.duckdb");
         else if (i == QUANT_SET_SQLITE_PATH)
             rc = join_path(cfg, i, "meta.sqlite");
+        else if (i == QUANT_SET_MODELS_DIR)
+            rc = join_path(cfg, i, "models");
         else
             rc = assign(cfg, i, defs[i].def ? defs[i].def : "", QUANT_SRC_DEFAULT);
         if (rc)
@@ -319,5 +321,7 @@ enum quant_code quant_config_ensure_dirs(const struct quant_config *cfg, struct 
         rc = ensure_parent(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), err);
     if (!rc)
         rc = ensure_parent(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), err);
+    if (!rc)
+        rc = mkdir_p(quant_config_get(cfg, QUANT_SET_MODELS_DIR), err);
     return rc;
 }

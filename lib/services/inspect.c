@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+#include <math.h>
+
 #include "quant/feature_store.h"
 #include "quant/features.h"
 #include "core/banned.h"
@@ -104,6 +107,65 @@ static void add_derived(struct quant_series_store *s, struct quant_symbol_status
     free(st);
 }
 
+static struct quant_symbol_status *find_row(struct quant_symbol_status *v, size_t n,
+                                            const char *symbol)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].info.symbol, symbol) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* Predictions per symbol (a store from before the predictions table has none). */
+static void add_predictions(struct quant_series_store *s, struct quant_symbol_status *v, size_t n)
+{
+    struct quant_table t;
+    struct quant_err e;
+    memset(&t, 0, sizeof t);
+    if (quant_series_store_query(s, "SELECT symbol, count(*), max(date) FROM predictions"
+                                    " GROUP BY symbol", 0, &t, &e))
+        return;
+    for (size_t r = 0; r < t.nrows; r++) {
+        struct quant_symbol_status *row = find_row(v, n, t.cells[r * 3] ? t.cells[r * 3] : "");
+        if (!row || !t.cells[r * 3 + 1] || !t.cells[r * 3 + 2])
+            continue;
+        row->predictions = strtol(t.cells[r * 3 + 1], NULL, 10);
+        int32_t d;
+        if (quant_date_parse(t.cells[r * 3 + 2], strlen(t.cells[r * 3 + 2]), &d) == 0)
+            row->predictions_last = d;
+    }
+    quant_table_release(&t);
+}
+
+static double json_number(const char *json, const char *key)
+{
+    cJSON *j = cJSON_Parse(json);
+    cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
+    double d = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+    cJSON_Delete(j);
+    return d;
+}
+
+/* The newest model trained on each symbol, with its test AUC and baseline. */
+static void add_models(struct quant_meta_store *m, struct quant_symbol_status *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct quant_model_record *recs = NULL;
+        size_t nr = 0;
+        struct quant_err e;
+        if (quant_meta_model_list(m, v[i].info.symbol, &recs, &nr, &e))
+            continue;
+        if (nr) {
+            snprintf(v[i].model_id, sizeof v[i].model_id, "%s", recs[0].id);
+            v[i].model_auc = json_number(recs[0].metrics_json, "auc");
+            v[i].model_baseline = json_number(recs[0].metrics_json, "baseline_accuracy");
+        }
+        for (size_t k = 0; k < nr; k++)
+            quant_model_record_release(&recs[k]);
+        free(recs);
+    }
+}
+
 static int status_cmp(const void *a, const void *b)
 {
     const struct quant_symbol_status *x = a, *y = b;
@@ -174,8 +236,11 @@ enum quant_code quant_inspect_status(const struct quant_config *cfg,
         if (quant_meta_run_last(m, v[i].info.symbol, &v[i].last_run, &e) == QUANT_OK)
             v[i].has_run = 1;
     }
-    if (!rc)
+    if (!rc) {
         add_derived(s, v, n);
+        add_predictions(s, v, n);
+        add_models(m, v, n);
+    }
     free(sums);
     free(recs);
     if (m)

@@ -106,6 +106,7 @@ void quant_md_close(struct quant_md *md)
     free(md);
 }
 
+const struct quant_config *quant_md_config(struct quant_md *md) { return md->cfg; }
 struct quant_series_store *quant_md_series(struct quant_md *md) { return md->series; }
 struct quant_meta_store *quant_md_meta(struct quant_md *md) { return md->meta; }
 

@@ -106,6 +106,9 @@ enum quant_code quant_feature_store_init(struct quant_series_store *s, struct qu
     static const char *const fixed[] = {
         "CREATE TABLE IF NOT EXISTS labels (symbol VARCHAR NOT NULL, date DATE NOT NULL,"
         " horizon INTEGER NOT NULL, fwd_return DOUBLE NOT NULL, label INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS predictions (symbol VARCHAR NOT NULL, date DATE NOT NULL,"
+        " model_id VARCHAR NOT NULL, score DOUBLE NOT NULL,"
+        " PRIMARY KEY (symbol, date, model_id))",
         "CREATE TABLE IF NOT EXISTS derived_state (symbol VARCHAR NOT NULL,"
         " kind VARCHAR NOT NULL, input_fingerprint VARCHAR NOT NULL, rows BIGINT NOT NULL,"
         " n_values BIGINT NOT NULL, first_date DATE, last_date DATE,"
@@ -770,4 +773,178 @@ enum quant_code quant_label_session_write(struct quant_feature_session *fs, int 
                                           struct quant_err *err)
 {
     return write_labels_on(fs->s, fs->con, horizon, items, n, err);
+}
+
+/* ---- training frames --------------------------------------------------------------- */
+
+void quant_training_frame_release(struct quant_training_frame *f)
+{
+    free(f->dates);
+    quant_feature_matrix_release(&f->features);
+    quant_feature_matrix_release(&f->labels);
+    memset(f, 0, sizeof *f);
+}
+
+static enum quant_code frame_grow(struct quant_training_frame *f, size_t nf, size_t cap,
+                                  struct quant_err *err)
+{
+    /* Rows arrive in chunks; the matrices are feature-major, so they are sized
+     * once from the row count the query reports. */
+    int32_t *d = realloc(f->dates, (cap ? cap : 1) * sizeof *d);
+    if (!d)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    f->dates = d;
+    enum quant_code rc = quant_feature_matrix_reserve(&f->features, nf, cap, err);
+    if (!rc)
+        rc = quant_feature_matrix_reserve(&f->labels, 2, cap, err);
+    return rc;
+}
+
+enum quant_code quant_feature_store_load(struct quant_series_store *s,
+                                         const struct quant_feature_set *set,
+                                         const char *symbol, int horizon,
+                                         struct quant_training_frame *out,
+                                         struct quant_err *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t nf = quant_feature_set_size(set);
+    char table[64];
+    quant_feature_store_table(set, table);
+    struct quant_buf sql;
+    quant_buf_init(&sql, 0);
+    enum quant_code rc = quant_buf_printf(&sql, "SELECT f.date");
+    for (size_t i = 0; !rc && i < nf; i++)
+        rc = quant_buf_printf(&sql, ", f.\"%s\"", quant_feature_set_feature(set, i));
+    if (!rc)
+        rc = quant_buf_printf(&sql, ", l.fwd_return, l.label FROM %s f LEFT JOIN labels l"
+                                    " ON l.symbol = f.symbol AND l.date = f.date AND l.horizon = $2"
+                                    " WHERE f.symbol = $1 ORDER BY f.date", table);
+    if (rc) {
+        quant_buf_release(&sql);
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    }
+    duckdb_prepared_statement st = NULL;
+    duckdb_result res;
+    int ok = duckdb_prepare(quant_series_store_con_(s), sql.data, &st) == DuckDBSuccess;
+    quant_buf_release(&sql);
+    if (!ok) {
+        rc = fail(s, "reading features", duckdb_prepare_error(st), err);
+        duckdb_destroy_prepare(&st);
+        return rc;
+    }
+    duckdb_bind_varchar(st, 1, symbol);
+    duckdb_bind_int32(st, 2, horizon);
+    if (duckdb_execute_prepared(st, &res) == DuckDBError) {
+        rc = fail(s, "reading features", duckdb_result_error(&res), err);
+        duckdb_destroy_result(&res);
+        duckdb_destroy_prepare(&st);
+        return rc;
+    }
+    size_t n = (size_t)duckdb_row_count(&res);
+    rc = frame_grow(out, nf, n, err);
+    size_t t = 0;
+    duckdb_data_chunk c;
+    while (!rc && (c = duckdb_fetch_chunk(res)) != NULL) {
+        idx_t m = duckdb_data_chunk_get_size(c);
+        int32_t *d = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 0));
+        for (size_t f = 0; f < nf + 2; f++) {
+            duckdb_vector v = duckdb_data_chunk_get_vector(c, (idx_t)(1 + f));
+            struct quant_feature_matrix *mx = f < nf ? &out->features : &out->labels;
+            size_t row = f < nf ? f : f - nf;
+            double *dst = mx->values + row * n + t;
+            uint8_t *valid = mx->valid + row * n + t;
+            if (f == nf + 1) { /* label is INTEGER */
+                int32_t *src = duckdb_vector_get_data(v);
+                for (idx_t i = 0; i < m; i++) {
+                    valid[i] = (uint8_t)vec_is_valid(v, i);
+                    dst[i] = valid[i] ? (double)src[i] : NAN;
+                }
+            } else {
+                double *src = duckdb_vector_get_data(v);
+                for (idx_t i = 0; i < m; i++) {
+                    valid[i] = (uint8_t)vec_is_valid(v, i);
+                    dst[i] = valid[i] ? src[i] : NAN;
+                }
+            }
+        }
+        memcpy(out->dates + t, d, m * sizeof *d);
+        t += m;
+        duckdb_destroy_data_chunk(&c);
+    }
+    duckdb_destroy_result(&res);
+    duckdb_destroy_prepare(&st);
+    out->n = t;
+    out->features.n_rows = out->labels.n_rows = t;
+    if (!rc && t == 0)
+        rc = quant_err_set(err, QUANT_ENOTFOUND,
+                           "no %s features stored for %s: run `quant features --set %s "
+                           "--symbols %s` first", quant_feature_set_name(set), symbol,
+                           quant_feature_set_name(set), symbol);
+    if (rc)
+        quant_training_frame_release(out);
+    return rc;
+}
+
+/* ---- predictions -------------------------------------------------------------------- */
+
+enum quant_code quant_prediction_store_write(struct quant_series_store *s,
+                                             const char *symbol, const char *model_id,
+                                             const int32_t *dates, const double *scores,
+                                             size_t n, struct quant_err *err)
+{
+    duckdb_connection con = quant_series_store_con_(s);
+    enum quant_code rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);
+    if (rc)
+        return rc;
+    duckdb_prepared_statement del = NULL;
+    duckdb_appender app = NULL;
+    duckdb_logical_type types[4] = {duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR),
+                                    duckdb_create_logical_type(DUCKDB_TYPE_DATE),
+                                    duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR),
+                                    duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE)};
+    duckdb_data_chunk chunk = duckdb_create_data_chunk(types, 4);
+    duckdb_value vsym = duckdb_create_varchar(symbol), vmod = duckdb_create_varchar(model_id);
+    if (duckdb_prepare(con, "DELETE FROM predictions WHERE symbol = $1 AND model_id = $2",
+                       &del) == DuckDBError) {
+        rc = fail(s, "replacing predictions", duckdb_prepare_error(del), err);
+    } else {
+        duckdb_bind_varchar(del, 1, symbol);
+        duckdb_bind_varchar(del, 2, model_id);
+        duckdb_result r;
+        if (duckdb_execute_prepared(del, &r) == DuckDBError)
+            rc = fail(s, "replacing predictions", duckdb_result_error(&r), err);
+        duckdb_destroy_result(&r);
+    }
+    if (!rc && duckdb_appender_create(con, NULL, "predictions", &app) == DuckDBError)
+        rc = fail(s, "writing predictions", duckdb_appender_error(app), err);
+    const size_t step = duckdb_vector_size();
+    for (size_t at = 0; !rc && at < n; at += step) {
+        size_t m = n - at < step ? n - at : step;
+        duckdb_data_chunk_reset(chunk);
+        duckdb_vector_reference_value(duckdb_data_chunk_get_vector(chunk, 0), vsym);
+        memcpy(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 1)), dates + at,
+               m * sizeof *dates);
+        duckdb_vector_reference_value(duckdb_data_chunk_get_vector(chunk, 2), vmod);
+        memcpy(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 3)), scores + at,
+               m * sizeof *scores);
+        duckdb_data_chunk_set_size(chunk, m);
+        if (duckdb_append_data_chunk(app, chunk) == DuckDBError)
+            rc = fail(s, "writing predictions", duckdb_appender_error(app), err);
+    }
+    if (!rc && app && duckdb_appender_close(app) == DuckDBError)
+        rc = fail(s, "writing predictions", duckdb_appender_error(app), err);
+    if (app)
+        duckdb_appender_destroy(&app);
+    if (!rc)
+        rc = exec_on(s, con, "COMMIT", "committing predictions", err);
+    if (rc)
+        rollback(s, con);
+    duckdb_destroy_value(&vsym);
+    duckdb_destroy_value(&vmod);
+    duckdb_destroy_data_chunk(&chunk);
+    for (int i = 0; i < 4; i++)
+        duckdb_destroy_logical_type(&types[i]);
+    if (del)
+        duckdb_destroy_prepare(&del);
+    return rc;
 }

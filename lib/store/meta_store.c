@@ -720,7 +720,7 @@ enum quant_code quant_meta_model_list(struct quant_meta_store *s, const char *sy
     enum quant_code rc = prep(s,
                               "SELECT " MODEL_COLUMNS " FROM models"
                               " WHERE ?1 IS NULL OR symbols LIKE ?2"
-                              " ORDER BY created_at DESC, id DESC",
+                              " ORDER BY created_at DESC, rowid DESC",
                               &st, err);
     if (rc)
         return rc;

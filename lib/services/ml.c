@@ -1,0 +1,554 @@
+/*
+ * ml.c: the ML service (see ml_service.h).  It reads stored features and
+ * labels, applies the spec's time split per symbol, trains through model.h,
+ * scores the test segment only, saves the model in its library's own format,
+ * registers it, and later scores stored features with a registered model.
+ * No library-specific code (model.h hides LightGBM and XGBoost) and no SQL.
+ */
+#include "quant/ml_service.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "quant/feature_store.h"
+#include "quant/meta_store.h"
+#include "quant/ml_split.h"
+#include "quant/provider.h"
+#include "core/banned.h"
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- growing row-major data sets ------------------------------------------------- */
+
+struct dataset {
+    float *x, *y;
+    size_t n, cap, nf;
+};
+
+static void dataset_release(struct dataset *d)
+{
+    free(d->x);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+/* Append positions [begin, end) of rows from a frame. */
+static enum quant_code dataset_add(struct dataset *d, const struct quant_training_frame *f,
+                                   const size_t *rows, size_t begin, size_t end,
+                                   struct quant_err *err)
+{
+    size_t k = end - begin;
+    if (d->n + k > d->cap) {
+        size_t cap = d->cap ? d->cap : 1024;
+        while (cap < d->n + k)
+            cap *= 2;
+        float *x = realloc(d->x, cap * d->nf * sizeof *x);
+        if (x)
+            d->x = x;
+        float *y = realloc(d->y, cap * sizeof *y);
+        if (y)
+            d->y = y;
+        if (!x || !y)
+            return quant_err_set(err, QUANT_ENOMEM, "out of memory gathering training rows");
+        d->cap = cap;
+    }
+    quant_split_gather(&f->features, &f->labels, rows, begin, end, d->x + d->n * d->nf,
+                       d->y + d->n);
+    d->n += k;
+    return QUANT_OK;
+}
+
+static struct quant_ml_data as_data(const struct dataset *d)
+{
+    struct quant_ml_data m = {d->x, d->y, d->n, d->nf};
+    return m;
+}
+
+/* ---- what one model is trained on ------------------------------------------------- */
+
+struct training {
+    const struct quant_feature_set *set;
+    int horizon;
+    struct dataset train, valid, test;
+    cJSON *segments;        /* {"AAPL": {"train": [first, last], ...}} */
+    cJSON *symbols;         /* ["AAPL", ...] */
+};
+
+static cJSON *date_pair(const struct quant_training_frame *f, const size_t *rows, size_t begin,
+                        size_t end)
+{
+    cJSON *a = cJSON_CreateArray();
+    if (!a)
+        return NULL;
+    if (end > begin) {
+        char d1[11], d2[11];
+        quant_date_format(f->dates[rows[begin]], d1);
+        quant_date_format(f->dates[rows[end - 1]], d2);
+        cJSON_AddItemToArray(a, cJSON_CreateString(d1));
+        cJSON_AddItemToArray(a, cJSON_CreateString(d2));
+    }
+    return a;
+}
+
+/* Load one symbol, split it by time, and add its segments to tr. */
+static enum quant_code add_symbol(struct quant_md *md, struct training *tr, const char *symbol,
+                                  struct quant_err *err)
+{
+    struct quant_training_frame f;
+    enum quant_code rc = quant_feature_store_load(quant_md_series(md), tr->set, symbol,
+                                                  tr->horizon, &f, err);
+    if (rc)
+        return rc;
+    size_t *rows = malloc((f.n ? f.n : 1) * sizeof *rows);
+    size_t n = 0;
+    struct quant_split sp;
+    if (!rows)
+        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    if (!rc)
+        rc = quant_split_rows(&f.features, &f.labels, rows, &n, err);
+    if (!rc && n == 0)
+        rc = quant_err_set(err, QUANT_ENOTFOUND,
+                           "%s has no dates with every %s feature and an h=%d label: run "
+                           "`quant labels --horizon %d --symbols %s` first",
+                           symbol, quant_feature_set_name(tr->set), tr->horizon, tr->horizon,
+                           symbol);
+    if (!rc)
+        rc = quant_split_compute(symbol, n, tr->horizon, &sp, err);
+    if (!rc)
+        rc = dataset_add(&tr->train, &f, rows, sp.train_begin, sp.train_end, err);
+    if (!rc)
+        rc = dataset_add(&tr->valid, &f, rows, sp.valid_begin, sp.valid_end, err);
+    if (!rc)
+        rc = dataset_add(&tr->test, &f, rows, sp.test_begin, sp.test_end, err);
+    if (!rc) {
+        cJSON *seg = cJSON_CreateObject();
+        cJSON_AddItemToObject(seg, "train", date_pair(&f, rows, sp.train_begin, sp.train_end));
+        cJSON_AddItemToObject(seg, "valid", date_pair(&f, rows, sp.valid_begin, sp.valid_end));
+        cJSON_AddItemToObject(seg, "test", date_pair(&f, rows, sp.test_begin, sp.test_end));
+        cJSON_AddNumberToObject(seg, "n_train", (double)sp.n_train);
+        cJSON_AddNumberToObject(seg, "n_valid", (double)sp.n_valid);
+        cJSON_AddNumberToObject(seg, "n_test", (double)sp.n_test);
+        cJSON_AddItemToObject(tr->segments, symbol, seg);
+        cJSON_AddItemToArray(tr->symbols, cJSON_CreateString(symbol));
+    }
+    free(rows);
+    quant_training_frame_release(&f);
+    return rc;
+}
+
+/* FNV-1a over the exact training, validation and test arrays. */
+static void fingerprint(const struct training *tr, char out[17])
+{
+    uint64_t h = 1469598103934665603ULL;
+    const struct dataset *parts[3] = {&tr->train, &tr->valid, &tr->test};
+    for (int p = 0; p < 3; p++) {
+        const unsigned char *b = (const unsigned char *)parts[p]->x;
+        size_t len = parts[p]->n * parts[p]->nf * sizeof(float);
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ b[i]) * 1099511628211ULL;
+        b = (const unsigned char *)parts[p]->y;
+        len = parts[p]->n * sizeof(float);
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ b[i]) * 1099511628211ULL;
+        h = (h ^ (uint64_t)parts[p]->n) * 1099511628211ULL;
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static char *json_print(cJSON *j)
+{
+    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    return s;
+}
+
+/* A registry id: lgb_AAPL_20260115_162246 (suffixed when taken). */
+static void make_id(struct quant_md *md, const char *algo, const char *label, char out[96])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+    const char *prefix = strcmp(algo, "xgboost") == 0 ? "xgb" : "lgb";
+    snprintf(out, 96, "%s_%s_%s", prefix, label, stamp);
+    struct quant_model_record r;
+    struct quant_err e;
+    for (int k = 2; quant_meta_model_get(quant_md_meta(md), out, &r, &e) == QUANT_OK; k++) {
+        quant_model_record_release(&r);
+        snprintf(out, 96, "%s_%s_%s_%d", prefix, label, stamp, k);
+    }
+}
+
+static cJSON *params_json(const struct quant_train_request *req, const struct quant_train_opts *o,
+                          const struct quant_train_info *info)
+{
+    cJSON *p = cJSON_CreateObject();
+    for (size_t i = 0; i < req->n_params; i++) {
+        const char *eq = strchr(req->params[i], '=');
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(eq ? eq - req->params[i] : 0), req->params[i]);
+        cJSON_AddStringToObject(p, key, eq ? eq + 1 : "");
+    }
+    cJSON_AddNumberToObject(p, "rounds", o->rounds);
+    cJSON_AddNumberToObject(p, "early_stopping_rounds", o->early_stopping_rounds);
+    cJSON_AddNumberToObject(p, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(p, "threads", o->threads);
+    cJSON_AddNumberToObject(p, "rounds_trained", info->rounds_trained);
+    cJSON_AddNumberToObject(p, "best_round", info->best_round);
+    return p;
+}
+
+static const char *display_name(const char *algo)
+{
+    return strcmp(algo, "xgboost") == 0 ? "XGBoost" : "LightGBM";
+}
+
+/* Train, evaluate on test, save and register one model. */
+static void train_one(struct quant_md *md, const struct quant_train_request *req,
+                      const struct quant_model_algo *algo, struct training *tr,
+                      const char *id_label, struct quant_train_result *r)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_train_opts o;
+    quant_train_opts_init(&o);
+    o.rounds = req->rounds > 0 ? req->rounds : QUANT_TRAIN_ROUNDS_DEFAULT;
+    o.seed = req->seed ? req->seed : 42;
+    o.threads = req->threads > 0 ? req->threads : 2;
+    o.params = req->params;
+    o.n_params = req->n_params;
+    struct quant_model *model = NULL;
+    double *p = malloc((tr->test.n ? tr->test.n : 1) * sizeof *p);
+    struct quant_ml_data train = as_data(&tr->train), valid = as_data(&tr->valid);
+    enum quant_code rc = p ? QUANT_OK : quant_err_set(&err, QUANT_ENOMEM, "out of memory");
+    if (!rc)
+        rc = quant_model_train(algo, &train, &valid, &o, &model, &r->info, &err);
+    if (!rc)
+        rc = quant_model_predict(model, tr->test.x, tr->test.n, tr->test.nf, p, &err);
+    if (!rc)
+        rc = quant_metrics_compute(tr->test.y, p, tr->test.n, tr->train.y, tr->train.n,
+                                   tr->valid.n, &r->metrics, &err);
+    if (!rc) {
+        make_id(md, quant_model_algo_name(algo), id_label, r->model_id);
+        snprintf(r->path, sizeof r->path, "%s/%s%s",
+                 quant_config_get(quant_md_config(md), QUANT_SET_MODELS_DIR), r->model_id,
+                 quant_model_algo_file_ext(algo));
+        rc = quant_model_save(model, r->path, &err);
+    }
+    if (!rc) {
+        struct quant_model_record rec;
+        memset(&rec, 0, sizeof rec);
+        snprintf(rec.id, sizeof rec.id, "%s", r->model_id);
+        snprintf(rec.algorithm, sizeof rec.algorithm, "%s", quant_model_algo_name(algo));
+        snprintf(rec.feature_set, sizeof rec.feature_set, "%s", quant_feature_set_name(tr->set));
+        rec.horizon = tr->horizon;
+        rec.params_json = json_print(params_json(req, &o, &r->info));
+        rec.metrics_json = json_print(quant_metrics_to_json(&r->metrics));
+        cJSON *names = cJSON_CreateArray();
+        for (size_t i = 0; i < quant_feature_set_size(tr->set); i++)
+            cJSON_AddItemToArray(names, cJSON_CreateString(quant_feature_set_feature(tr->set, i)));
+        rec.feature_names_json = json_print(names);
+        rec.symbols_json = cJSON_PrintUnformatted(tr->symbols);
+        rec.segments_json = cJSON_PrintUnformatted(tr->segments);
+        fingerprint(tr, rec.fingerprint);
+        snprintf(rec.path, sizeof rec.path, "%s", r->path);
+        if (!rec.params_json || !rec.metrics_json || !rec.feature_names_json ||
+            !rec.symbols_json || !rec.segments_json)
+            rc = quant_err_set(&err, QUANT_ENOMEM, "out of memory");
+        else
+            rc = quant_meta_model_insert(quant_md_meta(md), &rec, &err);
+        if (rc)
+            remove(r->path); /* an unregistered file would only confuse */
+        quant_model_record_release(&rec);
+    }
+    r->code = rc;
+    if (rc)
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+    quant_model_free(model);
+    free(p);
+}
+
+static void training_init(struct training *tr, const struct quant_feature_set *set, int h)
+{
+    memset(tr, 0, sizeof *tr);
+    tr->set = set;
+    tr->horizon = h;
+    tr->train.nf = tr->valid.nf = tr->test.nf = quant_feature_set_size(set);
+    tr->segments = cJSON_CreateObject();
+    tr->symbols = cJSON_CreateArray();
+}
+
+static void training_release(struct training *tr)
+{
+    dataset_release(&tr->train);
+    dataset_release(&tr->valid);
+    dataset_release(&tr->test);
+    cJSON_Delete(tr->segments);
+    cJSON_Delete(tr->symbols);
+}
+
+static void report_train(const struct quant_ml_observer *obs, struct quant_train_result *r,
+                         size_t *failed)
+{
+    if (r->code)
+        (*failed)++;
+    if (obs && obs->on_trained)
+        obs->on_trained(obs->ctx, r);
+}
+
+/* Normalised copies of the requested symbols (caller frees with quant_strings_free). */
+static enum quant_code normalise(const char *const *in, size_t n, char ***out,
+                                 struct quant_err *err)
+{
+    char **v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char s[QUANT_SYMBOL_MAX + 1];
+        enum quant_code rc = QUANT_OK;
+        if (strlen(in[i]) > QUANT_SYMBOL_MAX)
+            rc = quant_err_set(err, QUANT_EINVAL, "symbol '%.40s...' is too long", in[i]);
+        snprintf(s, sizeof s, "%s", in[i]);
+        if (!rc)
+            rc = quant_symbol_normalize(s, err);
+        if (!rc && !(v[i] = strdup(s)))
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+        if (rc) {
+            quant_strings_free(v, i + 1);
+            return rc;
+        }
+    }
+    *out = v;
+    return QUANT_OK;
+}
+
+enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_request *req,
+                               const struct quant_ml_observer *obs, size_t *out_failed,
+                               struct quant_err *err)
+{
+    *out_failed = 0;
+    const char *algo_name = req->algo ? req->algo : "lightgbm";
+    const struct quant_model_algo *algo = quant_model_algo_find(algo_name);
+    if (!algo)
+        return quant_err_set(err, QUANT_EINVAL, "unknown algorithm '%.40s': use lightgbm or "
+                                                "xgboost", algo_name);
+    const struct quant_feature_set *set = req->set ? req->set : quant_feature_set_find("tech-v1");
+    int h = req->horizon ? req->horizon : QUANT_LABEL_HORIZON_DEFAULT;
+    if (req->n_symbols == 0)
+        return quant_err_set(err, QUANT_EINVAL, "give the symbols to train on (--symbols AAPL ...)");
+    enum quant_code rc = quant_model_params_check(algo, req->params, req->n_params, err);
+    char **syms = NULL;
+    if (!rc)
+        rc = normalise(req->symbols, req->n_symbols, &syms, err);
+    if (rc)
+        return rc;
+    size_t groups = req->pooled ? 1 : req->n_symbols;
+    for (size_t g = 0; g < groups; g++) {
+        double t0 = wall();
+        struct quant_train_result r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.algo_name, sizeof r.algo_name, "%s", display_name(quant_model_algo_name(algo)));
+        if (req->pooled)
+            snprintf(r.label, sizeof r.label, "pooled (%zu symbols)", req->n_symbols);
+        else
+            snprintf(r.label, sizeof r.label, "%s", syms[g]);
+        if (obs && obs->on_train_start)
+            obs->on_train_start(obs->ctx, r.label, r.algo_name);
+        struct training tr;
+        training_init(&tr, set, h);
+        struct quant_err e;
+        quant_err_clear(&e);
+        enum quant_code code = tr.segments && tr.symbols ? QUANT_OK : QUANT_ENOMEM;
+        for (size_t i = 0; !code && i < (req->pooled ? req->n_symbols : 1); i++)
+            code = add_symbol(md, &tr, req->pooled ? syms[i] : syms[g], &e);
+        if (code) {
+            r.code = code;
+            snprintf(r.error, sizeof r.error, "%s", e.msg);
+        } else {
+            train_one(md, req, algo, &tr, req->pooled ? "pooled" : syms[g], &r);
+        }
+        training_release(&tr);
+        r.seconds = wall() - t0;
+        report_train(obs, &r, out_failed);
+    }
+    quant_strings_free(syms, req->n_symbols);
+    return QUANT_OK;
+}
+
+/* ---- scoring ------------------------------------------------------------------------ */
+
+/* The model's feature list must be the set's current one, in the same order. */
+static enum quant_code check_features(const struct quant_model_record *rec,
+                                      const struct quant_feature_set *set,
+                                      struct quant_err *err)
+{
+    cJSON *names = cJSON_Parse(rec->feature_names_json);
+    int same = cJSON_IsArray(names) &&
+               (size_t)cJSON_GetArraySize(names) == quant_feature_set_size(set);
+    for (size_t i = 0; same && i < quant_feature_set_size(set); i++) {
+        cJSON *n = cJSON_GetArrayItem(names, (int)i);
+        same = cJSON_IsString(n) && strcmp(n->valuestring, quant_feature_set_feature(set, i)) == 0;
+    }
+    cJSON_Delete(names);
+    if (same)
+        return QUANT_OK;
+    return quant_err_set(err, QUANT_EINVAL,
+                         "model %s was trained on a feature list that differs from the stored "
+                         "%s set (%zu features); retrain it with `quant train --features %s`",
+                         rec->id, rec->feature_set, quant_feature_set_size(set), rec->feature_set);
+}
+
+struct loaded {
+    struct quant_model_record rec;
+    struct quant_model *model;
+    const struct quant_feature_set *set;
+};
+
+static void loaded_release(struct loaded *l)
+{
+    quant_model_free(l->model);
+    quant_model_record_release(&l->rec);
+    memset(l, 0, sizeof *l);
+}
+
+/* Make l hold model `id` (reusing it when it already does). */
+static enum quant_code load_model(struct quant_md *md, const char *id, struct loaded *l,
+                                  struct quant_err *err)
+{
+    if (l->model && strcmp(l->rec.id, id) == 0)
+        return QUANT_OK;
+    loaded_release(l);
+    enum quant_code rc = quant_meta_model_get(quant_md_meta(md), id, &l->rec, err);
+    if (rc)
+        return rc;
+    const struct quant_model_algo *algo = quant_model_algo_find(l->rec.algorithm);
+    l->set = quant_feature_set_find(l->rec.feature_set);
+    if (!algo || !l->set)
+        return quant_err_set(err, QUANT_EINVAL, "model %s uses %s / %s, which this quant does "
+                                                "not know", id, l->rec.algorithm,
+                             l->rec.feature_set);
+    rc = check_features(&l->rec, l->set, err);
+    if (!rc)
+        rc = quant_model_load(algo, l->rec.path, &l->model, err);
+    return rc;
+}
+
+static enum quant_code latest_for(struct quant_md *md, const char *symbol, char id[96],
+                                  struct quant_err *err)
+{
+    struct quant_model_record *v = NULL;
+    size_t n = 0;
+    enum quant_code rc = quant_meta_model_list(quant_md_meta(md), symbol, &v, &n, err);
+    if (rc)
+        return rc;
+    if (n == 0)
+        rc = quant_err_set(err, QUANT_ENOTFOUND,
+                           "no model has been trained on %s: run `quant train --symbols %s`",
+                           symbol, symbol);
+    else
+        snprintf(id, 96, "%s", v[0].id);
+    for (size_t i = 0; i < n; i++)
+        quant_model_record_release(&v[i]);
+    free(v);
+    return rc;
+}
+
+static enum quant_code score_one(struct quant_md *md, struct loaded *l, const char *symbol,
+                                 long *out_n, struct quant_err *err)
+{
+    struct quant_training_frame f;
+    enum quant_code rc = quant_feature_store_load(quant_md_series(md), l->set, symbol, 0, &f,
+                                                  err);
+    if (rc)
+        return rc;
+    size_t nf = quant_feature_set_size(l->set);
+    size_t *rows = malloc((f.n ? f.n : 1) * sizeof *rows);
+    int32_t *dates = malloc((f.n ? f.n : 1) * sizeof *dates);
+    float *x = malloc((f.n ? f.n : 1) * nf * sizeof *x);
+    double *p = malloc((f.n ? f.n : 1) * sizeof *p);
+    size_t n = 0;
+    if (!rows || !dates || !x || !p)
+        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    /* Every date whose features are all present: labelled or not (the newest
+     * dates have no label yet, and they are the point of scoring). */
+    for (size_t t = 0; !rc && t < f.n; t++) {
+        int all = 1;
+        for (size_t k = 0; k < nf && all; k++)
+            all = f.features.valid[k * f.n + t];
+        if (all) {
+            dates[n] = f.dates[t];
+            rows[n++] = t;
+        }
+    }
+    if (!rc) {
+        quant_split_gather(&f.features, NULL, rows, 0, n, x, NULL);
+        rc = quant_model_predict(l->model, x, n, nf, p, err);
+    }
+    if (!rc)
+        rc = quant_prediction_store_write(quant_md_series(md), symbol, l->rec.id, dates, p, n,
+                                          err);
+    *out_n = rc ? 0 : (long)n;
+    free(rows);
+    free(dates);
+    free(x);
+    free(p);
+    quant_training_frame_release(&f);
+    return rc;
+}
+
+enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, size_t n,
+                               const char *model, const struct quant_ml_observer *obs,
+                               size_t *out_failed, struct quant_err *err)
+{
+    *out_failed = 0;
+    if (n == 0)
+        return quant_err_set(err, QUANT_EINVAL, "give the symbols to score (--symbols AAPL ...)");
+    char **syms = NULL;
+    enum quant_code rc = normalise(symbols, n, &syms, err);
+    if (rc)
+        return rc;
+    int latest = !model || strcmp(model, "latest") == 0;
+    struct loaded l;
+    memset(&l, 0, sizeof l);
+    for (size_t i = 0; i < n; i++) {
+        double t0 = wall();
+        struct quant_score_result r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.symbol, sizeof r.symbol, "%s", syms[i]);
+        struct quant_err e;
+        quant_err_clear(&e);
+        char id[96];
+        enum quant_code code = QUANT_OK;
+        if (latest)
+            code = latest_for(md, syms[i], id, &e);
+        else
+            snprintf(id, sizeof id, "%s", model);
+        if (!code)
+            code = load_model(md, id, &l, &e);
+        if (!code) {
+            snprintf(r.model_id, sizeof r.model_id, "%s", id);
+            code = score_one(md, &l, syms[i], &r.predictions, &e);
+        }
+        r.code = code;
+        if (code) {
+            snprintf(r.error, sizeof r.error, "%s", e.msg);
+            (*out_failed)++;
+        }
+        r.seconds = wall() - t0;
+        if (obs && obs->on_scored)
+            obs->on_scored(obs->ctx, &r);
+    }
+    loaded_release(&l);
+    quant_strings_free(syms, n);
+    return QUANT_OK;
+}

@@ -1,0 +1,240 @@
+/*
+ * test_ml_e2e.c: quant train / score / models through the real binary on a
+ * real price history: the output and registry row, the split the spec
+ * defines (sizes, order, embargo), predictions for every date with complete
+ * features including the unlabelled newest ones, both backends, and the
+ * clear errors (bad param, feature-list mismatch, nothing trained).
+ */
+#include "test_util.h"
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <string.h>
+
+static char home[PATH_MAX];
+static char env_home[PATH_MAX + 16];
+
+#define ENV ((const char *const[]){env_home, NULL})
+#define RUN(res, ...) tu_run_quant((const char *const[]){__VA_ARGS__, NULL}, ENV, (res))
+
+static void run_ok(struct tu_result *r)
+{
+    if (r->status != 0)
+        fail_msg("quant exited %d: %s", r->status, r->err);
+}
+
+static long sql_long(const char *sql)
+{
+    struct tu_result r;
+    RUN(&r, "sql", sql, "--csv");
+    run_ok(&r);
+    long v = strtol(strchr(r.out, '\n') + 1, NULL, 10);
+    tu_result_release(&r);
+    return v;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!tu_shared_data())
+        return 0; /* the tests skip themselves */
+    tu_mkdtemp(home);
+    snprintf(env_home, sizeof env_home, "QUANT_HOME=%s", home);
+    char path[PATH_MAX];
+    tu_shared_path(path, "ohlcv/AAPL_yahoo_daily.csv");
+    struct tu_result r;
+    RUN(&r, "ingest", "--csv", path, "--symbols", "AAPL");
+    run_ok(&r);
+    tu_result_release(&r);
+    RUN(&r, "features");
+    run_ok(&r);
+    tu_result_release(&r);
+    RUN(&r, "labels", "--horizon", "5");
+    run_ok(&r);
+    tu_result_release(&r);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (home[0])
+        tu_rmrf(home);
+    return 0;
+}
+
+/* The model id printed by train ("Model ID saved and registered."). */
+static void model_id(const char *out, char id[128])
+{
+    const char *p = strstr(out, "Model ");
+    assert_non_null(p);
+    sscanf(p, "Model %127s saved", id);
+}
+
+static void test_train_registers_with_spec_split(void **state)
+{
+    (void)state;
+    TU_REQUIRE_SHARED_DATA();
+    struct tu_result r;
+    RUN(&r, "train", "--symbols", "AAPL");
+    run_ok(&r);
+    assert_non_null(strstr(r.out, "INFO Training LightGBM for AAPL... (Acc: "));
+    assert_non_null(strstr(r.out, ", baseline: "));
+    char id[128];
+    model_id(r.out, id);
+    assert_int_equal(strncmp(id, "lgb_AAPL_", 9), 0);
+    tu_result_release(&r);
+
+    RUN(&r, "models", "show", id);
+    run_ok(&r);
+    const char *keys[] = {"\"accuracy\"", "\"precision\"", "\"recall\"", "\"f1\"", "\"auc\"",
+                          "\"logloss\"", "\"base_rate\"", "\"baseline_accuracy\"",
+                          "\"n_train\"", "\"n_valid\"", "\"n_test\""};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!strstr(r.out, keys[i]))
+            fail_msg("models show lacks %s", keys[i]);
+    tu_result_release(&r);
+
+    /* The split, recomputed from the store: N dates with every feature and a label. */
+    long n = sql_long("SELECT count(*) FROM features_tech_v1 f JOIN labels l USING (symbol, date)"
+                      " WHERE l.horizon = 5 AND f.ret_1 IS NOT NULL AND f.ret_5 IS NOT NULL AND"
+                      " f.ret_20 IS NOT NULL AND f.vol_20 IS NOT NULL AND f.sma_ratio_10 IS NOT"
+                      " NULL AND f.sma_ratio_50 IS NOT NULL AND f.sma_cross_10_50 IS NOT NULL"
+                      " AND f.rsi_14 IS NOT NULL AND f.macd IS NOT NULL AND f.macd_signal IS NOT"
+                      " NULL AND f.macd_hist IS NOT NULL AND f.bb_pctb_20 IS NOT NULL AND"
+                      " f.atr_ratio_14 IS NOT NULL AND f.vol_z_20 IS NOT NULL AND f.hl_range IS"
+                      " NOT NULL AND f.gap IS NOT NULL AND f.stoch_k_14 IS NOT NULL");
+    long n_test = n / 5, n_valid_all = n / 10, h = 5;
+    long n_train = n - n_test - n_valid_all - h, n_valid = n_valid_all - h;
+
+    /* ... against what the registry says, read with SQLite directly */
+    char db_path[PATH_MAX + 16];
+    snprintf(db_path, sizeof db_path, "%s/meta.sqlite", home);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT segments, metrics, model_path FROM models"
+                                            " WHERE id = ?1", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    cJSON *seg = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+    cJSON *met = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+    char model_path[PATH_MAX];
+    snprintf(model_path, sizeof model_path, "%s", (const char *)sqlite3_column_text(st, 2));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cJSON *a = cJSON_GetObjectItem(seg, "AAPL");
+    assert_non_null(a);
+    assert_int_equal((long)cJSON_GetObjectItem(a, "n_train")->valuedouble, n_train);
+    assert_int_equal((long)cJSON_GetObjectItem(a, "n_valid")->valuedouble, n_valid);
+    assert_int_equal((long)cJSON_GetObjectItem(a, "n_test")->valuedouble, n_test);
+    assert_int_equal((long)cJSON_GetObjectItem(met, "n_test")->valuedouble, n_test);
+    /* segments in time order and not overlapping; the embargo rows lie between */
+    const char *train_last = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "train"), 1)->valuestring;
+    const char *valid_first = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "valid"), 0)->valuestring;
+    const char *valid_last = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "valid"), 1)->valuestring;
+    const char *test_first = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "test"), 0)->valuestring;
+    assert_true(strcmp(train_last, valid_first) < 0);
+    assert_true(strcmp(valid_last, test_first) < 0);
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM labels WHERE symbol='AAPL' AND horizon=5 AND"
+                              " date > '%s' AND date < '%s'", train_last, valid_first);
+    assert_int_equal(sql_long(sql), h); /* exactly the embargo */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM labels WHERE symbol='AAPL' AND horizon=5 AND"
+                              " date > '%s' AND date < '%s'", valid_last, test_first);
+    assert_int_equal(sql_long(sql), h);
+    cJSON_Delete(seg);
+    cJSON_Delete(met);
+    /* the model file is LightGBM's own text format */
+    char *text = tu_read_file(model_path, NULL);
+    assert_int_equal(strncmp(text, "tree", 4), 0);
+    free(text);
+}
+
+static void test_score_covers_unlabelled_dates(void **state)
+{
+    (void)state;
+    TU_REQUIRE_SHARED_DATA();
+    struct tu_result r;
+    RUN(&r, "score", "--symbols", "AAPL");
+    assert_int_equal(r.status, 1); /* nothing trained yet: a clear failure */
+    assert_non_null(strstr(r.err, "no model has been trained on AAPL"));
+    tu_result_release(&r);
+    RUN(&r, "train", "--symbols", "AAPL", "--algo", "xgboost", "--rounds", "50");
+    run_ok(&r);
+    char id[128];
+    model_id(r.out, id);
+    assert_int_equal(strncmp(id, "xgb_AAPL_", 9), 0);
+    tu_result_release(&r);
+    RUN(&r, "score", "--symbols", "AAPL");
+    run_ok(&r);
+    long complete = sql_long("SELECT count(*) FROM features_tech_v1 WHERE symbol='AAPL' AND"
+                             " stoch_k_14 IS NOT NULL AND ret_20 IS NOT NULL AND vol_20 IS NOT"
+                             " NULL AND sma_ratio_50 IS NOT NULL AND macd_signal IS NOT NULL AND"
+                             " vol_z_20 IS NOT NULL AND bb_pctb_20 IS NOT NULL");
+    char want[160];
+    snprintf(want, sizeof want, "predictions for AAPL using %s", id);
+    assert_non_null(strstr(r.out, want));
+    tu_result_release(&r);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM predictions WHERE model_id = '%s'", id);
+    assert_int_equal(sql_long(sql), complete);
+    /* the newest dates have no label, and are scored */
+    assert_int_equal(sql_long("SELECT count(*) FROM predictions p WHERE NOT EXISTS (SELECT 1"
+                              " FROM labels l WHERE l.symbol = p.symbol AND l.date = p.date)"),
+                     5);
+    /* scoring again replaces, with identical scores (the model is reloaded from its file) */
+    snprintf(sql, sizeof sql, "SELECT CAST(sum(score) * 1e9 AS BIGINT) FROM predictions");
+    long sum1 = sql_long(sql);
+    RUN(&r, "score", "--symbols", "AAPL", "--model", id);
+    run_ok(&r);
+    tu_result_release(&r);
+    assert_int_equal(sql_long(sql), sum1);
+    assert_int_equal(sql_long("SELECT count(*) FROM predictions"), complete);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    TU_REQUIRE_SHARED_DATA();
+    struct tu_result r;
+    RUN(&r, "train", "--symbols", "AAPL", "--param", "num_leavez=31");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "num_leavez"));
+    tu_result_release(&r);
+    RUN(&r, "train", "--symbols", "AAPL", "--features", "alpha158");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "quant features --set alpha158"));
+    tu_result_release(&r);
+    RUN(&r, "train", "--symbols", "AAPL", "--rounds", "30");
+    run_ok(&r);
+    char id[128];
+    model_id(r.out, id);
+    tu_result_release(&r);
+    /* a registry row whose feature list no longer matches the stored set */
+    char db_path[PATH_MAX + 16];
+    snprintf(db_path, sizeof db_path, "%s/meta.sqlite", home);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE models SET feature_names = '[\"ret_1\"]'", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    RUN(&r, "score", "--symbols", "AAPL", "--model", id);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "differs from the stored"));
+    tu_result_release(&r);
+    RUN(&r, "models", "show", "nope");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "quant models list"));
+    tu_result_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_train_registers_with_spec_split, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_score_covers_unlabelled_dates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
