@@ -815,10 +815,14 @@ enum quant_code quant_feature_store_load(struct quant_series_store *s,
     enum quant_code rc = quant_buf_printf(&sql, "SELECT f.date");
     for (size_t i = 0; !rc && i < nf; i++)
         rc = quant_buf_printf(&sql, ", f.\"%s\"", quant_feature_set_feature(set, i));
-    if (!rc)
+    /* Scoring needs no labels: skip the join (and the labels table's scan). */
+    if (!rc && horizon > 0)
         rc = quant_buf_printf(&sql, ", l.fwd_return, l.label FROM %s f LEFT JOIN labels l"
                                     " ON l.symbol = f.symbol AND l.date = f.date AND l.horizon = $2"
                                     " WHERE f.symbol = $1 ORDER BY f.date", table);
+    else if (!rc)
+        rc = quant_buf_printf(&sql, ", NULL::DOUBLE, NULL::INTEGER FROM %s f"
+                                    " WHERE f.symbol = $1 AND $2 = $2 ORDER BY f.date", table);
     if (rc) {
         quant_buf_release(&sql);
         return quant_err_set(err, QUANT_ENOMEM, "out of memory");
