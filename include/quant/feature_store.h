@@ -125,14 +125,35 @@ enum quant_code quant_feature_store_load(struct quant_series_store *store,
                                          struct quant_err *err);
 
 /*
- * predictions(symbol, date, model_id, score, PRIMARY KEY(symbol, date,
- * model_id)): replace the rows of (symbol, model_id) with n scores, in one
- * transaction.
+ * Read many symbols' stored features of `set` in one pass (symbol order,
+ * dates ascending) and hand each one's frame to cb (labels empty: this is for
+ * scoring).  The frame is only valid during the call; cb returns non-zero to
+ * stop.  want: sorted symbols (NULL = all).
  */
-enum quant_code quant_prediction_store_write(struct quant_series_store *store,
-                                             const char *symbol, const char *model_id,
-                                             const int32_t *dates, const double *scores,
-                                             size_t n, struct quant_err *err);
+typedef int (*quant_frame_cb)(void *ctx, const char *symbol,
+                              const struct quant_training_frame *frame);
+enum quant_code quant_feature_store_scan(struct quant_series_store *store,
+                                         const struct quant_feature_set *set,
+                                         const char *const *want, size_t n_want,
+                                         quant_frame_cb cb, void *ctx, struct quant_err *err);
+
+/* One symbol's scores from one model, for quant_prediction_store_write_many. */
+struct quant_prediction_batch {
+    const char *symbol;
+    const char *model_id;
+    const int32_t *dates;
+    const double *scores;
+    size_t n;
+};
+
+/*
+ * predictions(symbol, date, model_id, score, PRIMARY KEY(symbol, date,
+ * model_id)): write many (symbol, model) score series in ONE transaction, each
+ * replacing that pair's rows.
+ */
+enum quant_code quant_prediction_store_write_many(struct quant_series_store *store,
+                                                  const struct quant_prediction_batch *items,
+                                                  size_t n, struct quant_err *err);
 
 /*
  * Bulk mode: derived tables are written uncompressed while it is on (measured

@@ -463,47 +463,184 @@ static enum quant_code latest_for(struct quant_md *md, const char *symbol, char 
     return rc;
 }
 
-static enum quant_code score_one(struct quant_md *md, struct loaded *l, const char *symbol,
-                                 long *out_n, struct quant_err *err)
+/* One symbol to score: which model, and what happened. */
+struct score_target {
+    struct quant_score_result r;
+    int model_ok;              /* model resolved and its record loaded */
+    int seen;                  /* the features scan delivered this symbol */
+    int reported;              /* handed to the observer */
+    const struct quant_feature_set *set;
+    int32_t *dates;            /* pending scores, owned until flushed */
+    double *scores;
+    size_t n;
+};
+
+struct scorer {
+    struct quant_md *md;
+    struct score_target *t;    /* sorted by symbol */
+    size_t n;
+    struct loaded model;       /* the model last used (symbols often share one) */
+    size_t pending_rows;       /* predicted but not yet stored */
+    const struct quant_ml_observer *obs;
+    size_t *failed;
+};
+
+#define SCORE_FLUSH_ROWS (512u * 1024u)
+
+static void finish_target(struct scorer *sc, struct score_target *t)
 {
-    struct quant_training_frame f;
-    enum quant_code rc = quant_feature_store_load(quant_md_series(md), l->set, symbol, 0, &f,
-                                                  err);
+    if (t->r.code)
+        (*sc->failed)++;
+    if (sc->obs && sc->obs->on_scored)
+        sc->obs->on_scored(sc->obs->ctx, &t->r);
+    free(t->dates);
+    free(t->scores);
+    t->dates = NULL;
+    t->scores = NULL;
+}
+
+/*
+ * Store every predicted, not yet stored series in one transaction and report
+ * them; with `final`, also report the symbols that failed or were never seen.
+ */
+static void flush_scores(struct scorer *sc, int final)
+{
+    struct quant_prediction_batch *b = calloc(sc->n + 1, sizeof *b);
+    size_t k = 0;
+    for (size_t i = 0; b && i < sc->n; i++) {
+        struct score_target *t = &sc->t[i];
+        if (t->reported || t->r.code || !t->seen)
+            continue;
+        b[k++] = (struct quant_prediction_batch){t->r.symbol, t->r.model_id, t->dates,
+                                                 t->scores, t->n};
+    }
+    struct quant_err err;
+    quant_err_clear(&err);
+    enum quant_code rc = b ? QUANT_OK : quant_err_set(&err, QUANT_ENOMEM, "out of memory");
+    if (!rc && k)
+        rc = quant_prediction_store_write_many(quant_md_series(sc->md), b, k, &err);
+    for (size_t i = 0; i < sc->n; i++) {
+        struct score_target *t = &sc->t[i];
+        if (t->reported || (!t->seen && !final))
+            continue;
+        if (t->seen && !t->r.code) {
+            if (rc) {
+                t->r.code = rc;
+                snprintf(t->r.error, sizeof t->r.error, "%s", err.msg);
+            } else {
+                t->r.predictions = (long)t->n;
+            }
+        }
+        t->reported = 1;
+        finish_target(sc, t);
+    }
+    free(b);
+    sc->pending_rows = 0;
+}
+
+static struct score_target *find_target(struct scorer *sc, const char *symbol)
+{
+    size_t lo = 0, hi = sc->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(sc->t[mid].r.symbol, symbol);
+        if (c == 0)
+            return &sc->t[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Predict one symbol's dates whose features are all present (labelled or not:
+ * the newest dates have no label yet, and they are the point of scoring). */
+static enum quant_code predict_frame(struct scorer *sc, struct score_target *t,
+                                     const struct quant_training_frame *f, struct quant_err *err)
+{
+    enum quant_code rc = load_model(sc->md, t->r.model_id, &sc->model, err);
     if (rc)
         return rc;
-    size_t nf = quant_feature_set_size(l->set);
-    size_t *rows = malloc((f.n ? f.n : 1) * sizeof *rows);
-    int32_t *dates = malloc((f.n ? f.n : 1) * sizeof *dates);
-    float *x = malloc((f.n ? f.n : 1) * nf * sizeof *x);
-    double *p = malloc((f.n ? f.n : 1) * sizeof *p);
-    size_t n = 0;
-    if (!rows || !dates || !x || !p)
+    size_t nf = quant_feature_set_size(sc->model.set);
+    size_t *rows = malloc((f->n ? f->n : 1) * sizeof *rows);
+    float *x = malloc((f->n ? f->n : 1) * nf * sizeof *x);
+    t->dates = malloc((f->n ? f->n : 1) * sizeof *t->dates);
+    t->scores = malloc((f->n ? f->n : 1) * sizeof *t->scores);
+    if (!rows || !x || !t->dates || !t->scores)
         rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    /* Every date whose features are all present: labelled or not (the newest
-     * dates have no label yet, and they are the point of scoring). */
-    for (size_t t = 0; !rc && t < f.n; t++) {
+    size_t n = 0;
+    for (size_t i = 0; !rc && i < f->n; i++) {
         int all = 1;
         for (size_t k = 0; k < nf && all; k++)
-            all = f.features.valid[k * f.n + t];
+            all = f->features.valid[k * f->n + i];
         if (all) {
-            dates[n] = f.dates[t];
-            rows[n++] = t;
+            t->dates[n] = f->dates[i];
+            rows[n++] = i;
         }
     }
     if (!rc) {
-        quant_split_gather(&f.features, NULL, rows, 0, n, x, NULL);
-        rc = quant_model_predict(l->model, x, n, nf, p, err);
+        quant_split_gather(&f->features, NULL, rows, 0, n, x, NULL);
+        rc = quant_model_predict(sc->model.model, x, n, nf, t->scores, err);
     }
-    if (!rc)
-        rc = quant_prediction_store_write(quant_md_series(md), symbol, l->rec.id, dates, p, n,
-                                          err);
-    *out_n = rc ? 0 : (long)n;
+    t->n = n;
     free(rows);
-    free(dates);
     free(x);
-    free(p);
-    quant_training_frame_release(&f);
     return rc;
+}
+
+static int on_frame(void *ctx, const char *symbol, const struct quant_training_frame *f)
+{
+    struct scorer *sc = ctx;
+    struct score_target *t = find_target(sc, symbol);
+    if (!t || !t->model_ok || t->r.code || t->seen)
+        return 0;
+    t->seen = 1;
+    struct quant_err e;
+    quant_err_clear(&e);
+    double t0 = wall();
+    enum quant_code rc = predict_frame(sc, t, f, &e);
+    t->r.seconds = wall() - t0;
+    if (rc) {
+        t->r.code = rc;
+        snprintf(t->r.error, sizeof t->r.error, "%s", e.msg);
+    }
+    sc->pending_rows += t->n;
+    if (sc->pending_rows >= SCORE_FLUSH_ROWS)
+        flush_scores(sc, 0);
+    return 0;
+}
+
+static int target_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct score_target *)a)->r.symbol,
+                  ((const struct score_target *)b)->r.symbol);
+}
+
+/* Decide each symbol's model; failures are reported at once. */
+static void resolve_models(struct scorer *sc, const char *model)
+{
+    int latest = !model || strcmp(model, "latest") == 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        struct score_target *t = &sc->t[i];
+        struct quant_err e;
+        quant_err_clear(&e);
+        enum quant_code rc = QUANT_OK;
+        if (latest)
+            rc = latest_for(sc->md, t->r.symbol, t->r.model_id, &e);
+        else
+            snprintf(t->r.model_id, sizeof t->r.model_id, "%s", model);
+        /* load the record (and check its features) now, so errors come early */
+        if (!rc)
+            rc = load_model(sc->md, t->r.model_id, &sc->model, &e);
+        if (!rc) {
+            t->set = sc->model.set;
+            t->model_ok = 1;
+        } else {
+            t->r.code = rc;
+            snprintf(t->r.error, sizeof t->r.error, "%s", e.msg);
+        }
+    }
 }
 
 enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, size_t n,
@@ -517,38 +654,54 @@ enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, 
     enum quant_code rc = normalise(symbols, n, &syms, err);
     if (rc)
         return rc;
-    int latest = !model || strcmp(model, "latest") == 0;
-    struct loaded l;
-    memset(&l, 0, sizeof l);
-    for (size_t i = 0; i < n; i++) {
-        double t0 = wall();
-        struct quant_score_result r;
-        memset(&r, 0, sizeof r);
-        snprintf(r.symbol, sizeof r.symbol, "%s", syms[i]);
-        struct quant_err e;
-        quant_err_clear(&e);
-        char id[96];
-        enum quant_code code = QUANT_OK;
-        if (latest)
-            code = latest_for(md, syms[i], id, &e);
-        else
-            snprintf(id, sizeof id, "%s", model);
-        if (!code)
-            code = load_model(md, id, &l, &e);
-        if (!code) {
-            snprintf(r.model_id, sizeof r.model_id, "%s", id);
-            code = score_one(md, &l, syms[i], &r.predictions, &e);
-        }
-        r.code = code;
-        if (code) {
-            snprintf(r.error, sizeof r.error, "%s", e.msg);
-            (*out_failed)++;
-        }
-        r.seconds = wall() - t0;
-        if (obs && obs->on_scored)
-            obs->on_scored(obs->ctx, &r);
+    struct scorer sc;
+    memset(&sc, 0, sizeof sc);
+    sc.md = md;
+    sc.obs = obs;
+    sc.failed = out_failed;
+    sc.t = calloc(n, sizeof *sc.t);
+    if (!sc.t) {
+        quant_strings_free(syms, n);
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
     }
-    loaded_release(&l);
+    for (size_t i = 0; i < n; i++) {
+        int dup = 0;
+        for (size_t k = 0; k < sc.n && !dup; k++)
+            dup = strcmp(sc.t[k].r.symbol, syms[i]) == 0;
+        if (!dup)
+            snprintf(sc.t[sc.n++].r.symbol, sizeof sc.t[0].r.symbol, "%s", syms[i]);
+    }
     quant_strings_free(syms, n);
-    return QUANT_OK;
+    qsort(sc.t, sc.n, sizeof *sc.t, target_cmp);
+    resolve_models(&sc, model);
+
+    /* One pass over each feature set's table feeds every symbol using it. */
+    for (size_t i = 0; !rc && i < quant_feature_set_count(); i++) {
+        const struct quant_feature_set *set = quant_feature_set_at(i);
+        const char **want = malloc(sc.n * sizeof *want);
+        size_t nw = 0;
+        for (size_t k = 0; want && k < sc.n; k++)
+            if (sc.t[k].model_ok && sc.t[k].set == set)
+                want[nw++] = sc.t[k].r.symbol;
+        if (!want)
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+        else if (nw)
+            rc = quant_feature_store_scan(quant_md_series(md), set, want, nw, on_frame, &sc,
+                                          err);
+        free(want);
+    }
+    for (size_t i = 0; i < sc.n; i++) {
+        struct score_target *t = &sc.t[i];
+        if (t->model_ok && !t->seen && !t->r.code) {
+            t->r.code = QUANT_ENOTFOUND;
+            snprintf(t->r.error, sizeof t->r.error,
+                     "no %s features stored for %s: run `quant features --set %s --symbols %s`",
+                     quant_feature_set_name(t->set), t->r.symbol, quant_feature_set_name(t->set),
+                     t->r.symbol);
+        }
+    }
+    flush_scores(&sc, 1);
+    loaded_release(&sc.model);
+    free(sc.t);
+    return rc;
 }
