@@ -149,7 +149,8 @@ struct quant_prediction_batch {
 /*
  * predictions(symbol, date, model_id, score, PRIMARY KEY(symbol, date,
  * model_id)): write many (symbol, model) score series in ONE transaction, each
- * replacing that pair's rows.
+ * replacing that pair's rows.  Not while a quant_feature_store_scan is
+ * running: a statement on the store's connection would end that scan.
  */
 enum quant_code quant_prediction_store_write_many(struct quant_series_store *store,
                                                   const struct quant_prediction_batch *items,

@@ -485,8 +485,6 @@ struct scorer {
     size_t *failed;
 };
 
-#define SCORE_FLUSH_ROWS (512u * 1024u)
-
 static void finish_target(struct scorer *sc, struct score_target *t)
 {
     if (t->r.code)
@@ -500,10 +498,10 @@ static void finish_target(struct scorer *sc, struct score_target *t)
 }
 
 /*
- * Store every predicted, not yet stored series in one transaction and report
- * them; with `final`, also report the symbols that failed or were never seen.
+ * Store every predicted series in one transaction, then report every symbol:
+ * stored, failed, or never delivered by the scan.
  */
-static void flush_scores(struct scorer *sc, int final)
+static void flush_scores(struct scorer *sc)
 {
     struct quant_prediction_batch *b = calloc(sc->n + 1, sizeof *b);
     size_t k = 0;
@@ -521,7 +519,7 @@ static void flush_scores(struct scorer *sc, int final)
         rc = quant_prediction_store_write_many(quant_md_series(sc->md), b, k, &err);
     for (size_t i = 0; i < sc->n; i++) {
         struct score_target *t = &sc->t[i];
-        if (t->reported || (!t->seen && !final))
+        if (t->reported)
             continue;
         if (t->seen && !t->r.code) {
             if (rc) {
@@ -605,9 +603,10 @@ static int on_frame(void *ctx, const char *symbol, const struct quant_training_f
         t->r.code = rc;
         snprintf(t->r.error, sizeof t->r.error, "%s", e.msg);
     }
+    /* Scores wait in memory (12 bytes a row) until the scan is over: storing
+     * them now would run a statement on the connection the scan is reading
+     * from, which ends the scan. */
     sc->pending_rows += t->n;
-    if (sc->pending_rows >= SCORE_FLUSH_ROWS)
-        flush_scores(sc, 0);
     return 0;
 }
 
@@ -700,7 +699,7 @@ enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, 
                      t->r.symbol);
         }
     }
-    flush_scores(&sc, 1);
+    flush_scores(&sc);
     loaded_release(&sc.model);
     free(sc.t);
     return rc;

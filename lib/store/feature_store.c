@@ -1105,6 +1105,10 @@ static int pair_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb_connection con,
+                                            const struct quant_prediction_batch *items, size_t n,
+                                            struct quant_err *err);
+
 /*
  * New (symbol, model) pairs are plain appends.  A rescored pair is staged and
  * upserted (ON CONFLICT DO UPDATE): deleting its old rows first measured
@@ -1116,7 +1120,13 @@ enum quant_code quant_prediction_store_write_many(struct quant_series_store *s,
                                                   const struct quant_prediction_batch *items,
                                                   size_t n, struct quant_err *err)
 {
-    duckdb_connection con = quant_series_store_con_(s);
+    return write_predictions_on(s, quant_series_store_con_(s), items, n, err);
+}
+
+static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb_connection con,
+                                            const struct quant_prediction_batch *items, size_t n,
+                                            struct quant_err *err)
+{
     char **pairs = NULL;
     size_t npairs = 0;
     enum quant_code rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);

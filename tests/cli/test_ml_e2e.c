@@ -229,12 +229,73 @@ static void test_errors(void **state)
     tu_result_release(&r);
 }
 
+/* Enough symbols that scoring stores a batch while it is still reading
+ * features (over 512k rows): every symbol must still be scored. */
+static void test_score_many_symbols(void **state)
+{
+    (void)state;
+    char h2[PATH_MAX], env2[PATH_MAX + 16];
+    tu_mkdtemp(h2);
+    snprintf(env2, sizeof env2, "QUANT_HOME=%s", h2);
+    const char *env[] = {env2, NULL};
+    enum { N = 90 };
+    const char *argv[N + 8];
+    char names[N][8];
+    struct tu_result r;
+    int k = 0;
+    argv[k++] = "ingest";
+    argv[k++] = "--provider";
+    argv[k++] = "synthetic";
+    argv[k++] = "--days";
+    argv[k++] = "6000";
+    argv[k++] = "--symbols";
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "M%03d", i);
+        argv[k++] = names[i];
+    }
+    argv[k] = NULL;
+    tu_run_quant(argv, env, &r);
+    run_ok(&r);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"features", NULL}, env, &r);
+    run_ok(&r);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"labels", NULL}, env, &r);
+    run_ok(&r);
+    tu_result_release(&r);
+    /* train one pooled model on the first three, score all with it */
+    tu_run_quant((const char *const[]){"train", "--pooled", "--rounds", "10", "--symbols",
+                                       "M000", "M001", "M002", NULL}, env, &r);
+    run_ok(&r);
+    char id[128];
+    model_id(r.out, id);
+    tu_result_release(&r);
+    argv[0] = "score";
+    argv[1] = "--model";
+    argv[2] = id;
+    argv[3] = "--symbols";
+    for (int i = 0; i < N; i++)
+        argv[4 + i] = names[i];
+    argv[4 + N] = NULL;
+    tu_run_quant(argv, env, &r);
+    run_ok(&r);
+    assert_int_equal(tu_count(r.out, "Saved "), N);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"sql", "SELECT count(DISTINCT symbol), count(*) >= 500000"
+                                       " FROM predictions", "--csv", NULL}, env, &r);
+    run_ok(&r);
+    assert_non_null(strstr(r.out, "\n90,true\n"));
+    tu_result_release(&r);
+    tu_rmrf(h2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_train_registers_with_spec_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_score_covers_unlabelled_dates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test(test_score_many_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
