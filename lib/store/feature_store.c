@@ -777,6 +777,16 @@ enum quant_code quant_label_session_write(struct quant_feature_session *fs, int 
 
 /* ---- training frames --------------------------------------------------------------- */
 
+/* "SELECT <lead>, <prefix>"f1", ..." over the set's columns in its order. */
+static enum quant_code select_features(struct quant_buf *sql, const struct quant_feature_set *set,
+                                       const char *lead, const char *prefix)
+{
+    enum quant_code rc = quant_buf_printf(sql, "SELECT %s", lead);
+    for (size_t i = 0; !rc && i < quant_feature_set_size(set); i++)
+        rc = quant_buf_printf(sql, ", %s\"%s\"", prefix, quant_feature_set_feature(set, i));
+    return rc;
+}
+
 void quant_training_frame_release(struct quant_training_frame *f)
 {
     free(f->dates);
@@ -812,9 +822,7 @@ enum quant_code quant_feature_store_load(struct quant_series_store *s,
     quant_feature_store_table(set, table);
     struct quant_buf sql;
     quant_buf_init(&sql, 0);
-    enum quant_code rc = quant_buf_printf(&sql, "SELECT f.date");
-    for (size_t i = 0; !rc && i < nf; i++)
-        rc = quant_buf_printf(&sql, ", f.\"%s\"", quant_feature_set_feature(set, i));
+    enum quant_code rc = select_features(&sql, set, "f.date", "f.");
     /* Scoring needs no labels: skip the join (and the labels table's scan). */
     if (!rc && horizon > 0)
         rc = quant_buf_printf(&sql, ", l.fwd_return, l.label FROM %s f LEFT JOIN labels l"
@@ -1002,9 +1010,7 @@ enum quant_code quant_feature_store_scan(struct quant_series_store *s,
     quant_feature_store_table(set, table);
     struct quant_buf sql;
     quant_buf_init(&sql, 0);
-    enum quant_code rc = quant_buf_printf(&sql, "SELECT symbol, date");
-    for (size_t i = 0; !rc && i < nf; i++)
-        rc = quant_buf_printf(&sql, ", \"%s\"", quant_feature_set_feature(set, i));
+    enum quant_code rc = select_features(&sql, set, "symbol, date", "");
     if (!rc)
         rc = quant_buf_printf(&sql, " FROM %s ORDER BY symbol, date", table);
     if (rc) {
