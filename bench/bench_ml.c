@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <duckdb.h>
+
 #include "bench_util.h"
 #include "quant/model.h"
 #include "quant/synthetic.h"
@@ -72,6 +74,49 @@ static double predict_baseline(const char *path, size_t rows, size_t nf)
     free(x);
     free(p);
     return t;
+}
+
+/*
+ * A second baseline: DuckDB itself inserting the same number of rows into an
+ * identical predictions table (same primary key) from generated data, once
+ * into an empty table and once more for a second model id, as a rescoring
+ * store grows.  Tells what the key costs any writer, not just quant.
+ */
+static void duckdb_insert_baseline(const char *dir, long rows, double *first, double *second)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/baseline.duckdb", dir);
+    duckdb_database db;
+    duckdb_connection con;
+    duckdb_result res;
+    if (duckdb_open(path, &db) != DuckDBSuccess || duckdb_connect(db, &con) != DuckDBSuccess)
+        exit(1);
+    duckdb_query(con, "SET threads = 2", &res);
+    duckdb_destroy_result(&res);
+    duckdb_query(con, "CREATE TABLE predictions (symbol VARCHAR NOT NULL, date DATE NOT NULL,"
+                      " model_id VARCHAR NOT NULL, score DOUBLE NOT NULL,"
+                      " PRIMARY KEY (symbol, date, model_id))", &res);
+    duckdb_destroy_result(&res);
+    double *out[2] = {first, second};
+    for (int k = 0; k < 2; k++) {
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO predictions SELECT 'SYN' || lpad((i // 6451)::VARCHAR, 4, '0'),"
+                 " DATE '2000-01-03' + (i %% 6451)::INTEGER, 'lgb_pooled_20261124_04585%d',"
+                 " random() FROM range(%ld) t(i)", k, rows);
+        double t0 = bench_now();
+        if (duckdb_query(con, sql, &res) != DuckDBSuccess) {
+            fprintf(stderr, "baseline: %s\n", duckdb_result_error(&res));
+            exit(1);
+        }
+        duckdb_destroy_result(&res);
+        duckdb_query(con, "CHECKPOINT", &res); /* quant's process ends with one too */
+        duckdb_destroy_result(&res);
+        *out[k] = bench_now() - t0;
+    }
+    duckdb_disconnect(&con);
+    duckdb_close(&db);
+    remove(path);
 }
 
 int main(int argc, char **argv)
@@ -151,6 +196,8 @@ int main(int argc, char **argv)
         }
         tb[r] = predict_baseline(path, (size_t)rows, 17);
     }
+    double d1, d2;
+    duckdb_insert_baseline(home, rows, &d1, &d2);
     double mp = bench_median(tp, runs), m1 = bench_median(ts1, runs),
            m2 = bench_median(ts2, runs), mb = bench_median(tb, runs);
     printf("train --pooled (%d symbols): median %.2f s (peak RSS %.0f MB)\n", n_symbols, mp, rss);
@@ -161,6 +208,9 @@ int main(int argc, char **argv)
     printf("baseline, the same model predicting as many rows in-process, no store: median "
            "%.2f s = %.2f M rows/s; ratio score / baseline %.1f\n", mb,
            (double)rows / mb / 1e6, m1 / mb);
+    printf("baseline, DuckDB inserting as many rows into the same keyed table: empty table "
+           "%.2f s = %.2f M rows/s; holding one model's rows already %.2f s = %.2f M rows/s\n",
+           d1, (double)rows / d1 / 1e6, d2, (double)rows / d2 / 1e6);
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
     if (system(cmd) != 0)
