@@ -50,6 +50,7 @@ extern const struct cli_command cmd_labels;
 extern const struct cli_command cmd_train;
 extern const struct cli_command cmd_score;
 extern const struct cli_command cmd_models;
+extern const struct cli_command cmd_dashboard;
 extern const struct cli_command cmd_sql;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_demo;

@@ -26,9 +26,14 @@ LIGHTGBM_VERSION=4.1.0.99
 LIGHTGBM_SRC_PKG="lightgbm@1.0.27"
 LIGHTGBM_SRC_SHA256=ff79edc14ccd3528c6be2e63600693fb09f20ff561908b448cb4ada282830954
 
+# The dashboard's chart library (one standalone JS file, embedded into quant at build time).
+LWCHARTS_VERSION=5.2.1
+LWCHARTS_PKG="lightweight-charts@5.2.1"
+LWCHARTS_SHA256=64310292298df4dd527494865e5d91d447f8bb397b68de3912c2a6465025ee5e
+
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
               libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev
-              libxgboost-dev)
+              libxgboost-dev libcivetweb-dev)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -119,7 +124,25 @@ install_lightgbm() {
     exec 9>&-
 }
 
+install_lwcharts() {
+    local dir="$DEPS_DIR/lightweight-charts-$LWCHARTS_VERSION"
+    local js=lightweight-charts.standalone.production.js
+    [ -f "$dir/$js" ] && return 0
+    echo "setup-deps: fetching $LWCHARTS_PKG from the npm registry"
+    local tmp; tmp=$(mktemp -d)
+    trap 'rm -rf "${tmp:-}"; trap - RETURN' RETURN
+    local tgz
+    tgz=$(fetch_npm "$LWCHARTS_PKG" "$LWCHARTS_SHA256" "$tmp")
+    rm -rf "$dir.part"
+    mkdir -p "$tmp/x" "$dir.part"
+    tar -xzmf "$tgz" -C "$tmp/x" "package/dist/$js"
+    mv "$tmp/x/package/dist/$js" "$dir.part/"
+    rm -rf "$dir"
+    mv "$dir.part" "$dir"   # atomic: a half-finished run never looks complete
+}
+
 install_apt
 install_duckdb
 install_lightgbm
+install_lwcharts
 echo "setup-deps: deps ready in $DEPS_DIR"

@@ -1,0 +1,589 @@
+/*
+ * api.c: the dashboard's request handler, with no socket in sight: method
+ * check, path decoding, embedded assets and the JSON API over the stores.
+ * Every body is built with cJSON, so stored strings (names, errors) reach the
+ * page escaped; the pages render them with textContent.  It opens the stores
+ * read-only per request with a lock timeout of 0 and answers 503 while a
+ * writer holds them.  It must never read a file named by a request, never
+ * write to a store and never read or echo the API key.
+ */
+#include "quant/web.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "quant/features.h"
+#include "quant/inspect.h"
+#include "quant/meta_store.h"
+#include "quant/prediction_read.h"
+#include "quant/series_store.h"
+#include "quant/symbol.h"
+#include "core/banned.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+#define PATH_CAP 512
+
+static const char oom_body[] = "{\"error\":\"out of memory\"}";
+
+void quant_api_response_release(struct quant_api_response *r)
+{
+    if (!r)
+        return;
+    free(r->owned_);
+    memset(r, 0, sizeof *r);
+}
+
+static enum quant_code set_oom(struct quant_api_response *out, struct quant_err *err)
+{
+    free(out->owned_);
+    memset(out, 0, sizeof *out);
+    out->status = 500;
+    out->content_type = JSON_TYPE;
+    out->body = oom_body;
+    out->body_len = sizeof oom_body - 1;
+    return quant_err_set(err, QUANT_ENOMEM, "out of memory building a response");
+}
+
+/* Serialise j (consumed) as the body with status. */
+static enum quant_code send_json(struct quant_api_response *out, int status, cJSON *j,
+                                 struct quant_err *err)
+{
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!text)
+        return set_oom(out, err);
+    out->status = status;
+    out->content_type = JSON_TYPE;
+    out->owned_ = text;
+    out->body = text;
+    out->body_len = strlen(text);
+    return QUANT_OK;
+}
+
+static enum quant_code send_error(struct quant_api_response *out, int status, const char *msg,
+                                  struct quant_err *err)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (j && !cJSON_AddStringToObject(j, "error", msg)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return send_json(out, status, j, err);
+}
+
+static enum quant_code send_busy(struct quant_api_response *out, struct quant_err *err)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (j && (!cJSON_AddStringToObject(j, "error", "store busy") ||
+              !cJSON_AddNumberToObject(j, "retry_after_ms", 1000))) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    out->retry_after_s = 1;
+    return send_json(out, 503, j, err);
+}
+
+/* Map a store failure onto a response: busy, missing store, or 500. */
+static enum quant_code send_store_error(struct quant_api_response *out, enum quant_code rc,
+                                        struct quant_err *e, struct quant_err *err)
+{
+    if (err != e && err)
+        *err = *e;
+    if (rc == QUANT_ENOMEM)
+        return set_oom(out, err);
+    if (rc == QUANT_ELOCKED)
+        return send_busy(out, err);
+    if (rc == QUANT_ENOTFOUND)
+        return send_error(out, 404, "no store yet: run `quant init-db` or `quant demo`", err);
+    /* The message names store paths and DuckDB's reason; never the key. */
+    return send_error(out, 500, e->msg, err);
+}
+
+/* ---- store access ------------------------------------------------------ */
+
+/*
+ * The dashboard must never wait on the pipeline: a shallow copy of the config
+ * with lock_timeout_ms = "0" is handed to the store functions.  The copy
+ * borrows cfg's strings and is never released.
+ */
+static struct quant_config no_wait(const struct quant_config *cfg)
+{
+    struct quant_config c = *cfg;
+    c.value[QUANT_SET_LOCK_TIMEOUT_MS] = (char *)"0";
+    return c;
+}
+
+static enum quant_code exists(const char *path, struct quant_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return QUANT_OK;
+    return quant_err_set(err, QUANT_ENOTFOUND, "no store at %s", path);
+}
+
+static enum quant_code open_series(const struct quant_config *cfg,
+                                   struct quant_series_store **out, struct quant_err *err)
+{
+    long threads = 2;
+    const char *path = quant_config_get(cfg, QUANT_SET_DUCKDB_PATH);
+    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
+    if (!rc)
+        rc = exists(path, err);
+    if (rc)
+        return rc;
+    struct quant_series_store_options o = {
+        .read_only = 1,
+        .threads = (int)threads,
+        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
+        .lock_timeout_ms = 0,
+    };
+    return quant_series_store_open(path, &o, out, err);
+}
+
+static enum quant_code open_meta(const struct quant_config *cfg, struct quant_meta_store **out,
+                                 struct quant_err *err)
+{
+    const char *path = quant_config_get(cfg, QUANT_SET_SQLITE_PATH);
+    enum quant_code rc = exists(path, err);
+    return rc ? rc : quant_meta_store_open(path, 0, out, err);
+}
+
+/* ---- JSON helpers ------------------------------------------------------ */
+
+static cJSON *add_date(cJSON *o, const char *key, int32_t days, int present)
+{
+    if (!present)
+        return cJSON_AddNullToObject(o, key);
+    char d[11];
+    quant_date_format(days, d);
+    return cJSON_AddStringToObject(o, key, d);
+}
+
+static cJSON *add_time(cJSON *o, const char *key, int64_t t)
+{
+    if (t <= 0)
+        return cJSON_AddNullToObject(o, key);
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char buf[32];
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return cJSON_AddStringToObject(o, key, buf);
+}
+
+/* A finite number, or null (cJSON would print NaN as null anyway; be explicit). */
+static cJSON *add_num(cJSON *o, const char *key, double v)
+{
+    return isfinite(v) ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key);
+}
+
+/* Parse stored JSON text; null when absent or malformed. */
+static cJSON *parsed_or_null(const char *text)
+{
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    return j ? j : cJSON_CreateNull();
+}
+
+static int attach(cJSON *o, const char *key, cJSON *item)
+{
+    if (!item)
+        return 0;
+    if (!cJSON_AddItemToObject(o, key, item)) {
+        cJSON_Delete(item);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- /api/status ------------------------------------------------------- */
+
+static int status_symbol(cJSON *arr, const struct quant_symbol_status *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        return 0;
+    }
+    int ok = cJSON_AddStringToObject(o, "symbol", s->info.symbol) &&
+             cJSON_AddStringToObject(o, "name", s->info.name) &&
+             cJSON_AddNumberToObject(o, "bars", (double)s->series.bars) &&
+             add_date(o, "first", s->series.first_date, s->series.bars > 0) &&
+             add_date(o, "last", s->series.last_date, s->series.bars > 0);
+    if (!ok)
+        return 0;
+    if (s->has_run) {
+        cJSON *r = cJSON_AddObjectToObject(o, "last_ingest");
+        int64_t t = s->last_run.finished_at ? s->last_run.finished_at : s->last_run.started_at;
+        ok = r && add_time(r, "time", t) &&
+             cJSON_AddStringToObject(r, "status", s->last_run.status) &&
+             cJSON_AddNumberToObject(r, "rows", (double)s->last_run.rows) &&
+             cJSON_AddStringToObject(r, "error", s->last_run.error);
+    } else {
+        ok = cJSON_AddNullToObject(o, "last_ingest") != NULL;
+    }
+    cJSON *f = ok ? cJSON_AddObjectToObject(o, "features") : NULL;
+    if (!f)
+        return 0;
+    for (size_t k = 0; k < quant_feature_set_count() && k < QUANT_STATUS_MAX_SETS; k++) {
+        const char *name = quant_feature_set_name(quant_feature_set_at(k));
+        const struct quant_derived_status *d = &s->sets[k];
+        if (!d->present) {
+            if (!cJSON_AddNullToObject(f, name))
+                return 0;
+            continue;
+        }
+        cJSON *x = cJSON_AddObjectToObject(f, name);
+        if (!x || !cJSON_AddNumberToObject(x, "values", (double)d->values) ||
+            !add_date(x, "last", d->last_date, d->last_date != 0) ||
+            !cJSON_AddBoolToObject(x, "stale", d->stale))
+            return 0;
+    }
+    if (s->labels.present) {
+        cJSON *l = cJSON_AddObjectToObject(o, "labels");
+        ok = l && cJSON_AddNumberToObject(l, "rows", (double)s->labels.rows) &&
+             cJSON_AddNumberToObject(l, "horizon", s->labels.horizon) &&
+             cJSON_AddBoolToObject(l, "stale", s->labels.stale);
+    } else {
+        ok = cJSON_AddNullToObject(o, "labels") != NULL;
+    }
+    if (ok && s->predictions > 0) {
+        cJSON *p = cJSON_AddObjectToObject(o, "predictions");
+        ok = p && cJSON_AddNumberToObject(p, "rows", (double)s->predictions) &&
+             add_date(p, "last", s->predictions_last, s->predictions_last != 0);
+    } else if (ok) {
+        ok = cJSON_AddNullToObject(o, "predictions") != NULL;
+    }
+    if (ok && s->model_id[0]) {
+        cJSON *m = cJSON_AddObjectToObject(o, "model");
+        ok = m && cJSON_AddStringToObject(m, "id", s->model_id) &&
+             add_num(m, "auc", s->model_auc) && add_num(m, "baseline", s->model_baseline);
+    } else if (ok) {
+        ok = cJSON_AddNullToObject(o, "model") != NULL;
+    }
+    return ok;
+}
+
+static long count_models(const struct quant_config *cfg, struct quant_err *err,
+                         enum quant_code *rc)
+{
+    struct quant_meta_store *m = NULL;
+    struct quant_model_record *recs = NULL;
+    size_t n = 0;
+    *rc = open_meta(cfg, &m, err);
+    if (!*rc)
+        *rc = quant_meta_model_list(m, NULL, &recs, &n, err);
+    for (size_t i = 0; i < n; i++)
+        quant_model_record_release(&recs[i]);
+    free(recs);
+    if (m)
+        quant_meta_store_close(m);
+    return (long)n;
+}
+
+static enum quant_code api_status(const struct quant_config *cfg, struct quant_api_response *out,
+                                  struct quant_err *err)
+{
+    struct quant_config c = no_wait(cfg);
+    struct quant_symbol_status *st = NULL;
+    size_t n = 0;
+    struct quant_err e;
+    quant_err_clear(&e);
+    enum quant_code rc = quant_inspect_status(&c, &st, &n, &e);
+    long models = rc ? 0 : count_models(&c, &e, &rc);
+    if (rc) {
+        free(st);
+        return send_store_error(out, rc, &e, err);
+    }
+    long bars = 0, values = 0, labels = 0, preds = 0;
+    for (size_t i = 0; i < n; i++) {
+        bars += st[i].series.bars;
+        for (size_t k = 0; k < QUANT_STATUS_MAX_SETS; k++)
+            values += st[i].sets[k].present ? st[i].sets[k].values : 0;
+        labels += st[i].labels.present ? st[i].labels.rows : 0;
+        preds += st[i].predictions;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON *t = j ? cJSON_AddObjectToObject(j, "totals") : NULL;
+    int ok = t && add_time(j, "generated_at", (int64_t)time(NULL)) &&
+             cJSON_AddNumberToObject(t, "symbols", (double)n) &&
+             cJSON_AddNumberToObject(t, "bars", (double)bars) &&
+             cJSON_AddNumberToObject(t, "feature_values", (double)values) &&
+             cJSON_AddNumberToObject(t, "label_rows", (double)labels) &&
+             cJSON_AddNumberToObject(t, "predictions", (double)preds) &&
+             cJSON_AddNumberToObject(t, "models", (double)models);
+    cJSON *arr = ok ? cJSON_AddArrayToObject(j, "symbols") : NULL;
+    for (size_t i = 0; arr && i < n; i++)
+        if (!status_symbol(arr, &st[i]))
+            arr = NULL;
+    free(st);
+    if (!arr) {
+        cJSON_Delete(j);
+        return set_oom(out, err);
+    }
+    return send_json(out, 200, j, err);
+}
+
+/* ---- /api/symbols/{SYMBOL}/bars --------------------------------------- */
+
+static enum quant_code api_bars(const struct quant_config *cfg, const char *symbol,
+                                struct quant_api_response *out, struct quant_err *err)
+{
+    struct quant_series_store *s = NULL;
+    struct quant_bars bars;
+    struct quant_err e;
+    quant_err_clear(&e);
+    quant_bars_init(&bars);
+    enum quant_code rc = open_series(cfg, &s, &e);
+    if (!rc)
+        rc = quant_series_store_load_bars(s, symbol, &bars, &e);
+    if (s)
+        quant_series_store_close(s);
+    if (rc) {
+        quant_bars_release(&bars);
+        return send_store_error(out, rc, &e, err);
+    }
+    if (bars.n == 0) {
+        quant_bars_release(&bars);
+        char msg[128];
+        snprintf(msg, sizeof msg, "no bars stored for %s", symbol);
+        return send_error(out, 404, msg, err);
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON *arr = j && cJSON_AddStringToObject(j, "symbol", symbol)
+                     ? cJSON_AddArrayToObject(j, "bars") : NULL;
+    for (size_t i = 0; arr && i < bars.n; i++) {
+        const struct quant_bar *b = &bars.v[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            arr = NULL;
+            break;
+        }
+        if (!add_date(o, "date", b->date, 1) || !add_num(o, "open", b->open) ||
+            !add_num(o, "high", b->high) || !add_num(o, "low", b->low) ||
+            !add_num(o, "close", b->close) || !add_num(o, "adj_close", b->adj_close) ||
+            !add_num(o, "volume", b->volume))
+            arr = NULL;
+    }
+    quant_bars_release(&bars);
+    if (!arr) {
+        cJSON_Delete(j);
+        return set_oom(out, err);
+    }
+    return send_json(out, 200, j, err);
+}
+
+/* ---- /api/symbols/{SYMBOL}/predictions -------------------------------- */
+
+/* The model object for the page, with this symbol's segments only. */
+static cJSON *model_json(const struct quant_model_record *r, const char *symbol)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m || !cJSON_AddStringToObject(m, "id", r->id) ||
+        !cJSON_AddStringToObject(m, "algorithm", r->algorithm) ||
+        !cJSON_AddStringToObject(m, "feature_set", r->feature_set) ||
+        !cJSON_AddNumberToObject(m, "horizon", r->horizon)) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    cJSON *all = r->segments_json ? cJSON_Parse(r->segments_json) : NULL;
+    cJSON *mine = cJSON_DetachItemFromObjectCaseSensitive(all, symbol);
+    cJSON_Delete(all);
+    if (!attach(m, "segments", mine ? mine : cJSON_CreateNull())) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    return m;
+}
+
+static enum quant_code api_predictions(const struct quant_config *cfg, const char *symbol,
+                                       struct quant_api_response *out, struct quant_err *err)
+{
+    struct quant_meta_store *m = NULL;
+    struct quant_series_store *s = NULL;
+    struct quant_model_record *recs = NULL;
+    size_t nr = 0, n = 0;
+    int32_t *dates = NULL;
+    double *scores = NULL;
+    struct quant_err e;
+    quant_err_clear(&e);
+    enum quant_code rc = open_meta(cfg, &m, &e);
+    if (!rc)
+        rc = quant_meta_model_list(m, symbol, &recs, &nr, &e);
+    if (m)
+        quant_meta_store_close(m);
+    if (!rc)
+        rc = open_series(cfg, &s, &e);
+    if (!rc && nr)
+        rc = quant_prediction_read(s, symbol, recs[0].id, &dates, &scores, &n, &e);
+    struct quant_series_summary sum;
+    memset(&sum, 0, sizeof sum);
+    if (!rc && !nr)
+        rc = quant_series_store_symbol_summary(s, symbol, &sum, &e);
+    if (s)
+        quant_series_store_close(s);
+    cJSON *j = NULL;
+    if (!rc && !nr && sum.bars == 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown symbol %s: no bars and no models", symbol);
+        rc = send_error(out, 404, msg, err);
+        goto done;
+    }
+    if (rc) {
+        rc = send_store_error(out, rc, &e, err);
+        goto done;
+    }
+    j = cJSON_CreateObject();
+    int ok = j && cJSON_AddStringToObject(j, "symbol", symbol) &&
+             attach(j, "model", nr ? model_json(&recs[0], symbol) : cJSON_CreateNull());
+    cJSON *arr = ok ? cJSON_AddArrayToObject(j, "predictions") : NULL;
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            arr = NULL;
+        } else if (!add_date(o, "date", dates[i], 1) || !add_num(o, "score", scores[i])) {
+            arr = NULL;
+        }
+    }
+    if (!arr) {
+        cJSON_Delete(j);
+        rc = set_oom(out, err);
+    } else {
+        rc = send_json(out, 200, j, err);
+    }
+done:
+    for (size_t i = 0; i < nr; i++)
+        quant_model_record_release(&recs[i]);
+    free(recs);
+    free(dates);
+    free(scores);
+    return rc;
+}
+
+/* ---- /api/models ------------------------------------------------------- */
+
+static cJSON *registry_json(const struct quant_model_record *r)
+{
+    cJSON *m = cJSON_CreateObject();
+    int ok = m && cJSON_AddStringToObject(m, "id", r->id) &&
+             cJSON_AddStringToObject(m, "algorithm", r->algorithm) &&
+             cJSON_AddStringToObject(m, "feature_set", r->feature_set) &&
+             cJSON_AddNumberToObject(m, "horizon", r->horizon) &&
+             attach(m, "symbols", parsed_or_null(r->symbols_json)) &&
+             attach(m, "metrics", parsed_or_null(r->metrics_json)) &&
+             attach(m, "params", parsed_or_null(r->params_json)) &&
+             add_time(m, "created_at", r->created_at) &&
+             cJSON_AddStringToObject(m, "path", r->path);
+    if (!ok) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    return m;
+}
+
+static enum quant_code api_models(const struct quant_config *cfg, struct quant_api_response *out,
+                                  struct quant_err *err)
+{
+    struct quant_meta_store *m = NULL;
+    struct quant_model_record *recs = NULL;
+    size_t n = 0;
+    struct quant_err e;
+    quant_err_clear(&e);
+    enum quant_code rc = open_meta(cfg, &m, &e);
+    if (!rc)
+        rc = quant_meta_model_list(m, NULL, &recs, &n, &e);
+    if (m)
+        quant_meta_store_close(m);
+    if (rc)
+        return send_store_error(out, rc, &e, err);
+    cJSON *j = cJSON_CreateObject();
+    cJSON *arr = j ? cJSON_AddArrayToObject(j, "models") : NULL;
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *x = registry_json(&recs[i]);
+        if (!x || !cJSON_AddItemToArray(arr, x)) {
+            cJSON_Delete(x);
+            arr = NULL;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        quant_model_record_release(&recs[i]);
+    free(recs);
+    if (!arr) {
+        cJSON_Delete(j);
+        return set_oom(out, err);
+    }
+    return send_json(out, 200, j, err);
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+/* "/api/symbols/AAPL/bars" -> symbol "AAPL", what "bars". */
+static enum quant_code api_symbol(const struct quant_config *cfg, const char *rest,
+                                  struct quant_api_response *out, struct quant_err *err)
+{
+    const char *slash = strchr(rest, '/');
+    if (!slash)
+        return send_error(out, 404, "no such API path", err);
+    const char *what = slash + 1;
+    if (strcmp(what, "bars") != 0 && strcmp(what, "predictions") != 0)
+        return send_error(out, 404, "no such API path", err);
+    size_t len = (size_t)(slash - rest);
+    char sym[QUANT_SYMBOL_MAX + 1];
+    struct quant_err e;
+    quant_err_clear(&e);
+    if (len == 0 || len > QUANT_SYMBOL_MAX)
+        return send_error(out, 400, "invalid symbol: 1 to 32 characters expected", err);
+    memcpy(sym, rest, len);
+    sym[len] = '\0';
+    if (quant_symbol_normalize(sym, &e))
+        return send_error(out, 400, e.msg, err);
+    struct quant_config c = no_wait(cfg);
+    return what[0] == 'b' ? api_bars(&c, sym, out, err) : api_predictions(&c, sym, out, err);
+}
+
+static enum quant_code route_api(const struct quant_config *cfg, const char *path,
+                                 struct quant_api_response *out, struct quant_err *err)
+{
+    if (strcmp(path, "/api/status") == 0)
+        return api_status(cfg, out, err);
+    if (strcmp(path, "/api/models") == 0) {
+        struct quant_config c = no_wait(cfg);
+        return api_models(&c, out, err);
+    }
+    if (strncmp(path, "/api/symbols/", 13) == 0)
+        return api_symbol(cfg, path + 13, out, err);
+    return send_error(out, 404, "no such API path", err);
+}
+
+enum quant_code quant_api_handle(const struct quant_config *cfg, const char *method,
+                                 const char *path, struct quant_api_response *out,
+                                 struct quant_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
+        return send_error(out, 405, "method not allowed: only GET and HEAD", err);
+    char p[PATH_CAP];
+    enum quant_code rc = quant_web_path_decode(path, p, sizeof p);
+    if (rc == QUANT_ETOOBIG)
+        return send_error(out, 414, "path too long", err);
+    if (rc)
+        return send_error(out, 400, "bad path", err);
+    if (strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0)
+        return route_api(cfg, p, out, err);
+    const struct quant_web_asset *a = quant_web_asset_find(p);
+    if (!a)
+        return send_error(out, 404, "not found", err);
+    out->status = 200;
+    out->content_type = a->content_type;
+    out->body = (const char *)a->data;
+    out->body_len = a->len;
+    out->is_html = strncmp(a->content_type, "text/html", 9) == 0;
+    return QUANT_OK;
+}

@@ -1,0 +1,380 @@
+/*
+ * test_api.c: the dashboard's request handler without a socket.  A store is
+ * built with the real CLI (`quant demo --offline` plus a symbol with a hostile
+ * name), then quant_api_handle is called directly: /api/status totals match
+ * `quant sql` counts, bars / predictions / models bodies, 400/404/405 answers,
+ * path traversal refused, stored HTML escaped as JSON, the API key never in a
+ * body, and 503 "store busy" while another process holds DuckDB's write lock
+ * (this binary re-executed with --hold-lock).
+ */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "quant/config.h"
+#include "quant/series_store.h"
+#include "quant/web.h"
+
+#define KEY "SECRET123456789"
+#define XSS_NAME "<img src=x onerror=alert(1)>\"'&"
+
+static char home[PATH_MAX];
+static char env_home[PATH_MAX + 16];
+static struct quant_config cfg;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(home);
+    snprintf(env_home, sizeof env_home, "QUANT_HOME=%s", home);
+    const char *const env[] = {env_home, NULL};
+    struct tu_result r;
+    tu_run_quant((const char *const[]){"demo", "--offline", NULL}, env, &r);
+    if (r.status != 0)
+        fprintf(stderr, "demo failed: %s\n", r.err);
+    assert_int_equal(r.status, 0);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"symbols", "add", "XSS", "--name", XSS_NAME, NULL}, env,
+                 &r);
+    assert_int_equal(r.status, 0);
+    tu_result_release(&r);
+    /* The handler's process has a key in its environment: it must never leak. */
+    setenv("ALPHAVANTAGE_API_KEY", KEY, 1);
+    setenv("QUANT_HOME", home, 1);
+    struct quant_err err;
+    quant_config_init(&cfg);
+    assert_int_equal(quant_config_resolve(&cfg, &err), QUANT_OK);
+    assert_string_equal(quant_config_get(&cfg, QUANT_SET_API_KEY), KEY);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    quant_config_release(&cfg);
+    tu_rmrf(home);
+    return 0;
+}
+
+/* Call the handler; check the status and that no body ever holds the key. */
+static cJSON *call(const char *method, const char *path, int want_status,
+                   struct quant_api_response *r)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    assert_int_equal(quant_api_handle(&cfg, method, path, r, &err), QUANT_OK);
+    if (r->status != want_status)
+        fail_msg("%s %s: status %d, want %d: %.*s", method, path, r->status, want_status,
+                 (int)(r->body_len > 300 ? 300 : r->body_len), r->body);
+    assert_non_null(r->body);
+    assert_non_null(r->content_type);
+    assert_null(memmem(r->body, r->body_len, KEY, strlen(KEY)));
+    assert_null(memmem(r->body, r->body_len, "SECRET", 6));
+    if (strncmp(r->content_type, "application/json", 16) != 0)
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+    if (!j)
+        fail_msg("%s %s: body is not JSON: %.200s", method, path, r->body);
+    return j;
+}
+
+static cJSON *get_json(const char *path, int want_status)
+{
+    struct quant_api_response r;
+    cJSON *j = call("GET", path, want_status, &r);
+    quant_api_response_release(&r);
+    assert_non_null(j);
+    return j;
+}
+
+/* The single value of `quant sql SQL --csv` as a number. */
+static double sql_value(const char *sql)
+{
+    struct tu_result r;
+    tu_run_quant((const char *const[]){"sql", sql, "--csv", NULL},
+                 (const char *const[]){env_home, NULL}, &r);
+    assert_int_equal(r.status, 0);
+    const char *nl = strchr(r.out, '\n');
+    assert_non_null(nl);
+    double v = strtod(nl + 1, NULL);
+    tu_result_release(&r);
+    return v;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(x))
+        fail_msg("%s is not a number", key);
+    return x->valuedouble;
+}
+
+static const cJSON *find_symbol(const cJSON *status, const char *sym)
+{
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(status, "symbols")) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, "symbol");
+        if (cJSON_IsString(v) && strcmp(v->valuestring, sym) == 0)
+            return s;
+    }
+    fail_msg("symbol %s missing from /api/status", sym);
+    return NULL;
+}
+
+static void test_status_matches_sql(void **state)
+{
+    (void)state;
+    cJSON *j = get_json("/api/status", 200);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "totals");
+    assert_non_null(t);
+    assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "generated_at")));
+    assert_int_equal((long)num(t, "symbols"), 4);   /* AAPL NVDA QQQ + XSS */
+    assert_int_equal((long)num(t, "bars"), (long)sql_value("SELECT count(*) FROM ohlcv"));
+    assert_int_equal((long)num(t, "predictions"),
+                     (long)sql_value("SELECT count(*) FROM predictions"));
+    assert_int_equal((long)num(t, "label_rows"), (long)sql_value("SELECT count(*) FROM labels"));
+    assert_int_equal((long)num(t, "feature_values"),
+                     (long)sql_value("SELECT sum(n_values) FROM derived_state"
+                                     " WHERE kind NOT LIKE 'labels:%'"));
+    assert_int_equal((long)num(t, "models"), 3);
+    assert_true(num(t, "bars") > 0);
+
+    const cJSON *a = find_symbol(j, "AAPL");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "first")->valuestring, "2001-12-26");
+    const cJSON *ing = cJSON_GetObjectItemCaseSensitive(a, "last_ingest");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ing, "status")->valuestring, "ok");
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(a, "features");
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(f, "tech-v1")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f, "alpha158")));
+    assert_int_equal((long)num(cJSON_GetObjectItemCaseSensitive(a, "labels"), "horizon"), 5);
+    assert_true(num(cJSON_GetObjectItemCaseSensitive(a, "predictions"), "rows") > 0);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(a, "model");
+    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring, "AAPL"));
+    assert_true(num(m, "auc") > 0 && num(m, "auc") < 1);
+
+    /* The hostile name round-trips exactly as a JSON string. */
+    const cJSON *x = find_symbol(j, "XSS");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(x, "name")->valuestring, XSS_NAME);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(x, "last_ingest")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(x, "model")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(x, "first")));
+    cJSON_Delete(j);
+}
+
+static void test_bars(void **state)
+{
+    (void)state;
+    cJSON *j = get_json("/api/symbols/aapl/bars", 200);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "symbol")->valuestring, "AAPL");
+    const cJSON *bars = cJSON_GetObjectItemCaseSensitive(j, "bars");
+    assert_int_equal(cJSON_GetArraySize(bars),
+                     (long)sql_value("SELECT count(*) FROM ohlcv WHERE symbol = 'AAPL'"));
+    const cJSON *b0 = cJSON_GetArrayItem(bars, 0), *b1 = cJSON_GetArrayItem(bars, 1);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(b0, "date")->valuestring, "2001-12-26");
+    assert_true(strcmp(cJSON_GetObjectItemCaseSensitive(b0, "date")->valuestring,
+                       cJSON_GetObjectItemCaseSensitive(b1, "date")->valuestring) < 0);
+    const char *keys[] = {"open", "high", "low", "close", "volume"};
+    for (size_t i = 0; i < 5; i++)
+        assert_true(num(b0, keys[i]) > 0);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(b0, "adj_close"));
+    cJSON_Delete(j);
+}
+
+static void test_predictions(void **state)
+{
+    (void)state;
+    cJSON *j = get_json("/api/symbols/NVDA/predictions", 200);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
+    assert_true(cJSON_IsObject(m));
+    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(m, "id")->valuestring, "NVDA"));
+    assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "algorithm")));
+    assert_true(num(m, "horizon") >= 1);
+    const cJSON *seg = cJSON_GetObjectItemCaseSensitive(m, "segments");
+    const cJSON *train = cJSON_GetObjectItemCaseSensitive(seg, "train");
+    assert_int_equal(cJSON_GetArraySize(train), 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(seg, "test")), 2);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "predictions");
+    assert_true(cJSON_GetArraySize(p) > 100);
+    double s = num(cJSON_GetArrayItem(p, 0), "score");
+    assert_true(s >= 0 && s <= 1);
+    cJSON_Delete(j);
+
+    /* Registered, no bars, no model: 404. */
+    cJSON_Delete(get_json("/api/symbols/XSS/predictions", 404));
+}
+
+static void test_models(void **state)
+{
+    (void)state;
+    cJSON *j = get_json("/api/models", 200);
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(j, "models");
+    assert_int_equal(cJSON_GetArraySize(ms), 3);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, ms) {
+        assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "id")));
+        assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(m, "symbols")));
+        assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m, "metrics")));
+        assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m, "params")));
+        const char *at = cJSON_GetObjectItemCaseSensitive(m, "created_at")->valuestring;
+        assert_int_equal(strlen(at), 20);
+        assert_int_equal(at[19], 'Z');
+    }
+    cJSON_Delete(j);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    cJSON_Delete(get_json("/api/symbols/A;B/bars", 400));
+    cJSON_Delete(get_json("/api/symbols/A%3BB/bars", 400));
+    cJSON_Delete(get_json("/api/symbols/ZZZZ/bars", 404));
+    cJSON_Delete(get_json("/api/symbols/XSS/bars", 404));
+    cJSON_Delete(get_json("/api/symbols/AAPL/nope", 404));
+    cJSON_Delete(get_json("/api/nope", 404));
+    cJSON_Delete(get_json("/api", 404));
+    cJSON_Delete(get_json("/nope.html", 404));
+    struct quant_api_response r;
+    const char *methods[] = {"POST", "PUT", "DELETE", "OPTIONS", "TRACE", "get"};
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+        cJSON_Delete(call(methods[i], "/api/status", 405, &r));
+        quant_api_response_release(&r);
+    }
+    cJSON_Delete(call("HEAD", "/api/status", 200, &r));
+    quant_api_response_release(&r);
+}
+
+static void test_traversal_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd",
+                         "/static/../../x", "/%2E%2E/x", "/.%2e/x", "/./index.html",
+                         "/..", "/app.js/..", "/%00", "/a%zz", "/a%2", "/..\\..\\x",
+                         "/%5c..%5cx", "etc/passwd", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct quant_api_response r;
+        struct quant_err err;
+        quant_api_handle(&cfg, "GET", bad[i], &r, &err);
+        if (r.status != 400 && r.status != 404)
+            fail_msg("%s: status %d", bad[i], r.status);
+        assert_string_equal(r.content_type, "application/json; charset=utf-8");
+        assert_null(memmem(r.body, r.body_len, "root:", 5));
+        cJSON *j = cJSON_ParseWithLength(r.body, r.body_len);
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(j, "error"));
+        cJSON_Delete(j);
+        quant_api_response_release(&r);
+    }
+    char out[64];
+    assert_int_equal(quant_web_path_decode("/a%20b?x=../..", out, sizeof out), QUANT_OK);
+    assert_string_equal(out, "/a b");
+    assert_int_equal(quant_web_path_decode("/..%2fx", out, sizeof out), QUANT_EINVAL);
+    assert_int_equal(quant_web_path_decode("/abc", out, 3), QUANT_ETOOBIG);
+}
+
+static void test_assets(void **state)
+{
+    (void)state;
+    struct quant_api_response r;
+    cJSON_Delete(call("GET", "/", 200, &r));
+    assert_string_equal(r.content_type, "text/html; charset=utf-8");
+    assert_true(r.is_html);
+    assert_true(r.body_len > 0);
+    quant_api_response_release(&r);
+    cJSON_Delete(call("GET", "/app.js?v=1", 200, &r));
+    assert_string_equal(r.content_type, "text/javascript; charset=utf-8");
+    assert_false(r.is_html);
+    quant_api_response_release(&r);
+    const char *paths[] = {"/symbol.html", "/models.html", "/style.css",
+                           "/vendor/lightweight-charts.standalone.production.js"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON_Delete(call("GET", paths[i], 200, &r));
+        assert_true(r.body_len > 0);
+        quant_api_response_release(&r);
+    }
+}
+
+/* ---- store busy -------------------------------------------------------- */
+
+static int hold_lock(const char *path, long ms)
+{
+    struct quant_series_store *s;
+    struct quant_err err;
+    struct quant_series_store_options o = {0};
+    if (quant_series_store_open(path, &o, &s, &err) != QUANT_OK) {
+        fprintf(stderr, "hold-lock: %s\n", err.msg);
+        return 1;
+    }
+    if (write(STDOUT_FILENO, "ready\n", 6) != 6)
+        return 1;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    quant_series_store_close(s);
+    return 0;
+}
+
+static void test_store_busy(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl("/proc/self/exe", "test_api", "--hold-lock",
+              quant_config_get(&cfg, QUANT_SET_DUCKDB_PATH), "3000", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[8] = {0};
+    ssize_t got = read(fds[0], buf, 6);
+    close(fds[0]);
+    if (got != 6 || strcmp(buf, "ready\n") != 0)
+        fail_msg("lock holder did not start (read %zd)", got);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const char *paths[] = {"/api/status", "/api/symbols/AAPL/bars",
+                           "/api/symbols/AAPL/predictions"};
+    for (size_t i = 0; i < 3; i++) {
+        struct quant_api_response r;
+        cJSON *j = call("GET", paths[i], 503, &r);
+        assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "error")->valuestring,
+                            "store busy");
+        assert_int_equal((long)num(j, "retry_after_ms"), 1000);
+        assert_int_equal(r.retry_after_s, 1);
+        cJSON_Delete(j);
+        quant_api_response_release(&r);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* Lock timeout 0: no waiting on the writer (the config says 10 s). */
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    assert_true(ms < 2500);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cJSON_Delete(get_json("/api/status", 200));   /* and back once it is gone */
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--hold-lock") == 0)
+        return hold_lock(argv[2], strtol(argv[3], NULL, 10));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_matches_sql),
+        cmocka_unit_test(test_bars),
+        cmocka_unit_test(test_predictions),
+        cmocka_unit_test(test_models),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_traversal_refused),
+        cmocka_unit_test(test_assets),
+        cmocka_unit_test(test_store_busy),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
