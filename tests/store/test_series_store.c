@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "test_util.h"
+#include "lock_holder.h"
 
 #include <errno.h>
 #include <math.h>
@@ -497,46 +498,9 @@ static void test_read_only(void **state)
 
 /* ---- another process holding the lock ------------------------------------ */
 
-/* Child mode: open the store read-write, say "ready", hold it for ms. */
-static int hold_lock(const char *path, long ms)
-{
-    struct quant_series_store *s;
-    struct quant_err err;
-    struct quant_series_store_options o = {0};
-    if (quant_series_store_open(path, &o, &s, &err) != QUANT_OK) {
-        fprintf(stderr, "hold-lock: %s\n", err.msg);
-        return 1;
-    }
-    if (write(STDOUT_FILENO, "ready\n", 6) != 6)
-        return 1;
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-    quant_series_store_close(s);
-    return 0;
-}
-
 static pid_t spawn_holder(long ms)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        char msbuf[32];
-        snprintf(msbuf, sizeof msbuf, "%ld", ms);
-        execl("/proc/self/exe", "test_series_store", "--hold-lock", g_path, msbuf, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    char buf[8] = {0};
-    ssize_t got = read(fds[0], buf, 6);
-    close(fds[0]);
-    if (got != 6 || strcmp(buf, "ready\n") != 0)
-        fail_msg("lock holder did not start (read %zd)", got);
-    return pid;
+    return tu_spawn_lock_holder(g_path, ms);
 }
 
 static double mono_ms(void)
@@ -686,8 +650,9 @@ static void test_query_format(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "--hold-lock") == 0)
-        return hold_lock(argv[2], strtol(argv[3], NULL, 10));
+    int holder = tu_lock_holder_main(argc, argv);
+    if (holder >= 0)
+        return holder;
     setvbuf(stdout, NULL, _IOLBF, 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schema_created, setup, teardown),

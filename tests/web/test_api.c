@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "test_util.h"
+#include "lock_holder.h"
 
 #include <string.h>
 #include <sys/wait.h>
@@ -300,44 +301,10 @@ static void test_assets(void **state)
 
 /* ---- store busy -------------------------------------------------------- */
 
-static int hold_lock(const char *path, long ms)
-{
-    struct quant_series_store *s;
-    struct quant_err err;
-    struct quant_series_store_options o = {0};
-    if (quant_series_store_open(path, &o, &s, &err) != QUANT_OK) {
-        fprintf(stderr, "hold-lock: %s\n", err.msg);
-        return 1;
-    }
-    if (write(STDOUT_FILENO, "ready\n", 6) != 6)
-        return 1;
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-    quant_series_store_close(s);
-    return 0;
-}
-
 static void test_store_busy(void **state)
 {
     (void)state;
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execl("/proc/self/exe", "test_api", "--hold-lock",
-              quant_config_get(&cfg, QUANT_SET_DUCKDB_PATH), "3000", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    char buf[8] = {0};
-    ssize_t got = read(fds[0], buf, 6);
-    close(fds[0]);
-    if (got != 6 || strcmp(buf, "ready\n") != 0)
-        fail_msg("lock holder did not start (read %zd)", got);
+    pid_t pid = tu_spawn_lock_holder(quant_config_get(&cfg, QUANT_SET_DUCKDB_PATH), 3000);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const char *paths[] = {"/api/status", "/api/symbols/AAPL/bars",
@@ -364,8 +331,9 @@ static void test_store_busy(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "--hold-lock") == 0)
-        return hold_lock(argv[2], strtol(argv[3], NULL, 10));
+    int holder = tu_lock_holder_main(argc, argv);
+    if (holder >= 0)
+        return holder;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_matches_sql),
         cmocka_unit_test(test_bars),
