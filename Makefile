@@ -14,12 +14,16 @@ export QUANT_DEPS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quant-deps
 
 CMAKE_CONFIGURE = cmake -S . -DQUANT_DEPS_DIR=$(QUANT_DEPS_DIR) -Wno-dev --log-level=WARNING
 
-.PHONY: all deps build build-asan test test-fast demo bench clean
+.PHONY: all deps deps-browser build build-asan test test-fast demo bench clean
 
 all: build
 
 deps:
 	@scripts/setup-deps.sh
+
+# The browser test's parts (chromium, playwright-core): only the tests need them.
+deps-browser:
+	@scripts/setup-deps.sh --browser
 
 build: deps
 	@$(CMAKE_CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -31,11 +35,11 @@ build-asan: deps
 
 # The suite runs under the sanitizers; the plain build is compiled too so that
 # -Werror covers the optimised build (some warnings only appear with -O2).
-test: build build-asan
+test: deps-browser build build-asan
 	@cd $(ASAN_DIR) && ctest --no-tests=error --output-on-failure -j $(JOBS)
 
 # Same suite on the optimised build, for quick iteration.
-test-fast: build
+test-fast: deps-browser build
 	@cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j $(JOBS)
 
 demo: build

@@ -10,7 +10,19 @@
 # second run, a fresh clone, or CI on the same machine takes seconds.
 #
 # Prints nothing on a warm run except the final "deps ready" line.
+#
+#   scripts/setup-deps.sh            what building and the C test suite need
+#   scripts/setup-deps.sh --browser  also Debian's chromium and playwright-core
+#                                    (tests/browser), for the dashboard test
 set -euo pipefail
+
+WANT_BROWSER=0
+for arg in "$@"; do
+    case $arg in
+        --browser) WANT_BROWSER=1 ;;
+        *) echo "setup-deps: unknown option $arg (known: --browser)" >&2; exit 2 ;;
+    esac
+done
 
 DEPS_DIR="${QUANT_DEPS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quant-deps}"
 
@@ -34,6 +46,7 @@ LWCHARTS_SHA256=64310292298df4dd527494865e5d91d447f8bb397b68de3912c2a6465025ee5e
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
               libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev
               libxgboost-dev libcivetweb-dev)
+[ "$WANT_BROWSER" -eq 1 ] && APT_PACKAGES+=(chromium)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -141,7 +154,20 @@ install_lwcharts() {
     mv "$dir.part" "$dir"   # atomic: a half-finished run never looks complete
 }
 
+# playwright-core for tests/browser, exactly as package-lock.json pins it; a
+# stamp of the lock file's hash makes the warm run a no-op.  It never
+# downloads a browser: the test drives Debian's /usr/bin/chromium.
+install_browser_test_deps() {
+    local dir; dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+    local want; want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    [ "$(cat "$dir/node_modules/.quant-lock-sha256" 2>/dev/null)" = "$want" ] && return 0
+    echo "setup-deps: installing tests/browser's npm packages (playwright-core)"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund >/dev/null)
+    echo "$want" >"$dir/node_modules/.quant-lock-sha256"
+}
+
 install_apt
+[ "$WANT_BROWSER" -eq 1 ] && install_browser_test_deps
 install_duckdb
 install_lightgbm
 install_lwcharts

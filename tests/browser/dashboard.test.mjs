@@ -1,14 +1,19 @@
 // Browser test of `quant dashboard`.
 //
-//   QUANT_BIN=/path/to/quant node --test tests/browser/dashboard.test.mjs
+//   QUANT_BIN=/path/to/quant LOCK_HOLDER=/path/to/web_test_server \
+//     node --test tests/browser/dashboard.test.mjs
 //
-// Builds a throw-away QUANT_HOME with the offline demo plus a symbol whose
-// name is an XSS payload, starts the dashboard on a free port, and drives
-// Debian's /usr/bin/chromium through playwright-core (no browser download).
-// Screenshots land in tests/browser/out/.
+// (ctest runs it through tests/browser/run.sh.)  Builds a throw-away
+// QUANT_HOME with the offline demo, a symbol whose name is an XSS payload and
+// a symbol whose features are behind its bars, starts the dashboard on a free
+// port, and drives Debian's /usr/bin/chromium through playwright-core (no
+// browser download).  Everything is real: no mock server.  LOCK_HOLDER is any
+// test binary that understands `--hold-lock DB MS` (tests/support/lock_holder.h):
+// it holds DuckDB's write lock the way an ingest does.  Screenshots land in
+// tests/browser/out/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -20,6 +25,7 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, 'out');
 const QUANT_BIN = process.env.QUANT_BIN;
+const LOCK_HOLDER = process.env.LOCK_HOLDER;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 
@@ -35,6 +41,25 @@ function quant(...args) {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 120000,
+  });
+}
+
+// The same, without blocking the event loop (for runs that overlap the browser).
+function quantAsync(...args) {
+  return new Promise(resolve => {
+    execFile(QUANT_BIN, args, { env: { ...process.env, QUANT_HOME: home }, encoding: 'utf8', timeout: 300000 },
+      (error, stdout, stderr) => resolve({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr }));
+  });
+}
+
+// Hold DuckDB's write lock for ms milliseconds, as an ingest would; resolves
+// with the child once it holds the lock.
+function holdLock(ms) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(LOCK_HOLDER, ['--hold-lock', path.join(home, 'quant.duckdb'), String(ms)],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.once('data', d => (/ready/.test(d.toString()) ? resolve(child) : reject(new Error('lock holder: ' + d))));
+    child.once('exit', code => reject(new Error('lock holder exited ' + code + ' before holding the lock')));
   });
 }
 
@@ -112,6 +137,10 @@ before(async () => {
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'quant-chromium-'));
   quant('demo', '--offline');
   quant('symbols', 'add', 'XSS', '--name', XSS_NAME);
+  // STALE: features computed, then the bars change under them, and no labels.
+  quant('ingest', '--provider', 'synthetic', '--symbols', 'STALE', '--days', '400', '--seed', '7');
+  quant('features', '--symbols', 'STALE');
+  quant('ingest', '--provider', 'synthetic', '--symbols', 'STALE', '--days', '420', '--seed', '8');
   baseUrl = await startDashboard(await freePort());
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -191,7 +220,48 @@ test('models page lists the registry', async () => {
   await page.locator('#models th[data-key="auc"]').click();
   const aucs = (await page.locator('#models td[data-col="auc"]').allTextContents()).map(Number).filter(x => !Number.isNaN(x));
   assert.deepEqual(aucs, [...aucs].sort((a, b) => a - b));
+  await page.locator('#models th[data-key="auc"]').click();
+  const down = (await page.locator('#models td[data-col="auc"]').allTextContents()).map(Number).filter(x => !Number.isNaN(x));
+  assert.deepEqual(down, [...aucs].reverse(), 'a second click reverses');
   await page.screenshot({ path: path.join(outDir, 'models.png'), fullPage: true });
+  await page.close();
+});
+
+test('store busy: the page says so, retries, then shows the data', async () => {
+  assert.ok(LOCK_HOLDER, 'set LOCK_HOLDER to a binary that understands --hold-lock');
+  const holder = await holdLock(3000);
+  const exited = new Promise(r => holder.once('exit', r));
+  const page = await openPage('/');
+  await page.waitForSelector('#busy:not([hidden])', { timeout: 5000 });
+  assert.match(await page.locator('#busy').textContent(), /busy/i);
+  assert.ok(await page.locator('#error').isHidden(), 'busy is not shown as an error');
+  await page.screenshot({ path: path.join(outDir, 'monitor-busy.png') });
+  assert.equal(await exited, 0, 'the lock holder ran to its end');
+  await page.waitForSelector('#monitor tbody tr[data-symbol]', { timeout: 10000 });
+  assert.ok(await page.locator('#busy').isHidden(), 'banner gone once the store is free');
+  assert.ok(await page.locator('#error').isHidden());
+  await page.close();
+});
+
+test('stale stages are flagged and explain themselves', async () => {
+  const page = await openPage('/');
+  await page.waitForSelector('#monitor tr[data-symbol="STALE"]');
+  const cell = col => page.locator(`#monitor tr[data-symbol="STALE"] td[data-col="${col}"]`);
+  assert.match(await cell('features-tech-v1').getAttribute('class'), /\bstale\b/, 'features older than the bars');
+  assert.match(await cell('labels').getAttribute('class'), /\bstale\b/, 'features but no labels');
+  const why = await cell('features-tech-v1').getAttribute('title');
+  assert.ok(why && /bars/.test(why), 'the stale cell says why: ' + why);
+  // The demo's own symbols are up to date end to end.
+  for (const col of ['features-tech-v1', 'labels', 'predictions'])
+    assert.match(await page.locator(`#monitor tr[data-symbol="AAPL"] td[data-col="${col}"]`).getAttribute('class'),
+      /\bfresh\b/, 'AAPL ' + col);
+  await page.close();
+});
+
+test('an unknown symbol page shows a clear error, not a crash', async () => {
+  const page = await openPage('/symbol.html?s=NOPE');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.locator('#error').textContent(), /NOPE/);
   await page.close();
 });
 
@@ -202,6 +272,47 @@ test('path traversal is refused', async () => {
     assert.ok(r.status === 400 || r.status === 404, `${p} answered ${r.status}`);
     assert.ok(!r.body.includes('root:'), `${p} leaked /etc/passwd`);
   }
+});
+
+// Last, since it changes the store: the pipeline must not be held up by a
+// dashboard that is being read as hard as a client can.
+test('ingest, features, labels and training succeed while the dashboard is read', async () => {
+  const page = await openPage('/');
+  await page.waitForSelector('#monitor tbody tr[data-symbol]');
+  const statuses = {};
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      for (const p of ['/api/status', '/api/symbols/AAPL/bars', '/api/models']) {
+        const r = await rawGet(p).catch(e => ({ status: 'error: ' + e.message }));
+        statuses[r.status] = (statuses[r.status] || 0) + 1;
+      }
+    }
+  })();
+  const steps = [
+    ['ingest', '--provider', 'synthetic', '--symbols', 'AAPL', 'NVDA', '--days', '6600'],
+    ['features', '--symbols', 'AAPL', 'NVDA'],
+    ['labels', '--symbols', 'AAPL', 'NVDA'],
+    ['train', '--symbols', 'AAPL', '--rounds', '20'],
+  ];
+  const results = [];
+  for (const args of steps) {
+    const r = await quantAsync(...args);
+    results.push(r);
+    if (r.code !== 0) break;
+  }
+  polling = false;
+  await poll;
+  results.forEach((r, i) => assert.equal(r.code, 0, `quant ${steps[i].join(' ')} failed while the dashboard was read:\n${r.stderr}`));
+  const other = Object.keys(statuses).filter(k => k !== '200' && k !== '503');
+  assert.deepEqual(other, [], 'the API answered only 200 or 503: ' + JSON.stringify(statuses));
+  assert.ok((statuses['200'] || 0) > 0, 'some requests were served: ' + JSON.stringify(statuses));
+  console.log('# API answers during the pipeline run: ' + JSON.stringify(statuses));
+  // The page is still alive and now shows the new model.
+  await page.reload();
+  await page.waitForSelector('#monitor tbody tr[data-symbol]');
+  assert.ok(await page.locator('#error').isHidden());
+  await page.close();
 });
 
 test('no page raised a script error or a dialog, and the server is still up', () => {
