@@ -32,6 +32,7 @@ const XSS_NAME = '<img src=x onerror=alert(1)>';
 let home, profile, server, baseUrl, context;
 let serverLog = '';      // everything the dashboard printed, for failure messages
 let serverDied = null;   // "exit code N" / "signal X" if it stopped on its own
+let startupMs = null;    // spawn to the "Dashboard: http://" line
 const dialogs = [];
 const pageErrors = [];
 
@@ -79,10 +80,12 @@ function startDashboard(port) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let seen = '';
+    const t0 = process.hrtime.bigint();
     const timer = setTimeout(() => reject(new Error('no "Dashboard: http://" line within 20 s; output:\n' + seen)), 20000);
     const onData = chunk => {
       seen += chunk.toString();
       const m = /Dashboard:\s*(http:\/\/\S+)/.exec(seen);
+      if (m && startupMs === null) startupMs = Number(process.hrtime.bigint() - t0) / 1e6;
       if (m) { clearTimeout(timer); resolve(m[1].replace(/\/+$/, '')); }
     };
     server.stdout.on('data', onData);
@@ -158,6 +161,12 @@ after(async () => {
     await new Promise(r => { const t = setTimeout(() => { server.kill('SIGKILL'); r(); }, 3000); server.once('exit', () => { clearTimeout(t); r(); }); });
   }
   for (const d of [home, profile]) if (d) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('the server starts in well under a second and prints its URL', () => {
+  assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.ok(startupMs < 1000, `started in ${startupMs} ms`);
+  console.log(`# dashboard start to URL line: ${startupMs.toFixed(1)} ms`);
 });
 
 test('monitor shows each symbol with its stored bar count', async () => {
