@@ -112,6 +112,8 @@ int quant_csv_parse_number(const char *s, size_t len, double *out);
 /*
  * The symbol a file name implies: its leading token of symbol characters,
  * upper-cased ("AAPL_yahoo_daily.csv" -> "AAPL", "spy.us.txt" -> "SPY.US").
+ * The token must end at '_', ' ' or the extension: "A;B.csv" or "A'B_x.csv"
+ * imply no symbol (not "A", which would file them under someone else).
  * Writes "" when there is none.
  */
 void quant_csv_symbol_from_filename(const char *path, char out[QUANT_SYMBOL_MAX + 1]);

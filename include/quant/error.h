@@ -59,7 +59,9 @@ void quant_err_clear(struct quant_err *err);
 
 /*
  * Record a failure: sets err->code and formats err->msg (truncated to fit).
- * Returns code so callers can write `return quant_err_set(err, QUANT_EIO, ...)`.
+ * A message is one line: control bytes that arrive through quoted outside
+ * text (an escape sequence in a symbol or a file name) become '?', so a
+ * message is safe to print on a terminal or write to a log.  Returns code so callers can write `return quant_err_set(err, QUANT_EIO, ...)`.
  * err may be NULL (the message is then dropped).
  */
 enum quant_code quant_err_set(struct quant_err *err, enum quant_code code,
@@ -68,7 +70,7 @@ enum quant_code quant_err_set(struct quant_err *err, enum quant_code code,
 
 /*
  * Prefix the existing message with context ("ingest AAPL: " + old message).
- * Keeps the code.  Returns err->code.
+ * Keeps the code; control bytes become '?' as above.  Returns err->code.
  */
 enum quant_code quant_err_prefix(struct quant_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -2,6 +2,7 @@
 #include "quant/bars.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -194,13 +195,23 @@ enum quant_code quant_symbol_normalize(char *sym, struct quant_err *err)
         return quant_err_set(err, QUANT_EINVAL,
                              "symbol '%.40s%s' must be 1 to %d characters long",
                              sym, n > 40 ? "..." : "", QUANT_SYMBOL_MAX);
+    /* Check everything before changing anything, so the message shows the
+     * symbol as it was typed ('a/b', not 'A/b'). */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)toupper((unsigned char)sym[i]);
-        if (!(isupper(c) || isdigit(c) || c == '.' || c == '^' || c == '=' || c == '-'))
-            return quant_err_set(err, QUANT_EINVAL,
-                                 "symbol '%.40s' has a character that is not allowed "
-                                 "(use letters, digits and . ^ = - only)", sym);
-        sym[i] = (char)c;
+        if (isupper(c) || isdigit(c) || c == '.' || c == '^' || c == '=' || c == '-')
+            continue;
+        unsigned char raw = (unsigned char)sym[i];
+        char shown[16];
+        if (isprint(raw))
+            snprintf(shown, sizeof shown, "'%c'", raw);
+        else
+            snprintf(shown, sizeof shown, "byte 0x%02X", raw);
+        return quant_err_set(err, QUANT_EINVAL,
+                             "symbol '%.40s' has a character that is not allowed (%s; use "
+                             "letters, digits and . ^ = - only)", sym, shown);
     }
+    for (size_t i = 0; i < n; i++)
+        sym[i] = (char)toupper((unsigned char)sym[i]);
     return QUANT_OK;
 }

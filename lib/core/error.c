@@ -15,6 +15,20 @@ void quant_err_clear(struct quant_err *err)
     err->msg[0] = '\0';
 }
 
+/*
+ * Messages quote what came from outside (a symbol, a file name, an API's
+ * sentence, a CSV field), and they end up on a terminal or in a log: a
+ * control character there could move the cursor, rewrite the screen or forge
+ * a log line.  Every message is one line of text, so each control byte
+ * becomes '?'.  Bytes >= 0x80 are kept (UTF-8 names stay readable).
+ */
+static void neutralise_controls(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 enum quant_code quant_err_set(struct quant_err *err, enum quant_code code,
                               const char *fmt, ...)
 {
@@ -25,6 +39,7 @@ enum quant_code quant_err_set(struct quant_err *err, enum quant_code code,
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    neutralise_controls(err->msg);
     return code;
 }
 
@@ -40,6 +55,7 @@ enum quant_code quant_err_prefix(struct quant_err *err, const char *fmt, ...)
     char old[QUANT_ERR_MSG_MAX];
     memcpy(old, err->msg, sizeof old);
     snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    neutralise_controls(err->msg);
     return err->code;
 }
 

@@ -360,6 +360,13 @@ static enum quant_code translate(const struct attempt *a, const char *rurl, int 
         return quant_err_set(err, QUANT_ENET,
                              "GET %s: the body was cut short%s (%s); the connection dropped, "
                              "try again later", rurl, tries, cmsg);
+    case CURLE_GOT_NOTHING:
+        /* curl's own words ("Empty reply from server") do not say it was the
+         * server that hung up, which is the useful part. */
+        return quant_err_set(err, QUANT_ENET,
+                             "GET %s: the server closed the connection without answering%s; "
+                             "it may be overloaded or a proxy is dropping the request, try "
+                             "again later", rurl, tries);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return quant_err_set(err, QUANT_EINVAL, "GET %s: bad URL: %s", rurl, cmsg);

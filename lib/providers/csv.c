@@ -945,9 +945,10 @@ void quant_csv_symbol_from_filename(const char *path, char out[QUANT_SYMBOL_MAX 
     size_t k = 0;
     while (k < n && is_symbol_char(base[k]))
         k++;
+    int clean_end = k == n || base[k] == '_' || base[k] == ' ';
     while (k > 0 && base[k - 1] == '.') /* "AAPL..csv" */
         k--;
-    if (k == 0 || k > QUANT_SYMBOL_MAX) {
+    if (k == 0 || k > QUANT_SYMBOL_MAX || !clean_end) {
         out[0] = '\0';
         return;
     }
@@ -1092,6 +1093,14 @@ static void note_bad(struct csv_entry *e, const char *file, const struct quant_c
 static enum quant_code add_file(struct csv_state *st, const char *file, struct quant_csv_file *f,
                                 struct quant_err *err)
 {
+    /* A row whose symbol is not valid belongs to no series, so no symbol's
+     * warning could report it: refuse the file rather than drop it silently. */
+    for (size_t i = 0; i < f->n_bad; i++)
+        if (!f->bad[i].symbol[0])
+            return quant_err_set(err, QUANT_EPARSE,
+                                 "%s line %ld: %s; every row of a file with a symbol column "
+                                 "needs a valid symbol: fix or remove that row (nothing was "
+                                 "ingested)", file, f->bad[i].line, f->bad[i].reason);
     for (size_t i = 0; i < f->n_series; i++) {
         struct csv_entry *e = entry_for(st, f->series[i].symbol);
         if (!e)
@@ -1104,8 +1113,6 @@ static enum quant_code add_file(struct csv_state *st, const char *file, struct q
             return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
     }
     for (size_t i = 0; i < f->n_bad; i++) {
-        if (!f->bad[i].symbol[0])
-            continue; /* a row without a valid symbol belongs to no series */
         struct csv_entry *e = entry_for(st, f->bad[i].symbol);
         if (!e)
             return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
@@ -1137,6 +1144,15 @@ static enum quant_code load_file(struct csv_state *st, const char *file, const c
     struct quant_csv_file f;
     rc = quant_csv_parse(buf.data, buf.len, symbol, &f, err);
     quant_buf_release(&buf);
+    if (rc == QUANT_EPARSE && symbol == inferred && !inferred[0] &&
+        strstr(err->msg, "no symbol or ticker column"))
+        /* The parser cannot know the symbol was to come from the name. */
+        return quant_err_set(err, QUANT_EPARSE,
+                             "%s has no symbol column and its name does not start with a "
+                             "symbol (1-%d letters, digits or . ^ = -, then '_' or the "
+                             "extension); rename it after its symbol (AAPL.csv, "
+                             "AAPL_daily.csv) or ingest it alone with --symbols SYMBOL",
+                             file, QUANT_SYMBOL_MAX);
     if (rc)
         return quant_err_prefix(err, "%s ", file);
     if (n_wanted > 1 && !f.has_symbol_column)

@@ -522,7 +522,16 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
      * even if the run stops; local sources are batched for speed. */
     struct batch batch = {.max_symbols = metered ? 1 : BATCH_MAX_SYMBOLS};
 
-    enum quant_code rc = open_provider(md, req, req->symbols, req->n_symbols, &p, err);
+    /* Check the asked symbols before a source is opened: a bad one is a usage
+     * error whatever the provider, not a failure to read a CSV file. */
+    enum quant_code rc = QUANT_OK;
+    struct target *asked = NULL;
+    size_t n_asked = 0;
+    for (size_t i = 0; i < req->n_symbols && !rc; i++)
+        rc = add_target(&asked, &n_asked, req->symbols[i], err);
+    free(asked);
+    if (!rc)
+        rc = open_provider(md, req, req->symbols, req->n_symbols, &p, err);
     if (!rc)
         rc = resolve_targets(md, req, &p, &targets, &n, err);
     if (rc)

@@ -35,8 +35,7 @@ void quant_feature_store_table(const struct quant_feature_set *set, char out[64]
 static enum quant_code fail(struct quant_series_store *s, const char *what, const char *msg,
                             struct quant_err *err)
 {
-    return quant_err_set(err, QUANT_ESTORE, "store %s: %s failed: %s",
-                         quant_series_store_path_(s), what, msg ? msg : "unknown DuckDB error");
+    return quant_series_store_fail_(s, what, msg, err);
 }
 
 static enum quant_code exec(struct quant_series_store *s, const char *sql, const char *what,

@@ -73,9 +73,24 @@ static enum quant_code db_error(struct quant_meta_store *s, const char *what,
                              "metadata store %s is not a SQLite database; quant left it "
                              "untouched: check what it is and move it aside",
                              s->path);
-    if (ec == SQLITE_READONLY || ec == SQLITE_CANTOPEN || ec == SQLITE_IOERR ||
-        ec == SQLITE_FULL)
-        return quant_err_set(err, QUANT_EIO, "metadata store %s: %s: %s", s->path, what, m);
+    if (ec == SQLITE_CORRUPT)
+        return quant_err_set(err, QUANT_ESTORE,
+                             "metadata store %s is truncated or damaged (SQLite: %s); quant "
+                             "left it untouched: restore it from a backup, or move it aside "
+                             "and run `quant init-db` (the symbol registry and run history "
+                             "then start empty)",
+                             s->path, m);
+    /* SQLite's words name no remedy for the causes a user can fix. */
+    const char *advice = "";
+    if (ec == SQLITE_FULL)
+        advice = "; the disk is full: free some space and run the command again";
+    else if (ec == SQLITE_READONLY || ec == SQLITE_CANTOPEN || ec == SQLITE_PERM)
+        advice = "; quant needs to write the file and create files beside it (-wal, -shm): "
+                 "make its folder writable for this user, or point QUANT_HOME at a folder "
+                 "that is";
+    if (advice[0] || ec == SQLITE_IOERR)
+        return quant_err_set(err, QUANT_ESTORE, "metadata store %s: %s: %s%s", s->path, what, m,
+                             advice);
     return quant_err_set(err, QUANT_ESTORE, "metadata store %s: %s: %s", s->path, what, m);
 }
 
@@ -215,7 +230,7 @@ enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
         if (!s->db)
             rc = quant_err_set(err, QUANT_ENOMEM, "metadata store %s: out of memory", path);
         else
-            rc = quant_err_set(err, QUANT_EIO,
+            rc = quant_err_set(err, QUANT_ESTORE,
                                "cannot open metadata store %s: %s; check that its directory "
                                "exists and is writable",
                                path, sqlite3_errmsg(s->db));

@@ -96,19 +96,44 @@ static long elapsed_ms(const struct timespec *t0)
     return (long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+/*
+ * What to do about a DuckDB failure whose words show a cause the user can act
+ * on ("" when they do not): DuckDB reports a full disk, a folder it may not
+ * write and a cut-short file in its own terms, which name no remedy.
+ */
+static const char *duckdb_advice(const char *msg)
+{
+    if (strstr(msg, "No space left on device") || strstr(msg, "Disk quota exceeded"))
+        return "; the disk holding the store is full: free some space (or move QUANT_HOME "
+               "to a bigger disk) and run the command again";
+    if (strstr(msg, "Permission denied") || strstr(msg, "Read-only file system"))
+        return "; quant may not write there: make the store's folder and files writable "
+               "for this user, or point QUANT_HOME at a folder that is";
+    if (strstr(msg, "Could not read enough bytes") || strstr(msg, "Corrupt") ||
+        strstr(msg, "corrupt") || strstr(msg, "checksum"))
+        return "; the file is truncated or damaged, and quant left it as it is: restore it "
+               "from a backup, or move it aside, run `quant init-db` and ingest again";
+    return "";
+}
+
+enum quant_code quant_series_store_fail_(const struct quant_series_store *s, const char *what,
+                                         const char *msg, struct quant_err *err)
+{
+    if (!msg)
+        msg = "unknown DuckDB error";
+    return quant_err_set(err, QUANT_ESTORE, "store %s: %s failed: %s%s", s->path, what, msg,
+                         duckdb_advice(msg));
+}
+
 static enum quant_code exec_sql(struct quant_series_store *s, const char *sql, const char *what,
                                 struct quant_err *err)
 {
     duckdb_result res;
-    if (duckdb_query(s->con, sql, &res) == DuckDBError) {
-        const char *m = duckdb_result_error(&res);
-        quant_err_set(err, QUANT_ESTORE, "store %s: %s failed: %s", s->path, what,
-                      m ? m : "unknown DuckDB error");
-        duckdb_destroy_result(&res);
-        return QUANT_ESTORE;
-    }
+    enum quant_code rc = QUANT_OK;
+    if (duckdb_query(s->con, sql, &res) == DuckDBError)
+        rc = quant_series_store_fail_(s, what, duckdb_result_error(&res), err);
     duckdb_destroy_result(&res);
-    return QUANT_OK;
+    return rc;
 }
 
 /* ---- shared with the other DuckDB-side files (store_internal.h) ---------- */
@@ -197,7 +222,8 @@ static enum quant_code open_error(const char *path, const char *msg, long waited
                              "it untouched; do not delete it blindly: check what it is, move it "
                              "aside, then run `quant init-db` (DuckDB said: %s)",
                              path, msg);
-    return quant_err_set(err, QUANT_ESTORE, "cannot open store %s: %s", path, msg);
+    return quant_err_set(err, QUANT_ESTORE, "cannot open store %s: %s%s", path, msg,
+                         duckdb_advice(msg));
 }
 
 static enum quant_code check_path(const char *path, int read_only, struct quant_err *err)
@@ -473,8 +499,7 @@ static enum quant_code known_load(struct quant_series_store *s, struct quant_err
 {
     duckdb_result res;
     if (duckdb_query(s->con, "SELECT DISTINCT symbol FROM ohlcv", &res) == DuckDBError) {
-        quant_err_set(err, QUANT_ESTORE, "store %s: listing symbols failed: %s", s->path,
-                      duckdb_result_error(&res));
+        quant_series_store_fail_(s, "listing symbols", duckdb_result_error(&res), err);
         duckdb_destroy_result(&res);
         return QUANT_ESTORE;
     }
@@ -513,8 +538,7 @@ static enum quant_code prepare(struct quant_series_store *s, duckdb_prepared_sta
     if (*st)
         return QUANT_OK;
     if (duckdb_prepare(s->con, sql, st) == DuckDBError) {
-        quant_err_set(err, QUANT_ESTORE, "store %s: preparing a query failed: %s", s->path,
-                      duckdb_prepare_error(*st));
+        quant_series_store_fail_(s, "preparing a query", duckdb_prepare_error(*st), err);
         duckdb_destroy_prepare(st);
         *st = NULL;
         return QUANT_ESTORE;
@@ -536,8 +560,9 @@ static enum quant_code read_bars(struct quant_series_store *s, const char *sym,
     duckdb_result res;
     if (duckdb_bind_varchar(s->load, 1, sym) == DuckDBError ||
         duckdb_execute_prepared(s->load, &res) == DuckDBError) {
-        quant_err_set(err, QUANT_ESTORE, "store %s: reading %s failed: %s", s->path, sym,
-                      duckdb_result_error(&res));
+        char what[64];
+        snprintf(what, sizeof what, "reading %s", sym);
+        quant_series_store_fail_(s, what, duckdb_result_error(&res), err);
         duckdb_destroy_result(&res);
         return QUANT_ESTORE;
     }
@@ -645,7 +670,7 @@ static enum quant_code append_error(struct quant_series_store *s, duckdb_appende
                              "store %s: %s (a bar has a missing price or volume, or a negative "
                              "volume: fix or drop it before ingesting)",
                              s->path, m);
-    return quant_err_set(err, QUANT_ESTORE, "store %s: %s", s->path, m);
+    return quant_err_set(err, QUANT_ESTORE, "store %s: %s%s", s->path, m, duckdb_advice(m));
 }
 
 struct row_consts {
@@ -700,8 +725,9 @@ static enum quant_code appender_open(struct quant_series_store *s, const char *t
 {
     if (duckdb_appender_create(s->con, NULL, table, out) == DuckDBSuccess)
         return QUANT_OK;
-    quant_err_set(err, QUANT_ESTORE, "store %s: cannot append to %s: %s", s->path, table,
-                  *out ? duckdb_appender_error(*out) : "unknown DuckDB error");
+    char what[64];
+    snprintf(what, sizeof what, "appending to %s", table);
+    quant_series_store_fail_(s, what, *out ? duckdb_appender_error(*out) : NULL, err);
     duckdb_appender_destroy(out);
     *out = NULL;
     return QUANT_ESTORE;
@@ -1037,8 +1063,7 @@ enum quant_code quant_series_store_summary(struct quant_series_store *s,
                      "SELECT symbol, count(*)::BIGINT, min(date), max(date) FROM ohlcv "
                      "GROUP BY symbol ORDER BY symbol",
                      &res) == DuckDBError) {
-        quant_err_set(err, QUANT_ESTORE, "store %s: summary failed: %s", s->path,
-                      duckdb_result_error(&res));
+        quant_series_store_fail_(s, "summary", duckdb_result_error(&res), err);
         duckdb_destroy_result(&res);
         return QUANT_ESTORE;
     }
@@ -1066,8 +1091,9 @@ enum quant_code quant_series_store_symbol_summary(struct quant_series_store *s,
     duckdb_result res;
     if (duckdb_bind_varchar(s->one_sum, 1, sym) == DuckDBError ||
         duckdb_execute_prepared(s->one_sum, &res) == DuckDBError) {
-        quant_err_set(err, QUANT_ESTORE, "store %s: summary of %s failed: %s", s->path, sym,
-                      duckdb_result_error(&res));
+        char what[64];
+        snprintf(what, sizeof what, "summary of %s", sym);
+        quant_series_store_fail_(s, what, duckdb_result_error(&res), err);
         duckdb_destroy_result(&res);
         return QUANT_ESTORE;
     }

@@ -20,7 +20,15 @@ duckdb_connection quant_series_store_con_(struct quant_series_store *s);
 /* The database file's path, for messages. */
 const char *quant_series_store_path_(const struct quant_series_store *s);
 int quant_series_store_read_only_(const struct quant_series_store *s);
-/* Run a statement; QUANT_ESTORE with "store PATH: WHAT failed: <DuckDB's words>". */
+/*
+ * A DuckDB failure as QUANT_ESTORE: "store PATH: WHAT failed: <DuckDB's words>"
+ * plus what to do when those words show a cause the user can act on (a full
+ * disk, a folder quant may not write, a truncated or damaged file).  msg may
+ * be NULL.  Returns QUANT_ESTORE.
+ */
+enum quant_code quant_series_store_fail_(const struct quant_series_store *s, const char *what,
+                                         const char *msg, struct quant_err *err);
+/* Run a statement; on failure, quant_series_store_fail_'s message. */
 enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
                                          const char *what, struct quant_err *err);
 

@@ -11,81 +11,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loopback_server.h"
+#include "av_fixture.h"
 
-#define TEST_KEY "TESTKEY0123456789SECRET"
-
-struct fixture {
-    char home[PATH_MAX];
-    struct lb_server *lb;
-    char env_home[PATH_MAX + 16];
-    char env_url[256];
-    const char *env[8];
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    tu_mkdtemp(f->home);
-    f->lb = lb_start();
-    assert_non_null(f->lb);
-    char url[128];
-    lb_url(f->lb, url, sizeof url);
-    snprintf(f->env_home, sizeof f->env_home, "QUANT_HOME=%s", f->home);
-    snprintf(f->env_url, sizeof f->env_url, "QUANT_ALPHAVANTAGE_URL=%s", url);
-    f->env[0] = f->env_home;
-    f->env[1] = f->env_url;
-    f->env[2] = "ALPHAVANTAGE_API_KEY=" TEST_KEY;
-    f->env[3] = "QUANT_HTTP_BACKOFF_MS=10";
-    f->env[4] = "QUANT_REQUESTS_PER_MINUTE=0";
-    f->env[5] = "QUANT_HTTP_TIMEOUT_MS=2000";
-    f->env[6] = NULL;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    lb_stop(f->lb);
-    tu_rmrf(f->home);
-    free(f);
-    return 0;
-}
+#define TEST_KEY TU_AV_KEY
 
 #define QUANT(f, res, ...) tu_run_quant((const char *const[]){__VA_ARGS__, NULL}, (f)->env, (res))
 
-/* Run `quant sql --csv` and return the single value of a one-cell result. */
-static long sql_long(struct fixture *f, const char *sql)
+static long sql_long(struct tu_av_fixture *f, const char *sql)
 {
-    struct tu_result r;
-    QUANT(f, &r, "sql", sql, "--csv");
-    if (r.status != 0)
-        fail_msg("quant sql failed (%d): %s", r.status, r.err);
-    char *nl = strchr(r.out, '\n');
-    assert_non_null(nl);
-    long v = strtol(nl + 1, NULL, 10);
-    tu_result_release(&r);
-    return v;
+    return tu_sql_long(f->env, sql);
 }
 
-static char *sql_text(struct fixture *f, const char *sql)
+static char *sql_text(struct tu_av_fixture *f, const char *sql)
 {
-    struct tu_result r;
-    QUANT(f, &r, "sql", sql, "--csv");
-    if (r.status != 0)
-        fail_msg("quant sql failed (%d): %s", r.status, r.err);
-    free(r.err);
-    return r.out;
+    return tu_sql_text(f->env, sql);
 }
 
-static void serve_msft(struct fixture *f, const char *mode)
+static void serve_msft(struct tu_av_fixture *f, const char *mode)
 {
-    char path[PATH_MAX], match[128];
-    tu_shared_path(path, "alphavantage/time_series_daily_MSFT_compact_2018-06-08.json");
+    char match[128];
     snprintf(match, sizeof match, "function=TIME_SERIES_DAILY&symbol=MSFT&outputsize=%s", mode);
-    assert_int_equal(lb_add_file(f->lb, match, 200, path, LB_NORMAL, 0), 0);
+    tu_av_serve(f, match, "alphavantage/time_series_daily_MSFT_compact_2018-06-08.json");
 }
 
 /* The number of dates in a recorded payload, counted independently of quant. */
@@ -102,7 +48,7 @@ static int payload_dates(const char *rel)
 static void test_ingest_count_matches_payload_and_is_idempotent(void **state)
 {
     TU_REQUIRE_SHARED_DATA();
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     struct tu_result r;
     QUANT(f, &r, "init-db");
     assert_int_equal(r.status, 0);
@@ -157,7 +103,7 @@ static void test_ingest_count_matches_payload_and_is_idempotent(void **state)
 static void test_compact_after_full_updates_in_place(void **state)
 {
     TU_REQUIRE_SHARED_DATA();
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     struct tu_result r;
     serve_msft(f, "full");
     QUANT(f, &r, "ingest", "--full", "--symbols", "MSFT");
@@ -195,7 +141,7 @@ static void test_compact_after_full_updates_in_place(void **state)
 static void test_api_errors_store_nothing(void **state)
 {
     TU_REQUIRE_SHARED_DATA();
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     char path[PATH_MAX];
     struct tu_result r;
     serve_msft(f, "full");
@@ -250,7 +196,7 @@ static void test_api_errors_store_nothing(void **state)
 static void test_daily_budget_stops_cleanly(void **state)
 {
     TU_REQUIRE_SHARED_DATA();
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     struct tu_result r;
     serve_msft(f, "full");
     /* every symbol gets the MSFT payload */
@@ -284,7 +230,7 @@ static void test_daily_budget_stops_cleanly(void **state)
 
 static void test_missing_key_is_a_config_error(void **state)
 {
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     struct tu_result r;
     const char *env[] = {f->env_home, NULL};
     tu_run_quant((const char *const[]){"ingest", "--symbols", "AAPL", NULL}, env, &r);
@@ -298,7 +244,7 @@ static void test_missing_key_is_a_config_error(void **state)
 static void test_killed_ingest_leaves_symbols_whole(void **state)
 {
     TU_REQUIRE_SHARED_DATA();
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     struct tu_result r;
     serve_msft(f, "full");
     QUANT(f, &r, "ingest", "--full", "--symbols", "MSFT");
@@ -346,7 +292,7 @@ static void test_killed_ingest_leaves_symbols_whole(void **state)
 static void test_search_merges_local_and_remote(void **state)
 {
     TU_REQUIRE_SHARED_DATA();
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     struct tu_result r;
     char path[PATH_MAX];
     tu_shared_path(path, "alphavantage/symbol_search_BA.json");
@@ -385,7 +331,7 @@ static void test_search_merges_local_and_remote(void **state)
 static void test_enrich_from_overview(void **state)
 {
     TU_REQUIRE_SHARED_DATA();
-    struct fixture *f = *state;
+    struct tu_av_fixture *f = *state;
     struct tu_result r;
     char path[PATH_MAX];
     tu_shared_path(path, "alphavantage/overview_IBM_2021.json");
@@ -408,14 +354,14 @@ static void test_enrich_from_overview(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ingest_count_matches_payload_and_is_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compact_after_full_updates_in_place, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_api_errors_store_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_daily_budget_stops_cleanly, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_key_is_a_config_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_ingest_leaves_symbols_whole, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_merges_local_and_remote, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_enrich_from_overview, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_count_matches_payload_and_is_idempotent, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_compact_after_full_updates_in_place, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_api_errors_store_nothing, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_daily_budget_stops_cleanly, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_key_is_a_config_error, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_killed_ingest_leaves_symbols_whole, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_search_merges_local_and_remote, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_enrich_from_overview, tu_av_setup, tu_av_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

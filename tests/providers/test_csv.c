@@ -419,6 +419,13 @@ static void test_symbol_from_filename(void **state)
     assert_string_equal(s, "BRK-B");
     quant_csv_symbol_from_filename("_x.csv", s);
     assert_string_equal(s, "");
+    /* a name that only starts like a symbol implies none: not "A" */
+    quant_csv_symbol_from_filename("A;B.csv", s);
+    assert_string_equal(s, "");
+    quant_csv_symbol_from_filename("A'B_daily.csv", s);
+    assert_string_equal(s, "");
+    quant_csv_symbol_from_filename("AAPL (1).csv", s);
+    assert_string_equal(s, "AAPL");
 }
 
 /* ---- the provider over a directory ---------------------------------------- */

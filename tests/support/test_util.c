@@ -10,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 extern char **environ;
 
@@ -175,44 +179,113 @@ static int wait_status(pid_t pid)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-void tu_run_quant(const char *const *argv, const char *const *env, struct tu_result *res)
+/*
+ * The child's side of an unprivileged start: between fork and exec, so only
+ * async-signal-safe calls.  Dropping a capability from the bounding set makes
+ * the exec'd root process start without it.
+ */
+static void drop_privileges_or_exit(void)
+{
+    static const int caps[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER};
+    for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
+        if (prctl(PR_CAPBSET_DROP, caps[i], 0, 0, 0) != 0) {
+            static const char msg[] = "test_util: cannot drop root's file-permission "
+                                      "capabilities (prctl PR_CAPBSET_DROP failed)\n";
+            ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+            (void)w;
+            _exit(TU_EXIT_NOPRIV);
+        }
+    }
+}
+
+/*
+ * Start quant with stdout/stderr on out_fd/err_fd (-1: /dev/null).  posix_spawn
+ * where it can (cheap even for a big sanitized parent); fork + exec only when
+ * privileges must be dropped in between.
+ */
+static pid_t start_child(const char *const *argv, const char *const *env,
+                         const struct tu_run_opts *o, int out_fd, int err_fd)
 {
     char **cargv = child_argv(argv), **cenv = child_env(env);
+    int drop = o && o->unprivileged && geteuid() == 0;
+    const char *cwd = o ? o->cwd : NULL;
+    pid_t pid;
+    if (drop) {
+        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        assert_true(null_fd >= 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            dup2(null_fd, 0);
+            dup2(out_fd >= 0 ? out_fd : null_fd, 1);
+            dup2(err_fd >= 0 ? err_fd : null_fd, 2);
+            if (cwd && chdir(cwd) != 0)
+                _exit(127);
+            drop_privileges_or_exit();
+            execve(QUANT_BIN, cargv, cenv);
+            _exit(127);
+        }
+        close(null_fd);
+    } else {
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (out_fd >= 0)
+            posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+        else
+            posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        if (err_fd >= 0)
+            posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+        else
+            posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        if (cwd)
+            posix_spawn_file_actions_addchdir_np(&fa, cwd);
+        int rc = posix_spawn(&pid, QUANT_BIN, &fa, NULL, cargv, cenv);
+        posix_spawn_file_actions_destroy(&fa);
+        assert_int_equal(rc, 0);
+    }
+    free(cargv);
+    free(cenv);
+    return pid;
+}
+
+void tu_run_quant_opts(const char *const *argv, const char *const *env,
+                       const struct tu_run_opts *opts, struct tu_result *res)
+{
     int po[2], pe[2];
     assert_int_equal(pipe2(po, O_CLOEXEC), 0);
     assert_int_equal(pipe2(pe, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, QUANT_BIN, &fa, NULL, cargv, cenv);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = start_child(argv, env, opts, po[1], pe[1]);
     close(po[1]);
     close(pe[1]);
-    assert_int_equal(rc, 0);
     drain(po[0], pe[0], &res->out, &res->err);
     res->status = wait_status(pid);
-    free(cargv);
-    free(cenv);
+}
+
+void tu_run_quant(const char *const *argv, const char *const *env, struct tu_result *res)
+{
+    tu_run_quant_opts(argv, env, NULL, res);
+}
+
+pid_t tu_spawn_quant_to(const char *const *argv, const char *const *env, const char *out_path,
+                        const char *err_path)
+{
+    int fo = -1, fe = -1;
+    if (out_path)
+        assert_true((fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
+    if (err_path)
+        assert_true((fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0);
+    pid_t pid = start_child(argv, env, NULL, fo, fe);
+    if (fo >= 0)
+        close(fo);
+    if (fe >= 0)
+        close(fe);
+    return pid;
 }
 
 pid_t tu_spawn_quant(const char *const *argv, const char *const *env)
 {
-    char **cargv = child_argv(argv), **cenv = child_env(env);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, QUANT_BIN, &fa, NULL, cargv, cenv);
-    posix_spawn_file_actions_destroy(&fa);
-    free(cargv);
-    free(cenv);
-    assert_int_equal(rc, 0);
-    return pid;
+    return tu_spawn_quant_to(argv, env, NULL, NULL);
 }
 
 int tu_wait(pid_t pid)
@@ -236,4 +309,58 @@ int tu_count(const char *hay, const char *needle)
     for (const char *p = strstr(hay, needle); p; p = strstr(p + l, needle))
         n++;
     return n;
+}
+
+char *tu_sql_text(const char *const *env, const char *sql)
+{
+    struct tu_result r;
+    tu_run_quant((const char *const[]){"sql", sql, "--csv", NULL}, env, &r);
+    if (r.status != 0)
+        fail_msg("quant sql failed (%d): %s", r.status, r.err);
+    free(r.err);
+    return r.out;
+}
+
+long tu_sql_long(const char *const *env, const char *sql)
+{
+    char *text = tu_sql_text(env, sql);
+    char *nl = strchr(text, '\n');
+    if (!nl || !nl[1])
+        fail_msg("quant sql returned no row for: %s", sql);
+    long v = strtol(nl + 1, NULL, 10);
+    free(text);
+    return v;
+}
+
+double tu_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* nftw has no user pointer: the search in progress (tests are single-threaded). */
+static const char *find_needle;
+static char *find_hit;
+
+static int find_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if (flag != FTW_F || !S_ISREG(sb->st_mode))
+        return 0;
+    size_t len;
+    char *bytes = tu_read_file(p, &len);
+    int hit = memmem(bytes, len, find_needle, strlen(find_needle)) != NULL;
+    free(bytes);
+    if (hit)
+        find_hit = strdup(p);
+    return hit;
+}
+
+char *tu_tree_find_bytes(const char *dir, const char *needle)
+{
+    find_needle = needle;
+    find_hit = NULL;
+    nftw(dir, find_one, 16, FTW_PHYS);
+    return find_hit;
 }

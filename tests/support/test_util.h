@@ -71,4 +71,46 @@ int tu_wait(pid_t pid);
 /* Count occurrences of needle in hay. */
 int tu_count(const char *hay, const char *needle);
 
+/*
+ * How to run quant when tu_run_quant's defaults do not fit:
+ *  - cwd: the child's working folder (NULL: the test's own), so a test can see
+ *    whether quant created anything relative to where it was started.
+ *  - unprivileged: when the test runs as root, the child runs without the
+ *    capabilities that let root ignore file permissions (CAP_DAC_OVERRIDE,
+ *    CAP_DAC_READ_SEARCH, CAP_FOWNER, dropped from its bounding set before the
+ *    exec), so a chmod means to quant what it means to any other user.  A
+ *    no-op for a normal user.  If they cannot be dropped the child exits
+ *    TU_EXIT_NOPRIV with the reason on stderr, so the test can say why.
+ */
+struct tu_run_opts {
+    const char *cwd;
+    int unprivileged;
+};
+#define TU_EXIT_NOPRIV 125
+void tu_run_quant_opts(const char *const *argv, const char *const *env,
+                       const struct tu_run_opts *opts, struct tu_result *res);
+
+/* Start quant in the background with stdout and stderr written to the files
+ * out_path and err_path (NULL: discarded); reap it with tu_wait(). */
+pid_t tu_spawn_quant_to(const char *const *argv, const char *const *env, const char *out_path,
+                        const char *err_path);
+
+/*
+ * `quant sql SQL --csv` with env: its whole output, header line included
+ * (malloc'd, caller frees), or the single number of a one-cell result.  Both
+ * fail the test when quant fails.
+ */
+char *tu_sql_text(const char *const *env, const char *sql);
+long tu_sql_long(const char *const *env, const char *sql);
+
+/* Milliseconds on the monotonic clock, for timing a child. */
+double tu_now_ms(void);
+
+/*
+ * The first regular file under dir (recursively, links not followed) whose
+ * bytes contain needle: its path (malloc'd, caller frees), or NULL when none
+ * does.  For checking that a secret never reached the disk.
+ */
+char *tu_tree_find_bytes(const char *dir, const char *needle);
+
 #endif
