@@ -965,7 +965,10 @@ struct csv_entry {
     long n_bad;
     char first_bad[320];   /* "FILE line N: reason" */
     char first_file[128];  /* base name of the first file that held this symbol */
-    char conflict[512];    /* two files disagree on a date: refuse the symbol ("" = fine) */
+    /* Why the symbol is refused ("" = fine): two files disagree on a date, or
+     * the symbol's own file in a folder could not be read.  Other symbols go on. */
+    char conflict[QUANT_ERR_MSG_MAX];
+    enum quant_code conflict_code;
 };
 
 struct csv_state {
@@ -1045,6 +1048,7 @@ static void check_overlap(struct csv_entry *e, const struct quant_bars *b, const
             if (prices_differ(x->close, y->close) || prices_differ(x->open, y->open)) {
                 char d[11];
                 quant_date_format(x->date, d);
+                e->conflict_code = QUANT_EVALIDATION;
                 snprintf(e->conflict, sizeof e->conflict,
                          "%s and %s both hold %s but disagree on %s (close %.6g vs %.6g): "
                          "they are different series (adjusted vs unadjusted, or two vendors); "
@@ -1214,6 +1218,32 @@ static enum quant_code list_dir(const char *dir, char ***out, size_t *out_n,
     return QUANT_OK;
 }
 
+/*
+ * One unreadable file in a folder should not stop the rest, just as one
+ * failing symbol does not stop an ingest: when the file's name says whose it
+ * is, that symbol is refused with the file's error and the others go on.  A
+ * file named after no symbol cannot be pinned on one, so it still fails the
+ * whole folder (with its name and line, so it can be fixed or moved).
+ * Returns 1 when the error was taken over (err cleared), 0 otherwise.
+ */
+static int refuse_symbol_of_file(struct csv_state *st, const char *file, enum quant_code rc,
+                                 struct quant_err *err)
+{
+    char sym[QUANT_SYMBOL_MAX + 1];
+    if (rc == QUANT_ENOMEM)
+        return 0;
+    quant_csv_symbol_from_filename(file, sym);
+    struct csv_entry *e = sym[0] ? entry_for(st, sym) : NULL;
+    if (!e)
+        return 0;
+    if (!e->conflict[0]) {
+        e->conflict_code = rc;
+        snprintf(e->conflict, sizeof e->conflict, "%s", err->msg);
+    }
+    quant_err_clear(err);
+    return 1;
+}
+
 static enum quant_code load_dir(struct csv_state *st, const char *dir, struct quant_err *err)
 {
     char **names = NULL;
@@ -1227,6 +1257,8 @@ static enum quant_code load_dir(struct csv_state *st, const char *dir, struct qu
         char file[PATH_MAX];
         snprintf(file, sizeof file, "%s/%s", dir, names[i]);
         rc = load_file(st, file, NULL, 0, err);
+        if (rc && refuse_symbol_of_file(st, file, rc, err))
+            rc = QUANT_OK;
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -1260,7 +1292,7 @@ static enum quant_code csv_fetch_daily(void *state, const char *symbol,
                              symbol ? symbol : "");
     struct csv_entry *e = find_entry(st, sym);
     if (e && e->conflict[0])
-        return quant_err_set(err, QUANT_EVALIDATION, "%s", e->conflict);
+        return quant_err_set(err, e->conflict_code, "%s", e->conflict);
     if (!e || e->bars.n == 0) {
         if (e && e->n_bad)
             return quant_err_set(err, QUANT_ENOTFOUND, "no CSV data for %s in %s: all %ld "
@@ -1291,8 +1323,8 @@ static enum quant_code csv_list_symbols(void *state, char ***out, size_t *out_n,
         return quant_err_set(err, QUANT_ENOMEM, "out of memory listing symbols");
     size_t n = 0;
     for (size_t i = 0; i < st->n; i++) {
-        if (st->v[i].bars.n == 0)
-            continue;
+        if (st->v[i].bars.n == 0 && !st->v[i].conflict[0])
+            continue; /* a refused symbol is listed, so the run reports it */
         if (!(v[n] = strdup(st->v[i].bars.symbol))) {
             for (size_t j = 0; j < n; j++)
                 free(v[j]);

@@ -478,10 +478,30 @@ static void test_provider_directory(void **state)
     quant_bars_release(&b);
     close_provider(&p);
 
-    /* A bad file in the directory makes open fail, naming the file. */
+    /* A bad file named after its symbol refuses that symbol with the file's
+     * error, naming file and line; the other symbols are still served. */
     write_fixture(dir, "c.csv", "what,is,this\n1,2,3\n");
-    assert_int_equal(quant_csv_open(dir, NULL, 0, &p, &err), QUANT_EPARSE);
+    if (quant_csv_open(dir, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(p.ops->list_symbols(p.state, &syms, &n, &err), QUANT_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(syms[1], "C");
+    free_strings(syms, n);
+    quant_bars_init(&b);
+    assert_int_equal(p.ops->fetch_daily(p.state, "C", QUANT_FETCH_FULL, &b, &info, &err),
+                     QUANT_EPARSE);
     assert_non_null(strstr(err.msg, "/c.csv line 1: unrecognised CSV header 'what,is,this'"));
+    assert_int_equal(b.n, 0);
+    assert_int_equal(p.ops->fetch_daily(p.state, "MSFT", QUANT_FETCH_FULL, &b, &info, &err),
+                     QUANT_OK);
+    assert_int_equal(b.n, 1);
+    quant_bars_release(&b);
+    close_provider(&p);
+
+    /* One named after no symbol cannot be pinned on one: open fails, naming it. */
+    write_fixture(dir, "#scratch.csv", "what,is,this\n1,2,3\n");
+    assert_int_equal(quant_csv_open(dir, NULL, 0, &p, &err), QUANT_EPARSE);
+    assert_non_null(strstr(err.msg, "/#scratch.csv line 1: unrecognised CSV header"));
     tu_rmrf(dir);
 }
 
