@@ -6,6 +6,7 @@
 #   make test     build, then run the whole test suite under ASan + UBSan
 #   make demo     build, then run the demo pipeline into ./.quant
 #   make bench    build, then run the benchmarks in bench/
+#   make valgrind the demo pipeline under valgrind (memory errors, leaks)
 MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR  ?= build
@@ -14,7 +15,7 @@ export QUANT_DEPS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quant-deps
 
 CMAKE_CONFIGURE = cmake -S . -DQUANT_DEPS_DIR=$(QUANT_DEPS_DIR) -Wno-dev --log-level=WARNING
 
-.PHONY: all deps deps-browser build build-asan test test-fast demo bench clean
+.PHONY: all deps deps-browser build build-asan test test-fast valgrind demo bench clean fuzz fuzz-smoke
 
 all: build
 
@@ -42,11 +43,26 @@ test: deps-browser build build-asan
 test-fast: deps-browser build
 	@cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j $(JOBS)
 
+# The demo pipeline under valgrind's memcheck: no errors, no definite leaks.
+valgrind: build
+	@scripts/valgrind-demo.sh $(BUILD_DIR)/quant
+
 demo: build
 	@$(BUILD_DIR)/quant demo
 
 bench: build
 	@bench/run.sh $(BUILD_DIR)
+
+# libFuzzer harnesses (fuzz/README.md), built with clang into build-fuzz and run
+# one at a time for FUZZ_SECONDS each; fuzz-smoke is the 30-second version.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@scripts/setup-deps.sh --fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+fuzz-smoke:
+	@scripts/setup-deps.sh --fuzz
+	@FUZZ_SECONDS=30 scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -14,13 +14,17 @@
 #   scripts/setup-deps.sh            what building and the C test suite need
 #   scripts/setup-deps.sh --browser  also Debian's chromium and playwright-core
 #                                    (tests/browser), for the dashboard test
+#   scripts/setup-deps.sh --fuzz     also clang 14 and its libFuzzer/sanitizer
+#                                    runtimes, for scripts/fuzz.sh (make fuzz)
 set -euo pipefail
 
 WANT_BROWSER=0
+WANT_FUZZ=0
 for arg in "$@"; do
     case $arg in
         --browser) WANT_BROWSER=1 ;;
-        *) echo "setup-deps: unknown option $arg (known: --browser)" >&2; exit 2 ;;
+        --fuzz) WANT_FUZZ=1 ;;
+        *) echo "setup-deps: unknown option $arg (known: --browser, --fuzz)" >&2; exit 2 ;;
     esac
 done
 
@@ -45,8 +49,9 @@ LWCHARTS_SHA256=64310292298df4dd527494865e5d91d447f8bb397b68de3912c2a6465025ee5e
 
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
               libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev
-              libxgboost-dev libcivetweb-dev)
+              libxgboost-dev libcivetweb-dev valgrind)
 [ "$WANT_BROWSER" -eq 1 ] && APT_PACKAGES+=(chromium)
+[ "$WANT_FUZZ" -eq 1 ] && APT_PACKAGES+=(clang-14 libclang-rt-14-dev)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -73,22 +73,31 @@ static void excerpt(const char *s, size_t len, size_t max, char *out, size_t n)
 
 /*
  * Quote an API sentence for a message.  Daily-limit notices have said "We have
- * detected your API key as XXXX", so the word after "API key as " is masked.
+ * detected your API key as XXXX", so the word after every "API key as " is
+ * masked (not just the first: a notice may repeat itself).  A quote too long
+ * for out ends before a marker it has no room left to mask.
  */
 static void quote_api(const char *text, char *out, size_t n)
 {
+    static const char marker[] = "API key as ";
     char tmp[AV_QUOTE_MAX + 8];
     excerpt(text, strlen(text), AV_QUOTE_MAX, tmp, sizeof tmp);
-    char *p = strstr(tmp, "API key as ");
-    if (p) {
-        p += strlen("API key as ");
-        char *q = p;
-        while (*q && *q != ' ')
-            q++;
-        snprintf(out, n, "%.*s***%s", (int)(p - tmp), tmp, q);
-        return;
+    const char *p = tmp, *m;
+    size_t o = 0;
+    out[0] = '\0';
+    while ((m = strstr(p, marker)) != NULL) {
+        size_t keep = (size_t)(m - p) + strlen(marker);
+        if (o + keep + 3 >= n) {
+            snprintf(out + o, n - o, "%.*s", (int)(m - p), p);
+            return;
+        }
+        memcpy(out + o, p, keep);
+        memcpy(out + o + keep, "***", 4);
+        o += keep + 3;
+        for (p = m + strlen(marker); *p && *p != ' '; p++)
+            ;
     }
-    snprintf(out, n, "%s", tmp);
+    snprintf(out + o, n - o, "%s", p);
 }
 
 static int contains_ci(const char *hay, const char *needle)
