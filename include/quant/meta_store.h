@@ -41,6 +41,18 @@ struct quant_meta_store;
 /* busy_timeout_ms: how long to wait for another writer (SQLite busy timeout). */
 enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
                                       struct quant_meta_store **out, struct quant_err *err);
+
+/*
+ * Open an existing store for reading only (`quant status`, the dashboard):
+ * never creates, migrates or writes.  A store in a folder this user may not
+ * write (an archive, a read-only mount) still opens: SQLite's WAL mode needs
+ * to create a -shm file even to read, so when it cannot, the file is read as
+ * immutable (nobody can be writing it there).  A store of an older schema is
+ * refused with QUANT_ESCHEMA ("run quant init-db"), a newer one likewise.
+ */
+enum quant_code quant_meta_store_open_read_only(const char *path, long busy_timeout_ms,
+                                                struct quant_meta_store **out,
+                                                struct quant_err *err);
 void quant_meta_store_close(struct quant_meta_store *store);
 
 /* The schema version found when opening (before migration), 0 for a new file. */

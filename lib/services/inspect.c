@@ -210,7 +210,8 @@ enum quant_code quant_inspect_status(const struct quant_config *cfg,
     if (!rc)
         rc = require_file(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), err);
     if (!rc)
-        rc = quant_meta_store_open(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), lock_ms, &m, err);
+        rc = quant_meta_store_open_read_only(quant_config_get(cfg, QUANT_SET_SQLITE_PATH),
+                                             lock_ms, &m, err);
     if (!rc)
         rc = quant_meta_symbol_list(m, 0, &recs, &nr, err);
     for (size_t i = 0; i < nr && !rc; i++) {

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "quant/meta_store.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,77 @@ enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
         rc = exec(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
     if (!rc)
         rc = migrate(s, err);
+    if (rc) {
+        quant_meta_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return QUANT_OK;
+}
+
+/* One read-only attempt; the version read is where a missing -shm shows. */
+static enum quant_code open_ro_once(struct quant_meta_store *s, const char *name, int flags,
+                                    long busy_timeout_ms, struct quant_err *err)
+{
+    if (sqlite3_open_v2(name, &s->db, flags, NULL) != SQLITE_OK) {
+        if (!s->db)
+            return quant_err_set(err, QUANT_ENOMEM, "metadata store %s: out of memory",
+                                 s->path);
+        return db_error(s, "opening", err);
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    sqlite3_busy_timeout(s->db, busy_timeout_ms > 0 ? (int)busy_timeout_ms : 0);
+    int v = 0;
+    enum quant_code rc = read_version(s, &v, err);
+    if (rc)
+        return rc;
+    s->found_version = v;
+    if (v != QUANT_META_SCHEMA_VERSION)
+        return quant_err_set(err, QUANT_ESCHEMA,
+                             "metadata store %s has schema version %d and this quant reads "
+                             "version %d: %s",
+                             s->path, v, QUANT_META_SCHEMA_VERSION,
+                             v > QUANT_META_SCHEMA_VERSION
+                                 ? "upgrade quant"
+                                 : "run `quant init-db` once (where the store is writable) to "
+                                   "migrate it");
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_store_open_read_only(const char *path, long busy_timeout_ms,
+                                                struct quant_meta_store **out,
+                                                struct quant_err *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return quant_err_set(err, QUANT_EINVAL, "metadata store: a file path is required");
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return quant_err_set(err, QUANT_ENOTFOUND,
+                             "no metadata store at %s: run `quant init-db` first", path);
+    struct quant_meta_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return quant_err_set(err, QUANT_ENOMEM, "metadata store: out of memory");
+    snprintf(s->path, sizeof s->path, "%s", path);
+    enum quant_code rc = open_ro_once(s, path, SQLITE_OPEN_READONLY, busy_timeout_ms, err);
+    int ec = s->db ? sqlite3_errcode(s->db) : SQLITE_OK;
+    if (rc == QUANT_ESTORE && (ec == SQLITE_CANTOPEN || ec == SQLITE_READONLY)) {
+        /* No -shm and no right to create one: read the file as immutable.
+         * The URI wants the path percent-encoded where it has '%', '?' or '#'. */
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+        char uri[PATH_MAX * 3 + 32];
+        size_t o = (size_t)snprintf(uri, sizeof uri, "file:");
+        for (const char *p = path; *p && o + 4 < sizeof uri; p++) {
+            if (*p == '%' || *p == '?' || *p == '#')
+                o += (size_t)snprintf(uri + o, sizeof uri - o, "%%%02X", (unsigned char)*p);
+            else
+                uri[o++] = *p;
+        }
+        snprintf(uri + o, sizeof uri - o, "?immutable=1");
+        quant_err_clear(err);
+        rc = open_ro_once(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_timeout_ms, err);
+    }
     if (rc) {
         quant_meta_store_close(s);
         return rc;

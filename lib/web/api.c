@@ -151,7 +151,7 @@ static enum quant_code open_meta(const struct quant_config *cfg, struct quant_me
 {
     const char *path = quant_config_get(cfg, QUANT_SET_SQLITE_PATH);
     enum quant_code rc = exists(path, err);
-    return rc ? rc : quant_meta_store_open(path, 0, out, err);
+    return rc ? rc : quant_meta_store_open_read_only(path, 0, out, err);
 }
 
 /* ---- JSON helpers ------------------------------------------------------ */

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "quant/meta_store.h"
@@ -376,6 +377,42 @@ static void test_migrates_v1(void **state)
     quant_meta_store_close(m);
 }
 
+/* The reader's open: sees what the writer stored, never writes, never
+ * migrates, and refuses stores it cannot read as they are. */
+static void test_read_only_open(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = NULL;
+    struct quant_err err;
+    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "quant init-db"));
+    assert_int_equal(access(g_path, F_OK), -1); /* nothing was created */
+
+    m = open_ok();
+    add(m, "AAPL", "Apple Inc.", 1);
+    quant_meta_store_close(m);
+
+    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_OK);
+    struct quant_symbol_record *recs = NULL;
+    size_t n = 0;
+    assert_int_equal(quant_meta_symbol_list(m, 0, &recs, &n, &err), QUANT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(recs[0].info.symbol, "AAPL");
+    free(recs);
+    struct quant_symbol_info info = {0};
+    snprintf(info.symbol, sizeof info.symbol, "MSFT");
+    assert_int_not_equal(quant_meta_symbol_upsert(m, &info, NULL, &err), QUANT_OK);
+    quant_meta_store_close(m);
+
+    /* an older schema is not migrated behind a reader's back */
+    raw_sql("UPDATE schema_version SET version = 1");
+    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_ESCHEMA);
+    assert_non_null(strstr(err.msg, "run `quant init-db`"));
+    raw_sql("UPDATE schema_version SET version = 99");
+    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_ESCHEMA);
+    assert_non_null(strstr(err.msg, "upgrade quant"));
+}
+
 static void fill_model(struct quant_model_record *r, const char *id, const char *symbols,
                        int64_t at)
 {
@@ -464,6 +501,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_too_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_registry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
