@@ -195,16 +195,23 @@ static int by_staleness(const void *a, const void *b)
     return strcmp(x->symbol, y->symbol);
 }
 
-static enum quant_code add_target(struct target **v, size_t *n, const char *sym,
-                                  struct quant_err *err)
+/* sym normalised into s, or QUANT_EINVAL saying what is wrong with it. */
+static enum quant_code normalize_asked(const char *sym, char s[QUANT_SYMBOL_MAX + 1],
+                                       struct quant_err *err)
 {
-    char s[QUANT_SYMBOL_MAX + 8];
     if (strlen(sym) > QUANT_SYMBOL_MAX)
         return quant_err_set(err, QUANT_EINVAL,
                              "symbol '%.40s...' is longer than %d characters", sym,
                              QUANT_SYMBOL_MAX);
-    snprintf(s, sizeof s, "%s", sym);
-    enum quant_code rc = quant_symbol_normalize(s, err);
+    snprintf(s, QUANT_SYMBOL_MAX + 1, "%s", sym);
+    return quant_symbol_normalize(s, err);
+}
+
+static enum quant_code add_target(struct target **v, size_t *n, const char *sym,
+                                  struct quant_err *err)
+{
+    char s[QUANT_SYMBOL_MAX + 1];
+    enum quant_code rc = normalize_asked(sym, s, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < *n; i++)
@@ -525,11 +532,10 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
     /* Check the asked symbols before a source is opened: a bad one is a usage
      * error whatever the provider, not a failure to read a CSV file. */
     enum quant_code rc = QUANT_OK;
-    struct target *asked = NULL;
-    size_t n_asked = 0;
-    for (size_t i = 0; i < req->n_symbols && !rc; i++)
-        rc = add_target(&asked, &n_asked, req->symbols[i], err);
-    free(asked);
+    for (size_t i = 0; i < req->n_symbols && !rc; i++) {
+        char s[QUANT_SYMBOL_MAX + 1];
+        rc = normalize_asked(req->symbols[i], s, err);
+    }
     if (!rc)
         rc = open_provider(md, req, req->symbols, req->n_symbols, &p, err);
     if (!rc)
