@@ -84,6 +84,22 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* "a T, b T, ..." in full, or its start and a count for a wide feature table. */
+static void print_columns(FILE *f, const char *table, const char *cols)
+{
+    enum { SHOWN = 8 };
+    size_t n = 1, cut = 0;
+    for (const char *p = cols; (p = strstr(p, ", ")) != NULL; p += 2)
+        if (n++ == SHOWN)
+            cut = (size_t)(p - cols);
+    if (n <= SHOWN + 4) {
+        fprintf(f, "%s\n", cols);
+        return;
+    }
+    fprintf(f, "%.*s, ... (%zu columns; `quant sql \"DESCRIBE %s\"` lists them)\n", (int)cut,
+            cols, n, table);
+}
+
 /* After the usage: the tables this store really has, with their columns. */
 static void help_tables(struct cli_ctx *ctx)
 {
@@ -98,8 +114,10 @@ static void help_tables(struct cli_ctx *ctx)
     for (size_t r = 0; r < t.nrows; r++) {
         const char *name = t.cells[r * 3], *kind = t.cells[r * 3 + 1];
         const char *cols = t.cells[r * 3 + 2];
-        fprintf(ctx->out, "  %s%s: %s\n", name ? name : "",
-                kind && strcmp(kind, "view") == 0 ? " (view)" : "", cols ? cols : "");
+        if (!name || !cols)
+            continue;
+        fprintf(ctx->out, "  %s%s: ", name, kind && strcmp(kind, "view") == 0 ? " (view)" : "");
+        print_columns(ctx->out, name, cols);
     }
     if (t.nrows == 0)
         fprintf(ctx->out, "  (none yet: run `quant init-db`)\n");

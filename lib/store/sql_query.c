@@ -103,10 +103,10 @@ static enum quant_code sql_fail(const char *msg, struct quant_err *err)
     one_line(msg, m, sizeof m);
     if (starts(m, "Permission Error"))
         return quant_err_set(err, QUANT_EREADONLY,
-                             "refused: the query reaches outside the store (%s); SQL here reads "
-                             "only the store's tables: files, other databases, extensions and "
-                             "settings are off; nothing was run",
-                             m);
+                             "refused: the statement reaches outside the store (%s); %s, "
+                             "reading only the store's tables (files, other databases, "
+                             "extensions and settings are off); nothing was run",
+                             m, WHAT_IS_ALLOWED);
     if (starts(m, "Out of Memory Error"))
         return quant_err_set(err, QUANT_ENOMEM,
                              "the query ran out of memory (%s): narrow it, or raise memory_limit "
@@ -251,8 +251,10 @@ static enum quant_code describe_columns(struct quant_sql_cursor *c, struct quant
     if (!c->names || !c->numeric || !c->types)
         return quant_err_set(err, QUANT_ENOMEM, "out of memory starting the query");
     for (size_t i = 0; i < c->ncols; i++) {
-        const char *name = duckdb_prepared_statement_column_name(c->stmt, i);
+        /* DuckDB's copy is freed with duckdb_free; ours with free() */
+        char *name = (char *)duckdb_prepared_statement_column_name(c->stmt, i);
         c->names[i] = strdup(name ? name : "");
+        duckdb_free(name);
         c->types[i] = duckdb_prepared_statement_column_logical_type(c->stmt, i);
         if (!c->names[i] || !c->types[i])
             return quant_err_set(err, QUANT_ENOMEM, "out of memory starting the query");
@@ -397,7 +399,11 @@ void quant_sql_cursor_close(struct quant_sql_cursor *c)
 
 /* ---- COPY to the export file ------------------------------------------------ */
 
-/* COPY (\n<sql>\n) TO '<path>' (...): the newlines end a trailing -- comment. */
+/*
+ * COPY (\n<sql>\n) TO '<path>' (...): the newlines end a trailing -- comment.
+ * USE_TMP_FILE false: DuckDB would write tmp_<name> beside the file first,
+ * a path the sandbox does not allow; the caller's file is already temporary.
+ */
 static enum quant_code copy_sql(const char *sql, const char *path,
                                 enum quant_sql_file_format format, struct quant_buf *b)
 {
@@ -409,8 +415,9 @@ static enum quant_code copy_sql(const char *sql, const char *path,
         rc = quant_buf_append(b, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
     if (!rc)
         rc = quant_buf_printf(b, "' (%s)",
-                              format == QUANT_SQL_PARQUET ? "FORMAT parquet, COMPRESSION zstd"
-                                                          : "FORMAT csv, HEADER true");
+                              format == QUANT_SQL_PARQUET
+                                  ? "FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false"
+                                  : "FORMAT csv, HEADER true, USE_TMP_FILE false");
     return rc;
 }
 
