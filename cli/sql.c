@@ -13,7 +13,10 @@
 /* Rows an aligned table holds to measure its columns (CSV and JSON hold none). */
 #define TABLE_MAX_ROWS 10000
 
-/* Why a refused statement exits 4 and a wrong one 2: see the usage text. */
+/*
+ * The exit code follows the library's code (cli_exit_for): QUANT_EREADONLY
+ * (refused) exits 4, QUANT_EINVAL (a wrong query) 2, as the usage says.
+ */
 static int query_fail(struct cli_ctx *ctx, const struct quant_err *err)
 {
     return cli_fail(ctx, "sql", err);
