@@ -39,6 +39,9 @@ struct cli_command {
     const char *summary;   /* one line for `quant --help` */
     const char *usage;     /* full text for `quant CMD --help` */
     int (*run)(struct cli_ctx *ctx, int argc, char **argv); /* argv[0] is the command */
+    /* Optional: more help printed after usage, once the configuration is
+     * resolved (e.g. the tables `quant sql` can read in this store). */
+    void (*help_more)(struct cli_ctx *ctx);
 };
 
 extern const struct cli_command cmd_config;
@@ -52,6 +55,7 @@ extern const struct cli_command cmd_score;
 extern const struct cli_command cmd_models;
 extern const struct cli_command cmd_dashboard;
 extern const struct cli_command cmd_sql;
+extern const struct cli_command cmd_export;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_demo;
 

@@ -12,8 +12,8 @@
 
 static const struct cli_command *const commands[] = {
     &cmd_init_db, &cmd_symbols, &cmd_ingest, &cmd_features, &cmd_labels, &cmd_train,
-    &cmd_score,   &cmd_models,  &cmd_sql,    &cmd_status,   &cmd_dashboard,
-    &cmd_demo,    &cmd_config,
+    &cmd_score,   &cmd_models,  &cmd_sql,    &cmd_export,   &cmd_status,
+    &cmd_dashboard, &cmd_demo,  &cmd_config,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -143,6 +143,9 @@ int main(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(cmd->usage, stdout);
             rc = CLI_EXIT_OK;
+            struct quant_err herr;
+            if (cmd->help_more && quant_config_resolve(&ctx.cfg, &herr) == QUANT_OK)
+                cmd->help_more(&ctx);
             goto out;
         }
     }

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* open_memstream */
 #include "table.h"
 
+#include "cli.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,17 +130,19 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
+static void csv_row(FILE *f, size_t ncols, const char *const *cells)
+{
+    for (size_t c = 0; c < ncols; c++) {
+        csv_field(f, cells[c]);
+        fputs(c + 1 < ncols ? "," : "\n", f);
+    }
+}
+
 static void print_csv(FILE *f, const struct cli_rows *r)
 {
-    for (size_t c = 0; c < r->ncols; c++) {
-        csv_field(f, r->names[c]);
-        fputs(c + 1 < r->ncols ? "," : "\n", f);
-    }
+    csv_row(f, r->ncols, (const char *const *)r->names);
     for (size_t i = 0; i < r->nrows; i++)
-        for (size_t c = 0; c < r->ncols; c++) {
-            csv_field(f, r->cells[i * r->ncols + c]);
-            fputs(c + 1 < r->ncols ? "," : "\n", f);
-        }
+        csv_row(f, r->ncols, (const char *const *)r->cells + i * r->ncols);
 }
 
 static void json_string(FILE *f, const char *s)
@@ -175,26 +179,33 @@ static int is_json_number(const char *s)
     return *end == '\0' && !strpbrk(s, "xXnN"); /* no hex, inf or nan */
 }
 
+/* One row of the JSON array; first: no comma before it. */
+static void json_row(FILE *f, size_t ncols, const char *const *names, const int *numeric,
+                     const char *const *cells, int first)
+{
+    fputs(first ? "\n {" : ",\n {", f);
+    for (size_t c = 0; c < ncols; c++) {
+        if (c)
+            fputs(", ", f);
+        json_string(f, names[c]);
+        fputs(": ", f);
+        const char *v = cells[c];
+        if (!v)
+            fputs("null", f);
+        else if (numeric && numeric[c] && is_json_number(v))
+            fputs(v, f);
+        else
+            json_string(f, v);
+    }
+    fputs("}", f);
+}
+
 static void print_json(FILE *f, const struct cli_rows *r)
 {
     fputs("[", f);
-    for (size_t i = 0; i < r->nrows; i++) {
-        fputs(i ? ",\n {" : "\n {", f);
-        for (size_t c = 0; c < r->ncols; c++) {
-            if (c)
-                fputs(", ", f);
-            json_string(f, r->names[c]);
-            fputs(": ", f);
-            const char *v = r->cells[i * r->ncols + c];
-            if (!v)
-                fputs("null", f);
-            else if (r->numeric && r->numeric[c] && is_json_number(v))
-                fputs(v, f);
-            else
-                json_string(f, v);
-        }
-        fputs("}", f);
-    }
+    for (size_t i = 0; i < r->nrows; i++)
+        json_row(f, r->ncols, (const char *const *)r->names, r->numeric,
+                 (const char *const *)r->cells + i * r->ncols, i == 0);
     fputs(r->nrows ? "\n]\n" : "]\n", f);
 }
 
@@ -212,8 +223,8 @@ int cli_table_init(struct cli_table *t, size_t ncols, const char *const *names,
 {
     memset(t, 0, sizeof *t);
     t->ncols = ncols;
-    t->names = calloc(ncols, sizeof *t->names);
-    t->numeric = calloc(ncols, sizeof *t->numeric);
+    t->names = calloc(ncols ? ncols : 1, sizeof *t->names);
+    t->numeric = calloc(ncols ? ncols : 1, sizeof *t->numeric);
     if (!t->names || !t->numeric)
         return -1;
     for (size_t c = 0; c < ncols; c++) {
@@ -264,4 +275,91 @@ struct cli_rows cli_table_rows(const struct cli_table *t)
 {
     struct cli_rows r = {t->ncols, t->nrows, t->names, t->numeric, t->cells};
     return r;
+}
+
+/* ---- streaming ------------------------------------------------------------ */
+
+/* Copy what the memory stream holds to the real output, then empty it. */
+static int flush_batch(struct cli_stream *s)
+{
+    if (!s->mem)
+        return 0;
+    if (fflush(s->mem) != 0)
+        return -1;
+    if (s->mem_len && fwrite(s->mem_buf, 1, s->mem_len, s->out) != s->mem_len)
+        return -1;
+    rewind(s->mem); /* the next fflush counts from here */
+    return ferror(s->out) ? -1 : 0;
+}
+
+int cli_stream_begin(struct cli_stream *s, FILE *f, enum cli_format fmt, size_t ncols,
+                     const char *const *names, const int *numeric, size_t table_max)
+{
+    memset(s, 0, sizeof *s);
+    s->f = f;
+    s->out = f;
+    s->fmt = fmt;
+    s->ncols = ncols;
+    s->names = names;
+    s->numeric = numeric;
+    s->table_max = table_max;
+    if (fmt == CLI_FMT_TABLE) {
+        if (cli_table_init(&s->table, ncols, names, numeric) == 0)
+            return 0;
+        cli_table_release(&s->table);
+        return -1;
+    }
+    /* Rows go to memory and out once per batch: stdout is line-buffered (a
+     * reader sees whole lines), which would cost one write(2) per row. */
+    s->mem = open_memstream(&s->mem_buf, &s->mem_len);
+    if (!s->mem)
+        return -1;
+    s->f = s->mem;
+    if (fmt == CLI_FMT_CSV)
+        csv_row(f, ncols, names);
+    else
+        fputs("[", f);
+    return 0;
+}
+
+int cli_stream_rows(struct cli_stream *s, const char *const *cells, size_t nrows)
+{
+    for (size_t i = 0; i < nrows; i++) {
+        const char *const *row = cells + i * s->ncols;
+        if (s->fmt == CLI_FMT_CSV) {
+            csv_row(s->f, s->ncols, row);
+        } else if (s->fmt == CLI_FMT_JSON) {
+            json_row(s->f, s->ncols, s->names, s->numeric, row, s->rows == 0);
+        } else if (s->table.nrows >= s->table_max) {
+            s->truncated = 1;
+            return 1;
+        } else if (cli_table_add(&s->table, row)) {
+            return -1;
+        }
+        s->rows++;
+    }
+    return flush_batch(s);
+}
+
+void cli_stream_end(struct cli_stream *s)
+{
+    if (s->fmt == CLI_FMT_JSON)
+        fputs(s->rows ? "\n]\n" : "]\n", s->f);
+    if (s->mem) {
+        flush_batch(s);
+        fclose(s->mem);
+        free(s->mem_buf);
+        s->mem = NULL;
+    } else if (s->fmt == CLI_FMT_TABLE) {
+        struct cli_rows r = cli_table_rows(&s->table);
+        cli_rows_print(s->f, &r, CLI_FMT_TABLE);
+        char n[32];
+        cli_fmt_count((long)s->rows, n, sizeof n);
+        if (s->truncated)
+            fprintf(s->f, "(the first %s rows; the query has more: add a LIMIT, or use --csv "
+                          "or --json, which print every row)\n", n);
+        else
+            fprintf(s->f, "(%s row%s)\n", n, s->rows == 1 ? "" : "s");
+    }
+    cli_table_release(&s->table);
 }

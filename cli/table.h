@@ -37,4 +37,32 @@ int cli_table_add(struct cli_table *t, const char *const *cells);
 void cli_table_release(struct cli_table *t);
 struct cli_rows cli_table_rows(const struct cli_table *t);
 
+/*
+ * Rows printed as they arrive, for results too big to hold.  CSV and JSON
+ * rows are written at once; the aligned table needs every width first, so it
+ * keeps at most table_max rows and then says that more were left out.
+ * begin: 0 ok, -1 oom (nothing to end).  rows: 0 go on, 1 the table is full (stop fetching),
+ * -1 out of memory or a write error.  end: finishes the output and frees.
+ * names and numeric must outlive the stream.
+ */
+struct cli_stream {
+    FILE *out;            /* the real output */
+    FILE *f;              /* where rows are written: out, or mem for CSV/JSON */
+    FILE *mem;            /* one batch of CSV/JSON text */
+    char *mem_buf;
+    size_t mem_len;
+    enum cli_format fmt;
+    size_t ncols;
+    const char *const *names;
+    const int *numeric;
+    size_t rows;          /* rows printed (or kept, for a table) */
+    size_t table_max;
+    int truncated;        /* the table left rows out */
+    struct cli_table table;
+};
+int cli_stream_begin(struct cli_stream *s, FILE *f, enum cli_format fmt, size_t ncols,
+                     const char *const *names, const int *numeric, size_t table_max);
+int cli_stream_rows(struct cli_stream *s, const char *const *cells, size_t nrows);
+void cli_stream_end(struct cli_stream *s);
+
 #endif

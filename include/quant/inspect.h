@@ -1,6 +1,6 @@
 /*
  * inspect.h: read-only views of the stores for `quant status`, `quant sql`
- * and (later) the dashboard.  These never write and open DuckDB read-only, so
+ * and the dashboard.  These never write and open DuckDB read-only, so
  * several readers can share it; while an ingest holds the write lock they wait
  * up to the configured lock timeout and then fail with QUANT_ELOCKED.
  *
@@ -55,8 +55,27 @@ enum quant_code quant_inspect_status(const struct quant_config *cfg,
                                      struct quant_symbol_status **out, size_t *out_n,
                                      struct quant_err *err);
 
-/* Run a read-only SQL statement on the DuckDB store. */
-enum quant_code quant_inspect_query(const struct quant_config *cfg, const char *sql,
-                                    struct quant_table *out, struct quant_err *err);
+/*
+ * `quant sql`: start sql on the DuckDB store, opened read-only as a sandbox
+ * (sql_query.h says what may run and how errors come back).  Rows are read
+ * through quant_inspect_query_cursor() with quant_sql_cursor_next(); close
+ * with quant_inspect_query_close(), which also closes the store.
+ */
+struct quant_inspect_query;
+struct quant_sql_cursor;
+enum quant_code quant_inspect_query_open(const struct quant_config *cfg, const char *sql,
+                                         struct quant_inspect_query **out,
+                                         struct quant_err *err);
+struct quant_sql_cursor *quant_inspect_query_cursor(struct quant_inspect_query *q);
+void quant_inspect_query_close(struct quant_inspect_query *q);
+
+/*
+ * The tables and views a query can read, for `quant sql --help`: one row per
+ * table (name, "table" or "view", its columns as "name TYPE, ..."), sorted
+ * by name.  Does not wait for a lock: QUANT_ELOCKED at once while an ingest
+ * writes.  Release with quant_table_release.
+ */
+enum quant_code quant_inspect_tables(const struct quant_config *cfg, struct quant_table *out,
+                                     struct quant_err *err);
 
 #endif

@@ -60,6 +60,18 @@ struct quant_series_store_options {
     int threads;              /* DuckDB worker threads; 0 = 2 */
     const char *memory_limit; /* DuckDB memory_limit, e.g. "2GB"; NULL = "4GB" */
     long lock_timeout_ms;     /* how long to retry a locked file; default 0 (fail at once) */
+    /*
+     * For user-written SQL (quant sql, quant export): DuckDB's
+     * enable_external_access is off (no file, no network, no ATTACH, no
+     * extension), and lock_configuration is on, so no statement can turn it
+     * back on.  Only the store file itself is read.  Requires read_only.
+     */
+    int sandbox;
+    /*
+     * With sandbox: the one file outside the store DuckDB may write (quant
+     * export's temporary file), through DuckDB's allowed_paths; NULL = none.
+     */
+    const char *sandbox_write_path;
 };
 
 /* Opens (creating the file and schema when writable).  out is set on success. */

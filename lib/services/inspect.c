@@ -15,6 +15,7 @@
 
 #include "quant/feature_store.h"
 #include "quant/features.h"
+#include "quant/sql_query.h"
 #include "core/banned.h"
 
 static enum quant_code require_file(const char *path, struct quant_err *err)
@@ -29,12 +30,14 @@ static enum quant_code require_file(const char *path, struct quant_err *err)
     return quant_err_set(err, QUANT_EIO, "cannot read %s: %s", path, strerror(errno));
 }
 
-static enum quant_code open_series_ro(const struct quant_config *cfg,
-                                      struct quant_series_store **out, struct quant_err *err)
+/* sandbox: for SQL a person wrote (sql_query.h); lock_ms < 0: the configured timeout. */
+static enum quant_code open_series(const struct quant_config *cfg, int sandbox, long lock_ms,
+                                   struct quant_series_store **out, struct quant_err *err)
 {
-    long lock_ms = 0, threads = 2;
-    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
-                                               &lock_ms, err);
+    long threads = 2;
+    enum quant_code rc = QUANT_OK;
+    if (lock_ms < 0)
+        rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L, &lock_ms, err);
     if (!rc)
         rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
     const char *path = quant_config_get(cfg, QUANT_SET_DUCKDB_PATH);
@@ -47,18 +50,71 @@ static enum quant_code open_series_ro(const struct quant_config *cfg,
         .threads = (int)threads,
         .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
         .lock_timeout_ms = lock_ms,
+        .sandbox = sandbox,
     };
     return quant_series_store_open(path, &o, out, err);
 }
 
-enum quant_code quant_inspect_query(const struct quant_config *cfg, const char *sql,
-                                    struct quant_table *out, struct quant_err *err)
+static enum quant_code open_series_ro(const struct quant_config *cfg,
+                                      struct quant_series_store **out, struct quant_err *err)
 {
+    return open_series(cfg, 0, -1, out, err);
+}
+
+struct quant_inspect_query {
+    struct quant_series_store *store;
+    struct quant_sql_cursor *cursor;
+};
+
+enum quant_code quant_inspect_query_open(const struct quant_config *cfg, const char *sql,
+                                         struct quant_inspect_query **out,
+                                         struct quant_err *err)
+{
+    *out = NULL;
+    struct quant_inspect_query *q = calloc(1, sizeof *q);
+    if (!q)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    enum quant_code rc = open_series(cfg, 1, -1, &q->store, err);
+    if (!rc)
+        rc = quant_sql_cursor_open(q->store, sql, &q->cursor, err);
+    if (rc) {
+        quant_inspect_query_close(q);
+        return rc;
+    }
+    *out = q;
+    return QUANT_OK;
+}
+
+struct quant_sql_cursor *quant_inspect_query_cursor(struct quant_inspect_query *q)
+{
+    return q->cursor;
+}
+
+void quant_inspect_query_close(struct quant_inspect_query *q)
+{
+    if (!q)
+        return;
+    quant_sql_cursor_close(q->cursor);
+    quant_series_store_close(q->store);
+    free(q);
+}
+
+enum quant_code quant_inspect_tables(const struct quant_config *cfg, struct quant_table *out,
+                                     struct quant_err *err)
+{
+    memset(out, 0, sizeof *out);
     struct quant_series_store *s = NULL;
-    enum quant_code rc = open_series_ro(cfg, &s, err);
+    enum quant_code rc = open_series(cfg, 1, 0, &s, err);
     if (rc)
         return rc;
-    rc = quant_series_store_query(s, sql, 0, out, err);
+    rc = quant_series_store_query(
+        s,
+        "SELECT c.table_name, CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END,"
+        " string_agg(c.column_name || ' ' || c.data_type, ', ' ORDER BY c.ordinal_position)"
+        " FROM information_schema.columns c JOIN information_schema.tables t"
+        " ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
+        " WHERE c.table_schema = 'main' GROUP BY ALL ORDER BY 1",
+        0, out, err);
     quant_series_store_close(s);
     return rc;
 }

@@ -21,6 +21,7 @@
 
 #include <duckdb.h>
 
+#include "quant/buf.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 
@@ -57,6 +58,7 @@ struct quant_series_store {
     duckdb_database db;
     duckdb_connection con;
     int read_only;
+    int sandboxed;                     /* external access off, configuration locked */
     char path[PATH_MAX];
     duckdb_logical_type types[NCOLS];  /* ohlcv column types, for data chunks */
     duckdb_data_chunk chunk;           /* reused for every append */
@@ -156,6 +158,11 @@ const char *quant_series_store_path_(const struct quant_series_store *s)
 int quant_series_store_read_only_(const struct quant_series_store *s)
 {
     return s->read_only;
+}
+
+int quant_series_store_sandboxed_(const struct quant_series_store *s)
+{
+    return s->sandboxed;
 }
 
 enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
@@ -286,8 +293,20 @@ static enum quant_code make_config(const struct quant_series_store_options *o, d
         /* no network, and nothing may be downloaded behind the user's back */
         {"autoinstall_known_extensions", "false"},
         {"autoload_known_extensions", "false"},
+        /* sandbox only (see below): keep these two last */
+        {"enable_external_access", "false"},
+        {"lock_configuration", "true"},
     };
-    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) {
+    /*
+     * A sandbox without a write path is locked down before the database even
+     * opens.  One with a write path must first list that path in
+     * allowed_paths, which only SQL can set (lock_down() does it right after
+     * the open, before any caller's statement runs).
+     */
+    size_t n = sizeof kv / sizeof *kv;
+    if (!o->sandbox || o->sandbox_write_path)
+        n -= 2;
+    for (size_t i = 0; i < n; i++) {
         if (duckdb_set_config(*out, kv[i][0], kv[i][1]) == DuckDBError) {
             duckdb_destroy_config(out);
             return quant_err_set(err, QUANT_ECONFIG, "series store: DuckDB rejected %s = '%s'",
@@ -377,6 +396,46 @@ static enum quant_code init_schema(struct quant_series_store *s, struct quant_er
                     "creating the staging table", err);
 }
 
+/* '...' with quotes doubled: a path inside an SQL string literal. */
+static enum quant_code sql_quote(struct quant_buf *b, const char *text)
+{
+    enum quant_code rc = quant_buf_append(b, "'", 1);
+    for (const char *p = text; !rc && *p; p++)
+        rc = quant_buf_append(b, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
+    return rc ? rc : quant_buf_append(b, "'", 1);
+}
+
+/*
+ * The sandbox with one writable file: allow that path, then turn external
+ * access off and lock the configuration (in this order: the first two are
+ * refused once the configuration is locked).
+ */
+static enum quant_code lock_down(struct quant_series_store *s,
+                                 const struct quant_series_store_options *o,
+                                 struct quant_err *err)
+{
+    if (!o->sandbox_write_path)
+        return QUANT_OK;
+    struct quant_buf sql;
+    quant_buf_init(&sql, 0);
+    enum quant_code rc = quant_buf_printf(&sql, "SET allowed_paths = [");
+    if (!rc)
+        rc = sql_quote(&sql, o->sandbox_write_path);
+    if (!rc)
+        rc = quant_buf_append(&sql, "]", 1);
+    if (rc) {
+        quant_buf_release(&sql);
+        return quant_err_set(err, QUANT_ENOMEM, "store %s: out of memory", s->path);
+    }
+    rc = exec_sql(s, sql.data, "allowing the export file", err);
+    quant_buf_release(&sql);
+    if (!rc)
+        rc = exec_sql(s, "SET enable_external_access = false", "disabling file access", err);
+    if (!rc)
+        rc = exec_sql(s, "SET lock_configuration = true", "locking the configuration", err);
+    return rc;
+}
+
 static enum quant_code init_chunk(struct quant_series_store *s, struct quant_err *err)
 {
     static const duckdb_type ids[NCOLS] = {
@@ -403,6 +462,8 @@ enum quant_code quant_series_store_open(const char *path,
         return quant_err_set(err, QUANT_EINVAL, "series store: a file path is required");
     if (strlen(path) >= PATH_MAX)
         return quant_err_set(err, QUANT_EINVAL, "series store: path is too long");
+    if (o->sandbox && !o->read_only)
+        return quant_err_set(err, QUANT_EINVAL, "series store: a sandbox must be read-only");
     enum quant_code rc = check_path(path, o->read_only, err);
     if (rc)
         return rc;
@@ -411,6 +472,7 @@ enum quant_code quant_series_store_open(const char *path,
         return quant_err_set(err, QUANT_ENOMEM, "series store: out of memory opening %s", path);
     snprintf(s->path, sizeof s->path, "%s", path);
     s->read_only = o->read_only;
+    s->sandboxed = o->sandbox;
     if ((rc = open_db(s, o, err))) {
         free(s);
         return rc;
@@ -420,7 +482,8 @@ enum quant_code quant_series_store_open(const char *path,
         quant_series_store_close(s);
         return QUANT_ESTORE;
     }
-    if ((rc = init_schema(s, err)) || (rc = init_chunk(s, err))) {
+    if ((o->sandbox && (rc = lock_down(s, o, err))) || (rc = init_schema(s, err)) ||
+        (rc = init_chunk(s, err))) {
         quant_series_store_close(s);
         return rc;
     }
@@ -1109,36 +1172,6 @@ enum quant_code quant_series_store_symbol_summary(struct quant_series_store *s,
 
 /* ---- ad-hoc queries (quant sql) ----------------------------------------- */
 
-/* Shortest of %.15g/%.16g/%.17g that reads back as the same double. */
-static void fmt_double(double x, char *out, size_t cap)
-{
-    if (isnan(x)) {
-        snprintf(out, cap, "NaN");
-        return;
-    }
-    if (isinf(x)) {
-        snprintf(out, cap, x > 0 ? "Infinity" : "-Infinity");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, cap, "%.*g", prec, x);
-        if (strtod(out, NULL) == x)
-            return;
-    }
-}
-
-static void fmt_timestamp(int64_t micros, char *out, size_t cap)
-{
-    int64_t secs = micros / 1000000 - (micros % 1000000 < 0);
-    int64_t days = secs / 86400 - (secs % 86400 < 0);
-    int64_t sod = secs - days * 86400;
-    int y;
-    unsigned m, d;
-    quant_civil_from_days((int32_t)days, &y, &m, &d);
-    snprintf(out, cap, "%04d-%02u-%02u %02d:%02d:%02d", y, m, d, (int)(sod / 3600),
-             (int)(sod / 60 % 60), (int)(sod % 60));
-}
-
 static int is_numeric(duckdb_type t)
 {
     switch (t) {
@@ -1161,7 +1194,7 @@ static char *cell_text(duckdb_result *res, duckdb_type t, idx_t col, idx_t row, 
     char buf[64];
     const char *txt = NULL;
     if (t == DUCKDB_TYPE_DOUBLE || t == DUCKDB_TYPE_FLOAT) {
-        fmt_double(duckdb_value_double(res, col, row), buf, sizeof buf);
+        quant_sql_fmt_double_(duckdb_value_double(res, col, row), buf, sizeof buf);
         txt = buf;
     } else if (t == DUCKDB_TYPE_DATE) {
         duckdb_date d = duckdb_value_date(res, col, row);
@@ -1172,7 +1205,7 @@ static char *cell_text(duckdb_result *res, duckdb_type t, idx_t col, idx_t row, 
     } else if (t == DUCKDB_TYPE_TIMESTAMP) {
         duckdb_timestamp ts = duckdb_value_timestamp(res, col, row);
         if (duckdb_is_finite_timestamp(ts)) {
-            fmt_timestamp(ts.micros, buf, sizeof buf);
+            quant_sql_fmt_timestamp_(ts.micros, buf, sizeof buf);
             txt = buf;
         }
     } else if (t == DUCKDB_TYPE_BOOLEAN) {

@@ -10,6 +10,7 @@
 
 #include <duckdb.h>
 
+#include "quant/buf.h"
 #include "quant/error.h"
 #include "quant/series_store.h"
 
@@ -20,6 +21,8 @@ duckdb_connection quant_series_store_con_(struct quant_series_store *s);
 /* The database file's path, for messages. */
 const char *quant_series_store_path_(const struct quant_series_store *s);
 int quant_series_store_read_only_(const struct quant_series_store *s);
+/* Opened with options.sandbox (external access off, configuration locked). */
+int quant_series_store_sandboxed_(const struct quant_series_store *s);
 /*
  * A DuckDB failure as QUANT_ESTORE: "store PATH: WHAT failed: <DuckDB's words>"
  * plus what to do when those words show a cause the user can act on (a full
@@ -31,5 +34,22 @@ enum quant_code quant_series_store_fail_(const struct quant_series_store *s, con
 /* Run a statement; on failure, quant_series_store_fail_'s message. */
 enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
                                          const char *what, struct quant_err *err);
+
+/* ---- sql_text.c: values as text ------------------------------------------ */
+
+/* Shortest of %.15g/%.16g/%.17g that reads back as x; NaN, Infinity. */
+void quant_sql_fmt_double_(double x, char *out, size_t cap);
+/* "YYYY-MM-DD HH:MM:SS" (UTC, the fraction dropped). */
+void quant_sql_fmt_timestamp_(int64_t micros, char *out, size_t cap);
+/* 1 for the number types (right-aligned, bare in JSON). */
+int quant_sql_type_numeric_(duckdb_logical_type t);
+/* 1 when quant_sql_cell_text_ can draw every value of the type. */
+int quant_sql_type_printable_(duckdb_logical_type t);
+/*
+ * Append the text of row `row` of vector v (of type t) to b; for SQL NULL
+ * append nothing and set *is_null.  QUANT_ENOMEM (or b's cap) on failure.
+ */
+enum quant_code quant_sql_cell_text_(duckdb_vector v, duckdb_logical_type t, idx_t row,
+                                     struct quant_buf *b, int *is_null);
 
 #endif

@@ -40,7 +40,8 @@ static void test_help_and_usage_errors(void **state)
     struct tu_result r;
     RUN(&r, "--help");
     assert_int_equal(r.status, 0);
-    const char *cmds[] = {"init-db", "symbols", "ingest", "sql", "status", "demo", "config"};
+    const char *cmds[] = {"init-db", "symbols", "ingest", "sql", "export", "status", "demo",
+                          "config"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         assert_non_null(strstr(r.out, cmds[i]));
     assert_non_null(strstr(r.out, "Exit codes"));
@@ -174,10 +175,11 @@ static void test_sql_formats_and_read_only(void **state)
     tu_result_release(&r);
     RUN(&r, "sql", "DELETE FROM ohlcv");
     assert_int_equal(r.status, 4);
-    assert_non_null(strstr(r.err, "read-only"));
+    assert_non_null(strstr(r.err, "refused: this is a DELETE statement"));
     tu_result_release(&r);
     RUN(&r, "sql", "SELEC nonsense");
-    assert_int_equal(r.status, 4);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "the query is wrong"));
     assert_non_null(strstr(r.err, "syntax"));
     tu_result_release(&r);
     RUN(&r, "sql", "SELECT count(*) FROM ohlcv", "--csv");

@@ -1,0 +1,89 @@
+/*
+ * sql_query.h: SQL a person wrote (quant sql, quant export), run on the
+ * series store so that it can read the store's tables and nothing else, and
+ * change nothing at all.
+ *
+ * Three locks, each closing the holes the others might leave:
+ *   1. the store is opened read-only (options.read_only);
+ *   2. the store is a sandbox (options.sandbox): DuckDB's external access is
+ *      off (no file, no other database, no extension, no network) and its
+ *      configuration is locked, so no statement can turn that back on;
+ *   3. the text must hold exactly one statement, and it must be a query:
+ *
+ *      allowed                          | how DuckDB reports it
+ *      ---------------------------------+------------------------------
+ *      SELECT, WITH ... SELECT, FROM,   | SELECT
+ *      VALUES, TABLE, SHOW, DESCRIBE,   |
+ *      SUMMARIZE, reading PRAGMAs       | (DuckDB rewrites these PRAGMAs
+ *      (table_info, show_tables,        |  into a SELECT; the others come
+ *      database_size, version, ...)     |  out as SET, PRAGMA or CALL)
+ *      EXPLAIN [ANALYZE] <one of those> | EXPLAIN (the inner text is
+ *                                       |  checked by the same rules)
+ *
+ *      Everything else (COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CALL,
+ *      CREATE even TEMP, INSERT, PRAGMA settings, VACUUM, CHECKPOINT, ...)
+ *      is refused before it runs.
+ *
+ * Errors: a refused statement, several statements, or a query that reaches
+ * for a file: QUANT_EREADONLY, the message says what is allowed.  A query
+ * the store cannot answer (syntax, unknown table or column, a bad cast):
+ * QUANT_EINVAL quoting DuckDB's words and pointing at `quant sql --help`.
+ *
+ * Ownership: a cursor is opened on a store the caller keeps open until the
+ * cursor is closed; the strings a cursor hands out belong to it.
+ */
+#ifndef QUANT_SQL_QUERY_H
+#define QUANT_SQL_QUERY_H
+
+#include <stddef.h>
+
+#include "quant/error.h"
+#include "quant/series_store.h"
+
+/*
+ * Check that sql is one statement this header allows, without running it.
+ * The store must be a sandbox (QUANT_EINTERNAL otherwise).
+ */
+enum quant_code quant_sql_check(struct quant_series_store *store, const char *sql,
+                                struct quant_err *err);
+
+struct quant_sql_cursor;
+
+/*
+ * Check sql, then start it as a streaming query: rows are produced as they
+ * are fetched, so memory stays flat however large the result.  A column of a
+ * type that cannot be drawn as text (UNION, BIT, ...) is refused with
+ * QUANT_EINVAL naming it and suggesting a cast to VARCHAR.
+ */
+enum quant_code quant_sql_cursor_open(struct quant_series_store *store, const char *sql,
+                                      struct quant_sql_cursor **out, struct quant_err *err);
+size_t quant_sql_cursor_ncols(const struct quant_sql_cursor *c);
+const char *quant_sql_cursor_name(const struct quant_sql_cursor *c, size_t col);
+/* 1 for number columns (right-aligned in a table, bare numbers in JSON). */
+int quant_sql_cursor_numeric(const struct quant_sql_cursor *c, size_t col);
+
+/*
+ * The next batch of rows (one DuckDB chunk, at most 2,048 rows), as text:
+ * *out_cells is *out_nrows * ncols strings, row by row, NULL for SQL NULL;
+ * they belong to the cursor and stay valid until the next call or close.
+ * *out_nrows = 0 at the end.  Formats: DOUBLE in the shortest form that
+ * reads back exactly, DATE as YYYY-MM-DD, TIMESTAMP as "YYYY-MM-DD
+ * HH:MM:SS", BOOLEAN as true/false, nested values as DuckDB draws them.
+ */
+enum quant_code quant_sql_cursor_next(struct quant_sql_cursor *c, size_t *out_nrows,
+                                      const char *const **out_cells, struct quant_err *err);
+void quant_sql_cursor_close(struct quant_sql_cursor *c);
+
+enum quant_sql_file_format { QUANT_SQL_CSV, QUANT_SQL_PARQUET };
+
+/*
+ * Write the result of sql (checked as above, and a SELECT) to path with
+ * DuckDB's COPY ... TO: CSV with a header row, or Parquet (zstd).  path must
+ * be the store's options.sandbox_write_path, the one file DuckDB may write;
+ * it is overwritten.  *out_rows (may be NULL) gets the rows written.
+ */
+enum quant_code quant_sql_copy(struct quant_series_store *store, const char *sql,
+                               const char *path, enum quant_sql_file_format format,
+                               long *out_rows, struct quant_err *err);
+
+#endif

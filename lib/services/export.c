@@ -1,0 +1,302 @@
+/*
+ * export.c: `quant export` (export.h): decide where the one file goes and
+ * that it may go there, check the query on a locked-down store, COPY into a
+ * temporary file beside the target, then rename it into place.  It must not
+ * print, and must never let the user's query near a writable path before
+ * the query has passed the check.
+ */
+#define _GNU_SOURCE /* renameat2 */
+#include "quant/export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "quant/buf.h"
+#include "quant/series_store.h"
+#include "quant/sql_query.h"
+#include "core/banned.h"
+
+const char *quant_export_format_name(enum quant_export_format f)
+{
+    return f == QUANT_EXPORT_CSV ? "csv" : f == QUANT_EXPORT_PARQUET ? "parquet" : "auto";
+}
+
+static enum quant_code resolve_format(const struct quant_export_request *req,
+                                      enum quant_export_format *out, struct quant_err *err)
+{
+    *out = req->format;
+    if (*out != QUANT_EXPORT_AUTO)
+        return QUANT_OK;
+    const char *dot = strrchr(req->output, '.');
+    if (dot && strchr(dot, '/') == NULL) {
+        if (strcasecmp(dot, ".csv") == 0)
+            *out = QUANT_EXPORT_CSV;
+        else if (strcasecmp(dot, ".parquet") == 0 || strcasecmp(dot, ".pq") == 0)
+            *out = QUANT_EXPORT_PARQUET;
+    }
+    if (*out == QUANT_EXPORT_AUTO)
+        return quant_err_set(err, QUANT_EINVAL,
+                             "cannot tell the format from the name '%s': end it in .csv or "
+                             ".parquet, or give --format csv|parquet",
+                             req->output);
+    return QUANT_OK;
+}
+
+/* The target as an absolute path: its folder resolved, its own name kept. */
+static enum quant_code resolve_target(const char *output, char *out, size_t cap,
+                                      struct quant_err *err)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(output, '/');
+    const char *base = slash ? slash + 1 : output;
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        return quant_err_set(err, QUANT_EINVAL,
+                             "--output '%s' names a folder; give a file name (e.g. out.parquet)",
+                             output);
+    if (slash == output)
+        snprintf(dir, sizeof dir, "/");
+    else if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - output), output);
+    else
+        snprintf(dir, sizeof dir, ".");
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return quant_err_set(err, errno == ENOENT ? QUANT_EINVAL : QUANT_EIO,
+                             "cannot write '%s': folder %s: %s%s", output, dir, strerror(errno),
+                             errno == ENOENT ? " (create it first)" : "");
+    if ((size_t)snprintf(out, cap, "%s/%s", strcmp(real, "/") ? real : "", base) >= cap)
+        return quant_err_set(err, QUANT_EINVAL, "--output '%s': path too long", output);
+    return QUANT_OK;
+}
+
+/* 1 when path is dir itself or inside it (both absolute and resolved). */
+static int within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return n && strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/*
+ * Refuse to write over quant's own files.  Compared as resolved paths, and
+ * the target's own link (if it is one) is followed, so a symlink to the
+ * store is refused too.
+ */
+static enum quant_code check_protected(const struct quant_config *cfg, const char *target,
+                                       struct quant_err *err)
+{
+    char t[PATH_MAX];
+    if (!realpath(target, t))
+        snprintf(t, sizeof t, "%s", target);
+    const char *dirs[] = {quant_config_get(cfg, QUANT_SET_HOME),
+                          quant_config_get(cfg, QUANT_SET_MODELS_DIR)};
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        char d[PATH_MAX];
+        if (dirs[i] && realpath(dirs[i], d) && within(t, d))
+            return quant_err_set(err, QUANT_EINVAL,
+                                 "refused: %s is inside %s, which holds quant's stores and "
+                                 "models; write the export somewhere else",
+                                 target, d);
+    }
+    const char *files[] = {quant_config_get(cfg, QUANT_SET_DUCKDB_PATH),
+                           quant_config_get(cfg, QUANT_SET_SQLITE_PATH), cfg->conf_path};
+    static const char *const suffix[] = {"", ".wal", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char f[PATH_MAX], g[PATH_MAX + 16];
+        if (!files[i] || !realpath(files[i], f))
+            continue;
+        for (size_t k = 0; k < sizeof suffix / sizeof *suffix; k++) {
+            snprintf(g, sizeof g, "%s%s", f, suffix[k]);
+            if (strcmp(t, g) == 0)
+                return quant_err_set(err, QUANT_EINVAL,
+                                     "refused: %s is one of quant's own files; write the "
+                                     "export somewhere else",
+                                     target);
+        }
+    }
+    return QUANT_OK;
+}
+
+static enum quant_code check_target(const struct quant_config *cfg, const char *target,
+                                    int force, struct quant_err *err)
+{
+    enum quant_code rc = check_protected(cfg, target, err);
+    if (rc)
+        return rc;
+    struct stat st;
+    if (stat(target, &st) != 0)
+        return QUANT_OK;
+    if (S_ISDIR(st.st_mode))
+        return quant_err_set(err, QUANT_EINVAL, "%s is a folder; give a file name", target);
+    if (!force)
+        return quant_err_set(err, QUANT_EINVAL,
+                             "%s already exists; add --force to replace it (the old file stays "
+                             "until the new one is complete)",
+                             target);
+    return QUANT_OK;
+}
+
+/* The query an export runs: the user's, or every row of one table. */
+static enum quant_code export_sql(const struct quant_export_request *req, struct quant_buf *b,
+                                  struct quant_err *err)
+{
+    if (!req->table)
+        return quant_buf_printf(b, "%s", req->query) ? quant_err_set(err, QUANT_ENOMEM, "oom")
+                                                     : QUANT_OK;
+    enum quant_code rc = quant_buf_printf(b, "SELECT * FROM \"");
+    for (const char *p = req->table; !rc && *p; p++) /* an identifier: " doubled */
+        rc = quant_buf_append(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+    if (!rc)
+        rc = quant_buf_append(b, "\"", 1);
+    return rc ? quant_err_set(err, QUANT_ENOMEM, "out of memory") : QUANT_OK;
+}
+
+static enum quant_code open_store(const struct quant_config *cfg, const char *write_path,
+                                  struct quant_series_store **out, struct quant_err *err)
+{
+    long lock_ms = 0, threads = 2;
+    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
+                                               &lock_ms, err);
+    if (!rc)
+        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
+    if (rc)
+        return rc;
+    struct quant_series_store_options o = {
+        .read_only = 1,
+        .threads = (int)threads,
+        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
+        .lock_timeout_ms = lock_ms,
+        .sandbox = 1,
+        .sandbox_write_path = write_path,
+    };
+    return quant_series_store_open(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), &o, out, err);
+}
+
+/* Check the query on a store that may write nothing at all. */
+static enum quant_code check_query(const struct quant_config *cfg, const char *sql,
+                                   struct quant_err *err)
+{
+    struct quant_series_store *s = NULL;
+    enum quant_code rc = open_store(cfg, NULL, &s, err);
+    if (!rc)
+        rc = quant_sql_check(s, sql, err);
+    quant_series_store_close(s);
+    return rc;
+}
+
+static enum quant_code make_temp(const char *target, char *tmp, size_t cap,
+                                 struct quant_err *err)
+{
+    const char *slash = strrchr(target, '/');
+    int n = snprintf(tmp, cap, "%.*s/.%s.quant-export-%ld.tmp", (int)(slash - target), target,
+                     slash + 1, (long)getpid());
+    if (n < 0 || (size_t)n >= cap)
+        return quant_err_set(err, QUANT_EINVAL, "%s: path too long", target);
+    /* O_EXCL: never write through a link or over a file someone else put there */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return quant_err_set(err, QUANT_EIO, "cannot write in the folder of %s: %s", target,
+                             strerror(errno));
+    close(fd);
+    return QUANT_OK;
+}
+
+static void sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Move the finished file into place; without force, never over a file. */
+static enum quant_code publish(const char *tmp, const char *target, int force,
+                               struct quant_err *err)
+{
+    sync_path(tmp);
+    int r = force ? rename(tmp, target)
+                  : renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_NOREPLACE);
+    if (r != 0 && !force && (errno == EINVAL || errno == ENOSYS)) {
+        /* a file system without RENAME_NOREPLACE: link() also refuses to replace */
+        r = link(tmp, target);
+        if (r == 0)
+            unlink(tmp);
+    }
+    if (r != 0) {
+        int e = errno;
+        unlink(tmp);
+        if (e == EEXIST)
+            return quant_err_set(err, QUANT_EINVAL,
+                                 "%s appeared while exporting; nothing was replaced (add "
+                                 "--force to replace it)",
+                                 target);
+        return quant_err_set(err, QUANT_EIO, "cannot move the export into place as %s: %s",
+                             target, strerror(e));
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", target);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    sync_path(dir);
+    return QUANT_OK;
+}
+
+static enum quant_code check_request(const struct quant_export_request *req,
+                                     struct quant_err *err)
+{
+    if (!req->table == !req->query)
+        return quant_err_set(err, QUANT_EINVAL, "give either --table NAME or --query SQL");
+    if ((req->table && !*req->table) || (req->query && !*req->query))
+        return quant_err_set(err, QUANT_EINVAL, "--table / --query must not be empty");
+    if (!req->output || !*req->output)
+        return quant_err_set(err, QUANT_EINVAL, "give the file to write with --output FILE");
+    return QUANT_OK;
+}
+
+enum quant_code quant_export(const struct quant_config *cfg,
+                             const struct quant_export_request *req,
+                             struct quant_export_result *out, struct quant_err *err)
+{
+    memset(out, 0, sizeof *out);
+    enum quant_code rc = check_request(req, err);
+    if (!rc)
+        rc = resolve_format(req, &out->format, err);
+    if (!rc)
+        rc = resolve_target(req->output, out->path, sizeof out->path, err);
+    if (!rc)
+        rc = check_target(cfg, out->path, req->force, err);
+    struct quant_buf sql;
+    quant_buf_init(&sql, 0);
+    if (!rc)
+        rc = export_sql(req, &sql, err);
+    if (!rc)
+        rc = check_query(cfg, sql.data, err);
+    char tmp[PATH_MAX];
+    if (!rc)
+        rc = make_temp(out->path, tmp, sizeof tmp, err);
+    if (rc) {
+        quant_buf_release(&sql);
+        return rc;
+    }
+    struct quant_series_store *s = NULL;
+    rc = open_store(cfg, tmp, &s, err);
+    if (!rc)
+        rc = quant_sql_copy(s, sql.data, tmp,
+                            out->format == QUANT_EXPORT_PARQUET ? QUANT_SQL_PARQUET
+                                                                : QUANT_SQL_CSV,
+                            &out->rows, err);
+    quant_series_store_close(s);
+    quant_buf_release(&sql);
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    return publish(tmp, out->path, req->force, err);
+}
