@@ -175,6 +175,9 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
         if (rc)
             return quant_err_set(err, rc, "out of memory resolving settings");
     }
+    /* The key is known from here on: no message, even one about quant.conf,
+     * may carry it (error.h). */
+    quant_secret_add(cfg->value[QUANT_SET_API_KEY]);
     if (!cfg->value[QUANT_SET_HOME] &&
         assign(cfg, QUANT_SET_HOME, defs[QUANT_SET_HOME].def, QUANT_SRC_DEFAULT))
         return quant_err_set(err, QUANT_ENOMEM, "out of memory resolving settings");
@@ -205,6 +208,7 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
         if (rc)
             return quant_err_set(err, rc, "out of memory resolving settings");
     }
+    quant_secret_add(cfg->value[QUANT_SET_API_KEY]);
     return QUANT_OK;
 }
 

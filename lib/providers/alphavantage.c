@@ -9,7 +9,8 @@
  * message naming what it was, never half-parsed.  The parsers are pure (no
  * I/O); only the provider functions at the bottom talk to quant_http.  The
  * API key must never appear in a message: it is only ever placed in the URL,
- * and every message leaving this file is scrubbed of it.
+ * quant_err_set masks it wherever a message quotes it (error.h), and URLs
+ * quoted in messages have their apikey= value redacted.
  */
 #include "quant/alphavantage.h"
 
@@ -819,24 +820,15 @@ static const char FALLBACK_WARNING[] =
     "Alpha Vantage: full history is premium on this key; fetched the last 100 days. "
     "Backfill older history with `quant ingest --provider csv --csv FILE`";
 
-/* Replace every occurrence of the key in err->msg by "***", then redact apikey=. */
-static void scrub_key(struct quant_err *err, const char *key)
+/* The key itself is masked by quant_err_set (error.h); what is left is an
+ * apikey= value in a URL quoted by a lower layer, which may be escaped. */
+static void scrub_key(struct quant_err *err)
 {
     if (!err || !err->msg[0])
         return;
     char tmp[QUANT_ERR_MSG_MAX];
-    size_t kl = key ? strlen(key) : 0, o = 0;
-    for (const char *p = err->msg; *p && o + 1 < sizeof tmp;) {
-        if (kl && strncmp(p, key, kl) == 0) {
-            for (const char *r = "***"; *r && o + 1 < sizeof tmp; r++)
-                tmp[o++] = *r;
-            p += kl;
-        } else {
-            tmp[o++] = *p++;
-        }
-    }
-    tmp[o] = '\0';
-    quant_http_redact_url(tmp, err->msg, sizeof err->msg);
+    quant_http_redact_url(err->msg, tmp, sizeof tmp);
+    snprintf(err->msg, sizeof err->msg, "%s", tmp);
 }
 
 /* url = base ? function=F [&symbol=S] [&param...] &apikey=K (values escaped). */
@@ -916,7 +908,7 @@ static enum quant_code av_fetch_daily(void *state, const char *symbol,
     quant_http_get_stats(st->http, &after);
     info->requests = after.requests - before.requests;
     if (rc) {
-        scrub_key(err, st->api_key);
+        scrub_key(err);
         return rc;
     }
     if (!out->symbol[0])
@@ -940,7 +932,7 @@ static enum quant_code av_search(void *state, const char *query,
         rc = st->use_csv
                  ? quant_av_parse_search_csv(st->body.data, st->body.len, out, out_n, err)
                  : quant_av_parse_search_json(st->body.data, st->body.len, out, out_n, err);
-    scrub_key(err, st->api_key);
+    scrub_key(err);
     return rc;
 }
 
@@ -958,7 +950,7 @@ static enum quant_code av_overview(void *state, const char *symbol,
         rc = quant_av_parse_overview_json(st->body.data, st->body.len, out, err);
     if (rc == QUANT_ENOTFOUND || rc == QUANT_EPARSE)
         quant_err_prefix(err, "OVERVIEW %s: ", sym);
-    scrub_key(err, st->api_key);
+    scrub_key(err);
     return rc;
 }
 
@@ -1002,6 +994,7 @@ enum quant_code quant_av_open(const struct quant_av_options *opts,
     st->base_url = strdup(opts->base_url && *opts->base_url ? opts->base_url
                                                             : QUANT_AV_DEFAULT_URL);
     st->api_key = strdup(opts->api_key);
+    quant_secret_add(opts->api_key); /* no message may carry it from here on */
     st->adjusted = opts->adjusted;
     st->use_csv = opts->use_csv;
     quant_buf_init(&st->body, hopts.max_body);
