@@ -183,6 +183,13 @@ static enum quant_code classify_obj(const cJSON *root, struct quant_err *err)
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "Error Message");
     if (cJSON_IsString(e)) {
         quote_api(e->valuestring, q, sizeof q);
+        /* What Alpha Vantage answers for a well-formed call naming a symbol it
+         * does not list (a bad key has its own sentence). */
+        if (contains_ci(e->valuestring, "Invalid API call"))
+            return quant_err_set(err, QUANT_ENOTFOUND,
+                                 "Alpha Vantage does not know this symbol: \"%s\"; check the "
+                                 "spelling, or find the listed one with `quant symbols search`",
+                                 q);
         return quant_err_set(err, QUANT_EAPI,
                              "Alpha Vantage rejected the call: \"%s\"; check the symbol "
                              "(Alpha Vantage may not list it; try `quant symbols search`) "
@@ -230,7 +237,8 @@ static enum quant_code parse_object(const char *body, size_t len, cJSON **out,
         return quant_err_set(err, QUANT_EPARSE,
                              "Alpha Vantage answered with something that is not JSON (starts "
                              "with '%s'); the service or a proxy in between may be failing: "
-                             "try again later and check base_url", ex);
+                             "try again later and check the alphavantage_url setting "
+                             "(quant.conf, QUANT_ALPHAVANTAGE_URL or --alphavantage-url)", ex);
     }
     if (!json_depth_ok(p, (size_t)(end - p), AV_MAX_DEPTH))
         return quant_err_set(err, QUANT_EPARSE,
@@ -511,7 +519,8 @@ static enum quant_code csv_precheck(const char *body, size_t len, const char **s
         return quant_err_set(err, QUANT_EPARSE,
                              "Alpha Vantage answered with something that is not CSV (starts "
                              "with '%s'); the service or a proxy in between may be failing: "
-                             "try again later and check base_url", ex);
+                             "try again later and check the alphavantage_url setting "
+                             "(quant.conf, QUANT_ALPHAVANTAGE_URL or --alphavantage-url)", ex);
     }
     return QUANT_OK;
 }
@@ -906,7 +915,7 @@ static enum quant_code av_fetch_daily(void *state, const char *symbol,
         }
     }
     quant_http_get_stats(st->http, &after);
-    info->requests = after.requests - before.requests;
+    info->requests = after.sent - before.sent;
     if (rc) {
         scrub_key(err);
         return rc;
@@ -954,6 +963,13 @@ static enum quant_code av_overview(void *state, const char *symbol,
     return rc;
 }
 
+static long av_requests_sent(void *state)
+{
+    struct quant_http_stats stats;
+    quant_http_get_stats(((struct av_state *)state)->http, &stats);
+    return stats.sent;
+}
+
 static void av_close(void *state)
 {
     struct av_state *st = state;
@@ -973,6 +989,7 @@ static const struct quant_provider_ops av_ops = {
     .list_symbols = NULL,
     .search = av_search,
     .overview = av_overview,
+    .requests_sent = av_requests_sent,
     .close = av_close,
 };
 

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "quant/buf.h"
 
@@ -42,6 +44,10 @@ struct csv_state {
     struct csv_entry *v;   /* sorted by symbol after open */
     size_t n, cap;
     struct symtab syms;    /* only during open */
+    /* Folder entries that are not regular files (a FIFO would block the run
+     * forever, a device never ends): skipped and named in one warning. */
+    size_t n_skipped;
+    char warning[512];
 };
 
 static void csv_state_free(struct csv_state *st)
@@ -153,6 +159,26 @@ static void note_bad(struct csv_entry *e, const char *file, const struct quant_c
     e->n_bad += count;
 }
 
+/* One file holds two different rows for a date: the same refusal as two
+ * files that disagree (check_overlap), the file's own conflict first. */
+static void note_conflict(struct csv_entry *e, const char *file,
+                          const struct quant_csv_conflict *c)
+{
+    if (e->conflict[0])
+        return;
+    char d[11], more[64] = "";
+    quant_date_format(c->date, d);
+    if (c->n_dates > 1)
+        snprintf(more, sizeof more, " (and %ld more date%s)", c->n_dates - 1,
+                 c->n_dates == 2 ? "" : "s");
+    e->conflict_code = QUANT_EVALIDATION;
+    snprintf(e->conflict, sizeof e->conflict,
+             "%s has two rows for %s on %s that disagree (close %.6g vs %.6g)%s: which is "
+             "right cannot be told; remove the wrong rows and ingest again (nothing of %s "
+             "was ingested)", base_name(file), e->bars.symbol, d, c->close_a, c->close_b, more,
+             e->bars.symbol);
+}
+
 static enum quant_code add_file(struct csv_state *st, const char *file, struct quant_csv_file *f,
                                 struct quant_err *err)
 {
@@ -175,6 +201,12 @@ static enum quant_code add_file(struct csv_state *st, const char *file, struct q
         if (merge_series(e, &f->series[i]))
             return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
     }
+    for (size_t i = 0; i < f->n_conflicts; i++) {
+        struct csv_entry *e = entry_for(st, f->conflicts[i].symbol);
+        if (!e)
+            return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
+        note_conflict(e, file, &f->conflicts[i]);
+    }
     for (size_t i = 0; i < f->n_bad; i++) {
         struct csv_entry *e = entry_for(st, f->bad[i].symbol);
         if (!e)
@@ -186,11 +218,145 @@ static enum quant_code add_file(struct csv_state *st, const char *file, struct q
     return QUANT_OK;
 }
 
+/* ---- reading a file --------------------------------------------------------
+ * Read in chunks, checking line lengths as the bytes arrive: a file that is
+ * not a CSV (a binary, a log with no newlines, /dev/zero) stops at its first
+ * over-long line, after at most QUANT_CSV_MAX_LINE bytes of it, instead of
+ * being read whole into memory first. */
+
+#define READ_CHUNK ((size_t)1 << 20)
+
+/* The kind of a non-regular file, for the skip warning. */
+static const char *file_kind(mode_t m)
+{
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISDIR(m)) return "a folder";
+    return "not a regular file";
+}
+
+/* Check the bytes [from, b->len) for an over-long line; *line_start and
+ * *line are where the current line began and its 1-based number. */
+static enum quant_code check_lines(const struct quant_buf *b, size_t from, size_t *line_start,
+                                   long *line, const char *file, struct quant_err *err)
+{
+    const char *p = b->data + from, *end = b->data + b->len;
+    const char *nl;
+    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if ((size_t)(nl - (b->data + *line_start)) > QUANT_CSV_MAX_LINE + 1)
+            break;
+        *line_start = (size_t)(nl + 1 - b->data);
+        (*line)++;
+        p = nl + 1;
+    }
+    size_t open_len = (nl ? (size_t)(nl - b->data) : b->len) - *line_start;
+    if (open_len <= QUANT_CSV_MAX_LINE + 1) /* + 1: the \r of a CRLF line */
+        return QUANT_OK;
+    return quant_err_set(err, QUANT_EPARSE,
+                         "%s line %ld is longer than %d bytes (the limit for one CSV line), so "
+                         "reading stopped there: this is not a daily price CSV (lines end in "
+                         "\\n or \\r\\n; a file with old Mac \\r line ends must be converted "
+                         "first)", file, *line, QUANT_CSV_MAX_LINE);
+}
+
+/* Read fd into b (capped at b->max), stopping at an over-long line. */
+static enum quant_code read_capped(int fd, const char *file, struct quant_buf *b,
+                                   struct quant_err *err)
+{
+    size_t line_start = 0;
+    long line = 1;
+    for (;;) {
+        size_t want = b->max - b->len < READ_CHUNK ? b->max - b->len : READ_CHUNK;
+        char probe;
+        enum quant_code rc = want ? quant_buf_reserve(b, want) : QUANT_OK;
+        if (rc)
+            return quant_err_set(err, rc, "out of memory reading %s", file);
+        ssize_t n = want ? read(fd, b->data + b->len, want) : read(fd, &probe, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return quant_err_set(err, QUANT_EIO, "cannot read %s: %s", file, strerror(errno));
+        if (n == 0)
+            return QUANT_OK;
+        if (!want)
+            return quant_err_set(err, QUANT_ETOOBIG, "%s is larger than %zu bytes; a daily "
+                                 "price file is far smaller: check the path", file, b->max);
+        size_t before = b->len;
+        b->len += (size_t)n;
+        b->data[b->len] = '\0';
+        if ((rc = check_lines(b, before, &line_start, &line, file, err)))
+            return rc;
+    }
+}
+
+/*
+ * Open and read one file.  In a folder (in_folder) only regular files are
+ * read: anything else sets *skipped to its kind and returns QUANT_OK.  The
+ * open does not block on a FIFO (O_NONBLOCK), so a FIFO with no writer is
+ * seen and skipped rather than waited on forever.  A path named on its own is
+ * read whatever it is, as the user asked (a pipe from a download, say).
+ */
+static enum quant_code read_csv_file(const char *file, int in_folder, struct quant_buf *b,
+                                     const char **skipped, struct quant_err *err)
+{
+    *skipped = NULL;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | (in_folder ? O_NONBLOCK : 0));
+    if (fd < 0)
+        return quant_err_set(err, QUANT_EIO, "cannot open %s: %s", file, strerror(errno));
+    struct stat sb;
+    enum quant_code rc = QUANT_OK;
+    if (fstat(fd, &sb) != 0) {
+        rc = quant_err_set(err, QUANT_EIO, "cannot read %s: %s", file, strerror(errno));
+    } else if (in_folder && !S_ISREG(sb.st_mode)) {
+        *skipped = file_kind(sb.st_mode);
+    } else {
+        if (in_folder)
+            (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        rc = read_capped(fd, file, b, err);
+    }
+    close(fd);
+    if (!rc && !b->data) /* empty: still a valid empty string */
+        rc = quant_buf_append(b, "", 0);
+    return rc;
+}
+
+static void note_skipped(struct csv_state *st, const char *file, const char *kind)
+{
+    size_t used = strlen(st->warning);
+    if (st->n_skipped++ == 0)
+        used = (size_t)snprintf(st->warning, sizeof st->warning,
+                                "skipped what is not a regular file in %s:", st->path);
+    if (used < sizeof st->warning)
+        snprintf(st->warning + used, sizeof st->warning - used, " %s (%s)", base_name(file),
+                 kind);
+}
+
+/* ---- one file ---------------------------------------------------------------- */
+
+/* A file that parsed but holds no bar at all would be ingested as nothing,
+ * with nothing said: refuse it, naming the file, the count and why. */
+static enum quant_code check_has_bars(const char *file, const struct quant_csv_file *f,
+                                      struct quant_err *err)
+{
+    if (f->n_series > 0)
+        return QUANT_OK;
+    if (f->n_bad_total == 0)
+        return quant_err_set(err, QUANT_EPARSE, "%s has a header but no data rows: nothing "
+                             "to ingest", file);
+    return quant_err_set(err, QUANT_EPARSE, "%s: none of its %ld row%s could be read "
+                         "(first: line %ld: %s); nothing was ingested from it: fix the file "
+                         "(dates YYYY-MM-DD, numbers with '.' for decimals)", file,
+                         f->n_bad_total, f->n_bad_total == 1 ? "" : "s", f->bad[0].line,
+                         f->bad[0].reason);
+}
+
 /* Parse one file into the provider.  symbol names the series of a file
  * without a symbol column (NULL: the file name decides); n_wanted is how many
  * symbols the caller asked for, which such a file cannot satisfy beyond one. */
 static enum quant_code load_file(struct csv_state *st, const char *file, const char *symbol,
-                                 size_t n_wanted, struct quant_err *err)
+                                 size_t n_wanted, int in_folder, struct quant_err *err)
 {
     char inferred[QUANT_SYMBOL_MAX + 1];
     if (!symbol) {
@@ -199,8 +365,11 @@ static enum quant_code load_file(struct csv_state *st, const char *file, const c
     }
     struct quant_buf buf;
     quant_buf_init(&buf, CSV_FILE_MAX);
-    enum quant_code rc = quant_buf_read_file(&buf, file, err);
-    if (rc) {
+    const char *skipped;
+    enum quant_code rc = read_csv_file(file, in_folder, &buf, &skipped, err);
+    if (rc || skipped) {
+        if (skipped)
+            note_skipped(st, file, skipped);
         quant_buf_release(&buf);
         return rc;
     }
@@ -222,6 +391,8 @@ static enum quant_code load_file(struct csv_state *st, const char *file, const c
         rc = quant_err_set(err, QUANT_EINVAL, "%s has no symbol or ticker column, so it holds "
                            "one symbol; ask for one symbol, not %zu (or use a directory of "
                            "files named after their symbols)", file, n_wanted);
+    if (!rc)
+        rc = check_has_bars(file, &f, err);
     if (!rc)
         rc = add_file(st, file, &f, err);
     quant_csv_file_release(&f);
@@ -315,7 +486,7 @@ static enum quant_code load_dir(struct csv_state *st, const char *dir, struct qu
     for (size_t i = 0; i < n && !rc; i++) {
         char file[PATH_MAX];
         snprintf(file, sizeof file, "%s/%s", dir, names[i]);
-        rc = load_file(st, file, NULL, 0, err);
+        rc = load_file(st, file, NULL, 0, 1, err);
         if (rc && refuse_symbol_of_file(st, file, rc, err))
             rc = QUANT_OK;
     }
@@ -367,8 +538,8 @@ static enum quant_code csv_fetch_daily(void *state, const char *symbol,
     if (info) {
         info->warning[0] = '\0';
         if (e->n_bad)
-            snprintf(info->warning, sizeof info->warning, "%s: skipped %ld bad row%s (first: %s)",
-                     sym, e->n_bad, e->n_bad == 1 ? "" : "s", e->first_bad);
+            snprintf(info->warning, sizeof info->warning, "skipped %ld bad row%s (first: %s)",
+                     e->n_bad, e->n_bad == 1 ? "" : "s", e->first_bad);
     }
     return QUANT_OK;
 }
@@ -382,8 +553,8 @@ static enum quant_code csv_list_symbols(void *state, char ***out, size_t *out_n,
         return quant_err_set(err, QUANT_ENOMEM, "out of memory listing symbols");
     size_t n = 0;
     for (size_t i = 0; i < st->n; i++) {
-        if (st->v[i].bars.n == 0 && !st->v[i].conflict[0])
-            continue; /* a refused symbol is listed, so the run reports it */
+        if (st->v[i].bars.n == 0 && !st->v[i].conflict[0] && !st->v[i].n_bad)
+            continue; /* refused and all-bad symbols are listed, so the run reports them */
         if (!(v[n] = strdup(st->v[i].bars.symbol))) {
             for (size_t j = 0; j < n; j++)
                 free(v[j]);
@@ -397,10 +568,16 @@ static enum quant_code csv_list_symbols(void *state, char ***out, size_t *out_n,
     return QUANT_OK;
 }
 
+static const char *csv_warnings(void *state)
+{
+    return ((struct csv_state *)state)->warning;
+}
+
 static const struct quant_provider_ops k_csv_ops = {
     .name = "csv",
     .fetch_daily = csv_fetch_daily,
     .list_symbols = csv_list_symbols,
+    .warnings = csv_warnings,
     .close = csv_close,
 };
 
@@ -413,7 +590,7 @@ static enum quant_code load_path(struct csv_state *st, const char *path,
         return quant_err_set(err, QUANT_EIO, "cannot open %s: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode))
         return load_dir(st, path, err);
-    return load_file(st, path, n_symbols == 1 ? symbols[0] : NULL, n_symbols, err);
+    return load_file(st, path, n_symbols == 1 ? symbols[0] : NULL, n_symbols, 0, err);
 }
 
 enum quant_code quant_csv_open(const char *path, const char *const *symbols, size_t n_symbols,

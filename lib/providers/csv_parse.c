@@ -514,19 +514,72 @@ void csv_dedupe_keep_last(struct quant_bars *b)
     b->n = w;
 }
 
-static void drop_empty_series(struct quant_csv_file *f)
+/* Two rows of one date that say different things about it. */
+static int rows_disagree(const struct quant_bar *a, const struct quant_bar *b)
+{
+    return csv_prices_differ(a->open, b->open) || csv_prices_differ(a->high, b->high) ||
+           csv_prices_differ(a->low, b->low) || csv_prices_differ(a->close, b->close) ||
+           csv_prices_differ(a->volume, b->volume);
+}
+
+/*
+ * In a sorted series, the dates whose rows disagree.  A repeated identical
+ * row is harmless (a file concatenated twice), but two different rows for
+ * one date mean the file mixes two series, and keeping either would be a
+ * guess: record the first such date, and how many there are, for the caller
+ * to refuse the symbol.  Returns QUANT_ENOMEM only.
+ */
+static enum quant_code find_conflicts(struct quant_csv_file *f, const struct quant_bars *b)
+{
+    struct quant_csv_conflict c = {.n_dates = 0};
+    for (size_t i = 1; i < b->n; i++) {
+        if (b->v[i].date != b->v[i - 1].date)
+            continue;
+        size_t first = i - 1; /* the group's first row: compare every later one with it */
+        while (first > 0 && b->v[first - 1].date == b->v[i].date)
+            first--;
+        if (!rows_disagree(&b->v[first], &b->v[i]))
+            continue;
+        if (c.n_dates == 0 || c.date != b->v[i].date) {
+            if (c.n_dates == 0) {
+                c.date = b->v[i].date;
+                c.close_a = b->v[first].close;
+                c.close_b = b->v[i].close;
+            }
+            c.n_dates++;
+        }
+        /* later rows of the same group count once: skip to its end */
+        while (i + 1 < b->n && b->v[i + 1].date == b->v[i].date)
+            i++;
+    }
+    if (c.n_dates == 0)
+        return QUANT_OK;
+    struct quant_csv_conflict *v = realloc(f->conflicts, (f->n_conflicts + 1) * sizeof *v);
+    if (!v)
+        return QUANT_ENOMEM;
+    snprintf(c.symbol, sizeof c.symbol, "%s", b->symbol);
+    v[f->n_conflicts++] = c;
+    f->conflicts = v;
+    return QUANT_OK;
+}
+
+static enum quant_code finish_series(struct quant_csv_file *f)
 {
     size_t w = 0;
+    enum quant_code rc = QUANT_OK;
     for (size_t i = 0; i < f->n_series; i++) {
         if (f->series[i].n == 0) {
             quant_bars_release(&f->series[i]);
             continue;
         }
         quant_bars_sort(&f->series[i]);
+        if (!rc)
+            rc = find_conflicts(f, &f->series[i]);
         csv_dedupe_keep_last(&f->series[i]);
         f->series[w++] = f->series[i];
     }
     f->n_series = w;
+    return rc;
 }
 
 static enum quant_code start_single_series(struct parser *ps, const char *default_symbol,
@@ -607,7 +660,10 @@ enum quant_code quant_csv_parse(const char *text, size_t len, const char *defaul
         quant_csv_file_release(out);
         return rc;
     }
-    drop_empty_series(out);
+    if (finish_series(out)) {
+        quant_csv_file_release(out);
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    }
     return QUANT_OK;
 }
 
@@ -617,6 +673,7 @@ void quant_csv_file_release(struct quant_csv_file *f)
         quant_bars_release(&f->series[i]);
     free(f->series);
     free(f->bad);
+    free(f->conflicts);
     memset(f, 0, sizeof *f);
 }
 
