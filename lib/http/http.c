@@ -356,7 +356,8 @@ static enum quant_code translate(const struct attempt *a, const char *rurl, int 
     case CURLE_OPERATION_TIMEDOUT:
         return quant_err_set(err, QUANT_ETIMEOUT,
                              "GET %s: timed out%s (limit %ld ms): %s; the server is slow or "
-                             "unreachable, try again later or raise the timeout",
+                             "unreachable, try again later or raise http_timeout_ms "
+                             "(quant.conf or QUANT_HTTP_TIMEOUT_MS)",
                              rurl, tries, o->timeout_ms, cmsg);
     case CURLE_FILESIZE_EXCEEDED:
         return quant_err_set(err, QUANT_ETOOBIG,

@@ -162,8 +162,9 @@ static enum quant_code classify_information(const char *text, struct quant_err *
     if (contains_ci(text, "per day") || contains_ci(text, "daily"))
         return quant_err_set(err, QUANT_EDAILYLIMIT,
                              "Alpha Vantage daily limit reached: \"%s\"; run again after "
-                             "midnight UTC (a free key allows 25 requests per day) or raise "
-                             "the daily budget if your key allows more", q);
+                             "midnight UTC (a free key allows 25 requests per day); if your "
+                             "plan allows more, set daily_budget (quant.conf or "
+                             "QUANT_DAILY_BUDGET) to match it", q);
     if (contains_ci(text, "premium"))
         goto premium;
     return quant_err_set(err, QUANT_EAPI,
