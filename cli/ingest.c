@@ -129,6 +129,9 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
             return cli_usage_error(ctx, &cmd_ingest, "unknown option '%s'", argv[i]);
         }
     }
+    int rc = cli_symbols_finish(ctx, &cmd_ingest, symbols);
+    if (rc)
+        return rc;
     if (!provider_set && req->csv_path)
         req->provider = QUANT_MD_CSV;
     if (req->csv_path && req->provider != QUANT_MD_CSV)
@@ -144,10 +147,9 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
                 ctx->cfg.conf_path);
         return CLI_EXIT_CONFIG;
     }
-    int rc = cli_symbols_finish(ctx, &cmd_ingest, symbols);
     req->symbols = (const char *const *)symbols->list.v;
     req->n_symbols = symbols->list.n;
-    return rc;
+    return CLI_EXIT_OK;
 }
 
 static int report(struct cli_ctx *ctx, const struct quant_ingest_request *req,
