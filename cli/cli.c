@@ -122,24 +122,6 @@ int cli_list_add(struct cli_list *list, char *word)
     return 0;
 }
 
-int cli_opt_list(int argc, char **argv, int *i, const char *name, struct cli_list *list)
-{
-    const char *a = argv[*i];
-    size_t nl = strlen(name);
-    if (strncmp(a, name, nl) != 0 || (a[nl] != '\0' && a[nl] != '='))
-        return 0;
-    size_t before = list->n;
-    if (a[nl] == '=') {
-        if (cli_list_add(list, argv[*i] + nl + 1))
-            return -1;
-    }
-    while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
-        if (cli_list_add(list, argv[++*i]))
-            return -1;
-    }
-    return list->n > before ? 1 : -1;
-}
-
 void cli_list_release(struct cli_list *list)
 {
     for (size_t i = 0; i < list->n_owned; i++)

@@ -75,10 +75,9 @@ int cli_is_help(const char *arg);
  */
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **out);
 /*
- * `--symbols A B C` or `--symbols A,B,C`: appends to a growing list (words up
- * to the next one starting with "--").  Returns 1 consumed, 0 no match,
- * -1 no values.  The list holds pointers into argv plus malloc'd pieces of
- * comma lists; free with cli_list_release.
+ * A growing list of words (symbols, --param values).  It holds pointers into
+ * argv plus malloc'd pieces (of comma lists, of @FILE symbol lists); free
+ * with cli_list_release.
  */
 struct cli_list {
     char **v;
@@ -86,7 +85,6 @@ struct cli_list {
     char **owned;
     size_t n_owned;
 };
-int cli_opt_list(int argc, char **argv, int *i, const char *name, struct cli_list *list);
 int cli_list_add(struct cli_list *list, char *word);  /* splits commas; 0 ok, -1 oom */
 void cli_list_release(struct cli_list *list);
 
