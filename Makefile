@@ -4,6 +4,7 @@
 #
 #   make          build build/quant (warnings are errors)
 #   make test     build, then run the whole test suite under ASan + UBSan
+#   make test-faketime  the same suite with the clock moved by SHIFT (+150d)
 #   make demo     build, then run the demo pipeline into ./.quant
 #   make bench    build, then run the benchmarks in bench/
 #   make valgrind the demo pipeline under valgrind (memory errors, leaks)
@@ -15,7 +16,7 @@ export QUANT_DEPS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quant-deps
 
 CMAKE_CONFIGURE = cmake -S . -DQUANT_DEPS_DIR=$(QUANT_DEPS_DIR) -Wno-dev --log-level=WARNING
 
-.PHONY: all deps deps-browser build build-asan test test-fast valgrind demo bench clean fuzz fuzz-smoke
+.PHONY: all deps deps-browser build build-asan test test-fast test-faketime valgrind demo bench clean fuzz fuzz-smoke
 
 all: build
 
@@ -42,6 +43,14 @@ test: deps-browser build build-asan
 # Same suite on the optimised build, for quick iteration.
 test-fast: deps-browser build
 	@cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j $(JOBS)
+
+# The whole suite with the clock moved (Debian's faketime): make test-faketime
+# SHIFT=-150d.  ctest's time/* tests run the date-sensitive part this way always.
+SHIFT ?= +150d
+test-faketime: deps-browser build build-asan
+	@cd $(ASAN_DIR) && FAKETIME=$(SHIFT) FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	  LD_PRELOAD=$$(ls /usr/lib/*/faketime/libfaketime.so.1 | head -n 1) \
+	  ctest --no-tests=error --output-on-failure -j $(JOBS) -E '^time/'
 
 # The demo pipeline under valgrind's memcheck: no errors, no definite leaks.
 valgrind: build

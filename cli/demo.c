@@ -1,6 +1,6 @@
 /*
  * demo.c: `quant demo`: the whole pipeline end to end on embedded storage,
- * for AAPL, NVDA and QQQ: ingest (Alpha Vantage when a key is set, else the
+ * for three symbols: ingest (Alpha Vantage when a key is set, else the
  * seeded synthetic market, so it always runs offline) -> features -> labels
  * -> train -> score.  Later steps reuse the commands themselves, so the demo
  * prints exactly what a user running them would see.
@@ -12,14 +12,29 @@
 #include "quant/market_data.h"
 #include "core/banned.h"
 
-static const struct {
+/*
+ * Offline, the demo's bars are synthetic, so its symbols are made-up tickers
+ * with names that say so: a random walk must never pass for Apple.  With an
+ * Alpha Vantage key the bars are real, and so are the tickers and names.
+ */
+struct demo_symbol {
     const char *symbol, *name, *type;
-} demo_symbols[] = {
+};
+static const struct demo_symbol synthetic_symbols[] = {
+    {"SYN-A", "Synthetic A (seeded random walk)", "Synthetic"},
+    {"SYN-B", "Synthetic B (seeded random walk)", "Synthetic"},
+    {"SYN-C", "Synthetic C (seeded random walk)", "Synthetic"},
+};
+static const struct demo_symbol real_symbols[] = {
     {"AAPL", "Apple Inc.", "Equity"},
     {"NVDA", "NVIDIA Corporation", "Equity"},
     {"QQQ", "Invesco QQQ Trust", "ETF"},
 };
-#define N_DEMO (sizeof demo_symbols / sizeof *demo_symbols)
+#define N_DEMO 3
+
+/* Where the demo writes when QUANT_HOME is not given: apart from ./.quant,
+ * so the demo's symbols never mix with the user's own first session. */
+#define DEMO_HOME "./.quant-demo"
 
 static void on_result(void *p, const struct quant_ingest_result *r)
 {
@@ -37,8 +52,15 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     struct quant_err err;
     quant_err_clear(&err);
+    if (ctx->cfg.source[QUANT_SET_HOME] == QUANT_SRC_DEFAULT &&
+        quant_config_resolve_home_default(&ctx->cfg, DEMO_HOME, &err))
+        return cli_fail(ctx, "demo", &err);
+    const struct demo_symbol *demo_symbols = synthetic ? synthetic_symbols : real_symbols;
     struct quant_md *md = NULL;
-    fprintf(ctx->out, "== 1. init-db: stores under %s\n", quant_config_get(&ctx->cfg, QUANT_SET_HOME));
+    fprintf(ctx->out, "== 1. init-db: stores under %s%s\n",
+            quant_config_get(&ctx->cfg, QUANT_SET_HOME),
+            ctx->cfg.source[QUANT_SET_HOME] == QUANT_SRC_DEFAULT
+                ? " (the demo's own; set QUANT_HOME or --home to choose)" : "");
     if (quant_md_open(&ctx->cfg, &md, &err))
         return cli_fail(ctx, "demo", &err);
 
@@ -90,12 +112,14 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
 
     fprintf(ctx->out, "== 6. train (LightGBM, one model per symbol)\n");
-    char *train_argv[] = {"train", "--symbols", "AAPL", "NVDA", "QQQ", NULL};
+    char *train_argv[] = {"train", "--symbols", (char *)syms[0], (char *)syms[1],
+                          (char *)syms[2], NULL};
     rc = cmd_train.run(ctx, 5, train_argv);
     if (rc)
         return rc;
     fprintf(ctx->out, "== 7. score (latest model per symbol)\n");
-    char *score_argv[] = {"score", "--symbols", "AAPL", "NVDA", "QQQ", NULL};
+    char *score_argv[] = {"score", "--symbols", (char *)syms[0], (char *)syms[1],
+                          (char *)syms[2], NULL};
     rc = cmd_score.run(ctx, 5, score_argv);
     if (rc)
         return rc;
@@ -110,22 +134,27 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 failed, failed == 1 ? "" : "s");
         return CLI_EXIT_FAILED;
     }
-    fprintf(ctx->out, "\nNext: %s sql \"SELECT * FROM predictions ORDER BY date DESC LIMIT 5\"\n",
-            ctx->argv0);
+    if (synthetic)
+        fprintf(ctx->out, "\nThese bars are a seeded random walk: no model can predict them, so "
+                          "AUC near 0.5 and the warnings above are the expected, honest result.\n");
+    fprintf(ctx->out, "\nNext: %s --home %s sql \"SELECT * FROM predictions ORDER BY date DESC "
+                      "LIMIT 5\"\n", ctx->argv0, quant_config_get(&ctx->cfg, QUANT_SET_HOME));
     return CLI_EXIT_OK;
 }
 
 const struct cli_command cmd_demo = {
     .name = "demo",
-    .summary = "run the pipeline end to end for AAPL, NVDA and QQQ",
+    .summary = "run the pipeline end to end on three symbols",
     .usage =
         "usage: quant demo [--offline]\n"
         "\n"
-        "Creates the stores under QUANT_HOME, registers AAPL, NVDA and QQQ, ingests\n"
-        "their daily bars (from Alpha Vantage when ALPHAVANTAGE_API_KEY is set, else\n"
-        "from the seeded synthetic market; --offline forces synthetic), computes the\n"
-        "tech-v1 features and 5-day labels, trains a LightGBM model per symbol, scores\n"
-        "every date into predictions, and shows `quant status`. Safe to run again: the\n"
-        "data steps change nothing; each run registers new models.\n",
+        "Creates the stores under ./.quant-demo (or QUANT_HOME / --home when given),\n"
+        "registers three symbols, ingests their daily bars, computes the tech-v1\n"
+        "features and 5-day labels, trains a LightGBM model per symbol, scores every\n"
+        "date into predictions, and shows `quant status`. With ALPHAVANTAGE_API_KEY set\n"
+        "the symbols are AAPL, NVDA and QQQ from Alpha Vantage; otherwise (or with\n"
+        "--offline) they are SYN-A, SYN-B and SYN-C from the seeded synthetic market,\n"
+        "named as such. Safe to run again: the data steps change nothing; each run\n"
+        "registers new models.\n",
     .run = run,
 };

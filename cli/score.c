@@ -8,6 +8,8 @@
 struct view {
     struct cli_ctx *ctx;
     enum quant_code first_failure;
+    size_t scored;
+    long rows, out_of_sample;
 };
 
 static void on_scored(void *p, const struct quant_score_result *r)
@@ -19,9 +21,14 @@ static void on_scored(void *p, const struct quant_score_result *r)
             v->first_failure = r->code;
         return;
     }
-    char n[32];
+    char n[32], oos[32];
     cli_fmt_count(r->predictions, n, sizeof n);
-    fprintf(v->ctx->out, "Saved %s predictions for %s using %s\n", n, r->symbol, r->model_id);
+    cli_fmt_count(r->out_of_sample, oos, sizeof oos);
+    fprintf(v->ctx->out, "Saved %s predictions for %s using %s (%s out of sample)\n", n,
+            r->symbol, r->model_id, oos);
+    v->scored++;
+    v->rows += r->predictions;
+    v->out_of_sample += r->out_of_sample;
 }
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
@@ -53,7 +60,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_md *md = NULL;
-    struct view v = {ctx, QUANT_OK};
+    struct view v = {ctx, QUANT_OK, 0, 0, 0};
     struct quant_ml_observer obs = {NULL, NULL, on_scored, &v};
     size_t failed = 0;
     if (quant_md_open(&ctx->cfg, &md, &err) ||
@@ -62,6 +69,14 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(ctx, "score", &err);
     else if (failed)
         rc = failed == symbols.list.n ? cli_exit_for(v.first_failure) : CLI_EXIT_FAILED;
+    if (rc != CLI_EXIT_USAGE && (v.scored || failed)) {
+        char rows[32], oos[32];
+        cli_fmt_count(v.rows, rows, sizeof rows);
+        cli_fmt_count(v.out_of_sample, oos, sizeof oos);
+        fprintf(ctx->out, "Done: %zu scored, %zu failed; %s predictions, %s of them out of "
+                          "sample (test or unseen: see predictions.segment)\n",
+                v.scored, failed, rows, oos);
+    }
     quant_md_close(md);
     cli_symbols_release(&symbols);
     return rc;
@@ -75,7 +90,10 @@ const struct cli_command cmd_score = {
         "\n"
         "Scores every date of each symbol whose features are complete, including the\n"
         "newest dates that have no label yet, into predictions(symbol, date, model_id,\n"
-        "score). --model latest (the default) takes the newest model trained on each\n"
+        "score, segment). segment says what the row was to that model: train, embargo,\n"
+        "valid, test, unlabelled (no forward return yet) or unseen (labelled, never\n"
+        "shown to the model); judge a model on test and unseen rows only.\n"
+        "--model latest (the default) takes the newest model trained on each\n"
         "symbol. Rescoring with the same model replaces its rows. Symbols: --symbols\n"
         "A B, A,B or @FILE (one per line); --all: every active registered symbol.\n",
     .run = run,

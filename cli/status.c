@@ -59,13 +59,13 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     numeric[nc] = 1;
     names[nc++] = "predictions";
     numeric[nc] = 0;
-    names[nc++] = "latest model (test AUC / baseline)";
+    names[nc++] = "latest model: test AUC (chance 0.5), accuracy (baseline)";
     numeric[nc] = 0;
     names[nc++] = "error";
     struct cli_table t;
     int oom = cli_table_init(&t, nc, names, numeric);
     long total = 0;
-    int any_stale = 0;
+    int any_stale = 0, any_warning = 0;
     char cells[QUANT_STATUS_MAX_SETS + 1][48];
     for (size_t i = 0; i < n && !oom; i++) {
         char bars[32], first[11] = "-", last[11] = "-", when[32] = "-";
@@ -106,9 +106,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             quant_date_format(st[i].predictions_last, d);
             snprintf(preds, sizeof preds, "%s to %s", c, d);
         }
-        if (st[i].model_id[0])
-            snprintf(model, sizeof model, "%s (%.4f / %.4f)", st[i].model_id, st[i].model_auc,
-                     st[i].model_baseline);
+        if (st[i].model_id[0]) {
+            snprintf(model, sizeof model, "%s AUC %.4f (0.5), acc %.4f (%.4f)%s",
+                     st[i].model_id, st[i].model.auc, st[i].model.accuracy,
+                     st[i].model.baseline_accuracy, st[i].model_warning[0] ? " !" : "");
+            any_warning |= st[i].model_warning[0] != 0;
+        }
         const char *row[8 + QUANT_STATUS_MAX_SETS + 4];
         size_t c = 0;
         row[c++] = st[i].info.symbol;
@@ -144,6 +147,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             if (any_stale)
                 fprintf(ctx->out, "* behind its bars (they changed since): run `quant features` "
                                   "or `quant labels`\n");
+            for (size_t i = 0; any_warning && i < n; i++)
+                if (st[i].model_warning[0])
+                    fprintf(ctx->out, "! %s: %s\n", st[i].model_id, st[i].model_warning);
         }
     }
     cli_table_release(&t);

@@ -10,7 +10,6 @@
 struct view {
     struct cli_ctx *ctx;
     char started[16];
-    enum quant_code first_failure;
 };
 
 static void on_start(void *p, const char *label, const char *algo)
@@ -24,22 +23,37 @@ static void on_start(void *p, const char *label, const char *algo)
     strftime(v->started, sizeof v->started, "%H:%M:%S", &tm);
 }
 
+static void print_exclusions(struct view *v, const struct quant_train_result *r)
+{
+    for (size_t i = 0; i < r->n_excluded; i++)
+        fprintf(v->ctx->out, "  left out %s: %s\n", r->excluded[i].symbol, r->excluded[i].reason);
+}
+
 static void on_trained(void *p, const struct quant_train_result *r)
 {
     struct view *v = p;
+    if (r->skipped) {
+        fprintf(v->ctx->err, "[%s] SKIP %s: %s\n", v->started, r->label, r->error);
+        return;
+    }
     if (r->code) {
+        print_exclusions(v, r);
         fprintf(v->ctx->err, "[%s] ERROR Training %s for %s failed: %s\n", v->started,
                 r->algo_name, r->label, r->error);
-        if (!v->first_failure)
-            v->first_failure = r->code;
         return;
     }
     const struct quant_metrics *m = &r->metrics;
+    /* Each number beside the one it must beat: accuracy beside always
+     * predicting train's majority class, AUC beside chance. */
     fprintf(v->ctx->out,
-            "[%s] INFO Training %s for %s... (Acc: %.4f, Prec: %.4f, AUC: %.4f, baseline: "
-            "%.4f)\n",
-            v->started, r->algo_name, r->label, m->accuracy, m->precision, m->auc,
-            m->baseline_accuracy);
+            "[%s] INFO Training %s for %s... (Acc: %.4f vs baseline %.4f, AUC: %.4f vs 0.5, "
+            "Prec: %.4f; test rows: %zu)\n",
+            v->started, r->algo_name, r->label, m->accuracy, m->baseline_accuracy, m->auc,
+            m->precision, m->n_test);
+    print_exclusions(v, r);
+    char warn[512];
+    if (quant_metrics_warning(m, warn, sizeof warn))
+        fprintf(v->ctx->err, "warning: %s: %s\n", r->model_id, warn);
     fprintf(v->ctx->out, "Model %s saved and registered.\n", r->model_id);
 }
 
@@ -51,6 +65,23 @@ static int parse_int(const char *s, long lo, long hi, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+static void print_summary(struct cli_ctx *ctx, const struct quant_train_request *req,
+                          const struct quant_train_summary *s)
+{
+    if (req->pooled) {
+        fprintf(ctx->out, "Done: pooled model %s on %zu of %zu symbols (%zu left out) in %.1f s\n",
+                s->trained ? "trained" : "not trained", req->n_symbols - s->excluded,
+                req->n_symbols, s->excluded, s->seconds);
+        return;
+    }
+    fprintf(ctx->out, "Done: %zu trained, %zu skipped (too little data), %zu failed in %.1f s\n",
+            s->trained, s->skipped, s->failed, s->seconds);
+    if (s->trained == 0 && s->skipped)
+        fprintf(ctx->err, "quant train: no symbol had enough data to train on (see SKIP "
+                          "above): ingest longer histories, or run `quant features` and "
+                          "`quant labels` first\n");
 }
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
@@ -126,14 +157,19 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_md *md = NULL;
-    struct view v = {ctx, "", QUANT_OK};
+    struct view v = {ctx, ""};
     struct quant_ml_observer obs = {on_start, on_trained, NULL, &v};
-    size_t failed = 0;
-    if (quant_md_open(&ctx->cfg, &md, &err) || quant_ml_train(md, &req, &obs, &failed, &err))
+    struct quant_train_summary sum;
+    memset(&sum, 0, sizeof sum);
+    if (quant_md_open(&ctx->cfg, &md, &err) || quant_ml_train(md, &req, &obs, &sum, &err)) {
         rc = cli_fail(ctx, "train", &err);
-    else if (failed)
-        rc = failed == (req.pooled ? 1 : req.n_symbols) ? cli_exit_for(v.first_failure)
-                                                        : CLI_EXIT_FAILED;
+    } else {
+        print_summary(ctx, &req, &sum);
+        if (sum.failed)
+            rc = sum.trained ? CLI_EXIT_FAILED : cli_exit_for(sum.first_failure);
+        else if (sum.trained == 0)
+            rc = CLI_EXIT_FAILED; /* every symbol skipped: nothing was trained */
+    }
     quant_md_close(md);
     cli_symbols_release(&symbols);
     cli_list_release(&params);
@@ -152,9 +188,12 @@ const struct cli_command cmd_train = {
         "features: one model per symbol, or with --pooled one across all of them. Each\n"
         "symbol's rows are split by time (train 70%, valid 10%, test 20%, with an\n"
         "embargo of H rows after train and after valid); early stopping uses valid;\n"
-        "metrics are computed on test only and printed beside the baseline (the\n"
-        "majority class of train). The model is saved under QUANT_HOME/models in its\n"
-        "library's own format and registered (see `quant models`).\n"
+        "metrics are computed on test only, accuracy printed beside the baseline (the\n"
+        "majority class of train) and AUC beside chance (0.5), with a warning when the\n"
+        "model predicts one class only or beats neither. A symbol with too little data\n"
+        "is skipped (per symbol) or left out of a pooled model, with the reason. The\n"
+        "model is saved under QUANT_HOME/models in its library's own format and\n"
+        "registered (see `quant models`).\n"
         "Defaults: tech-v1, H = 5, lightgbm, 500 rounds (early stopping 50), seed 42.\n"
         "Needs `quant features` and `quant labels` to have run for those symbols.\n"
         "Symbols: --symbols A B, A,B or @FILE (one per line); --all: every active\n"

@@ -49,7 +49,7 @@ LWCHARTS_SHA256=64310292298df4dd527494865e5d91d447f8bb397b68de3912c2a6465025ee5e
 
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
               libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev
-              libxgboost-dev libcivetweb-dev valgrind)
+              libxgboost-dev libcivetweb-dev valgrind faketime)
 [ "$WANT_BROWSER" -eq 1 ] && APT_PACKAGES+=(chromium)
 [ "$WANT_FUZZ" -eq 1 ] && APT_PACKAGES+=(clang-14 libclang-rt-14-dev)
 

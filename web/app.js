@@ -185,15 +185,21 @@
     else pf = freshness(pred, featLast, 'predictions', 'features');
     tr.appendChild(stageCell('predictions', pf, pred ? numWithNote(pred.rows, pred.last) : '—'));
 
-    // Model: id, and test AUC beside the baseline.
+    // Model: id, then each test metric beside what it must beat: AUC beside
+    // chance (0.5), accuracy beside the baseline (train's majority class).
     const m = s.model;
     if (m) {
-      const better = typeof m.auc === 'number' && typeof m.baseline === 'number' && m.auc > m.baseline;
-      tr.appendChild(el('td', { 'data-col': 'model', class: 'model', title: m.id }, [
+      const aucBetter = typeof m.auc === 'number' && m.auc > 0.5;
+      const accBetter = typeof m.accuracy === 'number' && typeof m.baseline_accuracy === 'number' &&
+        m.accuracy > m.baseline_accuracy;
+      const note = [
+        'AUC ', el('span', { class: aucBetter ? 'good' : 'meh' }, fmtNum(m.auc)), ' vs 0.5 · acc ',
+        el('span', { class: accBetter ? 'good' : 'meh' }, fmtNum(m.accuracy)),
+        ' vs ', fmtNum(m.baseline_accuracy)];
+      if (m.warning) note.push(' ', el('span', { class: 'warn', title: m.warning }, '⚠'));
+      tr.appendChild(el('td', { 'data-col': 'model', class: 'model', title: m.warning ? m.id + ': ' + m.warning : m.id }, [
         el('span', { class: 'v mono' }, m.id),
-        el('span', { class: 'note' }, [
-          'AUC ', el('span', { class: better ? 'good' : 'meh' }, fmtNum(m.auc)),
-          ' vs ', fmtNum(m.baseline)]),
+        el('span', { class: 'note' }, note),
       ]));
     } else {
       tr.appendChild(el('td', { 'data-col': 'model', class: 'none' }, '—'));
@@ -226,7 +232,7 @@
     const hr = el('tr');
     const heads = [['Symbol', ''], ['Name', ''], ['Bars', 'num'], ['First', ''], ['Last', ''], [['Last ingest', el('span', { class: 'sub' }, 'UTC')], '']];
     for (const fs of featureSets) heads.push([[ 'Features', el('span', { class: 'sub' }, fs)], 'num']);
-    heads.push(['Labels', 'num'], ['Predictions', 'num'], [['Model', el('span', { class: 'sub' }, 'test AUC vs baseline')], '']);
+    heads.push(['Labels', 'num'], ['Predictions', 'num'], [['Model', el('span', { class: 'sub' }, 'test AUC vs 0.5, accuracy vs baseline')], '']);
     for (const [h, cls] of heads) hr.appendChild(el('th', { class: cls || null }, h));
     thead.appendChild(hr);
 
@@ -492,6 +498,7 @@
     ['accuracy', 'Accuracy', 'num', m => metric(m, 'accuracy')],
     ['baseline', 'Baseline', 'num', m => metric(m, 'baseline_accuracy')],
     ['logloss', 'Logloss', 'num', m => metric(m, 'logloss')],
+    ['warning', 'Warning', 'text', m => m.warning || ''],
     ['n_test', 'Test rows', 'num', m => metric(m, 'n_test')],
     ['created_at', 'Created', 'text', m => m.created_at],
     ['params', 'Params', 'text', m => paramsText(m.params)],
@@ -565,11 +572,17 @@
         const td = el('td', { 'data-col': key, class: cls || null }, content);
         if (key === 'params' || key === 'id') td.setAttribute('title', key === 'id' && m.path ? m.path : String(v || ''));
         if (key === 'auc') {
-          const base = metric(m, 'baseline_accuracy');
           // Colour AUC against chance (0.5), the natural baseline for AUC.
           if (typeof v === 'number') td.classList.add(v > 0.5 ? 'good' : 'meh');
+          td.setAttribute('title', 'chance is 0.5');
+        }
+        if (key === 'accuracy') {
+          // Colour accuracy against always predicting train's majority class.
+          const base = metric(m, 'baseline_accuracy');
+          if (typeof v === 'number' && typeof base === 'number') td.classList.add(v > base ? 'good' : 'meh');
           if (typeof base === 'number') td.setAttribute('title', 'baseline accuracy ' + fmtNum(base));
         }
+        if (key === 'warning' && v) td.classList.add('warn');
         tr.appendChild(td);
       }
       tbody.appendChild(tr);

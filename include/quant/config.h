@@ -81,6 +81,7 @@ struct quant_config {
     char *flag_value[QUANT_SETTING_COUNT];            /* owned; set by set_flag */
     char *conf_path;                                  /* owned: $QUANT_HOME/quant.conf */
     int conf_found;                                   /* the file existed */
+    const char *home_default;                         /* borrowed; NULL = "./.quant" */
 };
 
 void quant_config_init(struct quant_config *cfg);
@@ -92,6 +93,15 @@ enum quant_code quant_config_set_flag(struct quant_config *cfg, enum quant_setti
 
 /* Resolve every setting from flags, environment, file and defaults. */
 enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err *err);
+
+/*
+ * Resolve again with another default for QUANT_HOME (a string that must
+ * outlive cfg): what `quant demo` uses so that its synthetic symbols never
+ * land in the user's own ./.quant.  A home given by flag or environment
+ * still wins; every other setting is resolved afresh under the new home.
+ */
+enum quant_code quant_config_resolve_home_default(struct quant_config *cfg, const char *home,
+                                                  struct quant_err *err);
 
 /* The resolved value (never NULL after a successful resolve). */
 const char *quant_config_get(const struct quant_config *cfg, enum quant_setting id);

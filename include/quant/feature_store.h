@@ -137,18 +137,42 @@ enum quant_code quant_feature_store_scan(struct quant_series_store *store,
                                          const char *const *want, size_t n_want,
                                          quant_frame_cb cb, void *ctx, struct quant_err *err);
 
+/*
+ * Which part of the model's data a scored row was, stored beside every score
+ * so that nobody judges a model on its training rows by accident:
+ *   train, valid, test   the row was in that segment of the model's split
+ *   embargo              dropped between segments (its label looks into the next)
+ *   unlabelled           the newest dates, whose forward return is not known yet
+ *   unseen               labelled, yet never shown to the model: dates after its
+ *                        test segment (newer bars) or a symbol it was not trained on
+ * Only test and unseen rows are out of sample.
+ */
+enum quant_prediction_segment {
+    QUANT_SEGMENT_TRAIN,
+    QUANT_SEGMENT_EMBARGO,
+    QUANT_SEGMENT_VALID,
+    QUANT_SEGMENT_TEST,
+    QUANT_SEGMENT_UNLABELLED,
+    QUANT_SEGMENT_UNSEEN,
+};
+#define QUANT_SEGMENT_COUNT 6
+
+/* The stored name of a segment ("train", ...); never NULL. */
+const char *quant_prediction_segment_name(enum quant_prediction_segment s);
+
 /* One symbol's scores from one model, for quant_prediction_store_write_many. */
 struct quant_prediction_batch {
     const char *symbol;
     const char *model_id;
     const int32_t *dates;
     const double *scores;
+    const uint8_t *segments;    /* enum quant_prediction_segment per row */
     size_t n;
 };
 
 /*
- * predictions(symbol, date, model_id, score, PRIMARY KEY(symbol, date,
- * model_id)): write many (symbol, model) score series in ONE transaction, each
+ * predictions(symbol, date, model_id, score, segment, PRIMARY KEY(symbol,
+ * date, model_id)): write many (symbol, model) score series in ONE transaction, each
  * replacing that pair's rows.  Not while a quant_feature_store_scan is
  * running: a statement on the store's connection would end that scan.
  */

@@ -15,6 +15,7 @@
 #include "quant/config.h"
 #include "quant/error.h"
 #include "quant/meta_store.h"
+#include "quant/metrics.h"
 #include "quant/series_store.h"
 
 #define QUANT_STATUS_MAX_SETS 4
@@ -41,7 +42,8 @@ struct quant_symbol_status {
     long predictions;                    /* rows in predictions, all models */
     int32_t predictions_last;            /* newest predicted date (0 = none) */
     char model_id[96];                   /* newest model trained on it ("" = none) */
-    double model_auc, model_baseline;    /* its test AUC and baseline accuracy */
+    struct quant_metrics model;          /* its test metrics (NAN where unknown) */
+    char model_warning[256];             /* quant_metrics_warning's text, "" when none */
     int64_t labels_computed_at_;         /* internal: picks that horizon */
 };
 

@@ -14,6 +14,8 @@
  *   base_rate          share of label 1 in test
  *   baseline_accuracy  accuracy of predicting train's majority class for every
  *                      test row (a tie in train counts as majority 1)
+ *   predicted_positive_rate  share of test rows predicted 1 (0 or 1: the model
+ *                      predicts one class only; not in the spec, quant's own)
  *   n_train, n_valid, n_test   rows in each segment after the embargo
  *
  * Ownership: everything is computed into a caller struct; quant_metrics_to_json
@@ -32,6 +34,7 @@
 struct quant_metrics {
     double accuracy, precision, recall, f1, auc, logloss;
     double base_rate, baseline_accuracy;
+    double predicted_positive_rate;   /* NAN when read from a model that predates it */
     size_t n_train, n_valid, n_test;
     double threshold;             /* 0.5 */
 };
@@ -57,7 +60,8 @@ enum quant_code quant_metric_auc(const float *y, const double *p, size_t n, doub
 /*
  * The metrics as a JSON object:
  *   {"accuracy":..,"precision":..,"recall":..,"f1":..,"auc":..,"logloss":..,
- *    "base_rate":..,"baseline_accuracy":..,"n_train":..,"n_valid":..,
+ *    "base_rate":..,"baseline_accuracy":..,"predicted_positive_rate":..,
+ *    "n_train":..,"n_valid":..,
  *    "n_test":..,"threshold":0.5}
  * Non-finite values are null.  Returns a new object (caller cJSON_Delete()s
  * it), or NULL when out of memory.  struct cJSON is cJSON's own type, only
@@ -65,5 +69,21 @@ enum quant_code quant_metric_auc(const float *y, const double *p, size_t n, doub
  */
 struct cJSON;
 struct cJSON *quant_metrics_to_json(const struct quant_metrics *m);
+
+/*
+ * Read back what quant_metrics_to_json wrote (a registry row's metrics_json).
+ * Missing or null keys become NAN (counts 0), so models registered by an
+ * older quant still read.  QUANT_EINVAL when json is not an object.
+ */
+enum quant_code quant_metrics_from_json(const char *json, struct quant_metrics *out,
+                                        struct quant_err *err);
+
+/*
+ * The one warning a user must see about these metrics, written into out and
+ * returned, or NULL when there is none: the model predicts one class only,
+ * its accuracy is no better than the baseline, or its AUC no better than
+ * chance (0.5).  The CLI, status and the dashboard all use this wording.
+ */
+const char *quant_metrics_warning(const struct quant_metrics *m, char *out, size_t cap);
 
 #endif

@@ -35,8 +35,14 @@ struct quant_train_request {
     int threads;                   /* 0 = 2 */
 };
 
+/* A symbol a pooled model left out, and why (too little data, no features). */
+struct quant_train_exclusion {
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    char reason[QUANT_ERR_MSG_MAX];
+};
+
 struct quant_train_result {
-    char label[64];                /* the symbol, or "pooled (3 symbols)" */
+    char label[64];                /* the symbol, or "pooled (3 of 4 symbols)" */
     char algo_name[16];            /* "LightGBM", "XGBoost" */
     enum quant_code code;
     char error[QUANT_ERR_MSG_MAX];
@@ -44,6 +50,23 @@ struct quant_train_result {
     char path[4096];
     struct quant_metrics metrics;
     struct quant_train_info info;
+    double seconds;
+    /* Per-symbol: 1 when the symbol does not qualify (too little data, no
+     * features or labels): not an error of the run, `error` says why. */
+    int skipped;
+    /* Pooled: the symbols left out, and why (borrowed: valid during the
+     * on_trained call only).  Recorded in the model's params as "excluded". */
+    const struct quant_train_exclusion *excluded;
+    size_t n_excluded;
+};
+
+/* What a train run did, model by model. */
+struct quant_train_summary {
+    size_t trained;                /* models registered */
+    size_t skipped;                /* per-symbol: symbols that do not qualify */
+    size_t failed;                 /* models that should have trained and did not */
+    size_t excluded;               /* pooled: symbols left out of the model */
+    enum quant_code first_failure; /* the code of the first failure (QUANT_OK if none) */
     double seconds;
 };
 
@@ -53,6 +76,7 @@ struct quant_score_result {
     enum quant_code code;
     char error[QUANT_ERR_MSG_MAX];
     long predictions;
+    long out_of_sample;            /* of which test or unseen rows */
     double seconds;
 };
 
@@ -63,16 +87,23 @@ struct quant_ml_observer {
     void *ctx;
 };
 
-/* Train as asked; per-model failures go to the observer and are counted in
- * *out_failed; the return value is for failures that stop everything. */
+/*
+ * Train as asked.  Per-model outcomes go to the observer and are counted in
+ * *out; the return value is for failures that stop everything.  A symbol
+ * that does not qualify (too short after the embargo, no features or labels)
+ * is skipped in per-symbol mode and left out of a pooled model, with the
+ * reason; a pooled model fails only when no symbol qualifies.
+ */
 enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_request *req,
-                               const struct quant_ml_observer *obs, size_t *out_failed,
-                               struct quant_err *err);
+                               const struct quant_ml_observer *obs,
+                               struct quant_train_summary *out, struct quant_err *err);
 
 /*
  * Score each symbol with `model` (a registry id, or NULL/"latest" for the
  * newest model trained on that symbol): every date whose features are all
- * present, labelled or not, into predictions.  A model whose feature list
+ * present, labelled or not, into predictions, each row with the segment it
+ * was in for that model (feature_store.h: train, embargo, valid, test,
+ * unlabelled, unseen).  A model whose feature list
  * differs from the stored set's is a clear error.
  */
 enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, size_t n,

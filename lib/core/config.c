@@ -179,7 +179,9 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
      * may carry it (error.h). */
     quant_secret_add(cfg->value[QUANT_SET_API_KEY]);
     if (!cfg->value[QUANT_SET_HOME] &&
-        assign(cfg, QUANT_SET_HOME, defs[QUANT_SET_HOME].def, QUANT_SRC_DEFAULT))
+        assign(cfg, QUANT_SET_HOME,
+               cfg->home_default ? cfg->home_default : defs[QUANT_SET_HOME].def,
+               QUANT_SRC_DEFAULT))
         return quant_err_set(err, QUANT_ENOMEM, "out of memory resolving settings");
 
     /* 3: the file inside the home folder. */
@@ -210,6 +212,19 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
     }
     quant_secret_add(cfg->value[QUANT_SET_API_KEY]);
     return QUANT_OK;
+}
+
+enum quant_code quant_config_resolve_home_default(struct quant_config *cfg, const char *home,
+                                                  struct quant_err *err)
+{
+    for (int i = 0; i < QUANT_SETTING_COUNT; i++) {
+        free(cfg->value[i]);
+        cfg->value[i] = NULL;
+        cfg->source[i] = QUANT_SRC_DEFAULT;
+    }
+    cfg->conf_found = 0;
+    cfg->home_default = home;
+    return quant_config_resolve(cfg, err);
 }
 
 const char *quant_config_get(const struct quant_config *cfg, enum quant_setting id)

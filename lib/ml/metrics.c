@@ -7,6 +7,7 @@
 #include "quant/metrics.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cjson/cJSON.h>
@@ -116,6 +117,7 @@ enum quant_code quant_metrics_compute(const float *y_test, const double *p_test,
                   ? 2 * out->precision * out->recall / (out->precision + out->recall) : 0.0;
     out->logloss = ll / n;
     out->base_rate = (tp + fn) / n;
+    out->predicted_positive_rate = (tp + fp) / n;
     if (n_train == 0)
         out->baseline_accuracy = NAN;
     else
@@ -151,6 +153,7 @@ struct cJSON *quant_metrics_to_json(const struct quant_metrics *m)
              add_num(o, "auc", m->auc) && add_num(o, "logloss", m->logloss) &&
              add_num(o, "base_rate", m->base_rate) &&
              add_num(o, "baseline_accuracy", m->baseline_accuracy) &&
+             add_num(o, "predicted_positive_rate", m->predicted_positive_rate) &&
              add_num(o, "n_train", (double)m->n_train) &&
              add_num(o, "n_valid", (double)m->n_valid) &&
              add_num(o, "n_test", (double)m->n_test) &&
@@ -160,4 +163,77 @@ struct cJSON *quant_metrics_to_json(const struct quant_metrics *m)
         return NULL;
     }
     return o;
+}
+
+static double json_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static size_t json_count(const cJSON *o, const char *key)
+{
+    double v = json_num(o, key);
+    return isfinite(v) && v >= 0 ? (size_t)v : 0;
+}
+
+enum quant_code quant_metrics_from_json(const char *json, struct quant_metrics *out,
+                                        struct quant_err *err)
+{
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return quant_err_set(err, QUANT_EINVAL, "model metrics are not a JSON object");
+    }
+    out->accuracy = json_num(o, "accuracy");
+    out->precision = json_num(o, "precision");
+    out->recall = json_num(o, "recall");
+    out->f1 = json_num(o, "f1");
+    out->auc = json_num(o, "auc");
+    out->logloss = json_num(o, "logloss");
+    out->base_rate = json_num(o, "base_rate");
+    out->baseline_accuracy = json_num(o, "baseline_accuracy");
+    out->predicted_positive_rate = json_num(o, "predicted_positive_rate");
+    out->n_train = json_count(o, "n_train");
+    out->n_valid = json_count(o, "n_valid");
+    out->n_test = json_count(o, "n_test");
+    out->threshold = json_num(o, "threshold");
+    cJSON_Delete(o);
+    return QUANT_OK;
+}
+
+/*
+ * The checks run in order of how much they say: a model that predicts one
+ * class has learnt nothing whatever its accuracy (on a trending test segment
+ * "always up" can beat the baseline); then accuracy against train's majority
+ * class and AUC against chance.  Small margins are not judged: a test
+ * segment of a few hundred rows cannot tell 0.51 from 0.50.
+ */
+const char *quant_metrics_warning(const struct quant_metrics *m, char *out, size_t cap)
+{
+    if (cap == 0)
+        return NULL;
+    out[0] = '\0';
+    double ppr = m->predicted_positive_rate;
+    if (isfinite(ppr) && (ppr <= 0.0 || ppr >= 1.0)) {
+        snprintf(out, cap, "predicts one class only (every test row %s): it has learnt "
+                           "nothing usable", ppr >= 1.0 ? "up" : "down");
+        return out;
+    }
+    int acc_bad = isfinite(m->accuracy) && isfinite(m->baseline_accuracy) &&
+                  m->accuracy <= m->baseline_accuracy;
+    int auc_bad = isfinite(m->auc) && m->auc <= 0.5;
+    if (acc_bad && auc_bad)
+        snprintf(out, cap, "no better than its baselines: accuracy %.4f <= baseline %.4f "
+                           "(train's majority class) and AUC %.4f <= 0.5 (chance)",
+                 m->accuracy, m->baseline_accuracy, m->auc);
+    else if (acc_bad)
+        snprintf(out, cap, "accuracy %.4f is no better than the baseline %.4f (always "
+                           "predicting train's majority class)", m->accuracy,
+                 m->baseline_accuracy);
+    else if (auc_bad)
+        snprintf(out, cap, "AUC %.4f is no better than chance (0.5)", m->auc);
+    else if (!isfinite(m->auc))
+        snprintf(out, cap, "AUC undefined: the test segment holds one class only");
+    return out[0] ? out : NULL;
 }

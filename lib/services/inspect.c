@@ -137,16 +137,8 @@ static void add_predictions(struct quant_series_store *s, struct quant_symbol_st
     quant_table_release(&t);
 }
 
-static double json_number(const char *json, const char *key)
-{
-    cJSON *j = cJSON_Parse(json);
-    cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
-    double d = cJSON_IsNumber(x) ? x->valuedouble : NAN;
-    cJSON_Delete(j);
-    return d;
-}
-
-/* The newest model trained on each symbol, with its test AUC and baseline. */
+/* The newest model trained on each symbol, with its test metrics and the
+ * warning they earn (one class only, no better than the baselines). */
 static void add_models(struct quant_meta_store *m, struct quant_symbol_status *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -157,8 +149,9 @@ static void add_models(struct quant_meta_store *m, struct quant_symbol_status *v
             continue;
         if (nr) {
             snprintf(v[i].model_id, sizeof v[i].model_id, "%s", recs[0].id);
-            v[i].model_auc = json_number(recs[0].metrics_json, "auc");
-            v[i].model_baseline = json_number(recs[0].metrics_json, "baseline_accuracy");
+            if (quant_metrics_from_json(recs[0].metrics_json, &v[i].model, &e) == QUANT_OK)
+                quant_metrics_warning(&v[i].model, v[i].model_warning,
+                                      sizeof v[i].model_warning);
         }
         for (size_t k = 0; k < nr; k++)
             quant_model_record_release(&recs[k]);

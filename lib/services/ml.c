@@ -81,6 +81,8 @@ struct training {
     struct dataset train, valid, test;
     cJSON *segments;        /* {"AAPL": {"train": [first, last], ...}} */
     cJSON *symbols;         /* ["AAPL", ...] */
+    struct quant_train_exclusion *excluded;   /* pooled: symbols left out */
+    size_t n_excluded;
 };
 
 static cJSON *date_pair(const struct quant_training_frame *f, const size_t *rows, size_t begin,
@@ -99,15 +101,23 @@ static cJSON *date_pair(const struct quant_training_frame *f, const size_t *rows
     return a;
 }
 
-/* Load one symbol, split it by time, and add its segments to tr. */
+/*
+ * Load one symbol, split it by time, and add its segments to tr.  *too_short
+ * is set when the failure is the symbol's data (no features or labels, too
+ * few rows after the embargo) rather than the store's: such a symbol is
+ * skipped or left out of a pooled model, not a failed run.
+ */
 static enum quant_code add_symbol(struct quant_md *md, struct training *tr, const char *symbol,
-                                  struct quant_err *err)
+                                  int *too_short, struct quant_err *err)
 {
+    *too_short = 0;
     struct quant_training_frame f;
     enum quant_code rc = quant_feature_store_load(quant_md_series(md), tr->set, symbol,
                                                   tr->horizon, &f, err);
-    if (rc)
+    if (rc) {
+        *too_short = rc == QUANT_ENOTFOUND;
         return rc;
+    }
     size_t *rows = malloc((f.n ? f.n : 1) * sizeof *rows);
     size_t n = 0;
     struct quant_split sp;
@@ -121,8 +131,10 @@ static enum quant_code add_symbol(struct quant_md *md, struct training *tr, cons
                            "`quant labels --horizon %d --symbols %s` first",
                            symbol, quant_feature_set_name(tr->set), tr->horizon, tr->horizon,
                            symbol);
-    if (!rc)
-        rc = quant_split_compute(symbol, n, tr->horizon, &sp, err);
+    if (!rc && (rc = quant_split_compute(symbol, n, tr->horizon, &sp, err)) != QUANT_OK)
+        *too_short = 1;
+    if (rc == QUANT_ENOTFOUND)
+        *too_short = 1;
     if (!rc)
         rc = dataset_add(&tr->train, &f, rows, sp.train_begin, sp.train_end, err);
     if (!rc)
@@ -208,6 +220,16 @@ static cJSON *params_json(const struct quant_train_request *req, const struct qu
     return p;
 }
 
+/* The symbols a pooled model left out, as {"SYM": "reason"} in its params. */
+static void add_excluded(cJSON *params, const struct training *tr)
+{
+    if (!params || tr->n_excluded == 0)
+        return;
+    cJSON *x = cJSON_AddObjectToObject(params, "excluded");
+    for (size_t i = 0; x && i < tr->n_excluded; i++)
+        cJSON_AddStringToObject(x, tr->excluded[i].symbol, tr->excluded[i].reason);
+}
+
 static const char *display_name(const char *algo)
 {
     return strcmp(algo, "xgboost") == 0 ? "XGBoost" : "LightGBM";
@@ -252,7 +274,9 @@ static void train_one(struct quant_md *md, const struct quant_train_request *req
         snprintf(rec.algorithm, sizeof rec.algorithm, "%s", quant_model_algo_name(algo));
         snprintf(rec.feature_set, sizeof rec.feature_set, "%s", quant_feature_set_name(tr->set));
         rec.horizon = tr->horizon;
-        rec.params_json = json_print(params_json(req, &o, &r->info));
+        cJSON *params = params_json(req, &o, &r->info);
+        add_excluded(params, tr);
+        rec.params_json = json_print(params);
         rec.metrics_json = json_print(quant_metrics_to_json(&r->metrics));
         cJSON *names = cJSON_CreateArray();
         for (size_t i = 0; i < quant_feature_set_size(tr->set); i++)
@@ -295,15 +319,70 @@ static void training_release(struct training *tr)
     dataset_release(&tr->test);
     cJSON_Delete(tr->segments);
     cJSON_Delete(tr->symbols);
+    free(tr->excluded);
 }
 
 static void report_train(const struct quant_ml_observer *obs, struct quant_train_result *r,
-                         size_t *failed)
+                         struct quant_train_summary *sum)
 {
-    if (r->code)
-        (*failed)++;
+    if (r->skipped) {
+        sum->skipped++;
+    } else if (r->code) {
+        sum->failed++;
+        if (!sum->first_failure)
+            sum->first_failure = r->code;
+    } else {
+        sum->trained++;
+    }
+    sum->excluded += r->n_excluded;
     if (obs && obs->on_trained)
         obs->on_trained(obs->ctx, r);
+}
+
+static enum quant_code exclude(struct training *tr, const char *symbol, const char *reason)
+{
+    struct quant_train_exclusion *v = realloc(tr->excluded, (tr->n_excluded + 1) * sizeof *v);
+    if (!v)
+        return QUANT_ENOMEM;
+    tr->excluded = v;
+    snprintf(v[tr->n_excluded].symbol, sizeof v->symbol, "%s", symbol);
+    snprintf(v[tr->n_excluded].reason, sizeof v->reason, "%s", reason);
+    tr->n_excluded++;
+    return QUANT_OK;
+}
+
+/*
+ * Gather the rows of one model: one symbol, or every symbol of a pooled
+ * model.  A pooled model leaves out the symbols that do not qualify and
+ * fails only when none does (or on a store error); a single symbol that does
+ * not qualify is marked skipped.
+ */
+static void gather(struct quant_md *md, const struct quant_train_request *req, char **syms,
+                   size_t g, struct training *tr, struct quant_train_result *r)
+{
+    size_t n = req->pooled ? req->n_symbols : 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *sym = req->pooled ? syms[i] : syms[g];
+        struct quant_err e;
+        quant_err_clear(&e);
+        int too_short = 0;
+        enum quant_code code = add_symbol(md, tr, sym, &too_short, &e);
+        if (code && too_short && req->pooled &&
+            (code = exclude(tr, sym, e.msg)) != QUANT_OK)
+            quant_err_set(&e, code, "out of memory");
+        else if (code && too_short)
+            r->skipped = 1;
+        if (code) {
+            r->code = code;
+            snprintf(r->error, sizeof r->error, "%s", e.msg);
+            return;
+        }
+    }
+    if (req->pooled && tr->n_excluded == n) {
+        r->code = QUANT_ENOTFOUND;
+        snprintf(r->error, sizeof r->error, "no symbol qualifies for a pooled model (%zu "
+                 "tried); the first: %s", n, tr->excluded[0].reason);
+    }
 }
 
 /* Normalised copies of the requested symbols (caller frees with quant_strings_free). */
@@ -333,10 +412,11 @@ static enum quant_code normalise(const char *const *in, size_t n, char ***out,
 }
 
 enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_request *req,
-                               const struct quant_ml_observer *obs, size_t *out_failed,
-                               struct quant_err *err)
+                               const struct quant_ml_observer *obs,
+                               struct quant_train_summary *out, struct quant_err *err)
 {
-    *out_failed = 0;
+    memset(out, 0, sizeof *out);
+    double t_start = wall();
     const char *algo_name = req->algo ? req->algo : "lightgbm";
     const struct quant_model_algo *algo = quant_model_algo_find(algo_name);
     if (!algo)
@@ -358,30 +438,30 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
         struct quant_train_result r;
         memset(&r, 0, sizeof r);
         snprintf(r.algo_name, sizeof r.algo_name, "%s", display_name(quant_model_algo_name(algo)));
-        if (req->pooled)
-            snprintf(r.label, sizeof r.label, "pooled (%zu symbols)", req->n_symbols);
-        else
-            snprintf(r.label, sizeof r.label, "%s", syms[g]);
+        snprintf(r.label, sizeof r.label, "%s", req->pooled ? "pooled" : syms[g]);
         if (obs && obs->on_train_start)
             obs->on_train_start(obs->ctx, r.label, r.algo_name);
         struct training tr;
         training_init(&tr, set, h);
-        struct quant_err e;
-        quant_err_clear(&e);
-        enum quant_code code = tr.segments && tr.symbols ? QUANT_OK : QUANT_ENOMEM;
-        for (size_t i = 0; !code && i < (req->pooled ? req->n_symbols : 1); i++)
-            code = add_symbol(md, &tr, req->pooled ? syms[i] : syms[g], &e);
-        if (code) {
-            r.code = code;
-            snprintf(r.error, sizeof r.error, "%s", e.msg);
+        if (!tr.segments || !tr.symbols) {
+            r.code = QUANT_ENOMEM;
+            snprintf(r.error, sizeof r.error, "out of memory");
         } else {
-            train_one(md, req, algo, &tr, req->pooled ? "pooled" : syms[g], &r);
+            gather(md, req, syms, g, &tr, &r);
         }
-        training_release(&tr);
+        if (req->pooled)
+            snprintf(r.label, sizeof r.label, "pooled (%zu of %zu symbols)",
+                     req->n_symbols - tr.n_excluded, req->n_symbols);
+        if (!r.code)
+            train_one(md, req, algo, &tr, req->pooled ? "pooled" : syms[g], &r);
+        r.excluded = tr.excluded;
+        r.n_excluded = tr.n_excluded;
         r.seconds = wall() - t0;
-        report_train(obs, &r, out_failed);
+        report_train(obs, &r, out);
+        training_release(&tr);
     }
     quant_strings_free(syms, req->n_symbols);
+    out->seconds = wall() - t_start;
     return QUANT_OK;
 }
 
@@ -463,6 +543,53 @@ static enum quant_code latest_for(struct quant_md *md, const char *symbol, char 
     return rc;
 }
 
+/* A model's train / valid / test date ranges for one symbol (from its
+ * registry row), to say which segment each scored row was in. */
+struct seg_bounds {
+    int known[3];              /* train, valid, test: the range exists */
+    int32_t lo[3], hi[3];
+};
+
+static void segment_bounds(const struct quant_model_record *rec, const char *symbol,
+                           struct seg_bounds *b)
+{
+    memset(b, 0, sizeof *b);
+    cJSON *all = cJSON_Parse(rec->segments_json);
+    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(all, symbol);
+    static const char *const names[3] = {"train", "valid", "test"};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *pair = cJSON_GetObjectItemCaseSensitive(mine, names[k]);
+        const cJSON *a = cJSON_GetArrayItem(pair, 0), *z = cJSON_GetArrayItem(pair, 1);
+        if (cJSON_IsString(a) && cJSON_IsString(z) &&
+            quant_date_parse(a->valuestring, strlen(a->valuestring), &b->lo[k]) == 0 &&
+            quant_date_parse(z->valuestring, strlen(z->valuestring), &b->hi[k]) == 0)
+            b->known[k] = 1;
+    }
+    cJSON_Delete(all);
+}
+
+/*
+ * The segment of the row at position i of n frame rows.  The frame holds one
+ * row per bar from the first with a feature value on, so its last h rows are
+ * the dates whose h-day forward return is not known yet.
+ */
+static enum quant_prediction_segment classify(const struct seg_bounds *b, int32_t date,
+                                              size_t i, size_t n, int h)
+{
+    if (i + (size_t)h >= n)
+        return QUANT_SEGMENT_UNLABELLED;
+    static const enum quant_prediction_segment in[3] = {
+        QUANT_SEGMENT_TRAIN, QUANT_SEGMENT_VALID, QUANT_SEGMENT_TEST};
+    for (int k = 0; k < 3; k++)
+        if (b->known[k] && date >= b->lo[k] && date <= b->hi[k])
+            return in[k];
+    /* between train and valid, or valid and test: the embargoed rows */
+    for (int k = 0; k < 2; k++)
+        if (b->known[k] && b->known[k + 1] && date > b->hi[k] && date < b->lo[k + 1])
+            return QUANT_SEGMENT_EMBARGO;
+    return QUANT_SEGMENT_UNSEEN;
+}
+
 /* One symbol to score: which model, and what happened. */
 struct score_target {
     struct quant_score_result r;
@@ -472,6 +599,7 @@ struct score_target {
     const struct quant_feature_set *set;
     int32_t *dates;            /* pending scores, owned until flushed */
     double *scores;
+    uint8_t *segments;         /* enum quant_prediction_segment per score */
     size_t n;
 };
 
@@ -493,8 +621,10 @@ static void finish_target(struct scorer *sc, struct score_target *t)
         sc->obs->on_scored(sc->obs->ctx, &t->r);
     free(t->dates);
     free(t->scores);
+    free(t->segments);
     t->dates = NULL;
     t->scores = NULL;
+    t->segments = NULL;
 }
 
 /*
@@ -510,7 +640,7 @@ static void flush_scores(struct scorer *sc)
         if (t->reported || t->r.code || !t->seen)
             continue;
         b[k++] = (struct quant_prediction_batch){t->r.symbol, t->r.model_id, t->dates,
-                                                 t->scores, t->n};
+                                                 t->scores, t->segments, t->n};
     }
     struct quant_err err;
     quant_err_clear(&err);
@@ -565,8 +695,11 @@ static enum quant_code predict_frame(struct scorer *sc, struct score_target *t,
     float *x = malloc((f->n ? f->n : 1) * nf * sizeof *x);
     t->dates = malloc((f->n ? f->n : 1) * sizeof *t->dates);
     t->scores = malloc((f->n ? f->n : 1) * sizeof *t->scores);
-    if (!rows || !x || !t->dates || !t->scores)
+    t->segments = malloc(f->n ? f->n : 1);
+    if (!rows || !x || !t->dates || !t->scores || !t->segments)
         rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    struct seg_bounds bounds;
+    segment_bounds(&sc->model.rec, t->r.symbol, &bounds);
     size_t n = 0;
     for (size_t i = 0; !rc && i < f->n; i++) {
         int all = 1;
@@ -574,6 +707,10 @@ static enum quant_code predict_frame(struct scorer *sc, struct score_target *t,
             all = f->features.valid[k * f->n + i];
         if (all) {
             t->dates[n] = f->dates[i];
+            t->segments[n] = (uint8_t)classify(&bounds, f->dates[i], i, f->n,
+                                               sc->model.rec.horizon);
+            t->r.out_of_sample += t->segments[n] == QUANT_SEGMENT_TEST ||
+                                  t->segments[n] == QUANT_SEGMENT_UNSEEN;
             rows[n++] = i;
         }
     }

@@ -108,6 +108,9 @@ enum quant_code quant_feature_store_init(struct quant_series_store *s, struct qu
         "CREATE TABLE IF NOT EXISTS predictions (symbol VARCHAR NOT NULL, date DATE NOT NULL,"
         " model_id VARCHAR NOT NULL, score DOUBLE NOT NULL,"
         " PRIMARY KEY (symbol, date, model_id))",
+        /* Stores from before segments were recorded get the column, NULL on
+         * their old rows (unknown: rescore to fill it). */
+        "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS segment VARCHAR",
         "CREATE TABLE IF NOT EXISTS derived_state (symbol VARCHAR NOT NULL,"
         " kind VARCHAR NOT NULL, input_fingerprint VARCHAR NOT NULL, rows BIGINT NOT NULL,"
         " n_values BIGINT NOT NULL, first_date DATE, last_date DATE,"
@@ -122,6 +125,13 @@ enum quant_code quant_feature_store_init(struct quant_series_store *s, struct qu
         rc = create_set_table(s, quant_feature_set_at(i), &sql, err);
     if (!rc)
         rc = create_long_view(s, &sql, err);
+    /* Stores written before this fix went through make_timestamp(), which read
+     * the microsecond count as if it were far smaller: every computed_at lands
+     * in January 1970, its microseconds being the true epoch seconds. */
+    if (!rc)
+        rc = exec(s, "UPDATE derived_state SET computed_at = make_timestamp(epoch_us(computed_at) * 1000000)"
+                     " WHERE computed_at < TIMESTAMP '1971-01-01'",
+                  "repairing derived_state.computed_at", err);
     quant_buf_release(&sql);
     return rc;
 }
@@ -462,7 +472,7 @@ static enum quant_code writer_open(struct derived_writer *w, struct quant_series
     enum quant_code rc = prep(w, delete_sql, &w->del, err);
     if (!rc)
         rc = prep(w, "INSERT OR REPLACE INTO derived_state VALUES"
-                     " ($1, $2, $3, $4, $5, $6, $7, make_timestamp($8))",
+                     " ($1, $2, $3, $4, $5, $6, $7, $8)",
                   &w->state, err);
     if (rc)
         return rc;
@@ -516,7 +526,7 @@ static enum quant_code record_state(struct derived_writer *w, const char *symbol
         duckdb_bind_null(st, 6);
         duckdb_bind_null(st, 7);
     }
-    duckdb_bind_int64(st, 8, at);
+    duckdb_bind_timestamp(st, 8, (duckdb_timestamp){at});
     return run_prepared(w, st, "recording derived_state", err);
 }
 
@@ -585,7 +595,7 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
                                      struct quant_derived_write *items, size_t n,
                                      struct quant_err *err)
 {
-    int64_t at = now_micros();
+    int64_t at = now_micros(); /* one stamp for the whole batch, in microseconds */
     enum quant_code rc = QUANT_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         struct quant_derived_write *it = &items[i];
@@ -613,7 +623,7 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
         it->out_rows = (long)k;
         if (!rc)
             rc = record_state(w, it->symbol, kind, it, k ? it->dates[w->idx[0]] : 0,
-                              k ? it->dates[w->idx[k - 1]] : 0, at / 1000000, err);
+                              k ? it->dates[w->idx[k - 1]] : 0, at, err);
     }
     return rc;
 }
@@ -898,21 +908,33 @@ enum quant_code quant_feature_store_load(struct quant_series_store *s,
 
 /* ---- predictions -------------------------------------------------------------------- */
 
+const char *quant_prediction_segment_name(enum quant_prediction_segment seg)
+{
+    static const char *const names[QUANT_SEGMENT_COUNT] = {"train", "embargo", "valid",
+                                                           "test", "unlabelled", "unseen"};
+    return (unsigned)seg < QUANT_SEGMENT_COUNT ? names[seg] : "unknown";
+}
+
 /*
- * Append n rows of (symbol, date, model_id, score) into `table` through a
- * data chunk per vector.
+ * Append n rows of (symbol, date, model_id, score, segment) into `table`
+ * through a data chunk per vector.
  */
 static enum quant_code append_predictions(struct quant_series_store *s, duckdb_connection con,
-                                          const char *table, const char *symbol,
-                                          const char *model_id, const int32_t *dates,
-                                          const double *scores, size_t n, struct quant_err *err)
+                                          const char *table,
+                                          const struct quant_prediction_batch *b,
+                                          struct quant_err *err)
 {
+    const char *symbol = b->symbol, *model_id = b->model_id;
+    const int32_t *dates = b->dates;
+    const double *scores = b->scores;
+    size_t n = b->n;
     duckdb_appender app = NULL;
-    duckdb_logical_type types[4] = {duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR),
+    duckdb_logical_type types[5] = {duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR),
                                     duckdb_create_logical_type(DUCKDB_TYPE_DATE),
                                     duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR),
-                                    duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE)};
-    duckdb_data_chunk chunk = duckdb_create_data_chunk(types, 4);
+                                    duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE),
+                                    duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR)};
+    duckdb_data_chunk chunk = duckdb_create_data_chunk(types, 5);
     duckdb_value vsym = duckdb_create_varchar(symbol), vmod = duckdb_create_varchar(model_id);
     enum quant_code rc = QUANT_OK;
     if (duckdb_appender_create(con, NULL, table, &app) == DuckDBError)
@@ -927,6 +949,11 @@ static enum quant_code append_predictions(struct quant_series_store *s, duckdb_c
         duckdb_vector_reference_value(duckdb_data_chunk_get_vector(chunk, 2), vmod);
         memcpy(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 3)), scores + at,
                m * sizeof *scores);
+        duckdb_vector seg = duckdb_data_chunk_get_vector(chunk, 4);
+        for (size_t i = 0; i < m; i++)
+            duckdb_vector_assign_string_element(
+                seg, i, quant_prediction_segment_name(
+                            b->segments ? b->segments[at + i] : QUANT_SEGMENT_UNSEEN));
         duckdb_data_chunk_set_size(chunk, m);
         if (duckdb_append_data_chunk(app, chunk) == DuckDBError)
             rc = fail(s, "writing predictions", duckdb_appender_error(app), err);
@@ -938,7 +965,7 @@ static enum quant_code append_predictions(struct quant_series_store *s, duckdb_c
     duckdb_destroy_value(&vsym);
     duckdb_destroy_value(&vmod);
     duckdb_destroy_data_chunk(&chunk);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         duckdb_destroy_logical_type(&types[i]);
     return rc;
 }
@@ -1153,13 +1180,12 @@ static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb
         }
         if (!rc)
             rc = append_predictions(s, con, exists ? "quant_pred_staging" : "predictions",
-                                    items[i].symbol, items[i].model_id, items[i].dates,
-                                    items[i].scores, items[i].n, err);
+                                    &items[i], err);
     }
     if (!rc && staged)
         rc = exec_on(s, con, "INSERT INTO predictions SELECT * FROM quant_pred_staging"
                              " ON CONFLICT (symbol, date, model_id) DO UPDATE SET"
-                             " score = excluded.score", "upserting predictions", err);
+                             " score = excluded.score, segment = excluded.segment", "upserting predictions", err);
     if (!rc)
         rc = exec_on(s, con, "COMMIT", "committing predictions", err);
     if (rc)

@@ -262,7 +262,10 @@ static int status_symbol(cJSON *arr, const struct quant_symbol_status *s)
     if (ok && s->model_id[0]) {
         cJSON *m = cJSON_AddObjectToObject(o, "model");
         ok = m && cJSON_AddStringToObject(m, "id", s->model_id) &&
-             add_num(m, "auc", s->model_auc) && add_num(m, "baseline", s->model_baseline);
+             add_num(m, "auc", s->model.auc) && add_num(m, "accuracy", s->model.accuracy) &&
+             add_num(m, "baseline_accuracy", s->model.baseline_accuracy) &&
+             (s->model_warning[0] ? cJSON_AddStringToObject(m, "warning", s->model_warning)
+                                  : cJSON_AddNullToObject(m, "warning")) != NULL;
     } else if (ok) {
         ok = cJSON_AddNullToObject(o, "model") != NULL;
     }
@@ -471,6 +474,11 @@ done:
 
 static cJSON *registry_json(const struct quant_model_record *r)
 {
+    struct quant_metrics met;
+    struct quant_err e;
+    char warn[256] = "";
+    if (quant_metrics_from_json(r->metrics_json, &met, &e) == QUANT_OK)
+        quant_metrics_warning(&met, warn, sizeof warn);
     cJSON *m = cJSON_CreateObject();
     int ok = m && cJSON_AddStringToObject(m, "id", r->id) &&
              cJSON_AddStringToObject(m, "algorithm", r->algorithm) &&
@@ -479,6 +487,8 @@ static cJSON *registry_json(const struct quant_model_record *r)
              attach(m, "symbols", parsed_or_null(r->symbols_json)) &&
              attach(m, "metrics", parsed_or_null(r->metrics_json)) &&
              attach(m, "params", parsed_or_null(r->params_json)) &&
+             (warn[0] ? cJSON_AddStringToObject(m, "warning", warn)
+                      : cJSON_AddNullToObject(m, "warning")) != NULL &&
              add_time(m, "created_at", r->created_at) &&
              cJSON_AddStringToObject(m, "path", r->path);
     if (!ok) {

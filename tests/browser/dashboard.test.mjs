@@ -188,8 +188,8 @@ test('monitor shows each symbol with its stored bar count', async () => {
     assert.equal(Number(text.replace(/[^0-9]/g, '')), n, `bars of ${sym}`);
   }
   // The symbol cell links to its chart page.
-  const href = await page.locator('#monitor tr[data-symbol="AAPL"] td[data-col="symbol"] a').getAttribute('href');
-  assert.equal(href, 'symbol.html?s=AAPL');
+  const href = await page.locator('#monitor tr[data-symbol="SYN-A"] td[data-col="symbol"] a').getAttribute('href');
+  assert.equal(href, 'symbol.html?s=SYN-A');
   await page.screenshot({ path: path.join(outDir, 'monitor.png'), fullPage: true });
   await page.close();
 });
@@ -213,12 +213,12 @@ test('XSS symbol name is shown as text and runs nothing', async () => {
   await page.close();
 });
 
-test('symbol page draws the AAPL chart', async () => {
-  const page = await openPage('/symbol.html?s=AAPL');
+test('symbol page draws the SYN-A chart', async () => {
+  const page = await openPage('/symbol.html?s=SYN-A');
   await page.waitForSelector('body[data-chart="drawn"]', { timeout: 30000 });
   assert.ok(await page.locator('#chart canvas').count() > 0, 'a canvas inside #chart');
   await page.waitForTimeout(300); // let the library paint before the screenshot
-  await page.screenshot({ path: path.join(outDir, 'symbol-AAPL.png'), fullPage: true });
+  await page.screenshot({ path: path.join(outDir, 'symbol-SYN-A.png'), fullPage: true });
   await page.close();
 });
 
@@ -266,8 +266,8 @@ test('stale stages are flagged and explain themselves', async () => {
   assert.ok(why && /bars/.test(why), 'the stale cell says why: ' + why);
   // The demo's own symbols are up to date end to end.
   for (const col of ['features-tech-v1', 'labels', 'predictions'])
-    assert.match(await page.locator(`#monitor tr[data-symbol="AAPL"] td[data-col="${col}"]`).getAttribute('class'),
-      /\bfresh\b/, 'AAPL ' + col);
+    assert.match(await page.locator(`#monitor tr[data-symbol="SYN-A"] td[data-col="${col}"]`).getAttribute('class'),
+      /\bfresh\b/, 'SYN-A ' + col);
   await page.close();
 });
 
@@ -296,17 +296,17 @@ test('ingest, features, labels and training succeed while the dashboard is read'
   let polling = true;
   const poll = (async () => {
     while (polling) {
-      for (const p of ['/api/status', '/api/symbols/AAPL/bars', '/api/models']) {
+      for (const p of ['/api/status', '/api/symbols/SYN-A/bars', '/api/models']) {
         const r = await rawGet(p).catch(e => ({ status: 'error: ' + e.message }));
         statuses[r.status] = (statuses[r.status] || 0) + 1;
       }
     }
   })();
   const steps = [
-    ['ingest', '--provider', 'synthetic', '--symbols', 'AAPL', 'NVDA', '--days', '6600'],
-    ['features', '--symbols', 'AAPL', 'NVDA'],
-    ['labels', '--symbols', 'AAPL', 'NVDA'],
-    ['train', '--symbols', 'AAPL', '--rounds', '20'],
+    ['ingest', '--provider', 'synthetic', '--symbols', 'SYN-A', 'SYN-B', '--days', '6600'],
+    ['features', '--symbols', 'SYN-A', 'SYN-B'],
+    ['labels', '--symbols', 'SYN-A', 'SYN-B'],
+    ['train', '--symbols', 'SYN-A', '--rounds', '20'],
   ];
   const results = [];
   for (const args of steps) {

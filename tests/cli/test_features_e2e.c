@@ -154,10 +154,17 @@ static void test_tech_v1_long_form_matches_kernels(void **state)
     TU_REQUIRE_SHARED_DATA();
     ingest_file("ohlcv/AAPL_yahoo_daily.csv", "AAPL");
     struct tu_result r;
+    time_t t0 = time(NULL);
     RUN(&r, "features", "--symbols", "AAPL");
+    time_t t1 = time(NULL);
     run_ok(&r);
     assert_non_null(strstr(r.out, "tech-v1 values for AAPL (10,086 dates)"));
     tu_result_release(&r);
+    /* derived_state.computed_at is the wall-clock time of the write (it once
+     * landed in January 1970: seconds stored as microseconds). */
+    long at = tu_sql_long(ENV, "SELECT epoch(computed_at)::BIGINT FROM derived_state"
+                               " WHERE symbol = 'AAPL' AND kind = 'tech-v1'");
+    assert_in_range(at, (long)t0 - 2, (long)t1 + 2);
     compare_long_form("AAPL", "tech-v1", "ohlcv/AAPL_yahoo_daily.csv");
 
     /* nothing changed: skipped */

@@ -79,10 +79,43 @@ static void test_train_registers_with_spec_split(void **state)
     RUN(&r, "train", "--symbols", "AAPL");
     run_ok(&r);
     assert_non_null(strstr(r.out, "INFO Training LightGBM for AAPL... (Acc: "));
-    assert_non_null(strstr(r.out, ", baseline: "));
+    /* each metric beside what it must beat */
+    assert_non_null(strstr(r.out, " vs baseline "));
+    assert_non_null(strstr(r.out, " vs 0.5"));
+    assert_non_null(strstr(r.out, "Done: 1 trained, 0 skipped"));
     char id[128];
     model_id(r.out, id);
     assert_int_equal(strncmp(id, "lgb_AAPL_", 9), 0);
+    tu_result_release(&r);
+
+    /* `latest` names the same model in `models show` as in `score --model` */
+    RUN(&r, "models", "show", "latest");
+    run_ok(&r);
+    char want[160];
+    snprintf(want, sizeof want, "id:          %s\n", id);
+    assert_non_null(strstr(r.out, want));
+    tu_result_release(&r);
+    RUN(&r, "models", "show", "latest", "--symbol", "aapl");
+    run_ok(&r);
+    assert_non_null(strstr(r.out, want));
+    tu_result_release(&r);
+    RUN(&r, "models", "show", "latest", "--symbol", "NVDA");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "no model has been trained on NVDA"));
+    tu_result_release(&r);
+    /* --json: parsed fields, symbols an array */
+    RUN(&r, "models", "list", "--json");
+    run_ok(&r);
+    cJSON *list = cJSON_Parse(r.out);
+    assert_true(cJSON_IsArray(list));
+    cJSON *m0 = cJSON_GetArrayItem(list, 0);
+    assert_string_equal(cJSON_GetObjectItem(m0, "id")->valuestring, id);
+    cJSON *syms = cJSON_GetObjectItem(m0, "symbols");
+    assert_true(cJSON_IsArray(syms));
+    assert_string_equal(cJSON_GetArrayItem(syms, 0)->valuestring, "AAPL");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(m0, "metrics"), "auc")));
+    assert_non_null(cJSON_GetObjectItem(m0, "warning"));
+    cJSON_Delete(list);
     tu_result_release(&r);
 
     RUN(&r, "models", "show", id);
@@ -204,7 +237,9 @@ static void test_errors(void **state)
     tu_result_release(&r);
     RUN(&r, "train", "--symbols", "AAPL", "--features", "alpha158");
     assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "SKIP AAPL"));
     assert_non_null(strstr(r.err, "quant features --set alpha158"));
+    assert_non_null(strstr(r.out, "Done: 0 trained, 1 skipped"));
     tu_result_release(&r);
     RUN(&r, "train", "--symbols", "AAPL", "--rounds", "30");
     run_ok(&r);
@@ -263,12 +298,48 @@ static void test_score_many_symbols(void **state)
     tu_run_quant((const char *const[]){"labels", NULL}, env, &r);
     run_ok(&r);
     tu_result_release(&r);
-    /* train one pooled model on the first three, score all with it */
-    tu_run_quant((const char *const[]){"train", "--pooled", "--rounds", "10", "--symbols",
-                                       "M000", "M001", "M002", NULL}, env, &r);
+    /* a symbol too short to train on: 300 bars leave fewer than 200 train rows */
+    tu_run_quant((const char *const[]){"ingest", "--provider", "synthetic", "--days", "300",
+                                       "--symbols", "SHORT", NULL}, env, &r);
     run_ok(&r);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"features", "--symbols", "SHORT", NULL}, env, &r);
+    run_ok(&r);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"labels", "--symbols", "SHORT", NULL}, env, &r);
+    run_ok(&r);
+    tu_result_release(&r);
+    /* per symbol: SHORT is skipped with its reason, the run still succeeds */
+    tu_run_quant((const char *const[]){"train", "--rounds", "5", "--symbols", "M003", "SHORT",
+                                       NULL}, env, &r);
+    run_ok(&r);
+    assert_non_null(strstr(r.err, "SKIP SHORT: SHORT: only "));
+    assert_non_null(strstr(r.out, "Done: 1 trained, 1 skipped (too little data), 0 failed"));
+    tu_result_release(&r);
+    /* only short symbols: nothing trained, a failure that says why */
+    tu_run_quant((const char *const[]){"train", "--symbols", "SHORT", NULL}, env, &r);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "no symbol had enough data"));
+    tu_result_release(&r);
+
+    /* pooled: trained on the first three, SHORT left out and recorded with why */
+    tu_run_quant((const char *const[]){"train", "--pooled", "--rounds", "10", "--symbols",
+                                       "M000", "M001", "SHORT", "M002", NULL}, env, &r);
+    run_ok(&r);
+    assert_non_null(strstr(r.out, "pooled (3 of 4 symbols)"));
+    assert_non_null(strstr(r.out, "left out SHORT: SHORT: only "));
     char id[128];
     model_id(r.out, id);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"models", "list", "--json", NULL}, env, &r);
+    run_ok(&r);
+    cJSON *list = cJSON_Parse(r.out);
+    cJSON *pooled = cJSON_GetArrayItem(list, 0);
+    assert_string_equal(cJSON_GetObjectItem(pooled, "id")->valuestring, id);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(pooled, "symbols")), 3);
+    cJSON *excl = cJSON_GetObjectItem(cJSON_GetObjectItem(pooled, "params"), "excluded");
+    assert_non_null(strstr(cJSON_GetObjectItem(excl, "SHORT")->valuestring, "train rows"));
+    cJSON_Delete(list);
     tu_result_release(&r);
     argv[0] = "score";
     argv[1] = "--model";
@@ -285,6 +356,42 @@ static void test_score_many_symbols(void **state)
                                        " FROM predictions", "--csv", NULL}, env, &r);
     run_ok(&r);
     assert_non_null(strstr(r.out, "\n90,true\n"));
+    tu_result_release(&r);
+
+    /* Every row says what it was to the pooled model: M000 was trained on
+     * (all five kinds of rows), M050 never (unseen, and the newest unlabelled). */
+    tu_run_quant((const char *const[]){"sql", "SELECT string_agg(segment || '=' || n, ' '"
+                                       " ORDER BY segment) FROM (SELECT segment, count(*) AS n"
+                                       " FROM predictions WHERE symbol = 'M050' GROUP BY 1)",
+                                       "--csv", NULL}, env, &r);
+    run_ok(&r);
+    assert_non_null(strstr(r.out, "unlabelled=5 unseen="));
+    assert_null(strstr(r.out, "train"));
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"sql", "SELECT count(DISTINCT segment), count(*) FILTER"
+                                       " (segment = 'unlabelled'), count(*) FILTER (segment IS"
+                                       " NULL) FROM predictions WHERE symbol = 'M000'", "--csv",
+                                       NULL}, env, &r);
+    run_ok(&r);
+    assert_non_null(strstr(r.out, "\n5,5,0\n"));
+    tu_result_release(&r);
+    /* ... and the train rows are exactly the registry's n_train for M000 */
+    char sqlq[256];
+    snprintf(sqlq, sizeof sqlq, "SELECT count(*) FROM predictions WHERE symbol = 'M000' AND"
+                                " segment = 'train' AND model_id = '%s'", id);
+    tu_run_quant((const char *const[]){"sql", sqlq, "--csv", NULL}, env, &r);
+    run_ok(&r);
+    long train_rows = strtol(strchr(r.out, '\n') + 1, NULL, 10);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"models", "show", id, NULL}, env, &r);
+    run_ok(&r);
+    const char *seg = strstr(r.out, "segments: ");
+    assert_non_null(seg);
+    cJSON *sj = cJSON_Parse(seg + strlen("segments: "));
+    assert_non_null(sj);
+    assert_int_equal((long)cJSON_GetObjectItem(cJSON_GetObjectItem(sj, "M000"), "n_train")
+                         ->valuedouble, train_rows);
+    cJSON_Delete(sj);
     tu_result_release(&r);
     tu_rmrf(h2);
 }

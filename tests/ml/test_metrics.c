@@ -167,9 +167,9 @@ static void test_json(void **state)
     cJSON *back = cJSON_Parse(text);
     assert_non_null(back);
     const char *keys[] = {"accuracy", "precision", "recall", "f1", "auc", "logloss",
-                          "base_rate", "baseline_accuracy", "n_train", "n_valid", "n_test",
-                          "threshold"};
-    assert_int_equal(cJSON_GetArraySize(back), 12);
+                          "base_rate", "baseline_accuracy", "predicted_positive_rate",
+                          "n_train", "n_valid", "n_test", "threshold"};
+    assert_int_equal(cJSON_GetArraySize(back), 13);
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         assert_non_null(cJSON_GetObjectItemCaseSensitive(back, keys[i]));
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(back, "auc")));  /* one class */
@@ -179,7 +179,52 @@ static void test_json(void **state)
     assert_double_equal(cJSON_GetObjectItemCaseSensitive(back, "threshold")->valuedouble, 0.5,
                         0);
     cJSON_Delete(back);
+
+    /* and back into the struct, as status and the dashboard read the registry */
+    struct quant_metrics r;
+    struct quant_err err;
+    assert_int_equal(quant_metrics_from_json(text, &r, &err), QUANT_OK);
+    assert_double_equal(r.accuracy, m.accuracy, 0);
+    assert_double_equal(r.predicted_positive_rate, 2.0 / 3, 1e-12);
+    assert_true(isnan(r.auc));
+    assert_int_equal(r.n_valid, 7);
     free(text);
+    /* an older model's metrics (no predicted_positive_rate) still read */
+    assert_int_equal(quant_metrics_from_json("{\"accuracy\":0.5}", &r, &err), QUANT_OK);
+    assert_true(isnan(r.predicted_positive_rate));
+    assert_int_equal(quant_metrics_from_json("[1]", &r, &err), QUANT_EINVAL);
+}
+
+/* Each warning fires on the case it names, and only then. */
+static void test_warning(void **state)
+{
+    (void)state;
+    char buf[256];
+    const float y[] = {1, 0, 1, 0, 1, 1};
+    const float ytr[] = {1, 1, 0};            /* train majority: 1 */
+    /* every row predicted up */
+    const double up[] = {0.9, 0.8, 0.7, 0.6, 0.55, 0.51};
+    struct quant_metrics m = run(y, up, 6, ytr, 3);
+    assert_double_equal(m.predicted_positive_rate, 1.0, 0);
+    assert_non_null(quant_metrics_warning(&m, buf, sizeof buf));
+    assert_non_null(strstr(buf, "one class only (every test row up)"));
+    /* a perfect ranker that is also right at 0.5: no warning */
+    const double good[] = {0.9, 0.1, 0.8, 0.2, 0.7, 0.6};
+    m = run(y, good, 6, ytr, 3);
+    assert_null(quant_metrics_warning(&m, buf, sizeof buf));
+    assert_string_equal(buf, "");
+    /* exactly wrong: accuracy below baseline and AUC below chance */
+    const double bad[] = {0.1, 0.9, 0.2, 0.8, 0.3, 0.4};
+    m = run(y, bad, 6, ytr, 3);
+    assert_non_null(quant_metrics_warning(&m, buf, sizeof buf));
+    assert_non_null(strstr(buf, "no better than its baselines"));
+    assert_non_null(strstr(buf, "<= 0.5 (chance)"));
+    /* a good ranker whose threshold is off: accuracy only */
+    const double shifted[] = {0.49, 0.1, 0.48, 0.2, 0.7, 0.6};
+    m = run(y, shifted, 6, ytr, 3);
+    assert_true(m.auc > 0.9);
+    assert_non_null(quant_metrics_warning(&m, buf, sizeof buf));
+    assert_non_null(strstr(buf, "no better than the baseline"));
 }
 
 int main(void)
@@ -192,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_logloss_clipped),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_warning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
