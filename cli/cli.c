@@ -1,9 +1,14 @@
-/* cli.c: helpers every command uses: exit codes, errors, options, progress. */
+/* cli.c: helpers every command uses: exit codes, errors, options, the symbols a
+ * command works on (--symbols, @FILE, --all), progress. */
 #include "cli.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "quant/bars.h"
+#include "quant/buf.h"
+#include "quant/meta_store.h"
 
 #include "core/banned.h"
 
@@ -117,24 +122,6 @@ int cli_list_add(struct cli_list *list, char *word)
     return 0;
 }
 
-int cli_opt_list(int argc, char **argv, int *i, const char *name, struct cli_list *list)
-{
-    const char *a = argv[*i];
-    size_t nl = strlen(name);
-    if (strncmp(a, name, nl) != 0 || (a[nl] != '\0' && a[nl] != '='))
-        return 0;
-    size_t before = list->n;
-    if (a[nl] == '=') {
-        if (cli_list_add(list, argv[*i] + nl + 1))
-            return -1;
-    }
-    while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
-        if (cli_list_add(list, argv[++*i]))
-            return -1;
-    }
-    return list->n > before ? 1 : -1;
-}
-
 void cli_list_release(struct cli_list *list)
 {
     for (size_t i = 0; i < list->n_owned; i++)
@@ -142,6 +129,168 @@ void cli_list_release(struct cli_list *list)
     free(list->owned);
     free(list->v);
     memset(list, 0, sizeof *list);
+}
+
+/* ---- symbols: --symbols, @FILE, --all ------------------------------------------ */
+
+#define SYMBOL_FILE_MAX ((size_t)1 << 20) /* a list of symbols, not a data file */
+
+/* Add a copy of s[0..n) to the list (the list owns it). */
+static int list_add_copy(struct cli_list *list, const char *s, size_t n)
+{
+    char *copy = strndup(s, n);
+    char **owned = copy ? realloc(list->owned, (list->n_owned + 1) * sizeof *owned) : NULL;
+    char **v = owned ? realloc(list->v, (list->n + 1) * sizeof *v) : NULL;
+    if (owned)
+        list->owned = owned;
+    if (!v) {
+        free(copy);
+        return -1;
+    }
+    list->owned[list->n_owned++] = copy;
+    list->v = v;
+    list->v[list->n++] = copy;
+    return 0;
+}
+
+/* One token of a symbol file: checked here, so the message can name the line. */
+static int file_token(struct cli_ctx *ctx, const struct cli_command *cmd, const char *file,
+                      long line, const char *tok, size_t n, struct cli_list *list)
+{
+    char sym[QUANT_SYMBOL_MAX + 1];
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (n > QUANT_SYMBOL_MAX)
+        quant_err_set(&err, QUANT_EINVAL, "'%.*s...' is longer than %d characters", 40, tok,
+                      QUANT_SYMBOL_MAX);
+    else {
+        snprintf(sym, sizeof sym, "%.*s", (int)n, tok);
+        quant_symbol_normalize(sym, &err);
+    }
+    if (err.code)
+        return cli_usage_error(ctx, cmd, "%s line %ld: %s", file, line, err.msg);
+    return list_add_copy(list, sym, strlen(sym)) ? CLI_EXIT_FAILED : 0;
+}
+
+/* Add the symbols listed in file (the word after '@'). */
+static int add_symbol_file(struct cli_ctx *ctx, const struct cli_command *cmd,
+                           const char *file, struct cli_list *list)
+{
+    if (!*file)
+        return cli_usage_error(ctx, cmd, "'@' needs a file name: --symbols @symbols.txt");
+    struct quant_buf buf;
+    quant_buf_init(&buf, SYMBOL_FILE_MAX);
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_buf_read_file(&buf, file, &err)) {
+        quant_buf_release(&buf);
+        return cli_usage_error(ctx, cmd, "cannot read the symbol list @%s: %s", file, err.msg);
+    }
+    size_t before = list->n;
+    long line = 1;
+    int rc = 0;
+    const char *p = buf.data, *end = buf.data + buf.len;
+    while (p < end && !rc) {
+        if (*p == '\n') {
+            line++;
+            p++;
+        } else if (*p == '#') {
+            while (p < end && *p != '\n')
+                p++;
+        } else if (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r') {
+            p++;
+        } else {
+            const char *t = p;
+            while (p < end && !strchr(",# \t\r\n", *p))
+                p++;
+            rc = file_token(ctx, cmd, file, line, t, (size_t)(p - t), list);
+        }
+    }
+    quant_buf_release(&buf);
+    if (!rc && list->n == before)
+        rc = cli_usage_error(ctx, cmd, "the symbol list @%s holds no symbols (one per line; "
+                             "'#' starts a comment)", file);
+    return rc;
+}
+
+/* A word naming symbols: "@FILE" or "A" or "A,B". */
+static int add_symbol_word(struct cli_ctx *ctx, const struct cli_command *cmd, char *word,
+                           struct cli_list *list)
+{
+    if (word[0] == '@')
+        return add_symbol_file(ctx, cmd, word + 1, list);
+    return cli_list_add(list, word) ? CLI_EXIT_FAILED : 0;
+}
+
+int cli_symbols_opt(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+                    int *i, struct cli_symbols *syms, int *rc)
+{
+    const char *a = argv[*i];
+    *rc = 0;
+    if (strcmp(a, "--all") == 0) {
+        syms->all = 1;
+        return 1;
+    }
+    if (strncmp(a, "--", 2) != 0) { /* bare words are symbols too: `quant ingest AAPL NVDA` */
+        *rc = add_symbol_word(ctx, cmd, argv[*i], &syms->list);
+        return 1;
+    }
+    if (strncmp(a, "--symbols", 9) != 0 || (a[9] != '\0' && a[9] != '='))
+        return 0;
+    size_t before = syms->list.n;
+    if (a[9] == '=')
+        *rc = add_symbol_word(ctx, cmd, argv[*i] + 10, &syms->list);
+    while (!*rc && *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0)
+        *rc = add_symbol_word(ctx, cmd, argv[++*i], &syms->list);
+    if (!*rc && syms->list.n == before)
+        *rc = cli_usage_error(ctx, cmd, "--symbols needs at least one symbol (or @FILE)");
+    return 1;
+}
+
+/* Every active registered symbol, from the registry opened read-only. */
+static int add_registered(struct cli_ctx *ctx, const struct cli_command *cmd,
+                          struct cli_list *list)
+{
+    const char *path = quant_config_get(&ctx->cfg, QUANT_SET_SQLITE_PATH);
+    struct quant_meta_store *meta = NULL;
+    struct quant_symbol_record *recs = NULL;
+    size_t n = 0;
+    struct quant_err err;
+    quant_err_clear(&err);
+    long lock_ms = 10000;
+    quant_config_get_long(&ctx->cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L, &lock_ms, &err);
+    quant_err_clear(&err);
+    if (!quant_meta_store_open_read_only(path, lock_ms, &meta, &err))
+        quant_meta_symbol_list(meta, 1, &recs, &n, &err);
+    quant_meta_store_close(meta);
+    if (err.code)
+        return cli_fail(ctx, cmd->name, &err);
+    int rc = 0;
+    for (size_t k = 0; k < n && !rc; k++)
+        rc = list_add_copy(list, recs[k].info.symbol, strlen(recs[k].info.symbol))
+                 ? CLI_EXIT_FAILED : 0;
+    free(recs);
+    if (!rc && n == 0)
+        rc = cli_usage_error(ctx, cmd, "--all: no active symbols are registered; add some "
+                             "with `quant symbols add AAPL` (or ingest them)");
+    return rc;
+}
+
+int cli_symbols_finish(struct cli_ctx *ctx, const struct cli_command *cmd,
+                       struct cli_symbols *syms)
+{
+    if (!syms->all)
+        return 0;
+    if (syms->list.n)
+        return cli_usage_error(ctx, cmd, "--all takes every active registered symbol: give "
+                               "either --all or the symbols, not both");
+    return add_registered(ctx, cmd, &syms->list);
+}
+
+void cli_symbols_release(struct cli_symbols *syms)
+{
+    cli_list_release(&syms->list);
+    syms->all = 0;
 }
 
 void cli_fmt_count(long n, char *out, size_t len)

@@ -79,10 +79,9 @@ int cli_is_help(const char *arg);
  */
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **out);
 /*
- * `--symbols A B C` or `--symbols A,B,C`: appends to a growing list (words up
- * to the next one starting with "--").  Returns 1 consumed, 0 no match,
- * -1 no values.  The list holds pointers into argv plus malloc'd pieces of
- * comma lists; free with cli_list_release.
+ * A growing list of words (symbols, --param values).  It holds pointers into
+ * argv plus malloc'd pieces (of comma lists, of @FILE symbol lists); free
+ * with cli_list_release.
  */
 struct cli_list {
     char **v;
@@ -90,9 +89,33 @@ struct cli_list {
     char **owned;
     size_t n_owned;
 };
-int cli_opt_list(int argc, char **argv, int *i, const char *name, struct cli_list *list);
 int cli_list_add(struct cli_list *list, char *word);  /* splits commas; 0 ok, -1 oom */
 void cli_list_release(struct cli_list *list);
+
+/*
+ * The symbols a command works on, parsed the same way by every command that
+ * takes them (ingest, features, labels, train, score):
+ *   --symbols A B C | --symbols A,B,C | bare words A B C
+ *   --symbols @FILE (or a bare @FILE): one symbol per line; '#' starts a
+ *                   comment, blank lines are ignored, commas and spaces
+ *                   also separate
+ *   --all           every active registered symbol
+ * cli_symbols_opt looks at argv[*i]: it returns 0 when that is none of these
+ * (the caller goes on with its own options), else 1 with *rc = 0, or with
+ * *rc = an exit code after printing the error (a bad @FILE names the file
+ * and line).  cli_symbols_finish expands --all from the registry (read
+ * only) and returns 0 or an exit code; then list.v / list.n are the symbols.
+ * --all with other symbols is a usage error.
+ */
+struct cli_symbols {
+    struct cli_list list;   /* the symbols, as given (file entries normalised) */
+    int all;                /* --all was given */
+};
+int cli_symbols_opt(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+                    int *i, struct cli_symbols *syms, int *rc);
+int cli_symbols_finish(struct cli_ctx *ctx, const struct cli_command *cmd,
+                       struct cli_symbols *syms);
+void cli_symbols_release(struct cli_symbols *syms);
 
 /* Print one symbol's ingest outcome the way `quant ingest` does (ingest.c). */
 struct quant_ingest_result;
@@ -106,7 +129,7 @@ void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_resu
  */
 struct quant_derive_request;
 int cli_derive_common(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
-                      int *i, struct cli_list *symbols, struct quant_derive_request *req);
+                      int *i, struct cli_symbols *symbols, struct quant_derive_request *req);
 int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_request *req,
                    int labels);
 

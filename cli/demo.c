@@ -88,7 +88,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         .provider = synthetic ? QUANT_MD_SYNTHETIC : QUANT_MD_ALPHAVANTAGE,
         .mode = QUANT_MD_AUTO,
     };
-    struct quant_ingest_observer obs = {NULL, on_result, ctx};
+    struct quant_ingest_observer obs = {NULL, on_result, ctx, NULL};
     struct quant_ingest_summary s;
     enum quant_code code = quant_md_ingest(md, &req, &obs, &s, &err);
     size_t failed = s.n_failed + s.n_left;

@@ -34,12 +34,12 @@ static void on_result(void *p, const struct quant_derive_result *r)
 
 /* Shared by features and labels: parse --symbols/--force/--threads. */
 int cli_derive_common(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
-                      int *i, struct cli_list *symbols, struct quant_derive_request *req)
+                      int *i, struct cli_symbols *symbols, struct quant_derive_request *req)
 {
     const char *val;
-    int r;
-    if ((r = cli_opt_list(argc, argv, i, "--symbols", symbols)) != 0)
-        return r < 0 ? cli_usage_error(ctx, cmd, "--symbols needs at least one symbol") : 1;
+    int r, rc;
+    if (cli_symbols_opt(ctx, cmd, argc, argv, i, symbols, &rc))
+        return rc ? rc : 1;
     if (strcmp(argv[*i], "--force") == 0) {
         req->force = 1;
         return 1;
@@ -50,11 +50,6 @@ int cli_derive_common(struct cli_ctx *ctx, const struct cli_command *cmd, int ar
         if (r < 0 || *end || t < 1 || t > 16)
             return cli_usage_error(ctx, cmd, "--threads takes 1 to 16");
         req->threads = (int)t;
-        return 1;
-    }
-    if (strncmp(argv[*i], "--", 2) != 0) {
-        if (cli_list_add(symbols, argv[*i]))
-            return CLI_EXIT_FAILED;
         return 1;
     }
     return 0;
@@ -95,7 +90,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct quant_derive_request req;
     memset(&req, 0, sizeof req);
-    struct cli_list symbols;
+    struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
     const char *set_name = "tech-v1";
     int rc = CLI_EXIT_OK;
@@ -129,13 +124,15 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                                  "unknown feature set '%s': use tech-v1, alpha158 or all",
                                  set_name);
     }
-    req.symbols = (const char *const *)symbols.v;
-    req.n_symbols = symbols.n;
+    if (!rc)
+        rc = cli_symbols_finish(ctx, &cmd_features, &symbols);
+    req.symbols = (const char *const *)symbols.list.v;
+    req.n_symbols = symbols.list.n;
     for (size_t i = 0; i < nsets && !rc; i++) {
         req.set = sets[i];
         rc = cli_derive_run(ctx, "features", &req, 0);
     }
-    cli_list_release(&symbols);
+    cli_symbols_release(&symbols);
     return rc;
 }
 
@@ -143,11 +140,12 @@ const struct cli_command cmd_features = {
     .name = "features",
     .summary = "compute feature sets (tech-v1, alpha158) from stored bars",
     .usage =
-        "usage: quant features [--symbols S ...] [--set tech-v1|alpha158|all] [--force]\n"
-        "                      [--threads N]\n"
+        "usage: quant features [--symbols S ... | --all] [--set tech-v1|alpha158|all]\n"
+        "                      [--force] [--threads N]\n"
         "\n"
         "Computes a versioned feature set (default tech-v1) for each symbol with bars\n"
-        "(or those given), exactly as shared/spec defines it, and stores it: one wide\n"
+        "(or those given: --symbols A B, A,B or @FILE with one per line; --all: every\n"
+        "active registered symbol), exactly as shared/spec defines it, and stores it: one wide\n"
         "table per set (features_tech_v1, features_alpha158) and the long view\n"
         "features_daily(symbol, date, feature, value, version) with one row per\n"
         "finite value. A symbol whose bars did not change since its last run is\n"

@@ -61,16 +61,43 @@ static void on_result(void *p, const struct quant_ingest_result *r)
     }
 }
 
+static void on_note(void *p, const char *text)
+{
+    struct ingest_view *v = p;
+    cli_progress_clear(v->ctx);
+    fprintf(v->ctx->err, "warning: %s\n", text);
+}
+
+/* The command that picks up where a stopped run left off.  Symbols named on
+ * the command line are named again (they are registered, so a bare
+ * `quant ingest` would reach them too, but only after every other active
+ * symbol); without them, the stalest go first, which is where it stopped. */
+static void print_resume(struct cli_ctx *ctx, const struct quant_ingest_request *req,
+                         const struct quant_ingest_summary *s)
+{
+    fprintf(ctx->err, "To finish, run after midnight UTC:\n  %s ingest", ctx->argv0);
+    if (req->mode == QUANT_MD_FULL)
+        fprintf(ctx->err, " --full");
+    else if (req->mode == QUANT_MD_COMPACT)
+        fprintf(ctx->err, " --compact");
+    if (req->n_symbols) {
+        fprintf(ctx->err, " --symbols");
+        for (size_t i = 0; i < s->n_left; i++)
+            fprintf(ctx->err, " %s", s->left[i]);
+    }
+    fprintf(ctx->err, "\n");
+}
+
 static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest_request *req,
-                 struct cli_list *symbols)
+                 struct cli_symbols *symbols)
 {
     int provider_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
-        int r;
-        if ((r = cli_opt_list(argc, argv, &i, "--symbols", symbols)) != 0) {
-            if (r < 0)
-                return cli_usage_error(ctx, &cmd_ingest, "--symbols needs at least one symbol");
+        int r, rc;
+        if (cli_symbols_opt(ctx, &cmd_ingest, argc, argv, &i, symbols, &rc)) {
+            if (rc)
+                return rc;
         } else if ((r = cli_opt_value(argc, argv, &i, "--provider", &val)) != 0) {
             int p = r > 0 ? quant_md_provider_parse(val) : -1;
             if (p < 0)
@@ -98,14 +125,13 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
             req->mode = QUANT_MD_FULL;
         } else if (strcmp(argv[i], "--compact") == 0) {
             req->mode = QUANT_MD_COMPACT;
-        } else if (strncmp(argv[i], "--", 2) != 0) {
-            /* bare words are symbols too: `quant ingest AAPL NVDA` */
-            if (cli_list_add(symbols, argv[i]))
-                return CLI_EXIT_FAILED;
         } else {
             return cli_usage_error(ctx, &cmd_ingest, "unknown option '%s'", argv[i]);
         }
     }
+    int rc = cli_symbols_finish(ctx, &cmd_ingest, symbols);
+    if (rc)
+        return rc;
     if (!provider_set && req->csv_path)
         req->provider = QUANT_MD_CSV;
     if (req->csv_path && req->provider != QUANT_MD_CSV)
@@ -121,13 +147,13 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
                 ctx->cfg.conf_path);
         return CLI_EXIT_CONFIG;
     }
-    req->symbols = (const char *const *)symbols->v;
-    req->n_symbols = symbols->n;
+    req->symbols = (const char *const *)symbols->list.v;
+    req->n_symbols = symbols->list.n;
     return CLI_EXIT_OK;
 }
 
-static int report(struct cli_ctx *ctx, const struct quant_ingest_summary *s,
-                  const struct ingest_view *v)
+static int report(struct cli_ctx *ctx, const struct quant_ingest_request *req,
+                  const struct quant_ingest_summary *s, const struct ingest_view *v)
 {
     char rows[32], ins[32], upd[32];
     cli_fmt_count(s->rows, rows, sizeof rows);
@@ -144,9 +170,9 @@ static int report(struct cli_ctx *ctx, const struct quant_ingest_summary *s,
         fprintf(ctx->err, "Stopped: the daily request budget is spent. Not ingested:");
         for (size_t i = 0; i < s->n_left; i++)
             fprintf(ctx->err, " %s", s->left[i]);
-        fprintf(ctx->err, "\nRun `quant ingest` again after midnight UTC (the stalest symbols "
-                          "go first), or raise daily_budget in quant.conf if your plan "
-                          "allows more.\n");
+        fprintf(ctx->err, "\nThey are registered; nothing was lost. Raise daily_budget in "
+                          "quant.conf (or QUANT_DAILY_BUDGET) if your plan allows more.\n");
+        print_resume(ctx, req, s);
         return CLI_EXIT_BUDGET;
     }
     if (s->n_failed == 0)
@@ -162,24 +188,24 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     memset(&req, 0, sizeof req);
     req.provider = QUANT_MD_ALPHAVANTAGE;
     req.mode = QUANT_MD_AUTO;
-    struct cli_list symbols;
+    struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
     int rc = parse(ctx, argc, argv, &req, &symbols);
     if (rc) {
-        cli_list_release(&symbols);
+        cli_symbols_release(&symbols);
         return rc;
     }
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_md *md = NULL;
     if (quant_md_open(&ctx->cfg, &md, &err)) {
-        cli_list_release(&symbols);
+        cli_symbols_release(&symbols);
         return cli_fail(ctx, "ingest", &err);
     }
     struct ingest_view view;
     memset(&view, 0, sizeof view);
     view.ctx = ctx;
-    struct quant_ingest_observer obs = {on_start, on_result, &view};
+    struct quant_ingest_observer obs = {on_start, on_result, &view, on_note};
     struct quant_ingest_summary summary;
     enum quant_code code = quant_md_ingest(md, &req, &obs, &summary, &err);
     cli_progress_clear(ctx);
@@ -190,10 +216,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (code)
         rc = cli_fail(ctx, "ingest", &err);
     else
-        rc = report(ctx, &summary, &view);
+        rc = report(ctx, &req, &summary, &view);
     quant_ingest_summary_release(&summary);
     quant_md_close(md);
-    cli_list_release(&symbols);
+    cli_symbols_release(&symbols);
     return rc;
 }
 
@@ -201,7 +227,7 @@ const struct cli_command cmd_ingest = {
     .name = "ingest",
     .summary = "fetch daily bars (Alpha Vantage, CSV or synthetic) into the store",
     .usage =
-        "usage: quant ingest [--symbols S ...] [--provider alphavantage|csv|synthetic]\n"
+        "usage: quant ingest [--symbols S ... | --all] [--provider alphavantage|csv|synthetic]\n"
         "                    [--full | --compact] [--csv PATH] [--days N] [--seed N]\n"
         "\n"
         "Fetches daily OHLCV and upserts it into the DuckDB store (re-running changes\n"
@@ -209,9 +235,12 @@ const struct cli_command cmd_ingest = {
         "transaction, so a failure or interruption never leaves a half-written symbol;\n"
         "one symbol failing does not stop the others.\n"
         "\n"
-        "  --symbols S ...   symbols to ingest (also A,B,C); default: every active\n"
-        "                    registered symbol (csv: every symbol in the files).\n"
-        "                    Unregistered symbols are registered.\n"
+        "  --symbols S ...   symbols to ingest (also A,B,C, or @FILE: one per line,\n"
+        "                    '#' comments); default: every active registered symbol\n"
+        "                    (csv: every symbol in the files). Every symbol asked for\n"
+        "                    is registered before the first fetch.\n"
+        "  --all             every active registered symbol (a symbol Alpha Vantage\n"
+        "                    does not know is made inactive; `symbols add` revives it)\n"
         "  --provider P      alphavantage (default; needs ALPHAVANTAGE_API_KEY), csv, or\n"
         "                    synthetic (a seeded offline market)\n"
         "  --full            all history; --compact: the last 100 days. Default: compact\n"

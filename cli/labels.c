@@ -11,7 +11,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_derive_request req;
     memset(&req, 0, sizeof req);
     req.horizon = QUANT_LABEL_HORIZON_DEFAULT;
-    struct cli_list symbols;
+    struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
     int rc = CLI_EXIT_OK;
     for (int i = 1; i < argc && !rc; i++) {
@@ -35,11 +35,13 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             rc = cli_usage_error(ctx, &cmd_labels, "unknown option '%s'", argv[i]);
         }
     }
-    req.symbols = (const char *const *)symbols.v;
-    req.n_symbols = symbols.n;
+    if (!rc)
+        rc = cli_symbols_finish(ctx, &cmd_labels, &symbols);
+    req.symbols = (const char *const *)symbols.list.v;
+    req.n_symbols = symbols.list.n;
     if (!rc)
         rc = cli_derive_run(ctx, "labels", &req, 1);
-    cli_list_release(&symbols);
+    cli_symbols_release(&symbols);
     return rc;
 }
 
@@ -47,11 +49,12 @@ const struct cli_command cmd_labels = {
     .name = "labels",
     .summary = "compute forward-return labels from stored bars",
     .usage =
-        "usage: quant labels [--symbols S ...] [--horizon H] [--force] [--threads N]\n"
+        "usage: quant labels [--symbols S ... | --all] [--horizon H] [--force] [--threads N]\n"
         "\n"
         "Stores labels(symbol, date, horizon, fwd_return, label) for horizon H\n"
         "(default 5, 1 to 250 trading days): fwd_return = C[t+H] / C[t] - 1 on the\n"
         "adjusted close, label = 1 when fwd_return > 0. The last H dates of a symbol\n"
-        "have no label. Up-to-date symbols are skipped unless --force.\n",
+        "have no label. Up-to-date symbols are skipped unless --force. Symbols: as\n"
+        "for `quant features` (default: every symbol with bars).\n",
     .run = run,
 };

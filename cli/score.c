@@ -33,29 +33,28 @@ static void on_scored(void *p, const struct quant_score_result *r)
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct cli_list symbols;
+    struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
     const char *model = "latest";
     int rc = CLI_EXIT_OK;
     for (int i = 1; i < argc && !rc; i++) {
         int r;
-        if ((r = cli_opt_list(argc, argv, &i, "--symbols", &symbols)) != 0) {
-            if (r < 0)
-                rc = cli_usage_error(ctx, &cmd_score, "--symbols needs at least one symbol");
+        if (cli_symbols_opt(ctx, &cmd_score, argc, argv, &i, &symbols, &rc)) {
+            continue;
         } else if ((r = cli_opt_value(argc, argv, &i, "--model", &model)) != 0) {
             if (r < 0)
                 rc = cli_usage_error(ctx, &cmd_score, "--model takes a model id or latest");
-        } else if (strncmp(argv[i], "--", 2) != 0) {
-            if (cli_list_add(&symbols, argv[i]))
-                rc = CLI_EXIT_FAILED;
         } else {
             rc = cli_usage_error(ctx, &cmd_score, "unknown option '%s'", argv[i]);
         }
     }
-    if (!rc && symbols.n == 0)
-        rc = cli_usage_error(ctx, &cmd_score, "give the symbols to score (--symbols AAPL)");
+    if (!rc)
+        rc = cli_symbols_finish(ctx, &cmd_score, &symbols);
+    if (!rc && symbols.list.n == 0)
+        rc = cli_usage_error(ctx, &cmd_score, "give the symbols to score (--symbols AAPL, "
+                             "@FILE or --all)");
     if (rc) {
-        cli_list_release(&symbols);
+        cli_symbols_release(&symbols);
         return rc;
     }
     struct quant_err err;
@@ -65,11 +64,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_ml_observer obs = {NULL, NULL, on_scored, &v};
     size_t failed = 0;
     if (quant_md_open(&ctx->cfg, &md, &err) ||
-        quant_ml_score(md, (const char *const *)symbols.v, symbols.n, model, &obs, &failed,
+        quant_ml_score(md, (const char *const *)symbols.list.v, symbols.list.n, model, &obs, &failed,
                        &err))
         rc = cli_fail(ctx, "score", &err);
     else if (failed)
-        rc = failed == symbols.n ? cli_exit_for(v.first_failure) : CLI_EXIT_FAILED;
+        rc = failed == symbols.list.n ? cli_exit_for(v.first_failure) : CLI_EXIT_FAILED;
     if (rc != CLI_EXIT_USAGE && (v.scored || failed)) {
         char rows[32], oos[32];
         cli_fmt_count(v.rows, rows, sizeof rows);
@@ -79,7 +78,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 v.scored, failed, rows, oos);
     }
     quant_md_close(md);
-    cli_list_release(&symbols);
+    cli_symbols_release(&symbols);
     return rc;
 }
 
@@ -87,7 +86,7 @@ const struct cli_command cmd_score = {
     .name = "score",
     .summary = "predict with a registered model into the predictions table",
     .usage =
-        "usage: quant score --symbols S ... [--model ID|latest]\n"
+        "usage: quant score --symbols S ... | --all [--model ID|latest]\n"
         "\n"
         "Scores every date of each symbol whose features are complete, including the\n"
         "newest dates that have no label yet, into predictions(symbol, date, model_id,\n"
@@ -95,6 +94,7 @@ const struct cli_command cmd_score = {
         "valid, test, unlabelled (no forward return yet) or unseen (labelled, never\n"
         "shown to the model); judge a model on test and unseen rows only.\n"
         "--model latest (the default) takes the newest model trained on each\n"
-        "symbol. Rescoring with the same model replaces its rows.\n",
+        "symbol. Rescoring with the same model replaces its rows. Symbols: --symbols\n"
+        "A B, A,B or @FILE (one per line); --all: every active registered symbol.\n",
     .run = run,
 };

@@ -89,6 +89,29 @@ static int cmd_add(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* Why each inactive symbol is inactive (its last failed run says), or, when
+ * they are hidden, that there are some. */
+static void print_inactive(struct cli_ctx *ctx, struct quant_meta_store *meta,
+                           const struct quant_symbol_record *recs, size_t n, int all)
+{
+    if (!all) {
+        struct quant_err err;
+        struct quant_symbol_record *every = NULL;
+        size_t total = 0;
+        if (quant_meta_symbol_list(meta, 0, &every, &total, &err) == QUANT_OK &&
+            total > n)
+            fprintf(ctx->out, "(%zu inactive symbol%s not shown: `quant symbols list --all`)\n",
+                    total - n, total - n == 1 ? "" : "s");
+        free(every);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!recs[i].active)
+            fprintf(ctx->out, "%s is inactive: %s\n", recs[i].info.symbol,
+                    recs[i].inactive_reason[0] ? recs[i].inactive_reason
+                                               : "`quant symbols add` makes it active again");
+}
+
 static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
     int all = 0;
@@ -132,6 +155,8 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
             struct cli_rows rows = cli_table_rows(&t);
             cli_rows_print(ctx->out, &rows, fmt);
         }
+        if (fmt == CLI_FMT_TABLE)
+            print_inactive(ctx, quant_md_meta(md), recs, n, all);
     }
     cli_table_release(&t);
     free(recs);
@@ -248,7 +273,7 @@ static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
     if (rc)
         return rc;
     struct enrich_view view = {ctx};
-    struct quant_ingest_observer obs = {NULL, enrich_result, &view};
+    struct quant_ingest_observer obs = {NULL, enrich_result, &view, NULL};
     struct quant_ingest_summary s;
     struct quant_err err;
     quant_err_clear(&err);
@@ -259,9 +284,14 @@ static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
         rc = CLI_EXIT_BUDGET;
     else if (s.n_failed)
         rc = CLI_EXIT_FAILED;
-    if (s.n_left)
-        fprintf(ctx->err, "Stopped: the daily request budget is spent; %zu symbol%s left.\n",
-                s.n_left, s.n_left == 1 ? "" : "s");
+    if (s.n_left) {
+        fprintf(ctx->err, "Stopped: the daily request budget is spent; %zu symbol%s left. "
+                          "To finish after midnight UTC, run:\n  %s symbols enrich",
+                s.n_left, s.n_left == 1 ? "" : "s", ctx->argv0);
+        for (size_t i = 0; i < s.n_left; i++)
+            fprintf(ctx->err, " %s", s.left[i]);
+        fprintf(ctx->err, "\n");
+    }
     quant_ingest_summary_release(&s);
     quant_md_close(md);
     return rc;

@@ -88,7 +88,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct quant_train_request req;
     memset(&req, 0, sizeof req);
-    struct cli_list symbols, params;
+    struct cli_symbols symbols;
+    struct cli_list params;
     memset(&symbols, 0, sizeof symbols);
     memset(&params, 0, sizeof params);
     int rc = CLI_EXIT_OK;
@@ -96,9 +97,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         const char *val = NULL;
         long n;
         int r;
-        if ((r = cli_opt_list(argc, argv, &i, "--symbols", &symbols)) != 0) {
-            if (r < 0)
-                rc = cli_usage_error(ctx, &cmd_train, "--symbols needs at least one symbol");
+        if (cli_symbols_opt(ctx, &cmd_train, argc, argv, &i, &symbols, &rc)) {
+            continue;
         } else if ((r = cli_opt_value(argc, argv, &i, "--features", &val)) != 0) {
             req.set = r > 0 ? quant_feature_set_find(val) : NULL;
             if (!req.set)
@@ -136,22 +136,22 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 req.threads = (int)n;
         } else if (strcmp(argv[i], "--pooled") == 0) {
             req.pooled = 1;
-        } else if (strncmp(argv[i], "--", 2) != 0) {
-            if (cli_list_add(&symbols, argv[i]))
-                rc = CLI_EXIT_FAILED;
         } else {
             rc = cli_usage_error(ctx, &cmd_train, "unknown option '%s'", argv[i]);
         }
     }
-    if (!rc && symbols.n == 0)
-        rc = cli_usage_error(ctx, &cmd_train, "give the symbols to train on (--symbols AAPL)");
+    if (!rc)
+        rc = cli_symbols_finish(ctx, &cmd_train, &symbols);
+    if (!rc && symbols.list.n == 0)
+        rc = cli_usage_error(ctx, &cmd_train, "give the symbols to train on (--symbols AAPL, "
+                             "@FILE or --all)");
     if (rc) {
-        cli_list_release(&symbols);
+        cli_symbols_release(&symbols);
         cli_list_release(&params);
         return rc;
     }
-    req.symbols = (const char *const *)symbols.v;
-    req.n_symbols = symbols.n;
+    req.symbols = (const char *const *)symbols.list.v;
+    req.n_symbols = symbols.list.n;
     req.params = (const char *const *)params.v;
     req.n_params = params.n;
     struct quant_err err;
@@ -171,7 +171,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             rc = CLI_EXIT_FAILED; /* every symbol skipped: nothing was trained */
     }
     quant_md_close(md);
-    cli_list_release(&symbols);
+    cli_symbols_release(&symbols);
     cli_list_release(&params);
     return rc;
 }
@@ -180,7 +180,7 @@ const struct cli_command cmd_train = {
     .name = "train",
     .summary = "train and register gradient-boosted models (LightGBM, XGBoost)",
     .usage =
-        "usage: quant train --symbols S ... [--features tech-v1|alpha158] [--horizon H]\n"
+        "usage: quant train --symbols S ... | --all [--features tech-v1|alpha158] [--horizon H]\n"
         "                   [--algo lightgbm|xgboost] [--param key=value ...]\n"
         "                   [--rounds N] [--pooled] [--seed N] [--threads N]\n"
         "\n"
@@ -195,6 +195,8 @@ const struct cli_command cmd_train = {
         "model is saved under QUANT_HOME/models in its library's own format and\n"
         "registered (see `quant models`).\n"
         "Defaults: tech-v1, H = 5, lightgbm, 500 rounds (early stopping 50), seed 42.\n"
-        "Needs `quant features` and `quant labels` to have run for those symbols.\n",
+        "Needs `quant features` and `quant labels` to have run for those symbols.\n"
+        "Symbols: --symbols A B, A,B or @FILE (one per line); --all: every active\n"
+        "registered symbol.\n",
     .run = run,
 };

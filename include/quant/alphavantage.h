@@ -9,7 +9,9 @@
  *
  * Alpha Vantage answers every error with HTTP 200 and a JSON body, even when
  * datatype=csv was asked, so each body is classified before it is parsed:
- *   {"Error Message": ...}  -> QUANT_EAPI       (bad symbol or call)
+ *   {"Error Message": "Invalid API call..."} -> QUANT_ENOTFOUND (the symbol is
+ *                              not listed: the service marks it inactive)
+ *   {"Error Message": ...}  -> QUANT_EAPI       (a bad key or call)
  *   {"Note": ...}           -> QUANT_ERATELIMIT (per-minute throttle, pre-2024 wording)
  *   {"Information": ...}    -> QUANT_EDAILYLIMIT, QUANT_EPREMIUM or QUANT_ERATELIMIT
  *                              depending on the text (daily limit / premium / burst)
@@ -21,7 +23,7 @@
  * EPREMIUM; anything else -> EAPI.
  * Messages quote the API's sentence (truncated) and say what to do.  The API
  * key is never part of any message (a notice that echoes "your API key as X"
- * is masked, and the provider scrubs the key from every message it returns).
+ * is masked, and quant_err_set masks the key itself, see error.h).
  *
  * Bodies that are not what was asked for are QUANT_EPARSE, naming what they
  * are: HTML or other non-JSON text, an intraday/weekly series given to the

@@ -28,6 +28,9 @@ void quant_buf_release(struct quant_buf *b);
 void quant_buf_reset(struct quant_buf *b);
 /* Append n bytes.  QUANT_ETOOBIG past max, QUANT_ENOMEM on allocation failure. */
 enum quant_code quant_buf_append(struct quant_buf *b, const void *p, size_t n);
+/* Make room for n more bytes (and the NUL) so that data + len can be written
+ * to directly (then add to len and NUL-terminate).  Errors as append. */
+enum quant_code quant_buf_reserve(struct quant_buf *b, size_t n);
 /* Append formatted text (same errors as quant_buf_append). */
 enum quant_code quant_buf_printf(struct quant_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -20,7 +20,9 @@
  * silently, as the spec says).  A row with a bad date or a non-numeric value
  * is reported (line, reason) and skipped; the rest of the file still loads.
  * Rows may come in any date order; each series is returned sorted ascending.
- * Two rows for the same symbol and date: the later one in the file wins.
+ * Two rows for the same symbol and date: identical ones (within rounding)
+ * are one bar; rows that disagree are listed in `conflicts` (the series
+ * keeps the later row, but the provider refuses such a symbol).
  *
  * Details a user may need:
  *  - A header of exactly Date,Open,High,Low,Close,Volume is read as stooq (it
@@ -74,6 +76,14 @@ struct quant_csv_bad_row {
 /* At most this many bad rows are kept in quant_csv_file.bad (all are counted). */
 #define QUANT_CSV_BAD_KEEP 1000
 
+/* A symbol whose file holds disagreeing rows for one date. */
+struct quant_csv_conflict {
+    char symbol[QUANT_SYMBOL_MAX + 1];
+    int32_t date;            /* the first date with disagreeing rows */
+    double close_a, close_b; /* the close of its first row and of a disagreeing one */
+    long n_dates;            /* how many of the symbol's dates have disagreeing rows */
+};
+
 /* The result of parsing one file. */
 struct quant_csv_file {
     enum quant_csv_format format;
@@ -84,6 +94,8 @@ struct quant_csv_file {
     size_t n_bad;
     long n_bad_total;            /* all bad rows, including those not kept in `bad` */
     long rows_read;              /* data rows seen, including skipped ones */
+    struct quant_csv_conflict *conflicts; /* owned; one per symbol that has any */
+    size_t n_conflicts;
 };
 
 /* Human name of a format ("yahoo", "stooq", ...). */
@@ -122,25 +134,38 @@ void quant_csv_symbol_from_filename(const char *path, char out[QUANT_SYMBOL_MAX 
  * A provider over a file or a directory of CSV files (*.csv, *.txt).  All
  * files are parsed at open; `symbols` (may be NULL/0) names the symbol for a
  * single file without a symbol column, else the file name decides.  Files that
- * fail to parse make open fail, naming the file.  Bad rows are kept in the
- * provider and passed on as a warning by fetch_daily.  list_symbols gives
- * every symbol found.
+ * fail to parse make open fail, naming the file, and so does a file that
+ * holds no bar at all (a header only, or rows that are all bad: the message
+ * gives the count and the first reason).  Bad rows are kept in the provider
+ * and passed on as a warning by fetch_daily.  list_symbols gives every symbol
+ * found, including refused ones and ones whose rows were all bad, so that a
+ * run reports them.
  *
  *  - A single file with a symbol column ignores `symbols`; one without takes
  *    symbols[0] as its symbol, and more than one symbol is QUANT_EINVAL.
  *  - A directory is read non-recursively, files in byte order of their names;
  *    `symbols` is ignored for a directory (each file names its symbols).
- *    QUANT_ENOTFOUND when it holds no *.csv / *.txt file.
+ *    QUANT_ENOTFOUND when it holds no *.csv / *.txt file.  Entries that are
+ *    not regular files (a FIFO, a device) are skipped without being opened
+ *    for reading and named by the provider's warnings op.  A file that fails
+ *    (including one with no bar) refuses only the symbol its name gives; one
+ *    whose name gives none fails the whole folder.
  *  - The same symbol in several files is merged into one series; for equal
- *    dates the file later in name order wins (so AAPL_2024.csv overrides
- *    AAPL_2023.csv on overlapping days).
+ *    dates with equal prices the file later in name order wins (so
+ *    AAPL_2024.csv may repeat a day of AAPL_2023.csv).  Files, or rows of one
+ *    file, that disagree on a date's prices refuse that symbol (fetch_daily
+ *    fails with QUANT_EVALIDATION naming the file(s) and the date); the
+ *    other symbols go on.
  *  - fetch_daily ignores the mode (a file holds what it holds), copies the
  *    series into out (appended), and sets info->warning to
- *    "AAPL: skipped 2 bad rows (first: FILE line 167: reason)" when rows of
+ *    "skipped 2 bad rows (first: FILE line 167: reason)" when rows of
  *    that symbol were skipped; QUANT_ENOTFOUND "no CSV data for SYM in PATH"
  *    otherwise.  Rows whose symbol itself is invalid belong to no series and
  *    appear in no warning.
- *  - Files are read whole (up to 2 GiB each); state holds every series.
+ *  - Files are read whole (up to 2 GiB each), in chunks: reading stops at
+ *    the first line longer than QUANT_CSV_MAX_LINE (QUANT_EPARSE naming the
+ *    file, the line and the limit), so a file that is no CSV is not loaded
+ *    into memory first.  State holds every series.
  */
 enum quant_code quant_csv_open(const char *path, const char *const *symbols, size_t n_symbols,
                                struct quant_provider *out, struct quant_err *err);

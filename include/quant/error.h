@@ -61,7 +61,9 @@ void quant_err_clear(struct quant_err *err);
  * Record a failure: sets err->code and formats err->msg (truncated to fit).
  * A message is one line: control bytes that arrive through quoted outside
  * text (an escape sequence in a symbol or a file name) become '?', so a
- * message is safe to print on a terminal or write to a log.  Returns code so callers can write `return quant_err_set(err, QUANT_EIO, ...)`.
+ * message is safe to print on a terminal or write to a log.  Registered
+ * secrets are masked (see quant_secret_add).  Returns code so callers can
+ * write `return quant_err_set(err, QUANT_EIO, ...)`.
  * err may be NULL (the message is then dropped).
  */
 enum quant_code quant_err_set(struct quant_err *err, enum quant_code code,
@@ -70,10 +72,37 @@ enum quant_code quant_err_set(struct quant_err *err, enum quant_code code,
 
 /*
  * Prefix the existing message with context ("ingest AAPL: " + old message).
- * Keeps the code; control bytes become '?' as above.  Returns err->code.
+ * Keeps the code; control bytes become '?' and secrets are masked as above.
+ * Returns err->code.
  */
 enum quant_code quant_err_prefix(struct quant_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Secrets (the API key) never appear in a message or a stored error text.
+ * quant_err_set and quant_err_prefix mask every registered secret in what
+ * they produce, so text quoted from anywhere (a CSV field of a file the user
+ * pointed at, an API's sentence, a URL) is covered wherever the message came
+ * from; code that builds other user-facing text outside a quant_err (a
+ * warning, a row stored in the metadata store) passes it through
+ * quant_mask_secrets once, where it is produced or stored.
+ *
+ * quant_secret_add registers a secret (copied; at most 4, each 4..255 bytes:
+ * shorter ones are too likely to occur by chance and are ignored).  It is
+ * called where a key enters the library (quant_config_resolve, quant_av_open);
+ * callers need not call it themselves.  Thread-safe.
+ */
+void quant_secret_add(const char *secret);
+
+/* Forget every registered secret (tests). */
+void quant_secret_clear(void);
+
+/*
+ * Replace, in place, every occurrence of a registered secret in text (NUL
+ * terminated) by "***".  A quote cut short can end inside the key, so a run
+ * of at least 8 characters that matches the start of a secret is masked too.
+ */
+void quant_mask_secrets(char *text);
 
 /* Static short description of a code ("network error"); never NULL. */
 const char *quant_code_str(enum quant_code code);

@@ -43,6 +43,8 @@ struct quant_http;
 struct quant_http_stats {
     long requests;   /* HTTP attempts started, retries included */
     long retries;    /* attempts that were retries */
+    long sent;       /* attempts whose request reached the server (bytes were sent):
+                        what a vendor can have counted; a refused connection is not */
 };
 
 /* Returns NULL and fills err on failure.  opts may be NULL for defaults. */

@@ -65,7 +65,12 @@ struct quant_ingest_request {
     uint64_t synthetic_seed;      /* provider synthetic: seed (0 = 42) */
 };
 
-/* What happened to one symbol. */
+/*
+ * What happened to one symbol.  Every symbol of a run is registered before
+ * the first fetch.  A symbol a vendor says does not exist (Alpha Vantage's
+ * "Invalid API call", QUANT_ENOTFOUND) is marked inactive, which the error
+ * text says; `quant symbols add` makes it active again.
+ */
 struct quant_ingest_result {
     char symbol[QUANT_SYMBOL_MAX + 1];
     enum quant_code code;         /* QUANT_OK or why it failed */
@@ -86,13 +91,17 @@ struct quant_ingest_observer {
     /* After each symbol. May be NULL. */
     void (*on_result)(void *ctx, const struct quant_ingest_result *r);
     void *ctx;
+    /* A warning about the run that belongs to no one symbol (a file in a CSV
+     * folder that was skipped), before the first symbol.  May be NULL. */
+    void (*on_note)(void *ctx, const char *text);
 };
 
 struct quant_ingest_summary {
     size_t n_symbols;    /* asked for */
     size_t n_ok;
     size_t n_failed;
-    size_t n_left;       /* not attempted: the daily budget ran out */
+    size_t n_left;       /* not attempted: the daily budget ran out (they are registered,
+                            so they can be resumed) */
     char **left;         /* malloc'd names of those left (n_left), freed by _release */
     long rows;           /* rows received across symbols */
     long inserted, updated;

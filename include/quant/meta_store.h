@@ -61,6 +61,7 @@ int quant_meta_store_found_version(const struct quant_meta_store *store);
 struct quant_symbol_record {
     struct quant_symbol_info info;
     int active;
+    char inactive_reason[256]; /* inactive: the error of its last failed run ("" if none) */
     int64_t added_at;    /* unix seconds */
     int64_t updated_at;
 };
@@ -73,6 +74,15 @@ struct quant_symbol_record {
 enum quant_code quant_meta_symbol_upsert(struct quant_meta_store *store,
                                          const struct quant_symbol_info *info,
                                          int *out_created, struct quant_err *err);
+
+/*
+ * Mark a registered symbol active or inactive (the ingest marks one inactive
+ * when its vendor says it does not exist; upsert makes it active again).
+ * Inactive symbols stay registered but are skipped by list(active_only).
+ * QUANT_ENOTFOUND when absent.
+ */
+enum quant_code quant_meta_symbol_set_active(struct quant_meta_store *store, const char *symbol,
+                                             int active, struct quant_err *err);
 
 /* QUANT_ENOTFOUND (with a message saying how to add it) when absent. */
 enum quant_code quant_meta_symbol_get(struct quant_meta_store *store, const char *symbol,

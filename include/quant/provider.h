@@ -26,7 +26,8 @@ enum quant_fetch_mode {
 
 /* What a fetch did besides returning bars, for the service to record and report. */
 struct quant_fetch_info {
-    long requests;            /* API requests this fetch made (retries included) */
+    long requests;            /* API requests this fetch sent to the server (retries
+                                 included; a connection that failed sent none) */
     int fell_back_to_compact; /* full was asked, the source only allowed compact */
     char warning[512];        /* a warning for the user ("" = none) */
 };
@@ -55,6 +56,17 @@ struct quant_provider_ops {
     /* Optional: company details for one symbol. */
     enum quant_code (*overview)(void *state, const char *symbol,
                                 struct quant_symbol_info *out, struct quant_err *err);
+
+    /* Optional: requests sent to the server so far (for the daily ledger:
+     * search and overview have no fetch info to say it). */
+    long (*requests_sent)(void *state);
+
+    /*
+     * Optional: what opening the source skipped that belongs to no one symbol
+     * (a FIFO in a CSV folder), as one line for the user; "" or NULL when
+     * nothing.  The text is owned by the provider.
+     */
+    const char *(*warnings)(void *state);
 
     void (*close)(void *state);
 };

@@ -48,6 +48,13 @@ static enum quant_code grow(struct quant_buf *b, size_t need)
     return QUANT_OK;
 }
 
+enum quant_code quant_buf_reserve(struct quant_buf *b, size_t n)
+{
+    if (n > SIZE_MAX - b->len - 1)
+        return QUANT_ETOOBIG;
+    return grow(b, b->len + n);
+}
+
 enum quant_code quant_buf_append(struct quant_buf *b, const void *p, size_t n)
 {
     if (n > SIZE_MAX - b->len - 1)

@@ -175,6 +175,9 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
         if (rc)
             return quant_err_set(err, rc, "out of memory resolving settings");
     }
+    /* The key is known from here on: no message, even one about quant.conf,
+     * may carry it (error.h). */
+    quant_secret_add(cfg->value[QUANT_SET_API_KEY]);
     if (!cfg->value[QUANT_SET_HOME] &&
         assign(cfg, QUANT_SET_HOME,
                cfg->home_default ? cfg->home_default : defs[QUANT_SET_HOME].def,
@@ -207,6 +210,7 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
         if (rc)
             return quant_err_set(err, rc, "out of memory resolving settings");
     }
+    quant_secret_add(cfg->value[QUANT_SET_API_KEY]);
     return QUANT_OK;
 }
 

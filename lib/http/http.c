@@ -257,6 +257,11 @@ static void run_attempt(struct quant_http *h, const char *url, struct sink *sink
     rate_limit_wait(h);
     h->stats.requests++;
     a->cc = curl_easy_perform(h->curl);
+    /* A request counts against a vendor's quota only if it reached the
+     * server: a refused connection or a failed DNS lookup sent nothing. */
+    long sent = 0;
+    if (curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0)
+        h->stats.sent++;
     a->sink_failure = sink->failure;
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &a->status);
     curl_off_t ra = -1;
@@ -317,9 +322,9 @@ static const char *status_advice(long status)
     if (status >= 500)
         return "the server is failing; try again later";
     if (status == 401 || status == 403)
-        return "the server refused access; check the API key and base URL";
+        return "the server refused access; check the API key and the URL";
     if (status == 404)
-        return "check the base URL";
+        return "check the URL";
     if (status >= 300 && status < 400)
         return "redirects are not followed; use the final (https) URL";
     return "check the URL and try again";
@@ -334,8 +339,9 @@ static enum quant_code translate(const struct attempt *a, const char *rurl, int 
         snprintf(tries, sizeof tries, " after %d attempts", attempts);
     if (a->sink_failure == QUANT_ETOOBIG)
         return quant_err_set(err, QUANT_ETOOBIG,
-                             "GET %s: response body is larger than the %zu-byte limit; "
-                             "raise max_body if this is expected", rurl, o->max_body);
+                             "GET %s: response body is larger than the %zu-byte limit for "
+                             "one response; this is not the answer that was asked for: "
+                             "check the URL", rurl, o->max_body);
     if (a->sink_failure)
         return quant_err_set(err, a->sink_failure, "GET %s: out of memory storing the body",
                              rurl);
@@ -350,7 +356,8 @@ static enum quant_code translate(const struct attempt *a, const char *rurl, int 
     case CURLE_OPERATION_TIMEDOUT:
         return quant_err_set(err, QUANT_ETIMEOUT,
                              "GET %s: timed out%s (limit %ld ms): %s; the server is slow or "
-                             "unreachable, try again later or raise the timeout",
+                             "unreachable, try again later or raise http_timeout_ms "
+                             "(quant.conf or QUANT_HTTP_TIMEOUT_MS)",
                              rurl, tries, o->timeout_ms, cmsg);
     case CURLE_FILESIZE_EXCEEDED:
         return quant_err_set(err, QUANT_ETOOBIG,
@@ -376,7 +383,7 @@ static enum quant_code translate(const struct attempt *a, const char *rurl, int 
     case CURLE_COULDNT_RESOLVE_PROXY:
         return quant_err_set(err, QUANT_ENET,
                              "GET %s: cannot resolve the host (%s); check the network and "
-                             "the base URL", rurl, cmsg);
+                             "the URL", rurl, cmsg);
     default:
         return quant_err_set(err, QUANT_ENET, "GET %s: network error%s: %s; check the "
                              "network and try again", rurl, tries, cmsg);

@@ -9,7 +9,8 @@
  * message naming what it was, never half-parsed.  The parsers are pure (no
  * I/O); only the provider functions at the bottom talk to quant_http.  The
  * API key must never appear in a message: it is only ever placed in the URL,
- * and every message leaving this file is scrubbed of it.
+ * quant_err_set masks it wherever a message quotes it (error.h), and URLs
+ * quoted in messages have their apikey= value redacted.
  */
 #include "quant/alphavantage.h"
 
@@ -161,8 +162,9 @@ static enum quant_code classify_information(const char *text, struct quant_err *
     if (contains_ci(text, "per day") || contains_ci(text, "daily"))
         return quant_err_set(err, QUANT_EDAILYLIMIT,
                              "Alpha Vantage daily limit reached: \"%s\"; run again after "
-                             "midnight UTC (a free key allows 25 requests per day) or raise "
-                             "the daily budget if your key allows more", q);
+                             "midnight UTC (a free key allows 25 requests per day); if your "
+                             "plan allows more, set daily_budget (quant.conf or "
+                             "QUANT_DAILY_BUDGET) to match it", q);
     if (contains_ci(text, "premium"))
         goto premium;
     return quant_err_set(err, QUANT_EAPI,
@@ -182,6 +184,13 @@ static enum quant_code classify_obj(const cJSON *root, struct quant_err *err)
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "Error Message");
     if (cJSON_IsString(e)) {
         quote_api(e->valuestring, q, sizeof q);
+        /* What Alpha Vantage answers for a well-formed call naming a symbol it
+         * does not list (a bad key has its own sentence). */
+        if (contains_ci(e->valuestring, "Invalid API call"))
+            return quant_err_set(err, QUANT_ENOTFOUND,
+                                 "Alpha Vantage does not know this symbol: \"%s\"; check the "
+                                 "spelling, or find the listed one with `quant symbols search`",
+                                 q);
         return quant_err_set(err, QUANT_EAPI,
                              "Alpha Vantage rejected the call: \"%s\"; check the symbol "
                              "(Alpha Vantage may not list it; try `quant symbols search`) "
@@ -229,7 +238,8 @@ static enum quant_code parse_object(const char *body, size_t len, cJSON **out,
         return quant_err_set(err, QUANT_EPARSE,
                              "Alpha Vantage answered with something that is not JSON (starts "
                              "with '%s'); the service or a proxy in between may be failing: "
-                             "try again later and check base_url", ex);
+                             "try again later and check the alphavantage_url setting "
+                             "(quant.conf, QUANT_ALPHAVANTAGE_URL or --alphavantage-url)", ex);
     }
     if (!json_depth_ok(p, (size_t)(end - p), AV_MAX_DEPTH))
         return quant_err_set(err, QUANT_EPARSE,
@@ -510,7 +520,8 @@ static enum quant_code csv_precheck(const char *body, size_t len, const char **s
         return quant_err_set(err, QUANT_EPARSE,
                              "Alpha Vantage answered with something that is not CSV (starts "
                              "with '%s'); the service or a proxy in between may be failing: "
-                             "try again later and check base_url", ex);
+                             "try again later and check the alphavantage_url setting "
+                             "(quant.conf, QUANT_ALPHAVANTAGE_URL or --alphavantage-url)", ex);
     }
     return QUANT_OK;
 }
@@ -819,24 +830,15 @@ static const char FALLBACK_WARNING[] =
     "Alpha Vantage: full history is premium on this key; fetched the last 100 days. "
     "Backfill older history with `quant ingest --provider csv --csv FILE`";
 
-/* Replace every occurrence of the key in err->msg by "***", then redact apikey=. */
-static void scrub_key(struct quant_err *err, const char *key)
+/* The key itself is masked by quant_err_set (error.h); what is left is an
+ * apikey= value in a URL quoted by a lower layer, which may be escaped. */
+static void scrub_key(struct quant_err *err)
 {
     if (!err || !err->msg[0])
         return;
     char tmp[QUANT_ERR_MSG_MAX];
-    size_t kl = key ? strlen(key) : 0, o = 0;
-    for (const char *p = err->msg; *p && o + 1 < sizeof tmp;) {
-        if (kl && strncmp(p, key, kl) == 0) {
-            for (const char *r = "***"; *r && o + 1 < sizeof tmp; r++)
-                tmp[o++] = *r;
-            p += kl;
-        } else {
-            tmp[o++] = *p++;
-        }
-    }
-    tmp[o] = '\0';
-    quant_http_redact_url(tmp, err->msg, sizeof err->msg);
+    quant_http_redact_url(err->msg, tmp, sizeof tmp);
+    snprintf(err->msg, sizeof err->msg, "%s", tmp);
 }
 
 /* url = base ? function=F [&symbol=S] [&param...] &apikey=K (values escaped). */
@@ -914,9 +916,9 @@ static enum quant_code av_fetch_daily(void *state, const char *symbol,
         }
     }
     quant_http_get_stats(st->http, &after);
-    info->requests = after.requests - before.requests;
+    info->requests = after.sent - before.sent;
     if (rc) {
-        scrub_key(err, st->api_key);
+        scrub_key(err);
         return rc;
     }
     if (!out->symbol[0])
@@ -940,7 +942,7 @@ static enum quant_code av_search(void *state, const char *query,
         rc = st->use_csv
                  ? quant_av_parse_search_csv(st->body.data, st->body.len, out, out_n, err)
                  : quant_av_parse_search_json(st->body.data, st->body.len, out, out_n, err);
-    scrub_key(err, st->api_key);
+    scrub_key(err);
     return rc;
 }
 
@@ -958,8 +960,15 @@ static enum quant_code av_overview(void *state, const char *symbol,
         rc = quant_av_parse_overview_json(st->body.data, st->body.len, out, err);
     if (rc == QUANT_ENOTFOUND || rc == QUANT_EPARSE)
         quant_err_prefix(err, "OVERVIEW %s: ", sym);
-    scrub_key(err, st->api_key);
+    scrub_key(err);
     return rc;
+}
+
+static long av_requests_sent(void *state)
+{
+    struct quant_http_stats stats;
+    quant_http_get_stats(((struct av_state *)state)->http, &stats);
+    return stats.sent;
 }
 
 static void av_close(void *state)
@@ -981,6 +990,7 @@ static const struct quant_provider_ops av_ops = {
     .list_symbols = NULL,
     .search = av_search,
     .overview = av_overview,
+    .requests_sent = av_requests_sent,
     .close = av_close,
 };
 
@@ -1002,6 +1012,7 @@ enum quant_code quant_av_open(const struct quant_av_options *opts,
     st->base_url = strdup(opts->base_url && *opts->base_url ? opts->base_url
                                                             : QUANT_AV_DEFAULT_URL);
     st->api_key = strdup(opts->api_key);
+    quant_secret_add(opts->api_key); /* no message may carry it from here on */
     st->adjusted = opts->adjusted;
     st->use_csv = opts->use_csv;
     quant_buf_init(&st->body, hopts.max_body);

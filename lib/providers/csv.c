@@ -1,961 +1,29 @@
 /*
- * csv.c: daily bars from CSV files (Yahoo, yfinance, Stooq, Alpha Vantage,
- * pandas, and "long" files with a symbol column), and the "csv" provider over
- * a file or a directory of them.  It sits on the ingest hot path, so rows are
- * parsed in place from the file buffer in one pass: no per-field allocation,
- * numbers through an exact integer-mantissa fast path, strtod only for the
- * odd field.  It only parses: storage and validation of prices live elsewhere.
+ * csv.c: the "csv" provider over a file or a folder of CSV files: reads the
+ * files (csv_parse.c parses them), merges each symbol's rows across files,
+ * and refuses a symbol whose files disagree or cannot be read, so the others
+ * still go on.  It only reads: storage and validation of prices live
+ * elsewhere.
  */
-#include "quant/csv_provider.h"
-
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "quant/buf.h"
 
+#include "csv_internal.h"
+
 #include "core/banned.h"
 
-#define CSV_MAX_COLUMNS 256
 #define CSV_FILE_MAX ((size_t)2 << 30) /* 2 GiB: a price file bigger than this is a mistake */
-
-/* ---- column roles ----------------------------------------------------------
- * The numeric roles come first so a row's values can live in one array.  */
-enum role {
-    R_OPEN, R_HIGH, R_LOW, R_CLOSE, R_VOLUME, R_ADJ, R_DIV, R_SPLIT, /* numeric */
-    R_DATE, R_SYMBOL, R_INDEX, R_PERIOD, R_IGNORE,
-};
-#define N_NUMERIC 8
-#define N_REQUIRED 5 /* open..volume must be present in every row */
-
-static const char *const k_role_names[] = {
-    "open", "high", "low", "close", "volume", "adjusted close", "dividend", "split",
-    "date", "symbol", "index", "period", "ignored",
-};
-
-const char *quant_csv_format_name(enum quant_csv_format f)
-{
-    switch (f) {
-    case QUANT_CSV_YAHOO: return "yahoo";
-    case QUANT_CSV_YFINANCE: return "yfinance";
-    case QUANT_CSV_STOOQ: return "stooq";
-    case QUANT_CSV_ALPHAVANTAGE: return "alphavantage";
-    case QUANT_CSV_AV_ADJUSTED: return "av-adjusted";
-    case QUANT_CSV_PANDAS: return "pandas";
-    case QUANT_CSV_UNKNOWN: break;
-    }
-    return "unknown";
-}
-
-/* ---- numbers ------------------------------------------------------------ */
-
-static const double k_pow10[23] = {
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
-static int is_digit(char c)
-{
-    return (unsigned char)(c - '0') < 10;
-}
-
-/* ---- SWAR digits: eight characters at a time -------------------------- */
-
-#define ONES 0x0101010101010101ULL
-
-/* How many of the 8 bytes at p (little-endian load) are leading ASCII digits. */
-static int leading_digits8(uint64_t x)
-{
-    /* A byte is a digit when its high nibble is 3 and adding 6 keeps it 3.  A
-     * carry out of a non-digit byte can only spoil bytes after it, which are
-     * not counted. */
-    uint64_t bad = ((x & (0xF0 * ONES)) ^ (0x30 * ONES)) |
-                   (((x + 0x06 * ONES) & (0xF0 * ONES)) ^ (0x30 * ONES));
-    return bad ? __builtin_ctzll(bad) / 8 : 8;
-}
-
-/* Value of the first n (1..8) digit bytes of x. */
-static uint64_t digits8_value(uint64_t x, int n)
-{
-    uint64_t v = (x - 0x30 * ONES) << (8 * (8 - n)); /* shifted-in zeros act as leading zeros */
-    v = v * 10 + (v >> 8);
-    v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-         (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
-    return v;
-}
-
-static const uint64_t k_ipow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                     100000000};
-
-/* Append the digit run at *pp to *m; returns how many digits, or -1 past
- * budget.  Forced inline: it runs twice per number and the call cost ~10%. */
-static inline __attribute__((always_inline)) int digit_run(const char **pp, const char *end,
-                                                           uint64_t *m, int budget)
-{
-    const char *p = *pp;
-    int count = 0;
-    while (end - p >= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        int n = leading_digits8(x);
-        if (n == 0)
-            break;
-        if ((count += n) > budget)
-            return -1;
-        *m = *m * k_ipow10[n] + digits8_value(x, n);
-        p += n;
-        if (n < 8)
-            break;
-    }
-    if (end - p < 8) { /* the last few bytes of the buffer */
-        while (p < end && is_digit(*p)) {
-            if (++count > budget)
-                return -1;
-            *m = *m * 10 + (uint64_t)(*p++ - '0');
-        }
-    }
-    *pp = p;
-    return count;
-}
-
-/*
- * The fast path: [+-]digits[.digits] whose digits, as an integer m, fit in
- * 53 bits, with at most 22 fraction digits.  Then m and 10^frac are both exact
- * doubles and one IEEE division rounds the true quotient correctly, which is
- * exactly what strtod returns.  Returns the end of the number, or NULL when
- * the text is not in that shape (the caller then takes the slow path).
- */
-static const char *fast_number(const char *p, const char *end, double *out)
-{
-    int neg = 0;
-    if (p < end && (*p == '-' || *p == '+')) {
-        neg = *p == '-';
-        p++;
-    }
-    uint64_t m = 0;
-    int int_digits = digit_run(&p, end, &m, 19); /* 19 digits cannot overflow */
-    if (int_digits < 0)
-        return NULL;
-    int frac = 0;
-    if (p < end && *p == '.') {
-        p++;
-        frac = digit_run(&p, end, &m, 19 - int_digits);
-        if (frac < 0)
-            return NULL;
-    }
-    if (int_digits == 0 && frac == 0)
-        return NULL;
-    if (frac > 22 || m > (1ULL << 53))
-        return NULL;
-    double v = (double)m;
-    if (frac)
-        v /= k_pow10[frac];
-    *out = neg ? -v : v;
-    return p;
-}
-
-static void trim(const char **s, const char **e)
-{
-    while (*s < *e && (**s == ' ' || **s == '\t'))
-        (*s)++;
-    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
-        (*e)--;
-    if (*e - *s >= 2 && **s == '"' && (*e)[-1] == '"') {
-        (*s)++;
-        (*e)--;
-    }
-}
-
-static int is_null_word(const char *s, size_t n)
-{
-    return n == 4 && (s[0] | 32) == 'n' && (s[1] | 32) == 'u' && (s[2] | 32) == 'l' &&
-           (s[3] | 32) == 'l';
-}
-
-int quant_csv_parse_number(const char *s, size_t len, double *out)
-{
-    const char *e = s + len;
-    trim(&s, &e);
-    size_t n = (size_t)(e - s);
-    if (n == 0 || is_null_word(s, n))
-        return 1;
-    const char *q = fast_number(s, e, out);
-    if (q == e)
-        return 0;
-    /* Slow path: exponents and long mantissas.  Only plain decimal characters
-     * reach strtod, so "inf", "nan" and hex floats are refused. */
-    char buf[64];
-    if (n >= sizeof buf)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!(is_digit(s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '+' || s[i] == 'e' ||
-              s[i] == 'E'))
-            return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *endp;
-    errno = 0;
-    double v = strtod(buf, &endp);
-    if (endp != buf + n || !isfinite(v) || (errno == ERANGE && v != 0.0))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* ---- symbol table: symbol -> series index (open addressing) ------------- */
-
-struct symtab {
-    struct { char sym[QUANT_SYMBOL_MAX + 1]; size_t idx; int used; } *slot;
-    size_t cap, n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
-}
-
-static void symtab_release(struct symtab *t)
-{
-    free(t->slot);
-    memset(t, 0, sizeof *t);
-}
-
-/* Find sym; returns its index or SIZE_MAX. */
-static size_t symtab_get(const struct symtab *t, const char *sym)
-{
-    if (!t->cap)
-        return SIZE_MAX;
-    for (size_t i = hash_str(sym) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-        if (!t->slot[i].used)
-            return SIZE_MAX;
-        if (strcmp(t->slot[i].sym, sym) == 0)
-            return t->slot[i].idx;
-    }
-}
-
-static enum quant_code symtab_put(struct symtab *t, const char *sym, size_t idx)
-{
-    if ((t->n + 1) * 2 > t->cap) {
-        struct symtab bigger = {.cap = t->cap ? t->cap * 2 : 64};
-        bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
-        if (!bigger.slot)
-            return QUANT_ENOMEM;
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->slot[i].used)
-                symtab_put(&bigger, t->slot[i].sym, t->slot[i].idx);
-        free(t->slot);
-        *t = bigger;
-    }
-    size_t i = hash_str(sym) & (t->cap - 1);
-    while (t->slot[i].used)
-        i = (i + 1) & (t->cap - 1);
-    t->slot[i].used = 1;
-    snprintf(t->slot[i].sym, sizeof t->slot[i].sym, "%s", sym);
-    t->slot[i].idx = idx;
-    t->n++;
-    return QUANT_OK;
-}
-
-/* ---- header ------------------------------------------------------------- */
-
-struct layout {
-    enum role role[CSV_MAX_COLUMNS];
-    char name[CSV_MAX_COLUMNS][24];   /* the header's own spelling, for messages */
-    int ncols;
-    int has[R_IGNORE + 1];            /* column count per role */
-    int date_is_timestamp;            /* "timestamp"/"time": Alpha Vantage */
-    enum quant_csv_format format;
-};
-
-/* Lower-case the name and drop spaces, '_', '<', '>' so "Adj Close",
- * "adj_close" and "<VOL>" compare as "adjclose" and "vol". */
-static void column_key(const char *s, const char *e, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (; s < e && n + 1 < cap; s++) {
-        char c = *s;
-        if (c == ' ' || c == '_' || c == '<' || c == '>' || c == '"' || c == '\t')
-            continue;
-        out[n++] = (char)tolower((unsigned char)c);
-    }
-    out[n] = '\0';
-}
-
-static enum role role_of(const char *key, int col)
-{
-    static const struct { const char *key; enum role role; } k_names[] = {
-        {"date", R_DATE}, {"timestamp", R_DATE}, {"time", R_DATE},
-        {"open", R_OPEN}, {"high", R_HIGH}, {"low", R_LOW}, {"close", R_CLOSE},
-        {"adjclose", R_ADJ}, {"adjustedclose", R_ADJ},
-        {"volume", R_VOLUME}, {"vol", R_VOLUME},
-        {"dividends", R_DIV}, {"dividend", R_DIV}, {"dividendamount", R_DIV},
-        {"stocksplits", R_SPLIT}, {"splitcoefficient", R_SPLIT}, {"split", R_SPLIT},
-        {"symbol", R_SYMBOL}, {"ticker", R_SYMBOL},
-        {"per", R_PERIOD}, /* Stooq bulk files: <TICKER>,<PER>,<DATE>,<TIME>,... */
-    };
-    if (key[0] == '\0' && col == 0)
-        return R_INDEX;
-    for (size_t i = 0; i < sizeof k_names / sizeof *k_names; i++) {
-        if (strcmp(key, k_names[i].key) == 0)
-            return k_names[i].role;
-    }
-    return R_IGNORE; /* OpenInt, Capital Gains and anything unknown */
-}
-
-static const char k_expected[] =
-    "expected one of: Date,Open,High,Low,Close,Adj Close,Volume (Yahoo) | "
-    "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits[,Capital Gains] (yfinance) | "
-    "Date,Open,High,Low,Close,Volume[,OpenInt] (Stooq) | "
-    "timestamp,open,high,low,close,volume (Alpha Vantage) | "
-    "timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient "
-    "(Alpha Vantage adjusted) | ,date,open,high,low,close,volume (pandas); "
-    "any of them may add a symbol or ticker column";
-
-static enum quant_code header_error(struct quant_err *err, const char *s, const char *e,
-                                    const char *why)
-{
-    int n = (int)(e - s);
-    return quant_err_set(err, QUANT_EPARSE, "line 1: unrecognised CSV header '%.*s%s' (%s); %s",
-                         n > 200 ? 200 : n, s, n > 200 ? "..." : "", why, k_expected);
-}
-
-static enum quant_csv_format format_of(const struct layout *lo)
-{
-    if (lo->date_is_timestamp)
-        return lo->has[R_ADJ] ? QUANT_CSV_AV_ADJUSTED : QUANT_CSV_ALPHAVANTAGE;
-    if (lo->has[R_INDEX])
-        return QUANT_CSV_PANDAS;
-    if (lo->has[R_ADJ])
-        return QUANT_CSV_YAHOO;
-    if (lo->has[R_DIV] || lo->has[R_SPLIT])
-        return QUANT_CSV_YFINANCE;
-    return QUANT_CSV_STOOQ;
-}
-
-/* "time" is the date column of Alpha Vantage's retired intraday-extended
- * CSV, but beside a "date" column (Stooq bulk files) it is a time of day that
- * daily data leaves at 000000: ignore it then. */
-static enum role date_or_time(struct layout *lo, const char *key, enum role r, int *time_col)
-{
-    if (r != R_DATE)
-        return r;
-    int is_time = strcmp(key, "time") == 0;
-    if (!lo->has[R_DATE]) {
-        lo->date_is_timestamp = key[0] == 't'; /* Alpha Vantage's names */
-        if (is_time)
-            *time_col = lo->ncols;
-        return r;
-    }
-    if (is_time)
-        return R_IGNORE;
-    if (*time_col >= 0) { /* "time" came first: demote it */
-        lo->role[*time_col] = R_IGNORE;
-        lo->has[R_DATE]--;
-        lo->has[R_IGNORE]++;
-        lo->date_is_timestamp = strcmp(key, "timestamp") == 0;
-        *time_col = -1;
-    }
-    return r;
-}
-
-/* Read the header line [s, e) into lo. */
-static enum quant_code parse_header(const char *s, const char *e, struct layout *lo,
-                                    struct quant_err *err)
-{
-    memset(lo, 0, sizeof *lo);
-    int time_col = -1;
-    const char *p = s;
-    for (;;) {
-        const char *f = p;
-        while (p < e && *p != ',')
-            p++;
-        if (lo->ncols == CSV_MAX_COLUMNS)
-            return header_error(err, s, e, "more than 256 columns");
-        const char *fs = f, *fe = p;
-        trim(&fs, &fe);
-        char key[64];
-        column_key(fs, fe, key, sizeof key);
-        enum role r = role_of(key, lo->ncols);
-        r = date_or_time(lo, key, r, &time_col);
-        if (r != R_IGNORE && r != R_INDEX && lo->has[r])
-            return header_error(err, s, e, "a column appears twice");
-        lo->has[r]++;
-        lo->role[lo->ncols] = r;
-        snprintf(lo->name[lo->ncols], sizeof lo->name[0], "%.*s", (int)(fe - fs), fs);
-        lo->ncols++;
-        if (p >= e)
-            break;
-        p++;
-    }
-    static const enum role need[] = {R_DATE, R_OPEN, R_HIGH, R_LOW, R_CLOSE, R_VOLUME};
-    for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
-        if (!lo->has[need[i]]) {
-            char why[64];
-            snprintf(why, sizeof why, "no %s column", k_role_names[need[i]]);
-            return header_error(err, s, e, why);
-        }
-    }
-    lo->format = format_of(lo);
-    return QUANT_OK;
-}
-
-/* ---- rows --------------------------------------------------------------- */
-
-enum value_state { V_OK = 0, V_MISSING = 1, V_BAD = -1 };
-
-struct parser {
-    const struct layout *lo;
-    struct quant_csv_file *out;
-    struct symtab syms;
-    char default_symbol[QUANT_SYMBOL_MAX + 1];
-    const char *last_raw;              /* last symbol field as written, for the fast match */
-    size_t last_raw_len;
-    size_t last_idx;
-    long line;
-    long rows_ok;
-    /* The month of the last date parsed: consecutive rows share it, so most
-     * dates are a compare and an add. */
-    char month_key[8];                 /* "YYYY-MM-" */
-    int32_t month_first;               /* days since epoch of its 1st */
-    int month_len;
-    /* the current row's first problem */
-    char reason[128];
-    int fatal;                         /* the row makes the whole file unacceptable */
-};
-
-/* End of the field starting at p: the next ',' '\n' '\r' outside quotes. */
-static const char *field_end(const char *p, const char *end)
-{
-    if (p < end && *p == '"') {
-        p++;
-        while (p < end && *p != '"')
-            p++;
-        if (p < end)
-            p++;
-    }
-    while (p < end && *p != ',' && *p != '\n' && *p != '\r')
-        p++;
-    return p;
-}
-
-static int at_field_end(const char *p, const char *end)
-{
-    return p == end || *p == ',' || *p == '\n' || *p == '\r';
-}
-
-static void row_problem(struct parser *ps, const char *fmt, const char *col, const char *s,
-                        const char *e)
-{
-    if (ps->reason[0])
-        return; /* keep the first */
-    int n = (int)(e - s);
-    snprintf(ps->reason, sizeof ps->reason, fmt, col, n > 40 ? 40 : n, s);
-}
-
-/* A midnight time ("00:00:00", "00:00:00.000Z", "T00:00") is still a daily date. */
-static int is_midnight(const char *s, const char *e)
-{
-    for (; s < e; s++)
-        if (*s != '0' && *s != ':' && *s != '.' && *s != 'Z')
-            return 0;
-    return 1;
-}
-
-static int two_digits(const char *s)
-{
-    return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-/* A YYYY-MM-DD date: from the cached month when it matches, else parsed and cached. */
-static int plain_date(struct parser *ps, const char *s, int32_t *out)
-{
-    if (memcmp(s, ps->month_key, 8) == 0 && is_digit(s[8]) && is_digit(s[9])) {
-        int d = two_digits(s + 8);
-        if (d >= 1 && d <= ps->month_len) {
-            *out = ps->month_first + d - 1;
-            return 0;
-        }
-        return -1;
-    }
-    if (quant_date_parse(s, 10, out) != 0)
-        return -1;
-    int y = two_digits(s) * 100 + two_digits(s + 2), m = two_digits(s + 5);
-    memcpy(ps->month_key, s, 8);
-    ps->month_first = *out - (two_digits(s + 8) - 1);
-    int32_t next = m == 12 ? quant_days_from_civil(y + 1, 1, 1)
-                           : quant_days_from_civil(y, (unsigned)m + 1, 1);
-    ps->month_len = (int)(next - ps->month_first);
-    return 0;
-}
-
-static int compact_date(const char *s, int32_t *out)
-{
-    char iso[10];
-    for (int i = 0; i < 8; i++)
-        if (!is_digit(s[i]))
-            return -1;
-    memcpy(iso, s, 4);
-    iso[4] = '-';
-    memcpy(iso + 5, s + 4, 2);
-    iso[7] = '-';
-    memcpy(iso + 8, s + 6, 2);
-    return quant_date_parse(iso, 10, out);
-}
-
-/* Parse the date field [s, e); returns 0 or -1 with the reason recorded. */
-static int parse_date_field(struct parser *ps, const char *s, const char *e, int32_t *out)
-{
-    if (e - s == 10 && plain_date(ps, s, out) == 0)
-        return 0;
-    const char *ts = s, *te = e;
-    trim(&ts, &te);
-    if (te - ts == 8 && compact_date(ts, out) == 0) /* Stooq bulk: YYYYMMDD */
-        return 0;
-    if (te - ts < 10 || quant_date_parse(ts, 10, out) != 0 ||
-        (te - ts > 10 && ts[10] != ' ' && ts[10] != 'T')) {
-        row_problem(ps, "%s '%.*s' is not a YYYY-MM-DD date", "date", s, e);
-        return -1;
-    }
-    if (te - ts > 10 && !is_midnight(ts + 11, te)) {
-        if (ps->rows_ok == 0)
-            ps->fatal = 1;
-        row_problem(ps, "%s '%.*s' has a time of day: intraday data, quant stores daily bars",
-                    "date", s, e);
-        return -1;
-    }
-    return 0;
-}
-
-static enum quant_code add_series(struct parser *ps, const char *sym, size_t *out_idx)
-{
-    struct quant_csv_file *f = ps->out;
-    size_t idx = symtab_get(&ps->syms, sym);
-    if (idx != SIZE_MAX) {
-        *out_idx = idx;
-        return QUANT_OK;
-    }
-    struct quant_bars *v = realloc(f->series, (f->n_series + 1) * sizeof *v);
-    if (!v)
-        return QUANT_ENOMEM;
-    f->series = v;
-    quant_bars_init(&v[f->n_series]);
-    snprintf(v[f->n_series].symbol, sizeof v->symbol, "%s", sym);
-    if (symtab_put(&ps->syms, sym, f->n_series))
-        return QUANT_ENOMEM;
-    *out_idx = f->n_series++;
-    return QUANT_OK;
-}
-
-/* The symbol field [s, e): find its series (fast when it repeats).  *sym points
- * at the series' own name afterwards, so nothing is copied per row. */
-static enum quant_code symbol_field(struct parser *ps, const char *s, const char *e,
-                                    size_t *idx, const char **sym)
-{
-    size_t n = (size_t)(e - s);
-    if (ps->last_raw && n == ps->last_raw_len && memcmp(s, ps->last_raw, n) == 0) {
-        *idx = ps->last_idx;
-        *sym = ps->out->series[*idx].symbol;
-        return QUANT_OK;
-    }
-    *sym = "";
-    const char *ts = s, *te = e;
-    trim(&ts, &te);
-    struct quant_err serr;
-    if (te - ts > QUANT_SYMBOL_MAX || te == ts) {
-        row_problem(ps, "%s '%.*s' is empty or too long", "symbol", s, e);
-        return QUANT_EINVAL;
-    }
-    char buf[QUANT_SYMBOL_MAX + 1];
-    snprintf(buf, sizeof buf, "%.*s", (int)(te - ts), ts);
-    if (quant_symbol_normalize(buf, &serr) != QUANT_OK) {
-        row_problem(ps, "%s '%.*s' has characters not allowed in a symbol", "symbol", s, e);
-        return QUANT_EINVAL;
-    }
-    enum quant_code rc = add_series(ps, buf, idx);
-    if (rc)
-        return rc;
-    *sym = ps->out->series[*idx].symbol;
-    ps->last_raw = s;
-    ps->last_raw_len = n;
-    ps->last_idx = *idx;
-    return QUANT_OK;
-}
-
-static enum quant_code record_bad(struct parser *ps, const char *sym)
-{
-    struct quant_csv_file *f = ps->out;
-    f->n_bad_total++;
-    if (f->n_bad >= QUANT_CSV_BAD_KEEP)
-        return QUANT_OK;
-    struct quant_csv_bad_row *v = realloc(f->bad, (f->n_bad + 1) * sizeof *v);
-    if (!v)
-        return QUANT_ENOMEM;
-    f->bad = v;
-    v[f->n_bad].line = ps->line;
-    snprintf(v[f->n_bad].reason, sizeof v->reason, "%s", ps->reason);
-    snprintf(v[f->n_bad].symbol, sizeof v->symbol, "%s", sym);
-    f->n_bad++;
-    return QUANT_OK;
-}
-
-/* Values of one row, before they become a bar. */
-struct row {
-    double num[N_NUMERIC];
-    signed char state[N_NUMERIC];   /* enum value_state per numeric role */
-    int32_t date;
-    int date_ok;
-    size_t series;
-    int symbol_ok;
-    const char *sym;                /* the series' symbol; "" when unknown */
-    int nfields;
-};
-
-/* Parse one numeric field starting at p; returns the field's end. */
-static const char *numeric_field(struct parser *ps, const char *p, const char *end, int col,
-                                 struct row *r)
-{
-    enum role role = ps->lo->role[col];
-    const char *q = fast_number(p, end, &r->num[role]);
-    if (q && at_field_end(q, end)) {
-        r->state[role] = V_OK;
-        return q;
-    }
-    q = field_end(p, end);
-    int st = quant_csv_parse_number(p, (size_t)(q - p), &r->num[role]);
-    r->state[role] = (signed char)st;
-    if (st == V_BAD)
-        row_problem(ps, "column '%s' is not a number: '%.*s'", ps->lo->name[col], p, q);
-    return q;
-}
-
-/* Stooq's <PER>: "D" for daily; anything else (5, 60, W, M) is not daily data. */
-static void period_field(struct parser *ps, const char *s, const char *e)
-{
-    const char *ts = s, *te = e;
-    trim(&ts, &te);
-    if (te - ts == 1 && (*ts | 32) == 'd')
-        return;
-    if (ps->rows_ok == 0)
-        ps->fatal = 1;
-    row_problem(ps, "%s '%.*s' is not D (daily); quant stores daily bars", "period", s, e);
-}
-
-/* Scan one line starting at p (not blank); fills r; returns the line end. */
-static const char *scan_row(struct parser *ps, const char *p, const char *end, struct row *r)
-{
-    const struct layout *lo = ps->lo;
-    for (int col = 0;; col++) {
-        enum role role = col < lo->ncols ? lo->role[col] : R_IGNORE;
-        const char *q;
-        if (role < N_NUMERIC) {
-            q = numeric_field(ps, p, end, col, r);
-        } else if (role == R_DATE) {
-            q = field_end(p, end);
-            r->date_ok = parse_date_field(ps, p, q, &r->date) == 0;
-        } else if (role == R_PERIOD) {
-            q = field_end(p, end);
-            period_field(ps, p, q);
-        } else if (role == R_SYMBOL) {
-            q = field_end(p, end);
-            r->symbol_ok = symbol_field(ps, p, q, &r->series, &r->sym) == QUANT_OK;
-        } else {
-            q = field_end(p, end);
-        }
-        p = q;
-        r->nfields = col + 1;
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
-        return p;
-    }
-}
-
-/* Every numeric column of the row is empty or "null": not a row at all. */
-static int row_is_empty(const struct parser *ps, const struct row *r)
-{
-    int numeric_cols = 0;
-    for (int i = 0; i < N_NUMERIC; i++) {
-        if (!ps->lo->has[i])
-            continue;
-        numeric_cols++;
-        if (r->state[i] != V_MISSING)
-            return 0;
-    }
-    return numeric_cols > 0;
-}
-
-static int row_complete(struct parser *ps, const struct row *r)
-{
-    if (r->nfields != ps->lo->ncols) {
-        if (!ps->reason[0])
-            snprintf(ps->reason, sizeof ps->reason, "has %d fields, the header has %d",
-                     r->nfields, ps->lo->ncols);
-        return 0;
-    }
-    for (int i = 0; i < N_REQUIRED; i++) {
-        if (r->state[i] == V_MISSING) {
-            if (!ps->reason[0])
-                snprintf(ps->reason, sizeof ps->reason, "the %s value is empty or null",
-                         k_role_names[i]);
-            return 0;
-        }
-    }
-    if (r->state[R_SPLIT] == V_OK && r->num[R_SPLIT] < 0) {
-        if (!ps->reason[0])
-            snprintf(ps->reason, sizeof ps->reason, "negative split coefficient");
-        return 0;
-    }
-    return !ps->reason[0] && r->date_ok && r->symbol_ok;
-}
-
-static void row_to_bar(const struct row *r, struct quant_bar *b)
-{
-    b->date = r->date;
-    b->open = r->num[R_OPEN];
-    b->high = r->num[R_HIGH];
-    b->low = r->num[R_LOW];
-    b->close = r->num[R_CLOSE];
-    b->volume = r->num[R_VOLUME];
-    b->adj_close = r->state[R_ADJ] == V_OK ? r->num[R_ADJ] : NAN;
-    b->dividend = r->state[R_DIV] == V_OK ? r->num[R_DIV] : NAN;
-    /* A split coefficient of 0 (yfinance "Stock Splits" 0.0) means no split. */
-    if (r->state[R_SPLIT] == V_OK)
-        b->split = r->num[R_SPLIT] > 0 ? r->num[R_SPLIT] : 1.0;
-    else
-        b->split = NAN;
-}
-
-/* Append a complete row to its series. */
-static enum quant_code keep_row(struct parser *ps, const struct row *r)
-{
-    struct quant_bars *series = &ps->out->series[r->series];
-    if (series->n < series->cap) { /* the common case, without a call */
-        row_to_bar(r, &series->v[series->n++]);
-    } else {
-        struct quant_bar bar;
-        row_to_bar(r, &bar);
-        if (quant_bars_push(series, &bar))
-            return QUANT_ENOMEM;
-    }
-    ps->rows_ok++;
-    return QUANT_OK;
-}
-
-static void start_row(struct parser *ps, struct row *r)
-{
-    memset(r->state, V_MISSING, sizeof r->state);
-    r->date_ok = 0;
-    r->symbol_ok = !ps->lo->has[R_SYMBOL];
-    r->series = 0;
-    r->sym = ps->default_symbol;
-    ps->reason[0] = '\0';
-    ps->fatal = 0;
-}
-
-/* Handle one data line at p; returns where the next line starts, or NULL on a
- * file-level error (err set). */
-static const char *parse_line(struct parser *ps, const char *p, const char *end,
-                              struct quant_err *err)
-{
-    struct row r;
-    start_row(ps, &r);
-    const char *q = scan_row(ps, p, end, &r);
-    if (q - p > QUANT_CSV_MAX_LINE) {
-        quant_err_set(err, QUANT_EPARSE, "line %ld is longer than %d bytes; this is not a "
-                      "daily price CSV", ps->line, QUANT_CSV_MAX_LINE);
-        return NULL;
-    }
-    if (q < end && *q == '\r')
-        q++;
-    if (q < end && *q == '\n')
-        q++;
-    ps->out->rows_read++;
-    if (r.nfields == ps->lo->ncols && row_is_empty(ps, &r))
-        return q; /* "not a row": skipped silently */
-    enum quant_code rc;
-    if (row_complete(ps, &r)) {
-        rc = keep_row(ps, &r);
-    } else if (ps->fatal) {
-        quant_err_set(err, QUANT_EPARSE, "line %ld: %s", ps->line, ps->reason);
-        return NULL;
-    } else {
-        if (!ps->reason[0])
-            snprintf(ps->reason, sizeof ps->reason, "unreadable row");
-        rc = record_bad(ps, r.symbol_ok ? r.sym : "");
-    }
-    if (rc) {
-        quant_err_set(err, rc, "out of memory at line %ld", ps->line);
-        return NULL;
-    }
-    return q;
-}
-
-/* Within a series, equal dates keep the later row (the sort is stable). */
-static void dedupe_keep_last(struct quant_bars *b)
-{
-    if (b->n < 2)
-        return;
-    size_t w = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (i + 1 < b->n && b->v[i + 1].date == b->v[i].date)
-            continue;
-        b->v[w++] = b->v[i];
-    }
-    b->n = w;
-}
-
-static void drop_empty_series(struct quant_csv_file *f)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < f->n_series; i++) {
-        if (f->series[i].n == 0) {
-            quant_bars_release(&f->series[i]);
-            continue;
-        }
-        quant_bars_sort(&f->series[i]);
-        dedupe_keep_last(&f->series[i]);
-        f->series[w++] = f->series[i];
-    }
-    f->n_series = w;
-}
-
-static enum quant_code start_single_series(struct parser *ps, const char *default_symbol,
-                                           size_t len, struct quant_err *err)
-{
-    if (!default_symbol || !default_symbol[0])
-        return quant_err_set(err, QUANT_EPARSE,
-                             "line 1: the file has no symbol or ticker column and no symbol "
-                             "was given; name the file after the symbol (AAPL.csv) or add a "
-                             "symbol column");
-    snprintf(ps->default_symbol, sizeof ps->default_symbol, "%s", default_symbol);
-    if (strlen(default_symbol) > QUANT_SYMBOL_MAX ||
-        quant_symbol_normalize(ps->default_symbol, err) != QUANT_OK)
-        return quant_err_set(err, QUANT_EPARSE, "'%.40s' is not a valid symbol for this file",
-                             default_symbol);
-    size_t idx;
-    if (add_series(ps, ps->default_symbol, &idx))
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    /* Rows are ~40-70 bytes: reserving len/32 avoids regrowing on the hot path. */
-    if (quant_bars_reserve(&ps->out->series[0], len / 32 + 16))
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    return QUANT_OK;
-}
-
-static enum quant_code parse_body(struct parser *ps, const char *p, const char *end,
-                                  struct quant_err *err)
-{
-    while (p < end) {
-        ps->line++;
-        if (*p == '\n') {
-            p++;
-            continue;
-        }
-        if (*p == '\r' && (p + 1 == end || p[1] == '\n')) {
-            p += (p + 1 < end) ? 2 : 1;
-            continue;
-        }
-        p = parse_line(ps, p, end, err);
-        if (!p)
-            return err ? err->code : QUANT_EPARSE;
-    }
-    return QUANT_OK;
-}
-
-enum quant_code quant_csv_parse(const char *text, size_t len, const char *default_symbol,
-                                struct quant_csv_file *out, struct quant_err *err)
-{
-    memset(out, 0, sizeof *out);
-    const char *p = text, *end = text + len;
-    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3;
-    const char *he = p;
-    while (he < end && *he != '\n')
-        he++;
-    if (he - p > QUANT_CSV_MAX_LINE)
-        return quant_err_set(err, QUANT_EPARSE, "line 1 is longer than %d bytes; this is not "
-                             "a daily price CSV", QUANT_CSV_MAX_LINE);
-    const char *hs = p, *hte = he;
-    trim(&hs, &hte);
-    if (hs == hte)
-        return quant_err_set(err, QUANT_EPARSE, "line 1: empty file or header; %s", k_expected);
-    struct layout *lo = malloc(sizeof *lo);
-    if (!lo)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    struct parser ps = {.lo = lo, .out = out, .line = 1};
-    enum quant_code rc = parse_header(hs, hte, lo, err);
-    if (!rc) {
-        out->format = lo->format;
-        out->has_symbol_column = lo->has[R_SYMBOL] > 0;
-        if (!out->has_symbol_column)
-            rc = start_single_series(&ps, default_symbol, len, err);
-    }
-    if (!rc)
-        rc = parse_body(&ps, he < end ? he + 1 : end, end, err);
-    symtab_release(&ps.syms);
-    free(lo);
-    if (rc) {
-        quant_csv_file_release(out);
-        return rc;
-    }
-    drop_empty_series(out);
-    return QUANT_OK;
-}
-
-void quant_csv_file_release(struct quant_csv_file *f)
-{
-    for (size_t i = 0; i < f->n_series; i++)
-        quant_bars_release(&f->series[i]);
-    free(f->series);
-    free(f->bad);
-    memset(f, 0, sizeof *f);
-}
-
-/* ---- file names --------------------------------------------------------- */
-
-static int is_symbol_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '.' || c == '^' || c == '=' || c == '-';
-}
-
-static int has_suffix_ci(const char *s, size_t n, const char *suf)
-{
-    size_t k = strlen(suf);
-    return n >= k && strncasecmp(s + n - k, suf, k) == 0;
-}
-
-void quant_csv_symbol_from_filename(const char *path, char out[QUANT_SYMBOL_MAX + 1])
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t n = strlen(base);
-    if (has_suffix_ci(base, n, ".csv") || has_suffix_ci(base, n, ".txt"))
-        n -= 4;
-    size_t k = 0;
-    while (k < n && is_symbol_char(base[k]))
-        k++;
-    int clean_end = k == n || base[k] == '_' || base[k] == ' ';
-    while (k > 0 && base[k - 1] == '.') /* "AAPL..csv" */
-        k--;
-    if (k == 0 || k > QUANT_SYMBOL_MAX || !clean_end) {
-        out[0] = '\0';
-        return;
-    }
-    for (size_t i = 0; i < k; i++)
-        out[i] = (char)toupper((unsigned char)base[i]);
-    out[k] = '\0';
-}
 
 /* ---- the provider ------------------------------------------------------- */
 
@@ -976,6 +44,10 @@ struct csv_state {
     struct csv_entry *v;   /* sorted by symbol after open */
     size_t n, cap;
     struct symtab syms;    /* only during open */
+    /* Folder entries that are not regular files (a FIFO would block the run
+     * forever, a device never ends): skipped and named in one warning. */
+    size_t n_skipped;
+    char warning[512];
 };
 
 static void csv_state_free(struct csv_state *st)
@@ -985,7 +57,7 @@ static void csv_state_free(struct csv_state *st)
     for (size_t i = 0; i < st->n; i++)
         quant_bars_release(&st->v[i].bars);
     free(st->v);
-    symtab_release(&st->syms);
+    csv_symtab_release(&st->syms);
     free(st);
 }
 
@@ -996,7 +68,7 @@ static void csv_close(void *state)
 
 static struct csv_entry *entry_for(struct csv_state *st, const char *sym)
 {
-    size_t idx = symtab_get(&st->syms, sym);
+    size_t idx = csv_symtab_get(&st->syms, sym);
     if (idx != SIZE_MAX)
         return &st->v[idx];
     if (st->n == st->cap) {
@@ -1010,7 +82,7 @@ static struct csv_entry *entry_for(struct csv_state *st, const char *sym)
     struct csv_entry *e = &st->v[st->n];
     memset(e, 0, sizeof *e);
     snprintf(e->bars.symbol, sizeof e->bars.symbol, "%s", sym);
-    if (symtab_put(&st->syms, sym, st->n))
+    if (csv_symtab_put(&st->syms, sym, st->n))
         return NULL;
     st->n++;
     return e;
@@ -1020,13 +92,6 @@ static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
-}
-
-static int prices_differ(double a, double b)
-{
-    /* Sources round differently (6 vs 4 decimals), so only a real difference
-     * counts, not the last printed digit. */
-    return fabs(a - b) > 1e-4 * fmax(fabs(a), fabs(b));
 }
 
 /*
@@ -1045,7 +110,7 @@ static void check_overlap(struct csv_entry *e, const struct quant_bars *b, const
         } else if (y->date < x->date) {
             j++;
         } else {
-            if (prices_differ(x->close, y->close) || prices_differ(x->open, y->open)) {
+            if (csv_prices_differ(x->close, y->close) || csv_prices_differ(x->open, y->open)) {
                 char d[11];
                 quant_date_format(x->date, d);
                 e->conflict_code = QUANT_EVALIDATION;
@@ -1079,7 +144,7 @@ static enum quant_code merge_series(struct csv_entry *e, struct quant_bars *b)
     memcpy(e->bars.v + e->bars.n, b->v, b->n * sizeof *b->v);
     e->bars.n += b->n;
     quant_bars_sort(&e->bars);
-    dedupe_keep_last(&e->bars);
+    csv_dedupe_keep_last(&e->bars);
     return QUANT_OK;
 }
 
@@ -1092,6 +157,26 @@ static void note_bad(struct csv_entry *e, const char *file, const struct quant_c
                  b->line, b->reason);
     }
     e->n_bad += count;
+}
+
+/* One file holds two different rows for a date: the same refusal as two
+ * files that disagree (check_overlap), the file's own conflict first. */
+static void note_conflict(struct csv_entry *e, const char *file,
+                          const struct quant_csv_conflict *c)
+{
+    if (e->conflict[0])
+        return;
+    char d[11], more[64] = "";
+    quant_date_format(c->date, d);
+    if (c->n_dates > 1)
+        snprintf(more, sizeof more, " (and %ld more date%s)", c->n_dates - 1,
+                 c->n_dates == 2 ? "" : "s");
+    e->conflict_code = QUANT_EVALIDATION;
+    snprintf(e->conflict, sizeof e->conflict,
+             "%s has two rows for %s on %s that disagree (close %.6g vs %.6g)%s: which is "
+             "right cannot be told; remove the wrong rows and ingest again (nothing of %s "
+             "was ingested)", base_name(file), e->bars.symbol, d, c->close_a, c->close_b, more,
+             e->bars.symbol);
 }
 
 static enum quant_code add_file(struct csv_state *st, const char *file, struct quant_csv_file *f,
@@ -1116,6 +201,12 @@ static enum quant_code add_file(struct csv_state *st, const char *file, struct q
         if (merge_series(e, &f->series[i]))
             return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
     }
+    for (size_t i = 0; i < f->n_conflicts; i++) {
+        struct csv_entry *e = entry_for(st, f->conflicts[i].symbol);
+        if (!e)
+            return quant_err_set(err, QUANT_ENOMEM, "out of memory loading %s", file);
+        note_conflict(e, file, &f->conflicts[i]);
+    }
     for (size_t i = 0; i < f->n_bad; i++) {
         struct csv_entry *e = entry_for(st, f->bad[i].symbol);
         if (!e)
@@ -1127,11 +218,145 @@ static enum quant_code add_file(struct csv_state *st, const char *file, struct q
     return QUANT_OK;
 }
 
+/* ---- reading a file --------------------------------------------------------
+ * Read in chunks, checking line lengths as the bytes arrive: a file that is
+ * not a CSV (a binary, a log with no newlines, /dev/zero) stops at its first
+ * over-long line, after at most QUANT_CSV_MAX_LINE bytes of it, instead of
+ * being read whole into memory first. */
+
+#define READ_CHUNK ((size_t)1 << 20)
+
+/* The kind of a non-regular file, for the skip warning. */
+static const char *file_kind(mode_t m)
+{
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISDIR(m)) return "a folder";
+    return "not a regular file";
+}
+
+/* Check the bytes [from, b->len) for an over-long line; *line_start and
+ * *line are where the current line began and its 1-based number. */
+static enum quant_code check_lines(const struct quant_buf *b, size_t from, size_t *line_start,
+                                   long *line, const char *file, struct quant_err *err)
+{
+    const char *p = b->data + from, *end = b->data + b->len;
+    const char *nl;
+    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if ((size_t)(nl - (b->data + *line_start)) > QUANT_CSV_MAX_LINE + 1)
+            break;
+        *line_start = (size_t)(nl + 1 - b->data);
+        (*line)++;
+        p = nl + 1;
+    }
+    size_t open_len = (nl ? (size_t)(nl - b->data) : b->len) - *line_start;
+    if (open_len <= QUANT_CSV_MAX_LINE + 1) /* + 1: the \r of a CRLF line */
+        return QUANT_OK;
+    return quant_err_set(err, QUANT_EPARSE,
+                         "%s line %ld is longer than %d bytes (the limit for one CSV line), so "
+                         "reading stopped there: this is not a daily price CSV (lines end in "
+                         "\\n or \\r\\n; a file with old Mac \\r line ends must be converted "
+                         "first)", file, *line, QUANT_CSV_MAX_LINE);
+}
+
+/* Read fd into b (capped at b->max), stopping at an over-long line. */
+static enum quant_code read_capped(int fd, const char *file, struct quant_buf *b,
+                                   struct quant_err *err)
+{
+    size_t line_start = 0;
+    long line = 1;
+    for (;;) {
+        size_t want = b->max - b->len < READ_CHUNK ? b->max - b->len : READ_CHUNK;
+        char probe;
+        enum quant_code rc = want ? quant_buf_reserve(b, want) : QUANT_OK;
+        if (rc)
+            return quant_err_set(err, rc, "out of memory reading %s", file);
+        ssize_t n = want ? read(fd, b->data + b->len, want) : read(fd, &probe, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return quant_err_set(err, QUANT_EIO, "cannot read %s: %s", file, strerror(errno));
+        if (n == 0)
+            return QUANT_OK;
+        if (!want)
+            return quant_err_set(err, QUANT_ETOOBIG, "%s is larger than %zu bytes; a daily "
+                                 "price file is far smaller: check the path", file, b->max);
+        size_t before = b->len;
+        b->len += (size_t)n;
+        b->data[b->len] = '\0';
+        if ((rc = check_lines(b, before, &line_start, &line, file, err)))
+            return rc;
+    }
+}
+
+/*
+ * Open and read one file.  In a folder (in_folder) only regular files are
+ * read: anything else sets *skipped to its kind and returns QUANT_OK.  The
+ * open does not block on a FIFO (O_NONBLOCK), so a FIFO with no writer is
+ * seen and skipped rather than waited on forever.  A path named on its own is
+ * read whatever it is, as the user asked (a pipe from a download, say).
+ */
+static enum quant_code read_csv_file(const char *file, int in_folder, struct quant_buf *b,
+                                     const char **skipped, struct quant_err *err)
+{
+    *skipped = NULL;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | (in_folder ? O_NONBLOCK : 0));
+    if (fd < 0)
+        return quant_err_set(err, QUANT_EIO, "cannot open %s: %s", file, strerror(errno));
+    struct stat sb;
+    enum quant_code rc = QUANT_OK;
+    if (fstat(fd, &sb) != 0) {
+        rc = quant_err_set(err, QUANT_EIO, "cannot read %s: %s", file, strerror(errno));
+    } else if (in_folder && !S_ISREG(sb.st_mode)) {
+        *skipped = file_kind(sb.st_mode);
+    } else {
+        if (in_folder)
+            (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        rc = read_capped(fd, file, b, err);
+    }
+    close(fd);
+    if (!rc && !b->data) /* empty: still a valid empty string */
+        rc = quant_buf_append(b, "", 0);
+    return rc;
+}
+
+static void note_skipped(struct csv_state *st, const char *file, const char *kind)
+{
+    size_t used = strlen(st->warning);
+    if (st->n_skipped++ == 0)
+        used = (size_t)snprintf(st->warning, sizeof st->warning,
+                                "skipped what is not a regular file in %s:", st->path);
+    if (used < sizeof st->warning)
+        snprintf(st->warning + used, sizeof st->warning - used, " %s (%s)", base_name(file),
+                 kind);
+}
+
+/* ---- one file ---------------------------------------------------------------- */
+
+/* A file that parsed but holds no bar at all would be ingested as nothing,
+ * with nothing said: refuse it, naming the file, the count and why. */
+static enum quant_code check_has_bars(const char *file, const struct quant_csv_file *f,
+                                      struct quant_err *err)
+{
+    if (f->n_series > 0)
+        return QUANT_OK;
+    if (f->n_bad_total == 0)
+        return quant_err_set(err, QUANT_EPARSE, "%s has a header but no data rows: nothing "
+                             "to ingest", file);
+    return quant_err_set(err, QUANT_EPARSE, "%s: none of its %ld row%s could be read "
+                         "(first: line %ld: %s); nothing was ingested from it: fix the file "
+                         "(dates YYYY-MM-DD, numbers with '.' for decimals)", file,
+                         f->n_bad_total, f->n_bad_total == 1 ? "" : "s", f->bad[0].line,
+                         f->bad[0].reason);
+}
+
 /* Parse one file into the provider.  symbol names the series of a file
  * without a symbol column (NULL: the file name decides); n_wanted is how many
  * symbols the caller asked for, which such a file cannot satisfy beyond one. */
 static enum quant_code load_file(struct csv_state *st, const char *file, const char *symbol,
-                                 size_t n_wanted, struct quant_err *err)
+                                 size_t n_wanted, int in_folder, struct quant_err *err)
 {
     char inferred[QUANT_SYMBOL_MAX + 1];
     if (!symbol) {
@@ -1140,8 +365,11 @@ static enum quant_code load_file(struct csv_state *st, const char *file, const c
     }
     struct quant_buf buf;
     quant_buf_init(&buf, CSV_FILE_MAX);
-    enum quant_code rc = quant_buf_read_file(&buf, file, err);
-    if (rc) {
+    const char *skipped;
+    enum quant_code rc = read_csv_file(file, in_folder, &buf, &skipped, err);
+    if (rc || skipped) {
+        if (skipped)
+            note_skipped(st, file, skipped);
         quant_buf_release(&buf);
         return rc;
     }
@@ -1164,6 +392,8 @@ static enum quant_code load_file(struct csv_state *st, const char *file, const c
                            "one symbol; ask for one symbol, not %zu (or use a directory of "
                            "files named after their symbols)", file, n_wanted);
     if (!rc)
+        rc = check_has_bars(file, &f, err);
+    if (!rc)
         rc = add_file(st, file, &f, err);
     quant_csv_file_release(&f);
     return rc;
@@ -1177,7 +407,7 @@ static int cmp_str(const void *a, const void *b)
 static int is_csv_name(const char *name)
 {
     size_t n = strlen(name);
-    return name[0] != '.' && (has_suffix_ci(name, n, ".csv") || has_suffix_ci(name, n, ".txt"));
+    return name[0] != '.' && (csv_has_suffix_ci(name, n, ".csv") || csv_has_suffix_ci(name, n, ".txt"));
 }
 
 /* The *.csv / *.txt names in dir, sorted (malloc'd; free with quant_strings_free rules). */
@@ -1256,7 +486,7 @@ static enum quant_code load_dir(struct csv_state *st, const char *dir, struct qu
     for (size_t i = 0; i < n && !rc; i++) {
         char file[PATH_MAX];
         snprintf(file, sizeof file, "%s/%s", dir, names[i]);
-        rc = load_file(st, file, NULL, 0, err);
+        rc = load_file(st, file, NULL, 0, 1, err);
         if (rc && refuse_symbol_of_file(st, file, rc, err))
             rc = QUANT_OK;
     }
@@ -1308,8 +538,8 @@ static enum quant_code csv_fetch_daily(void *state, const char *symbol,
     if (info) {
         info->warning[0] = '\0';
         if (e->n_bad)
-            snprintf(info->warning, sizeof info->warning, "%s: skipped %ld bad row%s (first: %s)",
-                     sym, e->n_bad, e->n_bad == 1 ? "" : "s", e->first_bad);
+            snprintf(info->warning, sizeof info->warning, "skipped %ld bad row%s (first: %s)",
+                     e->n_bad, e->n_bad == 1 ? "" : "s", e->first_bad);
     }
     return QUANT_OK;
 }
@@ -1323,8 +553,8 @@ static enum quant_code csv_list_symbols(void *state, char ***out, size_t *out_n,
         return quant_err_set(err, QUANT_ENOMEM, "out of memory listing symbols");
     size_t n = 0;
     for (size_t i = 0; i < st->n; i++) {
-        if (st->v[i].bars.n == 0 && !st->v[i].conflict[0])
-            continue; /* a refused symbol is listed, so the run reports it */
+        if (st->v[i].bars.n == 0 && !st->v[i].conflict[0] && !st->v[i].n_bad)
+            continue; /* refused and all-bad symbols are listed, so the run reports them */
         if (!(v[n] = strdup(st->v[i].bars.symbol))) {
             for (size_t j = 0; j < n; j++)
                 free(v[j]);
@@ -1338,10 +568,16 @@ static enum quant_code csv_list_symbols(void *state, char ***out, size_t *out_n,
     return QUANT_OK;
 }
 
+static const char *csv_warnings(void *state)
+{
+    return ((struct csv_state *)state)->warning;
+}
+
 static const struct quant_provider_ops k_csv_ops = {
     .name = "csv",
     .fetch_daily = csv_fetch_daily,
     .list_symbols = csv_list_symbols,
+    .warnings = csv_warnings,
     .close = csv_close,
 };
 
@@ -1354,7 +590,7 @@ static enum quant_code load_path(struct csv_state *st, const char *path,
         return quant_err_set(err, QUANT_EIO, "cannot open %s: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode))
         return load_dir(st, path, err);
-    return load_file(st, path, n_symbols == 1 ? symbols[0] : NULL, n_symbols, err);
+    return load_file(st, path, n_symbols == 1 ? symbols[0] : NULL, n_symbols, 0, err);
 }
 
 enum quant_code quant_csv_open(const char *path, const char *const *symbols, size_t n_symbols,
@@ -1370,10 +606,11 @@ enum quant_code quant_csv_open(const char *path, const char *const *symbols, siz
         csv_state_free(st);
         return rc;
     }
-    symtab_release(&st->syms); /* fetches use bsearch on the sorted entries */
+    csv_symtab_release(&st->syms); /* fetches use bsearch on the sorted entries */
     if (st->n)
         qsort(st->v, st->n, sizeof *st->v, cmp_entry);
     out->ops = &k_csv_ops;
     out->state = st;
     return QUANT_OK;
 }
+

@@ -213,7 +213,8 @@ enum quant_code quant_synth_generate(const struct quant_synth_options *opts,
     if (!symbol || !symbol[0])
         return quant_err_set(err, QUANT_EINVAL, "synthetic: a symbol is required");
     if (opts->n_days < 1 || opts->n_days > 100000)
-        return quant_err_set(err, QUANT_EINVAL, "synthetic: n_days must be 1..100000, not %d",
+        return quant_err_set(err, QUANT_EINVAL, "synthetic: the history must be 1 to 100000 trading "
+                             "days (--days), not %d",
                              opts->n_days);
     if (quant_bars_reserve(out, out->n + (size_t)opts->n_days))
         return quant_err_set(err, QUANT_ENOMEM, "synthetic %s: out of memory", symbol);

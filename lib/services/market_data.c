@@ -182,6 +182,7 @@ static enum quant_code open_provider(struct quant_md *md, const struct quant_ing
 struct target {
     char symbol[QUANT_SYMBOL_MAX + 1];
     struct quant_series_summary have;
+    int registered_now;   /* this run added it to the registry */
 };
 
 static int by_staleness(const void *a, const void *b)
@@ -295,6 +296,9 @@ static void describe_bad(struct quant_ingest_result *r, const struct quant_valid
     }
     if (provider_warning && *provider_warning)
         snprintf(r->warning, sizeof r->warning, "%s", provider_warning);
+    /* Both quote the source's own text (a CSV field may hold anything). */
+    quant_mask_secrets(r->warning);
+    quant_mask_secrets(r->bad_example);
 }
 
 /*
@@ -307,6 +311,7 @@ struct pending {
     struct quant_bars bars;
     int64_t run_id;
     double t0;
+    int unknown_to_vendor;   /* a network source answered "no such symbol" */
 };
 
 struct batch {
@@ -354,7 +359,27 @@ static void fetch_one(struct quant_md *md, struct quant_provider *prov, enum qua
     r->code = rc;
     if (rc)
         snprintf(r->error, sizeof r->error, "%s", err.msg);
+    /* Only a vendor's directory can say a symbol does not exist; a file that
+     * lacks it says nothing about the symbol. */
+    p->unknown_to_vendor = rc == QUANT_ENOTFOUND && strcmp(provider_name, "alphavantage") == 0;
     quant_validation_release(&val);
+}
+
+/*
+ * The vendor said the symbol does not exist (Alpha Vantage: "Invalid API
+ * call" for a daily series).  Left active, every later `quant ingest` would
+ * spend a request on it and fail again; so it is marked inactive (its last
+ * run keeps the reason) until `quant symbols add` brings it back.
+ */
+static void deactivate_unknown(struct quant_md *md, struct pending *p)
+{
+    struct quant_err e;
+    if (quant_meta_symbol_set_active(md->meta, p->r.symbol, 0, &e) != QUANT_OK)
+        return; /* the failure itself is still reported */
+    size_t used = strlen(p->r.error);
+    snprintf(p->r.error + used, sizeof p->r.error - used,
+             "; %s is now inactive, so `quant ingest` skips it (`quant symbols add %s` "
+             "makes it active again)", p->r.symbol, p->r.symbol);
 }
 
 /* Record the outcome of one symbol in ingest_runs and hand it to the observer. */
@@ -363,6 +388,8 @@ static void finish_one(struct quant_md *md, struct pending *p,
                        struct quant_ingest_summary *summary)
 {
     struct quant_ingest_result *r = &p->r;
+    if (r->code == QUANT_ENOTFOUND && p->unknown_to_vendor)
+        deactivate_unknown(md, p);
     if (p->run_id) {
         struct quant_err ferr;
         quant_meta_run_finish(md->meta, p->run_id, r->code ? "failed" : "ok", r->rows,
@@ -461,18 +488,33 @@ static struct pending *batch_next(struct batch *b)
 
 /* ---- the run --------------------------------------------------------------- */
 
-static enum quant_code register_missing(struct quant_md *md, const struct target *t,
-                                        int *registered_now, struct quant_err *err)
+static enum quant_code register_missing(struct quant_md *md, struct target *t,
+                                        struct quant_err *err)
 {
     struct quant_symbol_record rec;
     struct quant_err e2;
-    *registered_now = 0;
+    t->registered_now = 0;
     if (quant_meta_symbol_get(md->meta, t->symbol, &rec, &e2) == QUANT_OK)
         return QUANT_OK;
     struct quant_symbol_info info;
     memset(&info, 0, sizeof info);
     snprintf(info.symbol, sizeof info.symbol, "%s", t->symbol);
-    return quant_meta_symbol_upsert(md->meta, &info, registered_now, err);
+    return quant_meta_symbol_upsert(md->meta, &info, &t->registered_now, err);
+}
+
+/*
+ * Register every symbol of the run before the first fetch, not as each is
+ * reached: a run that stops early (the daily budget, a kill) must leave the
+ * symbols it never reached in the registry, where the next `quant ingest`
+ * finds them.
+ */
+static enum quant_code register_all(struct quant_md *md, struct target *t, size_t n,
+                                    struct quant_err *err)
+{
+    enum quant_code rc = QUANT_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = register_missing(md, &t[i], err);
+    return rc;
 }
 
 static enum quant_code budget_left(struct quant_md *md, long *out_left, struct quant_err *err)
@@ -545,6 +587,15 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
     if (metered && n > 1) /* spend the scarce daily budget on the symbols that need it most */
         qsort(targets, n, sizeof *targets, by_staleness);
     summary->n_symbols = n;
+    if ((rc = register_all(md, targets, n, err)))
+        goto out;
+    const char *note = p.ops->warnings ? p.ops->warnings(p.state) : NULL;
+    if (note && *note && obs && obs->on_note) {
+        char masked[QUANT_ERR_MSG_MAX];
+        snprintf(masked, sizeof masked, "%s", note);
+        quant_mask_secrets(masked);
+        obs->on_note(obs->ctx, masked);
+    }
 
     for (size_t i = 0; i < n; i++) {
         if (metered) {
@@ -564,8 +615,7 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
             goto out;
         }
         snprintf(pend->r.symbol, sizeof pend->r.symbol, "%s", targets[i].symbol);
-        if ((rc = register_missing(md, &targets[i], &pend->r.registered_now, err)))
-            goto out;
+        pend->r.registered_now = targets[i].registered_now;
         long requests = 0;
         fetch_one(md, &p, req->mode, &targets[i], pend, &requests);
         summary->requests += requests;
@@ -711,9 +761,10 @@ enum quant_code quant_md_symbol_search(struct quant_md *md, const char *query,
     struct quant_symbol_info *remote = NULL;
     size_t nrem = 0;
     if (!rrc) {
+        long before = p.ops->requests_sent(p.state);
         rrc = p.ops->search(p.state, query, &remote, &nrem, &rerr);
         struct quant_err lerr;
-        record_requests(md, 1, &lerr);
+        record_requests(md, p.ops->requests_sent(p.state) - before, &lerr);
     }
     if (rrc)
         snprintf(remote_note, note_len, "remote search unavailable: %s", rerr.msg);
@@ -772,9 +823,11 @@ enum quant_code quant_md_symbols_enrich(struct quant_md *md, const char *const *
         memset(&info, 0, sizeof info);
         struct quant_err e;
         quant_err_clear(&e);
+        long before = p.ops->requests_sent(p.state);
         r.code = p.ops->overview(p.state, r.symbol, &info, &e);
-        summary->requests++;
-        if ((rc = record_requests(md, 1, err)))
+        long sent = p.ops->requests_sent(p.state) - before;
+        summary->requests += sent;
+        if ((rc = record_requests(md, sent, err)))
             break;
         if (r.code == QUANT_OK) {
             snprintf(info.symbol, sizeof info.symbol, "%s", r.symbol);

@@ -407,10 +407,15 @@ enum quant_code quant_meta_symbol_upsert(struct quant_meta_store *s,
     return QUANT_OK;
 }
 
+/* An inactive symbol's reason is the error of its last failed run: the run
+ * that made it inactive, unless it was asked for by name again since. */
 #define SYMBOL_COLS                                                                       \
     "symbol, coalesce(name,''), coalesce(type,''), coalesce(region,''),"                  \
     " coalesce(exchange,''), coalesce(currency,''), coalesce(sector,''),"                 \
-    " coalesce(industry,''), active, added_at, updated_at"
+    " coalesce(industry,''), active, added_at, updated_at,"                               \
+    " CASE WHEN active = 0 THEN (SELECT error FROM ingest_runs r"                          \
+    "  WHERE r.symbol = symbols.symbol AND r.status = 'failed' ORDER BY r.id DESC LIMIT 1)" \
+    " END"
 
 static void read_symbol(sqlite3_stmt *st, struct quant_symbol_record *r)
 {
@@ -426,6 +431,27 @@ static void read_symbol(sqlite3_stmt *st, struct quant_symbol_record *r)
     r->active = sqlite3_column_int(st, 8);
     r->added_at = parse_iso(sqlite3_column_text(st, 9));
     r->updated_at = parse_iso(sqlite3_column_text(st, 10));
+    col_text(st, 11, r->inactive_reason, sizeof r->inactive_reason);
+}
+
+enum quant_code quant_meta_symbol_set_active(struct quant_meta_store *s, const char *symbol,
+                                             int active, struct quant_err *err)
+{
+    char sym[QUANT_SYMBOL_MAX + 1], now[32];
+    enum quant_code rc = check_symbol(symbol, sym, err);
+    sqlite3_stmt *st;
+    if (rc || (rc = prep(s, "UPDATE symbols SET active = ?2, updated_at = ?3 WHERE symbol = ?1",
+                         &st, err)))
+        return rc;
+    iso_time((int64_t)time(NULL), now);
+    sqlite3_bind_text(st, 1, sym, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, active ? 1 : 0);
+    bind_text(st, 3, now);
+    if ((rc = step_done(s, st, "updating a symbol", err)))
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return quant_err_set(err, QUANT_ENOTFOUND, "symbol %s is not in the registry", sym);
+    return QUANT_OK;
 }
 
 enum quant_code quant_meta_symbol_get(struct quant_meta_store *s, const char *symbol,
@@ -589,10 +615,16 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
     bind_text(st, 1, now);
     bind_text(st, 2, status);
     sqlite3_bind_int64(st, 3, rows);
-    if (error_text)
-        sqlite3_bind_text(st, 4, error_text, -1, SQLITE_TRANSIENT);
-    else
+    if (error_text) {
+        /* Stored text outlives the run and is shown by status and the
+         * dashboard: no secret may reach the file (error.h). */
+        char masked[QUANT_ERR_MSG_MAX];
+        snprintf(masked, sizeof masked, "%s", error_text);
+        quant_mask_secrets(masked);
+        sqlite3_bind_text(st, 4, masked, -1, SQLITE_TRANSIENT);
+    } else {
         sqlite3_bind_null(st, 4);
+    }
     sqlite3_bind_int64(st, 5, id);
     if ((rc = step_done(s, st, "finishing an ingest run", err)))
         return rc;

@@ -6,8 +6,11 @@
 #define _GNU_SOURCE /* memmem */
 #include "test_util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,10 +155,37 @@ static void test_api_errors_store_nothing(void **state)
     tu_shared_path(path, "alphavantage/error_message_invalid_call_BOP_2025-11.json");
     assert_int_equal(lb_add_file(f->lb, "symbol=BADSYM", 200, path, LB_NORMAL, 0), 0);
     QUANT(f, &r, "ingest", "--full", "--symbols", "BADSYM");
-    assert_int_equal(r.status, 5);
-    assert_non_null(strstr(r.err, "Failed BADSYM"));
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "Failed BADSYM: Alpha Vantage does not know this symbol"));
+    assert_non_null(strstr(r.err, "BADSYM is now inactive"));
     assert_null(strstr(r.err, TEST_KEY));
     assert_null(strstr(r.out, TEST_KEY));
+    tu_result_release(&r);
+    /* inactive: hidden from the active list, shown with its reason, skipped by a
+     * plain `quant ingest`, which would otherwise spend a request on it every day */
+    QUANT(f, &r, "symbols", "list");
+    assert_null(strstr(r.out, "BADSYM"));
+    assert_non_null(strstr(r.out, "1 inactive symbol not shown"));
+    tu_result_release(&r);
+    QUANT(f, &r, "symbols", "list", "--all");
+    assert_non_null(strstr(r.out, "BADSYM is inactive: Alpha Vantage does not know"));
+    tu_result_release(&r);
+    long bad_requests = lb_request_count(f->lb, "symbol=BADSYM");
+    QUANT(f, &r, "ingest", "--full");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "1 of 1 symbol ingested"));
+    tu_result_release(&r);
+    assert_int_equal(lb_request_count(f->lb, "symbol=BADSYM"), bad_requests);
+    QUANT(f, &r, "ingest", "--all", "--full");
+    assert_int_equal(r.status, 0);
+    tu_result_release(&r);
+    assert_int_equal(lb_request_count(f->lb, "symbol=BADSYM"), bad_requests);
+    /* `symbols add` makes it active again */
+    QUANT(f, &r, "symbols", "add", "BADSYM");
+    assert_int_equal(r.status, 0);
+    tu_result_release(&r);
+    QUANT(f, &r, "symbols", "list");
+    assert_non_null(strstr(r.out, "BADSYM"));
     tu_result_release(&r);
 
     tu_shared_path(path, "alphavantage/transcribed/note_rate_limit_5perMin_500perDay_2019.json");
@@ -212,8 +242,13 @@ static void test_daily_budget_stops_cleanly(void **state)
     assert_int_equal(r.status, 6);
     assert_int_equal(tu_count(r.out, "Ingested 100 rows"), 2);
     assert_non_null(strstr(r.err, "Not ingested: CCC"));
+    /* the exact command that finishes the job, and CCC is findable meanwhile */
+    assert_non_null(strstr(r.err, "ingest --full --symbols CCC\n"));
     tu_result_release(&r);
     assert_int_equal(lb_request_count(f->lb, "function="), 2);
+    tu_run_quant((const char *const[]){"symbols", "list", NULL}, env, &r);
+    assert_non_null(strstr(r.out, "CCC"));
+    tu_result_release(&r);
     /* the budget is per UTC day: the next run today stops before any request */
     tu_run_quant((const char *const[]){"ingest", "--full", "--symbols", "CCC", NULL}, env, &r);
     assert_int_equal(r.status, 6);
@@ -226,6 +261,52 @@ static void test_daily_budget_stops_cleanly(void **state)
     assert_non_null(strstr(r.out, "for CCC"));
     assert_non_null(strstr(r.err, "Not ingested: AAA"));
     tu_result_release(&r);
+}
+
+/* A port nothing listens on: bound, then closed. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* A request that never reached the server cannot have been counted by the
+ * vendor, so it must not use up the daily budget either. */
+static void test_refused_connection_costs_no_budget(void **state)
+{
+    TU_REQUIRE_SHARED_DATA();
+    struct tu_av_fixture *f = *state;
+    struct tu_result r;
+    serve_msft(f, "full");
+    static char dead_url[96];
+    snprintf(dead_url, sizeof dead_url, "QUANT_ALPHAVANTAGE_URL=http://127.0.0.1:%d/query",
+             closed_port());
+    const char *env[TU_AV_ENV_MAX + 4];
+    size_t n = 0;
+    for (; f->env[n]; n++)
+        env[n] = strncmp(f->env[n], "QUANT_ALPHAVANTAGE_URL=", 23) == 0 ? dead_url : f->env[n];
+    env[n++] = "QUANT_DAILY_BUDGET=1";
+    env[n] = NULL;
+    tu_run_quant((const char *const[]){"ingest", "--full", "--symbols", "MSFT", NULL}, env, &r);
+    assert_int_equal(r.status, 5);
+    assert_non_null(strstr(r.err, "Failed MSFT"));
+    tu_result_release(&r);
+    /* the budget of 1 is still there for a request that gets through */
+    env[n - 1] = "QUANT_DAILY_BUDGET=1";
+    for (size_t i = 0; env[i]; i++)
+        if (env[i] == dead_url)
+            env[i] = f->env[i];
+    tu_run_quant((const char *const[]){"ingest", "--full", "--symbols", "MSFT", NULL}, env, &r);
+    if (r.status != 0)
+        fail_msg("the refused attempts were counted against the budget: %s", r.err);
+    assert_non_null(strstr(r.out, "1 API request"));
+    tu_result_release(&r);
+    assert_int_equal(lb_request_count(f->lb, "symbol=MSFT"), 1);
 }
 
 static void test_missing_key_is_a_config_error(void **state)
@@ -358,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compact_after_full_updates_in_place, tu_av_setup, tu_av_teardown),
         cmocka_unit_test_setup_teardown(test_api_errors_store_nothing, tu_av_setup, tu_av_teardown),
         cmocka_unit_test_setup_teardown(test_daily_budget_stops_cleanly, tu_av_setup, tu_av_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_connection_costs_no_budget, tu_av_setup, tu_av_teardown),
         cmocka_unit_test_setup_teardown(test_missing_key_is_a_config_error, tu_av_setup, tu_av_teardown),
         cmocka_unit_test_setup_teardown(test_killed_ingest_leaves_symbols_whole, tu_av_setup, tu_av_teardown),
         cmocka_unit_test_setup_teardown(test_search_merges_local_and_remote, tu_av_setup, tu_av_teardown),

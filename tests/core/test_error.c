@@ -2,6 +2,7 @@
  * control bytes from outside text never reaching a terminal. */
 #include "test_util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "quant/bars.h"
@@ -53,12 +54,53 @@ static void test_control_bytes_are_neutralised(void **state)
     assert_non_null(strstr(err.msg, "byte 0x1B"));
 }
 
+/* A registered key never survives into a message, however it got there:
+ * whole, straddling the buffer's end, or cut short by a quote's limit. */
+static void test_secrets_are_masked(void **state)
+{
+    (void)state;
+    const char *key = "K3YS3CR3TABCDEF9";
+    quant_secret_clear();
+    quant_secret_add(key);
+    quant_secret_add("ab"); /* too short to register: would mask ordinary words */
+    struct quant_err err;
+    quant_err_set(&err, QUANT_EPARSE, "header 'PATH=/bin tab ALPHAVANTAGE_API_KEY=%s HOME=/x'", key);
+    assert_null(strstr(err.msg, "K3YS3CR3"));
+    assert_non_null(strstr(err.msg, "ALPHAVANTAGE_API_KEY=*** HOME"));
+    assert_non_null(strstr(err.msg, "PATH=/bin tab")); /* "ab" was not registered */
+
+    /* A 30-character quote that ends inside the key. */
+    quant_err_set(&err, QUANT_EPARSE, "field '%.30s'", "ALPHAVANTAGE_API_KEY=K3YS3CR3TABCDEF9 more");
+    assert_null(strstr(err.msg, "K3YS3CR3T"));
+    assert_string_equal(err.msg, "field 'ALPHAVANTAGE_API_KEY=***'");
+
+    /* The key at the very end of a message longer than the buffer. */
+    static char pad[QUANT_ERR_MSG_MAX];
+    memset(pad, 'x', sizeof pad - 12);
+    pad[sizeof pad - 12] = '\0';
+    quant_err_set(&err, QUANT_EIO, "%s%s", pad, key);
+    assert_null(strstr(err.msg, "K3YS3"));
+    quant_err_set(&err, QUANT_EIO, "file %s", key);
+    quant_err_prefix(&err, "ingest %s: ", key);
+    assert_string_equal(err.msg, "ingest ***: file ***");
+
+    /* Text built outside a quant_err is masked with the same function. */
+    char warning[64];
+    snprintf(warning, sizeof warning, "skipped (first: %s)", key);
+    quant_mask_secrets(warning);
+    assert_string_equal(warning, "skipped (first: ***)");
+    quant_secret_clear();
+    quant_err_set(&err, QUANT_EIO, "%s", key);
+    assert_string_equal(err.msg, key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_and_prefix),
         cmocka_unit_test(test_truncates_to_fit),
         cmocka_unit_test(test_control_bytes_are_neutralised),
+        cmocka_unit_test(test_secrets_are_masked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,6 +118,7 @@ static void test_500_then_success(void **state)
     quant_http_get_stats(fx.http, &st);
     assert_int_equal(st.requests, 2);
     assert_int_equal(st.retries, 1);
+    assert_int_equal(st.sent, 2);       /* both reached the server */
     fx_close(&fx);
 }
 
@@ -305,6 +306,7 @@ static void test_connection_refused(void **state)
     struct quant_http_stats st;
     quant_http_get_stats(h, &st);
     assert_int_equal(st.requests, 3);   /* refused is transient: retried */
+    assert_int_equal(st.sent, 0);       /* ...but nothing reached a server to count */
     assert_no_key(&err);
     assert_non_null(strstr(err.msg, "127.0.0.1"));
     quant_buf_release(&body);

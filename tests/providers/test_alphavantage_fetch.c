@@ -148,7 +148,7 @@ static void test_fetch_error_payloads(void **state)
     (void)state;
     TU_REQUIRE_SHARED_DATA();
     const struct err_case cases[] = {
-        {AV "error_message_invalid_call_BOP_2025-11.json", QUANT_EAPI},
+        {AV "error_message_invalid_call_BOP_2025-11.json", QUANT_ENOTFOUND},
         {AV "transcribed/note_rate_limit_5perMin_500perDay_2019.json", QUANT_ERATELIMIT},
         {AV "transcribed/information_premium_endpoint_2024.json", QUANT_EPREMIUM},
         {AV "premium_sample_REALTIME_BULK_QUOTES_2026.json", QUANT_EPREMIUM},

@@ -382,7 +382,7 @@ struct payload_case {
 };
 
 static const struct payload_case payloads[] = {
-    {AV "error_message_invalid_call_BOP_2025-11.json", QUANT_EAPI, "Invalid API call"},
+    {AV "error_message_invalid_call_BOP_2025-11.json", QUANT_ENOTFOUND, "Invalid API call"},
     {AV "transcribed/note_rate_limit_5perMin_500perDay_2019.json", QUANT_ERATELIMIT,
      "5 calls per minute"},
     {AV "transcribed/information_premium_endpoint_2024.json", QUANT_EPREMIUM,

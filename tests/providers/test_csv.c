@@ -370,8 +370,82 @@ static void test_bom_dupes_and_quotes(void **state)
     assert_int_equal(f.n_bad, 0);
     assert_int_equal(f.series[0].n, 2);
     assert_true(f.series[0].v[0].close == 1.25);
-    assert_true(f.series[0].v[1].close == 9); /* equal dates: the later row wins */
+    assert_true(f.series[0].v[1].close == 9); /* equal dates: the later row is kept... */
+    assert_int_equal(f.n_conflicts, 1);       /* ...and the disagreement reported */
+    assert_string_equal(f.conflicts[0].symbol, "X");
+    assert_int_equal(f.conflicts[0].n_dates, 1);
+    int32_t d;
+    assert_int_equal(quant_date_parse("2024-01-03", 10, &d), 0);
+    assert_int_equal(f.conflicts[0].date, d);
+    assert_true(f.conflicts[0].close_a == 1.5 && f.conflicts[0].close_b == 9);
     quant_csv_file_release(&f);
+}
+
+/* Rows of one date that agree (a repeated line, or another rounding) are one
+ * bar; rows that disagree are counted per date, per symbol. */
+static void test_duplicate_dates(void **state)
+{
+    (void)state;
+    struct quant_csv_file f;
+    parse_text("symbol,date,open,high,low,close,volume\n"
+               "A,2024-01-02,1,2,1,1.5,10\n"
+               "A,2024-01-02,1,2,1,1.5,10\n"
+               "A,2024-01-03,1,2,1,1.500001,10\n"
+               "A,2024-01-03,1,2,1,1.5,10\n"
+               "B,2024-01-02,1,2,1,1.5,10\n"
+               "B,2024-01-02,1,2,1,1.5,11\n"
+               "B,2024-01-02,1,2,1,1.6,10\n"
+               "B,2024-01-04,1,2,1,1.5,10\n"
+               "B,2024-01-05,1,2,1,1.5,10\n"
+               "B,2024-01-05,1,3,1,1.5,10\n", NULL, &f);
+    assert_int_equal(f.n_series, 2);
+    assert_int_equal(f.series[0].n, 2);
+    assert_int_equal(f.series[1].n, 3);
+    assert_int_equal(f.n_conflicts, 1);
+    assert_string_equal(f.conflicts[0].symbol, "B");
+    assert_int_equal(f.conflicts[0].n_dates, 2);
+    quant_csv_file_release(&f);
+}
+
+/* A file with nothing to ingest fails open, naming the file, the count and the
+ * first reason; in a long file, a symbol whose rows are all bad is listed, so
+ * that the run reports it instead of losing it. */
+static void test_provider_refuses_empty_files(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    tu_mkdtemp(dir);
+    write_fixture(dir, "US.csv", "Date,Open,High,Low,Close,Volume\n"
+                                 "01/02/2024,1,2,1,1.5,10\n"
+                                 "01/03/2024,1,2,1,1.5,10\n");
+    write_fixture(dir, "NONE.csv", "Date,Open,High,Low,Close,Volume\n");
+    write_fixture(dir, "long.csv", "symbol,date,open,high,low,close,volume\n"
+                                   "A,2024-01-02,1,2,1,1.5,10\n"
+                                   "B,01/02/2024,1,2,1,1.5,10\n");
+    struct quant_provider p;
+    struct quant_err err;
+    snprintf(path, sizeof path, "%s/US.csv", dir);
+    assert_int_equal(quant_csv_open(path, NULL, 0, &p, &err), QUANT_EPARSE);
+    assert_non_null(strstr(err.msg, "US.csv: none of its 2 rows could be read (first: line 2: "
+                                    "date '01/02/2024' is not a YYYY-MM-DD date)"));
+    snprintf(path, sizeof path, "%s/NONE.csv", dir);
+    assert_int_equal(quant_csv_open(path, NULL, 0, &p, &err), QUANT_EPARSE);
+    assert_non_null(strstr(err.msg, "NONE.csv has a header but no data rows"));
+    snprintf(path, sizeof path, "%s/long.csv", dir);
+    assert_int_equal(quant_csv_open(path, NULL, 0, &p, &err), QUANT_OK);
+    char **syms;
+    size_t n;
+    assert_int_equal(p.ops->list_symbols(p.state, &syms, &n, &err), QUANT_OK);
+    assert_int_equal(n, 2);
+    free_strings(syms, n);
+    struct quant_bars b;
+    quant_bars_init(&b);
+    assert_int_equal(p.ops->fetch_daily(p.state, "B", QUANT_FETCH_FULL, &b, NULL, &err),
+                     QUANT_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "all 1 rows were bad"));
+    quant_bars_release(&b);
+    close_provider(&p);
+    tu_rmrf(dir);
 }
 
 /* A time of day after daily rows is one bad row, not a rejected file. */
@@ -468,7 +542,7 @@ static void test_provider_directory(void **state)
     assert_int_equal(b.n, 3);
     assert_true(b.v[1].close == 1.6 && b.v[2].close == 1.7);
     print_message("warning: %s\n", info.warning);
-    assert_non_null(strstr(info.warning, "AAPL: skipped 1 bad row (first: aapl.csv line 4:"));
+    assert_non_null(strstr(info.warning, "skipped 1 bad row (first: aapl.csv line 4:"));
     quant_bars_release(&b);
 
     quant_bars_init(&b);
@@ -716,6 +790,8 @@ int main(void)
         cmocka_unit_test(test_provider_single_file),
         cmocka_unit_test(test_provider_shared_dir),
         cmocka_unit_test(test_split_history_merges),
+        cmocka_unit_test(test_duplicate_dates),
+        cmocka_unit_test(test_provider_refuses_empty_files),
         cmocka_unit_test(test_number_random),
         cmocka_unit_test(test_number_edges),
     };
