@@ -80,11 +80,19 @@ long quant_feature_set_index(const struct quant_feature_set *set, const char *na
  * The adjusted bar series of FEATURES.md: f_t = adj_close_t / close_t (1 when
  * adj_close is NAN), O = open f, H = high f, L = low f, C = close f,
  * V = volume / f.  Arrays of n doubles, owned by the struct.
+ *
+ * Segments: brk[t] = 1 when bar t carries QUANT_Q_BREAK (bars were dropped
+ * before it, or the move into it is an unexplained split-like jump).  Features
+ * and labels are computed on each segment as if it were a whole history, so
+ * no value (a return, a window, a forward return) spans a break: the price
+ * path across it is unknown or untrusted.  The cost is each segment's warm-up.
  */
 struct quant_adjusted {
     size_t n;
     double *open, *high, *low, *close, *volume;
     int32_t *date;   /* the bars' dates, for the caller's convenience */
+    uint8_t *brk;    /* n flags: a segment starts at t (brk[0] = 0); NULL = none */
+    size_t n_breaks; /* flags set */
     size_t cap;      /* allocated length of each array */
 };
 

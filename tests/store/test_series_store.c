@@ -72,7 +72,7 @@ static void make_bars(struct quant_bars *b, const char *sym, int32_t day0, size_
 static void upsert_ok(struct quant_series_store *s, const struct quant_bars *b,
                       long ins, long upd, long same)
 {
-    struct quant_upsert_stats st = {-1, -1, -1};
+    struct quant_upsert_stats st = {.inserted = -1, .updated = -1, .unchanged = -1};
     struct quant_err err;
     quant_err_clear(&err);
     if (quant_series_store_upsert_bars(s, b, "test", &st, &err) != QUANT_OK)
