@@ -35,7 +35,8 @@ struct quant_bar {
 
 /*
  * Bar quality bits (ohlcv.quality).  Set by validation (validate.h) and by the
- * adjustment step (adjust.h); providers leave them 0.
+ * adjustment step (adjust.h); providers need not set them (validation
+ * overwrites whatever is there).
  *
  *   bit  name                 meaning
  *   1    QUANT_Q_OPEN_FIXED   open was 0, missing or outside [low, high]; it is

@@ -14,7 +14,8 @@
  *             previous source bar was dropped)
  * and marked QUANT_Q_OPEN_FIXED.  A high or low that is 0 or missing (with a
  * real close) is rebuilt as max/min(open, close) and marked
- * QUANT_Q_HIGH_FIXED / QUANT_Q_LOW_FIXED.  Why: old Yahoo histories publish
+ * QUANT_Q_HIGH_FIXED / QUANT_Q_LOW_FIXED (an empty open is then the previous
+ * close within whichever bound is known).  Why: old Yahoo histories publish
  * tens of thousands of bars with Open = 0 and a real close (7% of a real
  * universe); dropping them punches holes that every return and window would
  * silently span, while the open is the one field no close-based feature

@@ -36,31 +36,38 @@ static double clamp(double x, double lo, double hi)
 }
 
 /*
- * The repair policy of validate.h, applied before the rules: a real close
- * with an empty high/low gets them from max/min(open, close); then an open
- * that is empty or outside [low, high] becomes prev_close (NAN when there is
- * no adjacent previous bar) clamped into [low, high].  A bar whose close is
- * not a real price, or whose high/low contradict the close, is left as it
- * is for check_bar to reject: then we cannot tell which field is wrong.
+ * The repair policy of validate.h, applied before the rules.  guess is the
+ * previous close (the close itself without an adjacent previous bar).  An
+ * empty open with an empty high or low becomes guess, kept within the bound
+ * that is known, and the empty high/low are rebuilt as max/min(open, close);
+ * otherwise an open that is empty or outside [low, high] becomes guess
+ * clamped into [low, high].  A bar whose close is not a real price, or whose
+ * high/low contradict the close, is left as it is for check_bar to reject:
+ * then we cannot tell which field is wrong.
  */
 static void repair(struct quant_bar *b, double prev_close)
 {
     if (!price_ok(b->close))
         return;
-    int open_ok = price_ok(b->open);
-    if (price_missing(b->high) && (open_ok || price_missing(b->open))) {
-        b->high = open_ok && b->open > b->close ? b->open : b->close;
+    double guess = isnan(prev_close) ? b->close : prev_close;
+    int high_known = price_ok(b->high), low_known = price_ok(b->low);
+    if (price_missing(b->open) && (!high_known || !low_known)) {
+        b->open = clamp(guess, low_known ? b->low : 0, high_known ? b->high : INFINITY);
+        b->quality |= QUANT_Q_OPEN_FIXED;
+    }
+    if (price_missing(b->high) && price_ok(b->open)) {
+        b->high = b->open > b->close ? b->open : b->close;
         b->quality |= QUANT_Q_HIGH_FIXED;
     }
-    if (price_missing(b->low) && (open_ok || price_missing(b->open))) {
-        b->low = open_ok && b->open < b->close ? b->open : b->close;
+    if (price_missing(b->low) && price_ok(b->open)) {
+        b->low = b->open < b->close ? b->open : b->close;
         b->quality |= QUANT_Q_LOW_FIXED;
     }
     if (!price_ok(b->high) || !price_ok(b->low) || b->low > b->close || b->high < b->close)
         return;
-    if (open_ok && b->open >= b->low && b->open <= b->high)
+    if (price_ok(b->open) && b->open >= b->low && b->open <= b->high)
         return;
-    b->open = clamp(isnan(prev_close) ? b->close : prev_close, b->low, b->high);
+    b->open = clamp(guess, b->low, b->high);
     b->quality |= QUANT_Q_OPEN_FIXED;
 }
 
