@@ -88,7 +88,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_table t;
     int oom = cli_table_init(&t, nc, names, numeric);
     long total = 0;
-    int any_stale = 0;
+    int any_stale = 0, any_quality = 0;
     char cells[QUANT_STATUS_MAX_SETS + 1][48];
     for (size_t i = 0; i < n && !oom; i++) {
         char bars[32], first[11] = "-", last[11] = "-", when[32] = "-";
@@ -135,6 +135,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         const char *row[9 + QUANT_STATUS_MAX_SETS + 4];
         char quality[96];
         fmt_quality(&st[i].series, quality, sizeof quality);
+        any_quality |= quality[0] != '-';
         size_t c = 0;
         row[c++] = st[i].info.symbol;
         row[c++] = name;
@@ -170,9 +171,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             if (any_stale)
                 fprintf(ctx->out, "* behind its bars (they changed since): run `quant features` "
                                   "or `quant labels`\n");
-            fprintf(ctx->out, "quality: bars repaired (zero open/high/low), gaps left by "
-                              "dropped bars and unexplained split-like jumps (nothing derived "
-                              "spans either), bars whose adjustment quant carried\n");
+            if (any_quality)
+                fprintf(ctx->out, "quality: bars repaired (zero open/high/low), gaps left by "
+                                  "dropped bars and unexplained\n  split-like jumps (nothing "
+                                  "derived spans either), bars whose adjustment quant carried\n");
         }
     }
     cli_table_release(&t);

@@ -8,16 +8,24 @@
  * so quant keeps f continuous rather than normalised to any date:
  *
  *   source publishes adj_close (Yahoo CSV, Alpha Vantage DAILY_ADJUSTED)
- *       f = adj_close / close, as published
+ *       f = adj_close / close as published, times one scale q for the whole
+ *       incoming series that puts it on the stored history's footing: sources
+ *       normalise to the day they were fetched, so two downloads differ by a
+ *       constant after any dividend or split in between.  q is anchored at
+ *       the first overlapping date (stored f / published f), else at the bar
+ *       right after the stored ones (continuing the stored f, moved by the
+ *       split and dividend the source lists there); bars rescaled (q != 1)
+ *       are marked QUANT_Q_ADJ_CARRIED.  Nothing stored: q = 1.
  *   source publishes none (Alpha Vantage TIME_SERIES_DAILY, a plain CSV)
  *       f = the factor already stored for that date, when there is one;
- *       else the previous bar's f, times k on a split of k (split column),
- *       divided by (1 - D / previous close) on a cash dividend D; such bars
- *       are marked QUANT_Q_ADJ_CARRIED.  With no factor before and no event,
- *       adj_close stays NULL (f = 1).
+ *       else the previous bar's f, times k on a listed split of k that the
+ *       prices show (close fell by k); marked QUANT_Q_ADJ_CARRIED.  Listed
+ *       dividends are not applied: a source that adjusts for them publishes
+ *       the adjusted close, and yfinance exports list events already applied
+ *       to every price.  With no factor before, adj_close stays NULL (f = 1).
  *
- * So a Yahoo backfill topped up with unadjusted Alpha Vantage bars continues
- * at the Yahoo factor instead of jumping to 1 at the seam.
+ * So a Yahoo backfill topped up with Alpha Vantage bars, adjusted or not,
+ * continues at the Yahoo factor instead of jumping at the seam.
  *
  * Unexplained jumps: where the factor was not published (or at the seam, the
  * first incoming bar after stored ones), an overnight move of the adjusted

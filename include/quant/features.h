@@ -151,7 +151,7 @@ enum quant_code quant_features_compute(const struct quant_feature_set *set,
  *   feature 0  fwd_ret_h_t = C_{t+h} / C_t - 1
  *   feature 1  label_h_t   = 1.0 if fwd_ret_h_t > 0 else 0.0
  * Both are valid exactly for t <= n-1-h where fwd_ret is finite (the last h
- * dates have no label row).  QUANT_EINVAL, with the accepted range, when h is
+ * dates have no label row) and no break lies in (t, t+h] (see adj->brk).  QUANT_EINVAL, with the accepted range, when h is
  * outside 1..250.
  */
 enum quant_code quant_labels_compute(const struct quant_adjusted *adj, int horizon,

@@ -30,21 +30,24 @@ static double adjusted(const struct quant_bar *b)
     return isnan(b->adj_close) ? b->close : b->adj_close;
 }
 
-/* How a split or cash dividend on bar b moves the factor (1 = no event). */
-static double event_multiplier(const struct quant_bar *b, double prev_close)
-{
-    double m = 1.0;
-    if (isfinite(b->split) && b->split > 0 && b->split != 1.0)
-        m *= b->split;
-    if (isfinite(b->dividend) && b->dividend > 0 && isfinite(prev_close) &&
-        b->dividend < prev_close)
-        m /= 1.0 - b->dividend / prev_close;
-    return m;
-}
-
 static int near(double r, double k)
 {
     return fabs(log(r / k)) < log(1.04);
+}
+
+/*
+ * How a split on an unadjusted bar moves the factor (1 = not at all).  Only a
+ * split the prices show: a yfinance history() export lists its splits and
+ * dividends but has already applied them to every price, so a listed event
+ * is applied only when the close actually fell (or rose) by the ratio.
+ * Dividends are never applied to unadjusted bars for the same reason (and a
+ * source that adjusts for them publishes the adjusted close with them).
+ */
+static double split_multiplier(const struct quant_bar *b, double prev_close)
+{
+    if (!isfinite(b->split) || b->split <= 0 || b->split == 1.0 || !(prev_close > 0))
+        return 1.0;
+    return near(prev_close / b->close, b->split) ? b->split : 1.0;
 }
 
 double quant_adjust_split_ratio(double prev_close, double close, double volume_ratio)
@@ -119,18 +122,54 @@ static struct row *merge(const struct quant_bars *old, struct quant_bars *in, si
     return rows;
 }
 
+/*
+ * The scale that puts a published incoming series on the stored history's
+ * footing.  Sources normalise their adjusted closes to the day they were
+ * fetched (Yahoo's Adj Close equals Close on its last date), so two downloads
+ * of one history differ by a constant factor after any dividend or split in
+ * between.  Anchor: the first incoming published bar that overlaps a stored
+ * bar with a factor (q = stored factor / published factor there), else the
+ * first one right after a stored bar (q = the stored factor, moved by its
+ * split, over the published one), else none (q = 1).
+ */
+static double published_scale(const struct row *rows, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (rows[k].incoming && !isnan(rows[k].bar->adj_close) && rows[k].old_same &&
+            !isnan(rows[k].old_same->adj_close))
+            return factor(rows[k].old_same) / factor(rows[k].bar);
+    for (size_t k = 1; k < n; k++) {
+        const struct quant_bar *b = rows[k].bar, *p = rows[k - 1].bar;
+        if (!rows[k].incoming || isnan(b->adj_close) || rows[k - 1].incoming)
+            continue;
+        /* a published split is already in b's factor relative to p's */
+        double fp = isnan(p->adj_close) ? 1.0 : factor(p);
+        double m = isfinite(b->split) && b->split > 0 ? b->split : 1.0;
+        if (isfinite(b->dividend) && b->dividend > 0 && b->dividend < p->close)
+            m /= 1.0 - b->dividend / p->close;
+        double ratio = (factor(b) / fp) / m;
+        return fabs(ratio - 1) > 1e-9 ? 1.0 / ratio : 1.0;
+    }
+    return 1.0;
+}
+
 /* Pass 1: every incoming bar's factor, carried where the source gave none. */
 static void carry(struct row *rows, size_t n)
 {
+    double q = published_scale(rows, n);
     double prev_f = NAN, prev_close = NAN;
     for (size_t k = 0; k < n; k++) {
         struct quant_bar *b = rows[k].bar;
         if (rows[k].incoming) {
             b->quality &= (uint8_t)~(QUANT_Q_ADJ_CARRIED | QUANT_Q_JUMP_BEFORE);
             rows[k].published = !isnan(b->adj_close);
+            if (rows[k].published && fabs(q - 1) > 1e-12) {
+                b->adj_close *= q;
+                b->quality |= QUANT_Q_ADJ_CARRIED;
+            }
             double f = NAN;
             if (!rows[k].published) {
-                double m = event_multiplier(b, prev_close);
+                double m = split_multiplier(b, prev_close);
                 if (rows[k].old_same && !isnan(rows[k].old_same->adj_close))
                     f = factor(rows[k].old_same);
                 else if (!isnan(prev_f) || m != 1.0)

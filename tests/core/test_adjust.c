@@ -72,7 +72,8 @@ static void test_seam_carries_factor(void **state)
     quant_bars_release(&in);
 }
 
-/* Events in unadjusted data move the factor: a 4-for-1 split and a dividend. */
+/* A listed split that the prices show moves the factor; a listed dividend
+ * and a listed split the prices do not show (yfinance: already applied) do not. */
 static void test_events_move_factor(void **state)
 {
     (void)state;
@@ -87,13 +88,17 @@ static void test_events_move_factor(void **state)
     struct quant_bar dv = bar(4, 100.5, NAN);
     dv.dividend = 1.015;                 /* 1% of the previous close */
     push(&in, dv);
+    struct quant_bar applied = bar(5, 101, NAN);
+    applied.split = 2;                   /* listed, but the price did not halve */
+    push(&in, applied);
     struct quant_adjust_report rep;
     assert_int_equal(quant_adjust_merge(&old, &in, &rep), 0);
     assert_true(isnan(in.v[0].adj_close)); /* nothing to carry, no event: f = 1 */
     assert_true(isnan(in.v[1].adj_close));
     assert_true(close_to(in.v[2].adj_close, 101.5 * 4));
-    assert_true(close_to(in.v[3].adj_close, 100.5 * 4 / 0.99));
-    assert_int_equal(rep.carried, 2);
+    assert_true(close_to(in.v[3].adj_close, 100.5 * 4));
+    assert_true(close_to(in.v[4].adj_close, 101 * 4));
+    assert_int_equal(rep.carried, 3);
     assert_int_equal(rep.jumps, 0);      /* explained by the split column */
     quant_bars_release(&old);
     quant_bars_release(&in);
@@ -135,15 +140,47 @@ static void test_published_series_trusted(void **state)
     quant_bars_init(&old);
     quant_bars_init(&in);
     push(&old, bar(0, 200, 200));
-    push(&in, bar(1, 100, 50));          /* seam: adjusted 200 -> 50 looks like 1-for-4 */
+    push(&in, bar(1, 100, 50));          /* seam: the close halved, no split listed */
     push(&in, bar(2, 30, 30));           /* inside the series: the source's business */
     struct quant_adjust_report rep;
     assert_int_equal(quant_adjust_merge(&old, &in, &rep), 0);
-    assert_int_equal(rep.carried, 0);
+    assert_int_equal(rep.carried, 2);    /* rescaled by 2 to continue the stored factor */
     assert_int_equal(rep.jumps, 1);
     assert_true(in.v[0].quality & QUANT_Q_JUMP_BEFORE);
     assert_false(in.v[1].quality & QUANT_Q_JUMP_BEFORE);
-    assert_true(in.v[1].adj_close == 30);
+    assert_true(close_to(in.v[1].adj_close, 60));
+    quant_bars_release(&old);
+    quant_bars_release(&in);
+}
+
+/* A newer download of the same history (normalised after a dividend) is put
+ * back on the stored footing: the overlap is unchanged, the new bars continue. */
+static void test_newer_download_rescaled(void **state)
+{
+    (void)state;
+    struct quant_bars old, in;
+    quant_bars_init(&old);
+    quant_bars_init(&in);
+    for (int d = 0; d < 10; d++)
+        push(&old, bar(d, 50 + d, (50 + d) * 0.8));
+    for (int d = 5; d < 15; d++)
+        push(&in, bar(d, 50 + d, (50 + d) * 0.9));
+    struct quant_adjust_report rep;
+    assert_int_equal(quant_adjust_merge(&old, &in, &rep), 0);
+    for (size_t i = 0; i < in.n; i++)
+        assert_true(close_to(in.v[i].adj_close, in.v[i].close * 0.8));
+    assert_true(close_to(in.v[0].adj_close, old.v[5].adj_close));
+    assert_int_equal(rep.jumps, 0);
+    /* an Alpha Vantage adjusted bar right after the history, with its dividend
+     * listed: the stored factor continues, moved by that dividend only */
+    struct quant_bars next;
+    quant_bars_init(&next);
+    struct quant_bar b = bar(10, 59, 59);
+    b.dividend = 0.59;                   /* 1% of the previous close 59 */
+    push(&next, b);
+    assert_int_equal(quant_adjust_merge(&old, &next, &rep), 0);
+    assert_true(close_to(next.v[0].adj_close, 59 * 0.8 / 0.99));
+    quant_bars_release(&next);
     quant_bars_release(&old);
     quant_bars_release(&in);
 }
@@ -156,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_events_move_factor),
         cmocka_unit_test(test_unexplained_split_is_marked),
         cmocka_unit_test(test_published_series_trusted),
+        cmocka_unit_test(test_newer_download_rescaled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
