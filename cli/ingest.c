@@ -20,6 +20,54 @@ static void on_start(void *p, const char *symbol, size_t done, size_t total)
     cli_progress(v->ctx, symbol, done, total);
 }
 
+/* A split ratio as people write it: 2 -> "2-for-1", 0.1 -> "1-for-10", 1.5 -> "3-for-2". */
+static void split_words(double k, char *out, size_t n)
+{
+    if (k >= 1)
+        snprintf(out, n, k == 1.5 ? "3-for-2" : "%g-for-1", k);
+    else
+        snprintf(out, n, k > 0.6 ? "2-for-3" : "1-for-%g", 1 / k);
+}
+
+/* What quant repaired, carried, replaced or will not span, for one symbol. */
+static void print_quality(struct cli_ctx *ctx, const struct quant_ingest_result *r)
+{
+    char n[32], d[11];
+    if (r->replaced && r->replaced_sources[0])
+        fprintf(ctx->err, "note: %s: replaced its history from %s (its features, labels and "
+                          "predictions were deleted: run `quant features` and `quant labels`)\n",
+                r->symbol, r->replaced_sources);
+    if (r->repaired) {
+        cli_fmt_count((long)r->repaired, n, sizeof n);
+        quant_date_format(r->first_repaired, d);
+        fprintf(ctx->err, "note: %s: repaired %s bar%s with a zero, missing or inconsistent "
+                          "open/high/low (first %s): open = previous close within [low, high], "
+                          "marked in ohlcv.quality\n",
+                r->symbol, n, r->repaired == 1 ? "" : "s", d);
+    }
+    if (r->gaps)
+        fprintf(ctx->err, "note: %s: the skipped bars leave %zu gap%s; no return, feature or "
+                          "label spans %s\n",
+                r->symbol, r->gaps, r->gaps == 1 ? "" : "s", r->gaps == 1 ? "it" : "them");
+    if (r->adj_carried) {
+        cli_fmt_count(r->adj_carried, n, sizeof n);
+        fprintf(ctx->err, "note: %s: %s bar%s came without an adjusted close; the stored "
+                          "adjustment was carried onto them\n",
+                r->symbol, n, r->adj_carried == 1 ? "" : "s");
+    }
+    if (r->jumps) {
+        char k[32];
+        split_words(r->first_jump_ratio, k, sizeof k);
+        quant_date_format(r->first_jump, d);
+        fprintf(ctx->err, "warning: %s: %ld overnight move%s look%s like a split no source "
+                          "explained (first %s, like a %s); nothing derived spans %s. To adjust "
+                          "the history, ingest adjusted data: --adjusted (premium key) or a CSV "
+                          "with Adj Close, with --replace\n",
+                r->symbol, r->jumps, r->jumps == 1 ? "" : "s", r->jumps == 1 ? "s" : "",
+                d, k, r->jumps == 1 ? "it" : "them");
+    }
+}
+
 void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_result *r)
 {
     cli_progress_clear(ctx);
@@ -37,6 +85,7 @@ void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_resu
     cli_fmt_count(r->inserted, ins, sizeof ins);
     cli_fmt_count(r->updated, upd, sizeof upd);
     cli_fmt_count(r->unchanged, same, sizeof same);
+    print_quality(ctx, r);
     fprintf(ctx->out, "Ingested %s rows for %s (%s new, %s updated, %s unchanged; %s)\n",
             rows, r->symbol, ins, upd, same, r->mode);
 }
@@ -125,6 +174,10 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
             req->mode = QUANT_MD_FULL;
         } else if (strcmp(argv[i], "--compact") == 0) {
             req->mode = QUANT_MD_COMPACT;
+        } else if (strcmp(argv[i], "--replace") == 0) {
+            req->replace = 1;
+        } else if (strcmp(argv[i], "--adjusted") == 0) {
+            req->adjusted = 1;
         } else {
             return cli_usage_error(ctx, &cmd_ingest, "unknown option '%s'", argv[i]);
         }
@@ -134,6 +187,8 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
         return rc;
     if (!provider_set && req->csv_path)
         req->provider = QUANT_MD_CSV;
+    if (req->adjusted && req->provider != QUANT_MD_ALPHAVANTAGE)
+        return cli_usage_error(ctx, &cmd_ingest, "--adjusted goes with --provider alphavantage");
     if (req->csv_path && req->provider != QUANT_MD_CSV)
         return cli_usage_error(ctx, &cmd_ingest, "--csv goes with --provider csv");
     if (req->provider == QUANT_MD_CSV && !req->csv_path)
@@ -229,6 +284,7 @@ const struct cli_command cmd_ingest = {
     .usage =
         "usage: quant ingest [--symbols S ... | --all] [--provider alphavantage|csv|synthetic]\n"
         "                    [--full | --compact] [--csv PATH] [--days N] [--seed N]\n"
+        "                    [--replace] [--adjusted]\n"
         "\n"
         "Fetches daily OHLCV and upserts it into the DuckDB store (re-running changes\n"
         "nothing; changed values are updated in place). Each symbol is stored in one\n"
@@ -252,6 +308,13 @@ const struct cli_command cmd_ingest = {
         "                    implies --provider csv. Without a symbol column the\n"
         "                    symbol comes from --symbols, else the file name.\n"
         "  --days N, --seed N  synthetic history length (default 6500) and seed (42)\n"
+        "  --replace         replace each symbol's stored history (and its features,\n"
+        "                    labels, predictions) with this source's bars. Without it,\n"
+        "                    bars from another source are refused: one lineage per\n"
+        "                    symbol (a CSV history topped up by alphavantage is one).\n"
+        "  --adjusted        alphavantage: TIME_SERIES_DAILY_ADJUSTED (premium keys;\n"
+        "                    also `adjusted = true` in quant.conf): adjusted closes,\n"
+        "                    dividends and splits as published\n"
         "\n"
         "Alpha Vantage requests are counted per UTC day; when daily_budget (default 25)\n"
         "is spent the run stops cleanly, stalest symbols having gone first, and names\n"

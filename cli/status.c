@@ -21,6 +21,28 @@ static void fmt_time(int64_t t, char *out, size_t n)
     strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
+/* "2,398 repaired, 1 gap, 100 carried" from the quality bits of a symbol's bars; "-" if none. */
+static void fmt_quality(const struct quant_series_summary *s, char *out, size_t n)
+{
+    const long counts[4] = {s->repaired, s->gaps, s->jumps, s->carried};
+    const char *words[4][2] = {{"repaired", "repaired"}, {"gap", "gaps"}, {"jump", "jumps"},
+                               {"carried", "carried"}};
+    size_t used = 0;
+    out[0] = '\0';
+    for (int k = 0; k < 4; k++) {
+        if (!counts[k])
+            continue;
+        char c[32];
+        cli_fmt_count(counts[k], c, sizeof c);
+        int w = snprintf(out + used, n - used, "%s%s %s", used ? ", " : "", c,
+                         words[k][counts[k] != 1]);
+        if (w > 0 && (size_t)w < n - used)
+            used += (size_t)w;
+    }
+    if (!used)
+        snprintf(out, n, "-");
+}
+
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     enum cli_format fmt = CLI_FMT_TABLE;
@@ -41,12 +63,13 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     size_t nsets = quant_feature_set_count();
     if (nsets > QUANT_STATUS_MAX_SETS)
         nsets = QUANT_STATUS_MAX_SETS;
-    const char *names[8 + QUANT_STATUS_MAX_SETS + 4];
-    int numeric[8 + QUANT_STATUS_MAX_SETS + 4];
+    const char *names[9 + QUANT_STATUS_MAX_SETS + 4];
+    int numeric[9 + QUANT_STATUS_MAX_SETS + 4];
     size_t nc = 0;
-    const char *fixed[] = {"symbol", "name", "bars", "first", "last", "last ingest", "status"};
-    const int fixed_num[] = {0, 0, 1, 0, 0, 0, 0};
-    for (size_t i = 0; i < 7; i++) {
+    const char *fixed[] = {"symbol", "name", "bars", "first", "last", "quality", "last ingest",
+                           "status"};
+    const int fixed_num[] = {0, 0, 1, 0, 0, 0, 0, 0};
+    for (size_t i = 0; i < 8; i++) {
         numeric[nc] = fixed_num[i];
         names[nc++] = fixed[i];
     }
@@ -65,7 +88,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_table t;
     int oom = cli_table_init(&t, nc, names, numeric);
     long total = 0;
-    int any_stale = 0, any_warning = 0;
+    int any_stale = 0, any_warning = 0, any_quality = 0;
     char cells[QUANT_STATUS_MAX_SETS + 1][48];
     for (size_t i = 0; i < n && !oom; i++) {
         char bars[32], first[11] = "-", last[11] = "-", when[32] = "-";
@@ -112,13 +135,17 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                      st[i].model.baseline_accuracy, st[i].model_warning[0] ? " !" : "");
             any_warning |= st[i].model_warning[0] != 0;
         }
-        const char *row[8 + QUANT_STATUS_MAX_SETS + 4];
+        const char *row[9 + QUANT_STATUS_MAX_SETS + 4];
+        char quality[96];
+        fmt_quality(&st[i].series, quality, sizeof quality);
+        any_quality |= quality[0] != '-';
         size_t c = 0;
         row[c++] = st[i].info.symbol;
         row[c++] = name;
         row[c++] = bars;
         row[c++] = first;
         row[c++] = last;
+        row[c++] = quality;
         row[c++] = when;
         row[c++] = status;
         for (size_t k = 0; k <= nsets; k++)
@@ -147,6 +174,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             if (any_stale)
                 fprintf(ctx->out, "* behind its bars (they changed since): run `quant features` "
                                   "or `quant labels`\n");
+            if (any_quality)
+                fprintf(ctx->out, "quality: bars repaired (zero open/high/low), gaps left by "
+                                  "dropped bars and unexplained\n  split-like jumps (nothing "
+                                  "derived spans either), bars whose adjustment quant carried\n");
             for (size_t i = 0; any_warning && i < n; i++)
                 if (st[i].model_warning[0])
                     fprintf(ctx->out, "! %s: %s\n", st[i].model_id, st[i].model_warning);
@@ -164,7 +195,8 @@ const struct cli_command cmd_status = {
         "usage: quant status [--json]\n"
         "\n"
         "One row per registered symbol (or symbol with stored bars): bars stored,\n"
-        "first and last date, the last ingest run's time, status and error, the values\n"
+        "first and last date, data quality (bars repaired, gaps, split-like jumps,\n"
+        "adjustment carried; see README), the last ingest run's time, status and error, the values\n"
         "stored per feature set and the label rows of the horizon computed last. A\n"
         "stage marked * is behind its input: its bars changed after it was computed.\n",
     .run = run,

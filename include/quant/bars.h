@@ -30,7 +30,35 @@ struct quant_bar {
     double volume;       /* shares; fractional input (pandas "4006500.0") accepted */
     double dividend;     /* cash dividend on this date; NAN when unknown */
     double split;        /* split coefficient (2.0 for 2:1); NAN when unknown */
+    uint8_t quality;     /* QUANT_Q_* bits: what quant repaired or inferred; 0 = as published */
 };
+
+/*
+ * Bar quality bits (ohlcv.quality).  Set by validation (validate.h) and by the
+ * adjustment step (adjust.h); providers need not set them (validation
+ * overwrites whatever is there).
+ *
+ *   bit  name                 meaning
+ *   1    QUANT_Q_OPEN_FIXED   open was 0, missing or outside [low, high]; it is
+ *                             the previous close clamped into [low, high]
+ *   2    QUANT_Q_HIGH_FIXED   high was 0 or missing; it is max(open, close)
+ *   4    QUANT_Q_LOW_FIXED    low was 0 or missing; it is min(open, close)
+ *   8    QUANT_Q_GAP_BEFORE   the source had bars right before this one that could
+ *                             not be stored: no return or window spans the gap
+ *   16   QUANT_Q_ADJ_CARRIED  adj_close was not published; quant carried the
+ *                             previous bar's adjustment factor (and any event)
+ *   32   QUANT_Q_JUMP_BEFORE  the overnight move into this bar looks like a split
+ *                             no source explained: no return or window spans it
+ */
+#define QUANT_Q_OPEN_FIXED  0x01
+#define QUANT_Q_HIGH_FIXED  0x02
+#define QUANT_Q_LOW_FIXED   0x04
+#define QUANT_Q_REPAIRED    (QUANT_Q_OPEN_FIXED | QUANT_Q_HIGH_FIXED | QUANT_Q_LOW_FIXED)
+#define QUANT_Q_GAP_BEFORE  0x08
+#define QUANT_Q_ADJ_CARRIED 0x10
+#define QUANT_Q_JUMP_BEFORE 0x20
+/* A derived value (feature, label, return) never spans a bar with one of these. */
+#define QUANT_Q_BREAK       (QUANT_Q_GAP_BEFORE | QUANT_Q_JUMP_BEFORE)
 
 struct quant_bars {
     char symbol[QUANT_SYMBOL_MAX + 1]; /* upper-case; "" when the source had none */

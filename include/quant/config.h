@@ -59,7 +59,10 @@
     X(QUANT_SET_THREADS, "threads", "QUANT_THREADS", "2", 0,                             \
       "worker threads for DuckDB and parallel work")                                    \
     X(QUANT_SET_MEMORY_LIMIT, "memory_limit", "QUANT_MEMORY_LIMIT", "2GB", 0,            \
-      "DuckDB memory limit")
+      "DuckDB memory limit")                                                            \
+    X(QUANT_SET_ADJUSTED, "adjusted", "QUANT_ADJUSTED", "false", 0,                      \
+      "true: ingest Alpha Vantage TIME_SERIES_DAILY_ADJUSTED (premium keys), which "    \
+      "publishes adjusted closes, dividends and splits")
 
 enum quant_setting {
 #define QUANT_X_SET_ENUM(id, key, env, def, secret, desc) id,
@@ -113,6 +116,11 @@ const char *quant_config_get(const struct quant_config *cfg, enum quant_setting 
  */
 enum quant_code quant_config_get_long(const struct quant_config *cfg, enum quant_setting id,
                                       long min, long max, long *out, struct quant_err *err);
+
+/* The resolved value as a flag: true/yes/on/1 or false/no/off/0 (any case);
+ * QUANT_ECONFIG naming the setting otherwise. */
+enum quant_code quant_config_get_bool(const struct quant_config *cfg, enum quant_setting id,
+                                      int *out, struct quant_err *err);
 
 /* Table metadata. */
 const char *quant_setting_key(enum quant_setting id);

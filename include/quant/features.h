@@ -80,11 +80,19 @@ long quant_feature_set_index(const struct quant_feature_set *set, const char *na
  * The adjusted bar series of FEATURES.md: f_t = adj_close_t / close_t (1 when
  * adj_close is NAN), O = open f, H = high f, L = low f, C = close f,
  * V = volume / f.  Arrays of n doubles, owned by the struct.
+ *
+ * Segments: brk[t] = 1 when bar t carries QUANT_Q_BREAK (bars were dropped
+ * before it, or the move into it is an unexplained split-like jump).  Features
+ * and labels are computed on each segment as if it were a whole history, so
+ * no value (a return, a window, a forward return) spans a break: the price
+ * path across it is unknown or untrusted.  The cost is each segment's warm-up.
  */
 struct quant_adjusted {
     size_t n;
     double *open, *high, *low, *close, *volume;
     int32_t *date;   /* the bars' dates, for the caller's convenience */
+    uint8_t *brk;    /* n flags: a segment starts at t (brk[0] = 0); NULL = none */
+    size_t n_breaks; /* flags set */
     size_t cap;      /* allocated length of each array */
 };
 
@@ -143,7 +151,7 @@ enum quant_code quant_features_compute(const struct quant_feature_set *set,
  *   feature 0  fwd_ret_h_t = C_{t+h} / C_t - 1
  *   feature 1  label_h_t   = 1.0 if fwd_ret_h_t > 0 else 0.0
  * Both are valid exactly for t <= n-1-h where fwd_ret is finite (the last h
- * dates have no label row).  QUANT_EINVAL, with the accepted range, when h is
+ * dates have no label row) and no break lies in (t, t+h] (see adj->brk).  QUANT_EINVAL, with the accepted range, when h is
  * outside 1..250.
  */
 enum quant_code quant_labels_compute(const struct quant_adjusted *adj, int horizon,

@@ -63,6 +63,8 @@ struct quant_ingest_request {
     const char *csv_path;         /* provider csv: a file or a folder */
     int synthetic_days;           /* provider synthetic: trading days (0 = 6500) */
     uint64_t synthetic_seed;      /* provider synthetic: seed (0 = 42) */
+    int replace;                  /* replace each symbol's stored history (lineage) */
+    int adjusted;                 /* alphavantage: DAILY_ADJUSTED even if the config says not */
 };
 
 /*
@@ -83,6 +85,16 @@ struct quant_ingest_result {
     char warning[512];            /* provider warning ("" when none) */
     const char *mode;             /* "full", "compact" or "file" */
     double seconds;
+    /* data quality (validate.h, adjust.h), for rows stored */
+    size_t repaired;              /* bars kept after the open/high/low repair */
+    int32_t first_repaired;       /* date of the first (when repaired) */
+    size_t gaps;                  /* holes left by dropped bars (nothing spans them) */
+    long adj_carried;             /* bars whose adjustment quant carried from the stored one */
+    long jumps;                   /* unexplained split-like jumps (nothing spans them) */
+    int32_t first_jump;
+    double first_jump_ratio;      /* 2 = looks like a 2-for-1 split, 0.1 = 1-for-10 */
+    int replaced;                 /* the stored history was replaced (--replace) */
+    char replaced_sources[48];    /* what it came from ("" when nothing was stored) */
 };
 
 struct quant_ingest_observer {

@@ -16,13 +16,28 @@
  *   | split_coefficient | DOUBLE    | NULL when unknown                       |
  *   | source            | VARCHAR   | provider name ("alphavantage", ...)     |
  *   | ingested_at       | TIMESTAMP | when this row's values last changed     |
+ *   | quality           | UTINYINT  | QUANT_Q_* bits (bars.h): repaired,      |
+ *   |                   |           | gap/jump before, adjustment carried     |
  *   +-------------------+-----------+-----------------------------------------+
  *   PRIMARY KEY (symbol, date); CHECK (volume >= 0); open/high/low/close/volume
  *   are NOT NULL.  The key's ART index costs about half of bulk-ingest speed
  *   (0.93M vs 1.8-1.96M rows/s measured on 500 x 6,500 bars) and is kept
  *   anyway: it is the schema's guarantee to every reader and writer.
  *
- * quant_meta(key VARCHAR PRIMARY KEY, value VARCHAR): schema_version = 1.
+ * quant_meta(key VARCHAR PRIMARY KEY, value VARCHAR): schema_version = 2.
+ * Version 1 had no quality column; a read-write open migrates it (ALTER
+ * TABLE, existing rows get 0), a read-only open reads its bars as quality 0.
+ *
+ * Adjustment: every upsert completes adj_close of bars whose source gave none
+ * by carrying the stored factor (adjust.h), so the adjusted series stays
+ * continuous across a seam between sources, and marks unexplained split-like
+ * jumps.
+ *
+ * Lineage: one symbol's bars come from one lineage.  A write of source S over
+ * a symbol that has bars from a source S' is refused with QUANT_ELINEAGE
+ * (naming both and the remedy) unless S' == S or S' is "csv" and S is
+ * "alphavantage" (the documented workflow: a CSV history topped up by Alpha
+ * Vantage), or the write asks to replace the history (quant_write_options).
  *
  * Writes: quant_series_store_upsert_bars() is an idempotent upsert of one
  * symbol's series in one transaction; a failure rolls back and leaves the
@@ -85,7 +100,20 @@ struct quant_upsert_stats {
     long inserted;   /* new (symbol, date) rows */
     long updated;    /* existing rows whose values changed */
     long unchanged;  /* existing rows with identical values */
+    long adj_carried;          /* written bars whose adj_close quant carried (adjust.h) */
+    long jumps;                /* written bars marked QUANT_Q_JUMP_BEFORE */
+    int32_t first_jump;        /* the first of them (0 when none) */
+    double first_jump_ratio;   /* its split-like ratio (2 = looks like 2-for-1) */
+    int replaced;              /* the symbol's history (and derived rows) was replaced */
+    char replaced_sources[48]; /* the sources stored before, "csv, synthetic" ("" = none) */
 };
+
+/*
+ * Whether bars of source `incoming` may be written over bars of `stored`
+ * without replacing the history: the same source, or a CSV history topped up
+ * by "alphavantage".  Anything with "synthetic" mixes only with itself.
+ */
+int quant_lineage_compatible(const char *stored, const char *incoming);
 
 /*
  * Upsert bars (bars->symbol must be set; duplicates by date: the last one
@@ -113,11 +141,36 @@ enum quant_code quant_series_store_upsert_many(struct quant_series_store *store,
                                                struct quant_upsert_stats *stats,
                                                struct quant_err *err);
 
+struct quant_write_options {
+    /*
+     * Replace each symbol's history: its ohlcv rows and everything derived
+     * from them (feature, label, prediction and derived_state rows) are
+     * deleted in the same transaction, then the new bars are written.
+     */
+    int replace;
+};
+
+/*
+ * quant_series_store_upsert_many with options (opts NULL = upsert_many: a
+ * symbol whose stored lineage does not admit `source` fails the whole call
+ * with QUANT_ELINEAGE).
+ */
+enum quant_code quant_series_store_write(struct quant_series_store *store,
+                                         const struct quant_bars *series, size_t n,
+                                         const char *source,
+                                         const struct quant_write_options *opts,
+                                         struct quant_upsert_stats *stats,
+                                         struct quant_err *err);
+
 struct quant_series_summary {
     char symbol[QUANT_SYMBOL_MAX + 1];
     long bars;
     int32_t first_date;   /* days since epoch */
     int32_t last_date;
+    long repaired;        /* bars with a QUANT_Q_REPAIRED bit */
+    long gaps;            /* bars with QUANT_Q_GAP_BEFORE: holes where bars were dropped */
+    long jumps;           /* bars with QUANT_Q_JUMP_BEFORE */
+    long carried;         /* bars with QUANT_Q_ADJ_CARRIED */
 };
 
 /* One row per symbol in ohlcv, sorted by symbol.  *out malloc'd; caller frees. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "quant/buf.h"
@@ -247,6 +248,22 @@ enum quant_code quant_config_get_long(const struct quant_config *cfg, enum quant
                              min, max);
     *out = v;
     return QUANT_OK;
+}
+
+enum quant_code quant_config_get_bool(const struct quant_config *cfg, enum quant_setting id,
+                                      int *out, struct quant_err *err)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    const char *s = quant_config_get(cfg, id);
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
+            *out = strcasecmp(s, yes[i]) == 0;
+            return QUANT_OK;
+        }
+    }
+    return quant_err_set(err, QUANT_ECONFIG, "setting %s (from %s) is '%.40s'; it must be true "
+                         "or false", defs[id].key, quant_config_source_name(cfg->source[id]), s);
 }
 
 const char *quant_setting_key(enum quant_setting id) { return defs[id].key; }

@@ -1,4 +1,4 @@
-/* validate.c: the storing rules for bars (see validate.h); pure, no I/O. */
+/* validate.c: the storing rules and the repair policy for bars (see validate.h); pure, no I/O. */
 #include "quant/validate.h"
 
 #include <math.h>
@@ -22,6 +22,53 @@ void quant_validation_release(struct quant_validation *v)
 static int price_ok(double p)
 {
     return isfinite(p) && p > 0;
+}
+
+/* A price field a source left empty: Yahoo writes 0.000000, others nothing. */
+static int price_missing(double p)
+{
+    return isnan(p) || p == 0;
+}
+
+static double clamp(double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/*
+ * The repair policy of validate.h, applied before the rules.  guess is the
+ * previous close (the close itself without an adjacent previous bar).  An
+ * empty open with an empty high or low becomes guess, kept within the bound
+ * that is known, and the empty high/low are rebuilt as max/min(open, close);
+ * otherwise an open that is empty or outside [low, high] becomes guess
+ * clamped into [low, high].  A bar whose close is not a real price, or whose
+ * high/low contradict the close, is left as it is for check_bar to reject:
+ * then we cannot tell which field is wrong.
+ */
+static void repair(struct quant_bar *b, double prev_close)
+{
+    if (!price_ok(b->close))
+        return;
+    double guess = isnan(prev_close) ? b->close : prev_close;
+    int high_known = price_ok(b->high), low_known = price_ok(b->low);
+    if (price_missing(b->open) && (!high_known || !low_known)) {
+        b->open = clamp(guess, low_known ? b->low : 0, high_known ? b->high : INFINITY);
+        b->quality |= QUANT_Q_OPEN_FIXED;
+    }
+    if (price_missing(b->high) && price_ok(b->open)) {
+        b->high = b->open > b->close ? b->open : b->close;
+        b->quality |= QUANT_Q_HIGH_FIXED;
+    }
+    if (price_missing(b->low) && price_ok(b->open)) {
+        b->low = b->open < b->close ? b->open : b->close;
+        b->quality |= QUANT_Q_LOW_FIXED;
+    }
+    if (!price_ok(b->high) || !price_ok(b->low) || b->low > b->close || b->high < b->close)
+        return;
+    if (price_ok(b->open) && b->open >= b->low && b->open <= b->high)
+        return;
+    b->open = clamp(guess, b->low, b->high);
+    b->quality |= QUANT_Q_OPEN_FIXED;
 }
 
 /* Writes the first broken rule into reason; returns 0 when the bar is sound. */
@@ -76,21 +123,37 @@ static void record(struct quant_validation *report, int32_t date, const char *re
 size_t quant_validate_bars(struct quant_bars *bars, struct quant_validation *report)
 {
     size_t out = 0, dropped = 0;
+    int gap = 0;                /* a bar was dropped since the last kept one */
+    double prev_close = NAN;    /* close of the previous source bar, when kept */
     char reason[96];
     for (size_t i = 0; i < bars->n; i++) {
-        const struct quant_bar *b = &bars->v[i];
-        int bad = check_bar(b, reason, sizeof reason);
-        if (!bad && out > 0 && bars->v[out - 1].date == b->date) {
-            snprintf(reason, sizeof reason, "duplicate date (the first bar for it is kept)");
-            bad = 1;
-        }
-        if (bad) {
+        struct quant_bar b = bars->v[i];
+        b.quality = 0;
+        if (out > 0 && bars->v[out - 1].date == b.date) {
+            /* not a hole: the date has its bar */
             dropped++;
             if (report)
-                record(report, b->date, reason);
+                record(report, b.date, "duplicate date (the first bar for it is kept)");
             continue;
         }
-        bars->v[out++] = *b;
+        repair(&b, prev_close);
+        if (check_bar(&b, reason, sizeof reason)) {
+            dropped++;
+            gap = 1;
+            prev_close = NAN;
+            if (report)
+                record(report, b.date, reason);
+            continue;
+        }
+        if (gap)
+            b.quality |= QUANT_Q_GAP_BEFORE;
+        gap = 0;
+        prev_close = b.close;
+        if (report && (b.quality & QUANT_Q_REPAIRED) && report->n_repaired++ == 0)
+            report->first_repaired = b.date;
+        if (report && (b.quality & QUANT_Q_GAP_BEFORE))
+            report->n_gaps++;
+        bars->v[out++] = b;
     }
     bars->n = out;
     return dropped;

@@ -74,8 +74,8 @@ static enum quant_code adjusted_reserve(struct quant_adjusted *adj, size_t n,
     if (n <= adj->cap && adj->open)
         return QUANT_OK;
     size_t cap = n ? n : 1;
-    /* 5 double arrays then the dates: one allocation, one free. */
-    double *block = malloc(cap * (5 * sizeof(double) + sizeof(int32_t)));
+    /* 5 double arrays, the dates, then the break flags: one allocation, one free. */
+    double *block = malloc(cap * (5 * sizeof(double) + sizeof(int32_t) + 1));
     if (!block)
         return quant_err_set(err, QUANT_ENOMEM, "adjusted series: out of memory for %zu bars", n);
     free(adj->open);
@@ -85,6 +85,7 @@ static enum quant_code adjusted_reserve(struct quant_adjusted *adj, size_t n,
     adj->close = block + 3 * cap;
     adj->volume = block + 4 * cap;
     adj->date = (int32_t *)(block + 5 * cap);
+    adj->brk = (uint8_t *)(adj->date + cap);
     adj->cap = cap;
     return QUANT_OK;
 }
@@ -108,6 +109,7 @@ enum quant_code quant_adjusted_compute(const struct quant_bars *bars,
     if (rc)
         return rc;
     out->n = bars->n;
+    out->n_breaks = 0;
     for (size_t t = 0; t < bars->n; t++) {
         const struct quant_bar *b = &bars->v[t];
         double f = isnan(b->adj_close) ? 1.0 : b->adj_close / b->close;
@@ -117,6 +119,8 @@ enum quant_code quant_adjusted_compute(const struct quant_bars *bars,
         out->close[t] = b->close * f;
         out->volume[t] = b->volume / f;
         out->date[t] = b->date;
+        out->brk[t] = t > 0 && (b->quality & QUANT_Q_BREAK);
+        out->n_breaks += out->brk[t];
     }
     return QUANT_OK;
 }
@@ -172,6 +176,45 @@ static void derive_validity(struct quant_feature_matrix *m)
     }
 }
 
+/* Rows [from, from + n) of adj as a series of its own (arrays borrowed). */
+static struct quant_adjusted segment_view(const struct quant_adjusted *adj, size_t from,
+                                          size_t n)
+{
+    struct quant_adjusted v = {
+        .n = n, .open = adj->open + from, .high = adj->high + from, .low = adj->low + from,
+        .close = adj->close + from, .volume = adj->volume + from, .date = adj->date + from,
+        .brk = NULL, .n_breaks = 0, .cap = 0};
+    return v;
+}
+
+/*
+ * Each segment computed as a history of its own, then copied into its rows
+ * of out: a kernel never sees across a break, whatever its window.
+ */
+static enum quant_code compute_segments(const struct quant_feature_set *set,
+                                        const struct quant_adjusted *adj,
+                                        struct quant_feature_matrix *out, struct quant_err *err)
+{
+    struct quant_feature_matrix part = {0};
+    enum quant_code rc = QUANT_OK;
+    size_t n = adj->n, from = 0;
+    while (!rc && from < n) {
+        size_t to = from + 1;
+        while (to < n && !adj->brk[to])
+            to++;
+        struct quant_adjusted view = segment_view(adj, from, to - from);
+        rc = quant_feature_matrix_reserve(&part, set->n_features, view.n, err);
+        if (!rc)
+            rc = set->compute(&view, &part, err);
+        for (size_t f = 0; !rc && f < set->n_features; f++)
+            memcpy(out->values + f * n + from, part.values + f * view.n,
+                   view.n * sizeof *out->values);
+        from = to;
+    }
+    quant_feature_matrix_release(&part);
+    return rc;
+}
+
 enum quant_code quant_features_compute(const struct quant_feature_set *set,
                                        const struct quant_adjusted *adj,
                                        struct quant_feature_matrix *out,
@@ -182,7 +225,8 @@ enum quant_code quant_features_compute(const struct quant_feature_set *set,
     enum quant_code rc = quant_feature_matrix_reserve(out, set->n_features, adj->n, err);
     if (rc || adj->n == 0)
         return rc;
-    rc = set->compute(adj, out, err);
+    rc = adj->brk && adj->n_breaks ? compute_segments(set, adj, out, err)
+                                   : set->compute(adj, out, err);
     if (rc)
         return quant_err_prefix(err, "features %s: ", set->name);
     derive_validity(out);

@@ -33,8 +33,14 @@ enum quant_code quant_labels_compute(const struct quant_adjusted *adj, int horiz
     const double *c = adj->close;
     double *fwd = out->values, *lab = out->values + n;
     uint8_t *fwd_ok = out->valid, *lab_ok = out->valid + n;
-    for (size_t t = 0; t < n; t++) {
-        double r = t + h < n ? c[t + h] / c[t] - 1.0 : NAN;
+    /* Backwards, so next_break is the first segment start after t: a forward
+     * return must not reach across it (features.h, segments). */
+    size_t next_break = n;
+    for (size_t t = n; t-- > 0;) {
+        int spans = next_break <= t + h;
+        if (adj->brk && adj->n_breaks && adj->brk[t])
+            next_break = t;
+        double r = t + h < n && !spans ? c[t + h] / c[t] - 1.0 : NAN;
         int ok = isfinite(r);
         fwd[t] = ok ? r : NAN;
         lab[t] = ok ? (r > 0.0 ? 1.0 : 0.0) : NAN;

@@ -138,14 +138,18 @@ static enum quant_code http_options_from_config(const struct quant_config *cfg,
     return QUANT_OK;
 }
 
-static enum quant_code open_alphavantage(const struct quant_config *cfg,
+static enum quant_code open_alphavantage(const struct quant_config *cfg, int adjusted,
                                          struct quant_provider *p, struct quant_err *err)
 {
     struct quant_av_options o;
     memset(&o, 0, sizeof o);
     o.base_url = quant_config_get(cfg, QUANT_SET_AV_URL);
     o.api_key = quant_config_get(cfg, QUANT_SET_API_KEY);
-    enum quant_code rc = http_options_from_config(cfg, &o.http, err);
+    enum quant_code rc = quant_config_get_bool(cfg, QUANT_SET_ADJUSTED, &o.adjusted, err);
+    if (rc)
+        return rc;
+    o.adjusted |= adjusted;
+    rc = http_options_from_config(cfg, &o.http, err);
     if (rc)
         return rc;
     return quant_av_open(&o, p, err);
@@ -157,7 +161,7 @@ static enum quant_code open_provider(struct quant_md *md, const struct quant_ing
 {
     switch (req->provider) {
     case QUANT_MD_ALPHAVANTAGE:
-        return open_alphavantage(md->cfg, p, err);
+        return open_alphavantage(md->cfg, req->adjusted, p, err);
     case QUANT_MD_CSV:
         if (!req->csv_path || !*req->csv_path)
             return quant_err_set(err, QUANT_EINVAL,
@@ -351,6 +355,9 @@ static void fetch_one(struct quant_md *md, struct quant_provider *prov, enum qua
         snprintf(p->bars.symbol, sizeof p->bars.symbol, "%s", t->symbol);
         quant_validate_bars(&p->bars, &val);
         describe_bad(r, &val, info.warning);
+        r->repaired = val.n_repaired;
+        r->first_repaired = val.first_repaired;
+        r->gaps = val.n_gaps;
         if (p->bars.n == 0)
             rc = quant_err_set(&err, QUANT_EVALIDATION,
                                "no valid bars for %s from %s (%zu rejected); nothing stored",
@@ -415,6 +422,12 @@ static void set_stored(struct pending *p, const struct quant_upsert_stats *st)
     p->r.inserted = st->inserted;
     p->r.updated = st->updated;
     p->r.unchanged = st->unchanged;
+    p->r.adj_carried = st->adj_carried;
+    p->r.jumps = st->jumps;
+    p->r.first_jump = st->first_jump;
+    p->r.first_jump_ratio = st->first_jump_ratio;
+    p->r.replaced = st->replaced;
+    snprintf(p->r.replaced_sources, sizeof p->r.replaced_sources, "%s", st->replaced_sources);
 }
 
 /*
@@ -423,6 +436,7 @@ static void set_stored(struct pending *p, const struct quant_upsert_stats *st)
  * still stored (each symbol is all-or-nothing either way).
  */
 static void flush_batch(struct quant_md *md, struct batch *b, const char *source,
+                        const struct quant_write_options *wo,
                         const struct quant_ingest_observer *obs,
                         struct quant_ingest_summary *summary)
 {
@@ -436,10 +450,7 @@ static void flush_batch(struct quant_md *md, struct batch *b, const char *source
     if (!rc) {
         for (size_t i = 0; i < b->n; i++)
             series[i] = b->v[i].bars; /* shallow: the batch keeps ownership */
-        rc = b->n == 1 ? quant_series_store_upsert_bars(md->series, &series[0], source,
-                                                        &stats[0], &err)
-                       : quant_series_store_upsert_many(md->series, series, b->n, source,
-                                                        stats, &err);
+        rc = quant_series_store_write(md->series, series, b->n, source, wo, stats, &err);
     }
     if (!rc) {
         for (size_t i = 0; i < b->n; i++)
@@ -449,10 +460,11 @@ static void flush_batch(struct quant_md *md, struct batch *b, const char *source
         snprintf(b->v[0].r.error, sizeof b->v[0].r.error, "%s", err.msg);
     } else {
         for (size_t i = 0; i < b->n; i++) {
-            struct quant_upsert_stats st = {0, 0, 0};
+            struct quant_upsert_stats st;
+            memset(&st, 0, sizeof st);
             quant_err_clear(&err);
-            enum quant_code one = quant_series_store_upsert_bars(md->series, &b->v[i].bars,
-                                                                 source, &st, &err);
+            enum quant_code one = quant_series_store_write(md->series, &b->v[i].bars, 1,
+                                                           source, wo, &st, &err);
             b->v[i].r.code = one;
             if (one)
                 snprintf(b->v[i].r.error, sizeof b->v[i].r.error, "%s", err.msg);
@@ -570,6 +582,7 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
     /* A network source is stored symbol by symbol, so what was fetched is kept
      * even if the run stops; local sources are batched for speed. */
     struct batch batch = {.max_symbols = metered ? 1 : BATCH_MAX_SYMBOLS};
+    struct quant_write_options wo = {.replace = req->replace};
 
     /* Check the asked symbols before a source is opened: a bad one is a usage
      * error whatever the provider, not a failure to read a CSV file. */
@@ -636,11 +649,11 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
         batch.n++;
         batch.rows += pend->bars.n;
         if (batch.n >= batch.max_symbols || batch.rows >= BATCH_MAX_ROWS)
-            flush_batch(md, &batch, p.ops->name, obs, summary);
+            flush_batch(md, &batch, p.ops->name, &wo, obs, summary);
     }
 out:
     if (p.ops)
-        flush_batch(md, &batch, p.ops->name, obs, summary);
+        flush_batch(md, &batch, p.ops->name, &wo, obs, summary);
     for (size_t i = 0; i < batch.n; i++) /* only left over after an early error */
         quant_bars_release(&batch.v[i].bars);
     free(batch.v);
@@ -757,7 +770,7 @@ enum quant_code quant_md_symbol_search(struct quant_md *md, const char *query,
         rrc = quant_err_set(&rerr, QUANT_ENOKEY, "no Alpha Vantage key is set "
                             "(ALPHAVANTAGE_API_KEY)");
     else
-        rrc = open_alphavantage(md->cfg, &p, &rerr);
+        rrc = open_alphavantage(md->cfg, 0, &p, &rerr);
     struct quant_symbol_info *remote = NULL;
     size_t nrem = 0;
     if (!rrc) {
@@ -802,7 +815,7 @@ enum quant_code quant_md_symbols_enrich(struct quant_md *md, const char *const *
     size_t n = 0;
     struct quant_ingest_request req = {.symbols = symbols, .n_symbols = n_symbols,
                                        .provider = QUANT_MD_ALPHAVANTAGE};
-    enum quant_code rc = open_alphavantage(md->cfg, &p, err);
+    enum quant_code rc = open_alphavantage(md->cfg, 0, &p, err);
     if (!rc)
         rc = resolve_targets(md, &req, &p, &targets, &n, err);
     summary->n_symbols = n;

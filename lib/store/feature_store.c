@@ -287,8 +287,14 @@ enum quant_code quant_series_store_scan_bars(struct quant_series_store *s,
 {
     duckdb_connection con = quant_series_store_con_(s);
     duckdb_prepared_statement st = NULL;
-    const char *sql = "SELECT symbol, date, open, high, low, close, adj_close, volume,"
-                      " dividend, split_coefficient FROM ohlcv ORDER BY symbol, date";
+    /* quality carries the gap and jump marks derivation must not span */
+    const char *sql = quant_series_store_version_(s) >= 2
+                          ? "SELECT symbol, date, open, high, low, close, adj_close, volume,"
+                            " dividend, split_coefficient, coalesce(quality, 0) FROM ohlcv"
+                            " ORDER BY symbol, date"
+                          : "SELECT symbol, date, open, high, low, close, adj_close, volume,"
+                            " dividend, split_coefficient, 0::UTINYINT FROM ohlcv"
+                            " ORDER BY symbol, date";
     if (duckdb_prepare(con, sql, &st) == DuckDBError) {
         enum quant_code rc = fail(s, "reading bars", duckdb_prepare_error(st), err);
         duckdb_destroy_prepare(&st);
@@ -320,6 +326,7 @@ enum quant_code quant_series_store_scan_bars(struct quant_series_store *s,
             vv[k] = duckdb_data_chunk_get_vector(c, (idx_t)(2 + k));
             dv[k] = duckdb_vector_get_data(vv[k]);
         }
+        const uint8_t *quality = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 10));
         for (idx_t i = 0; i < m && !stop && !rc; i++) {
             char sym[QUANT_SYMBOL_MAX + 1];
             vec_text(vsym, i, sym, sizeof sym);
@@ -339,6 +346,7 @@ enum quant_code quant_series_store_scan_bars(struct quant_series_store *s,
                 .volume = dv[5][i],
                 .dividend = vec_double_or_nan(vv[6], dv[6], i),
                 .split = vec_double_or_nan(vv[7], dv[7], i),
+                .quality = quality[i],
             };
             if (quant_bars_push(&cur, &b))
                 rc = quant_err_set(err, QUANT_ENOMEM, "out of memory reading bars");

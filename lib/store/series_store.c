@@ -21,16 +21,19 @@
 
 #include <duckdb.h>
 
+#include "quant/adjust.h"
 #include "quant/buf.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 
-#define SCHEMA_VERSION 1
-#define NCOLS 12 /* columns of ohlcv, in table order */
+#define SCHEMA_VERSION 2
+#define NCOLS 13 /* columns of ohlcv, in table order */
 
-/* Column order of ohlcv and of the staging table (the appender relies on it). */
+/* Column order of ohlcv and of the staging table (the appender relies on it).
+ * quality is last because version 2 added it to existing tables with ALTER
+ * TABLE, which appends; new tables are created in the same order. */
 enum { C_SYMBOL, C_DATE, C_OPEN, C_HIGH, C_LOW, C_CLOSE, C_ADJ, C_VOLUME, C_DIV, C_SPLIT,
-       C_SOURCE, C_INGESTED };
+       C_SOURCE, C_INGESTED, C_QUALITY };
 
 static const char *const schema_sql[] = {
     /*
@@ -49,9 +52,20 @@ static const char *const schema_sql[] = {
     " adj_close DOUBLE, volume DOUBLE NOT NULL CHECK (volume >= 0),"
     " dividend DOUBLE, split_coefficient DOUBLE,"
     " source VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL,"
+    " quality UTINYINT DEFAULT 0,"
     " PRIMARY KEY (symbol, date))",
     "CREATE TABLE IF NOT EXISTS quant_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
-    "INSERT INTO quant_meta VALUES ('schema_version', '1') ON CONFLICT DO NOTHING",
+    "INSERT INTO quant_meta VALUES ('schema_version', '2') ON CONFLICT DO NOTHING",
+};
+
+/*
+ * Migrations, run in the schema transaction on a store of an older version.
+ * 1 -> 2: ohlcv.quality, the QUANT_Q_* bits of bars.h (0 for the rows stored
+ * before: they were stored as published).
+ */
+static const char *const migrate_v2_sql[] = {
+    "ALTER TABLE ohlcv ADD COLUMN quality UTINYINT DEFAULT 0",
+    "UPDATE quant_meta SET value = '2' WHERE key = 'schema_version'",
 };
 
 struct quant_series_store {
@@ -59,6 +73,7 @@ struct quant_series_store {
     duckdb_connection con;
     int read_only;
     int sandboxed;                     /* external access off, configuration locked */
+    long version;                      /* schema version of the file, after migration */
     char path[PATH_MAX];
     duckdb_logical_type types[NCOLS];  /* ohlcv column types, for data chunks */
     duckdb_data_chunk chunk;           /* reused for every append */
@@ -163,6 +178,11 @@ int quant_series_store_read_only_(const struct quant_series_store *s)
 int quant_series_store_sandboxed_(const struct quant_series_store *s)
 {
     return s->sandboxed;
+}
+
+long quant_series_store_version_(const struct quant_series_store *s)
+{
+    return s->version;
 }
 
 enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
@@ -375,18 +395,24 @@ static enum quant_code init_schema(struct quant_series_store *s, struct quant_er
                              "store %s has schema version %ld but this quant supports up to %d; "
                              "upgrade quant",
                              s->path, version, SCHEMA_VERSION);
+    s->version = version;
     if (s->read_only)
         return QUANT_OK;
     if ((rc = exec_sql(s, "BEGIN TRANSACTION", "starting the schema transaction", err)))
         return rc;
-    for (size_t i = 0; i < sizeof schema_sql / sizeof *schema_sql; i++) {
-        if ((rc = exec_sql(s, schema_sql[i], "creating the schema", err))) {
-            duckdb_result r;
-            duckdb_query(s->con, "ROLLBACK", &r);
-            duckdb_destroy_result(&r);
-            return rc;
-        }
+    for (size_t i = 0; i < sizeof schema_sql / sizeof *schema_sql; i++)
+        if ((rc = exec_sql(s, schema_sql[i], "creating the schema", err)))
+            break;
+    for (size_t i = 0; !rc && version == 1 && i < sizeof migrate_v2_sql / sizeof *migrate_v2_sql;
+         i++)
+        rc = exec_sql(s, migrate_v2_sql[i], "migrating the store to schema version 2", err);
+    if (rc) {
+        duckdb_result r;
+        duckdb_query(s->con, "ROLLBACK", &r);
+        duckdb_destroy_result(&r);
+        return rc;
     }
+    s->version = SCHEMA_VERSION;
     if ((rc = exec_sql(s, "COMMIT", "committing the schema", err)))
         return rc;
     /* The staging table for changed rows, per connection.  Created here, not
@@ -441,7 +467,8 @@ static enum quant_code init_chunk(struct quant_series_store *s, struct quant_err
     static const duckdb_type ids[NCOLS] = {
         DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_DATE,   DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_DOUBLE,
         DUCKDB_TYPE_DOUBLE,  DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_DOUBLE,
-        DUCKDB_TYPE_DOUBLE,  DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_TIMESTAMP};
+        DUCKDB_TYPE_DOUBLE,  DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_TIMESTAMP,
+        DUCKDB_TYPE_UTINYINT};
     for (int i = 0; i < NCOLS; i++)
         s->types[i] = duckdb_create_logical_type(ids[i]);
     s->chunk = duckdb_create_data_chunk(s->types, NCOLS);
@@ -613,10 +640,15 @@ static enum quant_code prepare(struct quant_series_store *s, duckdb_prepared_sta
 static enum quant_code read_bars(struct quant_series_store *s, const char *sym,
                                  struct quant_bars *out, struct quant_err *err)
 {
+    /* A version-1 store opened read-only has no quality column: all 0. */
     enum quant_code rc = prepare(s, &s->load,
-                                 "SELECT date, open, high, low, close, adj_close, volume,"
-                                 " dividend, split_coefficient FROM ohlcv WHERE symbol = $1"
-                                 " ORDER BY date",
+                                 s->version >= 2
+                                     ? "SELECT date, open, high, low, close, adj_close, volume,"
+                                       " dividend, split_coefficient, coalesce(quality, 0)"
+                                       " FROM ohlcv WHERE symbol = $1 ORDER BY date"
+                                     : "SELECT date, open, high, low, close, adj_close, volume,"
+                                       " dividend, split_coefficient, 0::UTINYINT"
+                                       " FROM ohlcv WHERE symbol = $1 ORDER BY date",
                                  err);
     if (rc)
         return rc;
@@ -636,10 +668,11 @@ static enum quant_code read_bars(struct quant_series_store *s, const char *sym,
             rc = quant_err_set(err, QUANT_ENOMEM, "store %s: out of memory reading %s",
                                s->path, sym);
         } else {
-            duckdb_vector v[9];
-            for (int k = 0; k < 9; k++)
+            duckdb_vector v[10];
+            for (int k = 0; k < 10; k++)
                 v[k] = duckdb_data_chunk_get_vector(c, (idx_t)k);
             const int32_t *dates = duckdb_vector_get_data(v[0]);
+            const uint8_t *quality = duckdb_vector_get_data(v[9]);
             for (idx_t i = 0; i < n; i++) {
                 struct quant_bar *b = &out->v[out->n++];
                 b->date = dates[i];
@@ -651,6 +684,7 @@ static enum quant_code read_bars(struct quant_series_store *s, const char *sym,
                 b->volume = vec_double(v[6], i);
                 b->dividend = vec_double(v[7], i);
                 b->split = vec_double(v[8], i);
+                b->quality = quality[i];
             }
         }
         duckdb_destroy_data_chunk(&c);
@@ -765,6 +799,9 @@ static enum quant_code append_bars(struct quant_series_store *s, duckdb_appender
         for (int col = 0; col < 8; col++)
             fill_double(duckdb_data_chunk_get_vector(c, (idx_t)(C_OPEN + col)), v + at, m,
                         offs[col]);
+        uint8_t *quality = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, C_QUALITY));
+        for (size_t i = 0; i < m; i++)
+            quality[i] = v[at + i].quality;
         duckdb_data_chunk_set_size(c, m);
         if (duckdb_append_data_chunk(app, c) == DuckDBError)
             return append_error(s, app, err);
@@ -831,7 +868,8 @@ static enum quant_code writer_finish(struct quant_series_store *s, struct writer
                       " close = excluded.close, adj_close = excluded.adj_close,"
                       " volume = excluded.volume, dividend = excluded.dividend,"
                       " split_coefficient = excluded.split_coefficient,"
-                      " source = excluded.source, ingested_at = excluded.ingested_at",
+                      " source = excluded.source, ingested_at = excluded.ingested_at,"
+                      " quality = excluded.quality",
                       "updating changed rows", err);
     return rc;
 }
@@ -856,7 +894,21 @@ static int same_bar(const struct quant_bar *a, const struct quant_bar *b)
     return same(a->open, b->open) && same(a->high, b->high) && same(a->low, b->low) &&
            same(a->close, b->close) && same(a->adj_close, b->adj_close) &&
            same(a->volume, b->volume) && same(a->dividend, b->dividend) &&
-           same(a->split, b->split);
+           same(a->split, b->split) && a->quality == b->quality;
+}
+
+/* Fill the incoming bars' adjustment against the stored ones (adjust.h). */
+static int adjust(const struct quant_bars *old, struct quant_bars *in,
+                  struct quant_upsert_stats *st)
+{
+    struct quant_adjust_report rep;
+    if (quant_adjust_merge(old, in, &rep))
+        return -1;
+    st->adj_carried = rep.carried;
+    st->jumps = rep.jumps;
+    st->first_jump = rep.first_jump;
+    st->first_jump_ratio = rep.first_jump_ratio;
+    return 0;
 }
 
 /*
@@ -877,6 +929,8 @@ static enum quant_code upsert_existing(struct quant_series_store *s, struct writ
     quant_bars_init(&old);
     quant_bars_init(&changed);
     enum quant_code rc = read_bars(s, sym, &old, err);
+    if (!rc && adjust(&old, in, st))
+        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
     size_t fresh = 0, j = 0;
     for (size_t i = 0; !rc && i < in->n; i++) {
         while (j < old.n && old.v[j].date < in->v[i].date)
@@ -905,7 +959,7 @@ static enum quant_code upsert_existing(struct quant_series_store *s, struct writ
 
 static enum quant_code upsert_one(struct quant_series_store *s, struct writer *w,
                                   const struct quant_bars *bars, const char *sym,
-                                  const char *source, int64_t ts,
+                                  const char *source, int replace, int64_t ts,
                                   struct quant_upsert_stats *st, struct quant_err *err)
 {
     memset(st, 0, sizeof *st);
@@ -914,10 +968,28 @@ static enum quant_code upsert_one(struct quant_series_store *s, struct writer *w
         return quant_err_set(err, QUANT_ENOMEM, "out of memory");
     struct row_consts k = {duckdb_create_varchar(sym), duckdb_create_varchar(source),
                            duckdb_create_timestamp((duckdb_timestamp){ts})};
-    enum quant_code rc;
-    if (!known_has(s, sym)) {
-        /* Nothing stored yet, so no key can collide: append straight in. */
-        rc = append_bars(s, w->rows, &k, in.v, in.n, err);
+    enum quant_code rc = QUANT_OK;
+    int fresh = !known_has(s, sym);
+    if (!fresh) {
+        /* One lineage per symbol: refuse another source, or replace on request. */
+        rc = quant_series_store_lineage_(s, sym, source, replace, st->replaced_sources,
+                                         sizeof st->replaced_sources, err);
+        if (!rc && replace) {
+            rc = quant_series_store_forget_(s, sym, err);
+            fresh = !rc;
+            st->replaced = !rc;
+        }
+    }
+    if (rc) {
+        /* refused or failed: nothing of this symbol is written */
+    } else if (fresh) {
+        /* Nothing stored (any more), so no key can collide: append straight in. */
+        struct quant_bars none;
+        quant_bars_init(&none);
+        if (adjust(&none, &in, st))
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+        if (!rc)
+            rc = append_bars(s, w->rows, &k, in.v, in.n, err);
         if (!rc)
             st->inserted = (long)in.n;
     } else {
@@ -993,6 +1065,8 @@ static void upsert_failed(const struct quant_bars *series, size_t n,
                 return;
             }
         }
+    if (err && err->code == QUANT_ELINEAGE)
+        return; /* the refusal names the symbol and the remedy already */
     if (n == 1)
         quant_err_prefix(err, "upsert of %s failed, nothing of this call was written: ",
                          syms[0]);
@@ -1004,14 +1078,14 @@ static void upsert_failed(const struct quant_bars *series, size_t n,
 /* The body of one upsert transaction (BEGIN is done, COMMIT is the caller's). */
 static enum quant_code upsert_all(struct quant_series_store *s, const struct quant_bars *series,
                                   size_t n, char (*syms)[QUANT_SYMBOL_MAX + 1],
-                                  const char *source, struct quant_upsert_stats *stats,
-                                  struct quant_err *err)
+                                  const char *source, int replace,
+                                  struct quant_upsert_stats *stats, struct quant_err *err)
 {
     struct writer w = {NULL, NULL, 0};
     enum quant_code rc = appender_open(s, "ohlcv", &w.rows, err);
     int64_t ts = now_micros(); /* one ingested_at per call, in UTC */
     for (size_t i = 0; i < n && !rc; i++)
-        rc = upsert_one(s, &w, &series[i], syms[i], source, ts, &stats[i], err);
+        rc = upsert_one(s, &w, &series[i], syms[i], source, replace, ts, &stats[i], err);
     if (!rc)
         rc = writer_finish(s, &w, err);
     if (rc)
@@ -1026,6 +1100,17 @@ enum quant_code quant_series_store_upsert_many(struct quant_series_store *s,
                                                struct quant_upsert_stats *stats,
                                                struct quant_err *err)
 {
+    return quant_series_store_write(s, series, n, source, NULL, stats, err);
+}
+
+enum quant_code quant_series_store_write(struct quant_series_store *s,
+                                         const struct quant_bars *series, size_t n,
+                                         const char *source,
+                                         const struct quant_write_options *opts,
+                                         struct quant_upsert_stats *stats,
+                                         struct quant_err *err)
+{
+    int replace = opts && opts->replace;
     if (n == 0)
         return QUANT_OK;
     char(*syms)[QUANT_SYMBOL_MAX + 1] = calloc(n, sizeof *syms);
@@ -1039,7 +1124,7 @@ enum quant_code quant_series_store_upsert_many(struct quant_series_store *s,
     if (!rc && !s->known_valid)
         rc = known_load(s, err);
     if (!rc && !(rc = exec_sql(s, "BEGIN TRANSACTION", "starting the upsert", err))) {
-        rc = upsert_all(s, series, n, syms, source, st, err);
+        rc = upsert_all(s, series, n, syms, source, replace, st, err);
         if (!rc)
             rc = exec_sql(s, "COMMIT", "committing the upsert", err);
         if (rc)
@@ -1047,8 +1132,8 @@ enum quant_code quant_series_store_upsert_many(struct quant_series_store *s,
     }
     if (!rc) {
         for (size_t i = 0; i < n; i++)
-            if (series[i].n && known_add(s, syms[i]))
-                s->known_valid = 0; /* out of memory: reload next time */
+            if ((series[i].n && known_add(s, syms[i])) || (st[i].replaced && !series[i].n))
+                s->known_valid = 0; /* out of memory, or a symbol emptied: reload next time */
         if (stats)
             memcpy(stats, st, n * sizeof *st);
     }
@@ -1063,7 +1148,8 @@ enum quant_code quant_series_store_upsert_bars(struct quant_series_store *s,
                                                struct quant_upsert_stats *stats,
                                                struct quant_err *err)
 {
-    struct quant_upsert_stats one = {0, 0, 0};
+    struct quant_upsert_stats one;
+    memset(&one, 0, sizeof one);
     enum quant_code rc = quant_series_store_upsert_many(s, bars, 1, source, &one, err);
     if (stats)
         *stats = one;
@@ -1097,11 +1183,18 @@ static enum quant_code summary_rows(struct quant_series_store *s, duckdb_result 
             const int64_t *cnt = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 1));
             const int32_t *lo = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 2));
             const int32_t *hi = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 3));
+            const int64_t *q[4];
+            for (int k = 0; k < 4; k++)
+                q[k] = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, (idx_t)(4 + k)));
             for (idx_t i = 0; i < m; i++, n++) {
                 vec_string(sym, i, v[n].symbol, sizeof v[n].symbol);
                 v[n].bars = (long)cnt[i];
                 v[n].first_date = lo[i];
                 v[n].last_date = hi[i];
+                v[n].repaired = (long)q[0][i];
+                v[n].gaps = (long)q[1][i];
+                v[n].jumps = (long)q[2][i];
+                v[n].carried = (long)q[3][i];
             }
         }
         duckdb_destroy_data_chunk(&c);
@@ -1115,6 +1208,19 @@ static enum quant_code summary_rows(struct quant_series_store *s, duckdb_result 
     return QUANT_OK;
 }
 
+/* The aggregates summary_rows reads after the symbol (bits as in bars.h). */
+static const char *summary_columns(const struct quant_series_store *s)
+{
+    if (s->version < 2)
+        return "count(*)::BIGINT, min(date), max(date), 0::BIGINT, 0::BIGINT, 0::BIGINT,"
+               " 0::BIGINT";
+    return "count(*)::BIGINT, min(date), max(date),"
+           " count(*) FILTER (WHERE quality & 7 <> 0)::BIGINT,"
+           " count(*) FILTER (WHERE quality & 8 <> 0)::BIGINT,"
+           " count(*) FILTER (WHERE quality & 32 <> 0)::BIGINT,"
+           " count(*) FILTER (WHERE quality & 16 <> 0)::BIGINT";
+}
+
 enum quant_code quant_series_store_summary(struct quant_series_store *s,
                                            struct quant_series_summary **out, size_t *out_n,
                                            struct quant_err *err)
@@ -1122,10 +1228,10 @@ enum quant_code quant_series_store_summary(struct quant_series_store *s,
     *out = NULL;
     *out_n = 0;
     duckdb_result res;
-    if (duckdb_query(s->con,
-                     "SELECT symbol, count(*)::BIGINT, min(date), max(date) FROM ohlcv "
-                     "GROUP BY symbol ORDER BY symbol",
-                     &res) == DuckDBError) {
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT symbol, %s FROM ohlcv GROUP BY symbol ORDER BY symbol",
+             summary_columns(s));
+    if (duckdb_query(s->con, sql, &res) == DuckDBError) {
         quant_series_store_fail_(s, "summary", duckdb_result_error(&res), err);
         duckdb_destroy_result(&res);
         return QUANT_ESTORE;
@@ -1143,11 +1249,11 @@ enum quant_code quant_series_store_symbol_summary(struct quant_series_store *s,
     memset(out, 0, sizeof *out);
     char sym[QUANT_SYMBOL_MAX + 1];
     enum quant_code rc = norm_symbol(symbol, sym, err);
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT symbol, %s FROM ohlcv WHERE symbol = $1 GROUP BY symbol",
+             summary_columns(s));
     if (!rc)
-        rc = prepare(s, &s->one_sum,
-                     "SELECT symbol, count(*)::BIGINT, min(date), max(date) FROM ohlcv "
-                     "WHERE symbol = $1 GROUP BY symbol",
-                     err);
+        rc = prepare(s, &s->one_sum, sql, err);
     if (rc)
         return rc;
     snprintf(out->symbol, sizeof out->symbol, "%s", sym);

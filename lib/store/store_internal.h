@@ -51,5 +51,19 @@ int quant_sql_type_printable_(duckdb_logical_type t);
  */
 enum quant_code quant_sql_cell_text_(duckdb_vector v, duckdb_logical_type t, idx_t row,
                                      struct quant_buf *b, int *is_null);
+/*
+ * Lineage (series_lineage.c), inside an upsert transaction.  _lineage_ reads
+ * which sources sym's bars come from (written to stored, "csv, synthetic")
+ * and fails with QUANT_ELINEAGE, naming both sources and the remedy, when one
+ * does not admit `source` and replace is 0.  _forget_ deletes sym's ohlcv
+ * rows and its rows in every derived table.
+ */
+enum quant_code quant_series_store_lineage_(struct quant_series_store *s, const char *sym,
+                                            const char *source, int replace, char *stored,
+                                            size_t stored_cap, struct quant_err *err);
+enum quant_code quant_series_store_forget_(struct quant_series_store *s, const char *sym,
+                                           struct quant_err *err);
+/* The file's schema version (1: ohlcv has no quality column; read-only opens only). */
+long quant_series_store_version_(const struct quant_series_store *s);
 
 #endif

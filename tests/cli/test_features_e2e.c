@@ -16,6 +16,7 @@
 #include "quant/buf.h"
 #include "quant/csv_provider.h"
 #include "quant/features.h"
+#include "quant/validate.h"
 
 static char home[PATH_MAX];
 static char env_home[PATH_MAX + 16];
@@ -58,6 +59,7 @@ static void load_history(const char *rel, const char *symbol, struct quant_bars 
     assert_int_equal(f.n_series, 1);
     *out = f.series[0];
     quant_bars_init(&f.series[0]); /* moved out */
+    quant_validate_bars(out, NULL); /* repairs and gap marks, as ingest stores them */
     quant_csv_file_release(&f);
     quant_buf_release(&b);
 }

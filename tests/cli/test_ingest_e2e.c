@@ -336,7 +336,7 @@ static void test_killed_ingest_leaves_symbols_whole(void **state)
     unsigned seed = (unsigned)time(NULL);
     print_message("kill test seed %u\n", seed);
     srand(seed);
-    const char *argv[] = {"ingest", "--provider", "synthetic", "--days", "3000", "--symbols",
+    const char *argv[] = {"ingest", "--provider", "synthetic", "--replace", "--days", "3000", "--symbols",
                           "S01", "S02", "S03", "MSFT", "S04", "S05", "S06", "S07", NULL};
     for (int round = 0; round < 4; round++) {
         pid_t pid = tu_spawn_quant(argv, f->env);

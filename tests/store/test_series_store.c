@@ -49,7 +49,8 @@ static struct quant_series_store *open_rw(void)
 }
 
 /* n bars from day0, values derived from the index; NaN sprinkled in the
- * nullable columns. */
+ * nullable columns (adj_close only at the start: a later gap would be filled
+ * by the carried adjustment, see adjust.h). */
 static void make_bars(struct quant_bars *b, const char *sym, int32_t day0, size_t n)
 {
     quant_bars_init(b);
@@ -59,7 +60,7 @@ static void make_bars(struct quant_bars *b, const char *sym, int32_t day0, size_
         struct quant_bar bar = {.date = day0 + (int32_t)i, .open = x, .high = x + 1,
                                 .low = x - 1, .close = x + 0.1, .adj_close = x * 0.9,
                                 .volume = 1000.0 + (double)i, .dividend = 0.0, .split = 1.0};
-        if (i % 7 == 3)
+        if (i < 3)
             bar.adj_close = NAN;
         if (i % 11 == 5)
             bar.dividend = NAN;
@@ -72,7 +73,7 @@ static void make_bars(struct quant_bars *b, const char *sym, int32_t day0, size_
 static void upsert_ok(struct quant_series_store *s, const struct quant_bars *b,
                       long ins, long upd, long same)
 {
-    struct quant_upsert_stats st = {-1, -1, -1};
+    struct quant_upsert_stats st = {.inserted = -1, .updated = -1, .unchanged = -1};
     struct quant_err err;
     quant_err_clear(&err);
     if (quant_series_store_upsert_bars(s, b, "test", &st, &err) != QUANT_OK)
@@ -146,14 +147,14 @@ static void test_schema_created(void **state)
     assert_string_equal(cols, "symbol|VARCHAR\ndate|DATE\nopen|DOUBLE\nhigh|DOUBLE\n"
                               "low|DOUBLE\nclose|DOUBLE\nadj_close|DOUBLE\nvolume|DOUBLE\n"
                               "dividend|DOUBLE\nsplit_coefficient|DOUBLE\nsource|VARCHAR\n"
-                              "ingested_at|TIMESTAMP\n");
+                              "ingested_at|TIMESTAMP\nquality|UTINYINT\n");
     free(cols);
     char *chk = dump(s, "SELECT constraint_text FROM duckdb_constraints() "
                         "WHERE table_name = 'ohlcv' AND constraint_type = 'CHECK'");
     assert_string_equal(chk, "CHECK((volume >= 0))\n");
     free(chk);
     char *v = dump(s, "SELECT value FROM quant_meta WHERE key = 'schema_version'");
-    assert_string_equal(v, "1\n");
+    assert_string_equal(v, "2\n");
     free(v);
     quant_series_store_close(s);
     /* Reopening is harmless and keeps one version row. */
@@ -188,10 +189,10 @@ static void test_insert_read_back(void **state)
     free(got);
     got = dump(s, "SELECT symbol, date, open, adj_close, dividend, source FROM ohlcv "
                   "ORDER BY date LIMIT 4");
-    assert_string_equal(got, "AAPL|2010-01-01|100.33333333333333|90.3|0|test\n"
-                             "AAPL|2010-01-02|100.34333333333333|90.309|0|test\n"
-                             "AAPL|2010-01-03|100.35333333333332|90.318|0|test\n"
-                             "AAPL|2010-01-04|100.36333333333333|NULL|0|test\n");
+    assert_string_equal(got, "AAPL|2010-01-01|100.33333333333333|NULL|0|test\n"
+                             "AAPL|2010-01-02|100.34333333333333|NULL|0|test\n"
+                             "AAPL|2010-01-03|100.35333333333332|NULL|0|test\n"
+                             "AAPL|2010-01-04|100.36333333333333|90.327|0|test\n");
     free(got);
     struct quant_series_summary sum;
     assert_int_equal(quant_series_store_symbol_summary(s, "AAPL", &sum, &err), QUANT_OK);
@@ -239,8 +240,10 @@ static void test_changed_and_new(void **state)
     struct timespec ts = {0, 5000000};
     nanosleep(&ts, NULL);
     b.v[0].close += 1;             /* changed value */
-    b.v[11].adj_close = NAN;       /* value -> NULL */
-    b.v[3].adj_close = 5.0;        /* NULL -> value (i % 7 == 3 was NaN) */
+    double stored_adj11 = b.v[11].adj_close;
+    b.v[11].adj_close = NAN;       /* a source without it: the stored factor is kept */
+    b.v[2].adj_close = 5.0;        /* NULL -> value (i < 3 was NaN; the last of them, so
+                                      no carried bar follows it) */
     b.v[50].volume = 0;            /* changed volume */
     b.v[99].split = 2.0;           /* changed split */
     b.v[20].high = -0.0 + b.v[20].high; /* identical: not a change */
@@ -253,6 +256,8 @@ static void test_changed_and_new(void **state)
     quant_bars_init(&back);
     struct quant_err err;
     assert_int_equal(quant_series_store_load_bars(s, "IBM", &back, &err), QUANT_OK);
+    b.v[11].adj_close = stored_adj11; /* same close, same factor (adjust.h) */
+    assert_true(back.v[11].quality == QUANT_Q_ADJ_CARRIED);
     assert_bars_equal(&b, &back);
     /* Only the 10 written rows carry the new ingested_at. */
     char *counts = dump(s, "SELECT count(*) FROM ohlcv GROUP BY ingested_at ORDER BY ingested_at");
@@ -373,7 +378,7 @@ static void test_batch_and_unique_keys(void **state)
     make_bars(&v[2], "NEW2", 450, 10);
     struct quant_upsert_stats st[3];
     struct quant_err err;
-    if (quant_series_store_upsert_many(s, v, 3, "batch", st, &err) != QUANT_OK)
+    if (quant_series_store_upsert_many(s, v, 3, "test", st, &err) != QUANT_OK)
         fail_msg("upsert_many: %s", err.msg);
     assert_int_equal(st[0].inserted, 1);
     assert_int_equal(st[0].updated, 100);
@@ -385,7 +390,7 @@ static void test_batch_and_unique_keys(void **state)
     free(got);
     /* The same symbol twice in one batch is refused before anything runs. */
     struct quant_bars twice[2] = {v[2], v[2]};
-    assert_int_equal(quant_series_store_upsert_many(s, twice, 2, "batch", NULL, &err),
+    assert_int_equal(quant_series_store_upsert_many(s, twice, 2, "test", NULL, &err),
                      QUANT_EINVAL);
     /* Rows written behind the upsert path (through query) are noticed: COPY
      * is not treated as new, so nothing is duplicated. */
