@@ -95,7 +95,7 @@ static void print_columns(FILE *f, const char *table, const char *cols)
     for (const char *p = cols; (p = strstr(p, ", ")) != NULL; p += 2)
         if (n++ == SHOWN)
             cut = (size_t)(p - cols);
-    if (n <= SHOWN + 4) {
+    if (n <= SHOWN + 8) { /* ohlcv (13 columns) in full; the feature tables (19+) cut */
         fprintf(f, "%s\n", cols);
         return;
     }
