@@ -95,7 +95,7 @@ static void print_columns(FILE *f, const char *table, const char *cols)
     for (const char *p = cols; (p = strstr(p, ", ")) != NULL; p += 2)
         if (n++ == SHOWN)
             cut = (size_t)(p - cols);
-    if (n <= SHOWN + 4) {
+    if (n <= SHOWN + 8) { /* ohlcv's 13 in full; the feature tables (19, 160) cut */
         fprintf(f, "%s\n", cols);
         return;
     }
@@ -153,7 +153,9 @@ const struct cli_command cmd_sql = {
         "\n"
         "Tables quant creates (the list below the usage shows this store's own):\n"
         "  ohlcv             symbol, date, open, high, low, close, adj_close, volume,\n"
-        "                    dividend, split_coefficient, source, ingested_at\n"
+        "                    dividend, split_coefficient, source, ingested_at,\n"
+        "                    quality (bits: 1/2/4 open/high/low repaired, 8 gap before,\n"
+        "                    16 adjustment carried, 32 unexplained jump before)\n"
         "  features_tech_v1, features_alpha158\n"
         "                    symbol, date, then one DOUBLE column per feature\n"
         "  features_daily    (view) symbol, date, feature, value, version: every\n"
