@@ -61,8 +61,8 @@ static void print_quality(struct cli_ctx *ctx, const struct quant_ingest_result 
         quant_date_format(r->first_jump, d);
         fprintf(ctx->err, "warning: %s: %ld overnight move%s look%s like a split no source "
                           "explained (first %s, like a %s); nothing derived spans %s. To adjust "
-                          "the history, ingest adjusted data: --adjusted (premium key) or a CSV "
-                          "with Adj Close, with --replace\n",
+                          "for it, ingest adjusted bars over it: `--adjusted` (premium key), or "
+                          "a CSV with Adj Close and `--replace`\n",
                 r->symbol, r->jumps, r->jumps == 1 ? "" : "s", r->jumps == 1 ? "s" : "",
                 d, k, r->jumps == 1 ? "it" : "them");
     }

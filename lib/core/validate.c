@@ -74,10 +74,11 @@ static void repair(struct quant_bar *b, double prev_close)
 /* Writes the first broken rule into reason; returns 0 when the bar is sound. */
 static int check_bar(const struct quant_bar *b, char *reason, size_t n)
 {
+    /* The close first: without it a bar cannot be repaired, so it is the reason. */
+    if (!price_ok(b->close)) { snprintf(reason, n, "close %g is not a positive price", b->close); return 1; }
     if (!price_ok(b->open)) { snprintf(reason, n, "open %g is not a positive price", b->open); return 1; }
     if (!price_ok(b->high)) { snprintf(reason, n, "high %g is not a positive price", b->high); return 1; }
     if (!price_ok(b->low)) { snprintf(reason, n, "low %g is not a positive price", b->low); return 1; }
-    if (!price_ok(b->close)) { snprintf(reason, n, "close %g is not a positive price", b->close); return 1; }
     if (!isnan(b->adj_close) && !price_ok(b->adj_close)) {
         snprintf(reason, n, "adjusted close %g is not a positive price", b->adj_close);
         return 1;
