@@ -94,20 +94,6 @@ static cJSON *get_json(const char *path, int want_status)
     return j;
 }
 
-/* The single value of `quant sql SQL --csv` as a number. */
-static double sql_value(const char *sql)
-{
-    struct tu_result r;
-    tu_run_quant((const char *const[]){"sql", sql, "--csv", NULL},
-                 (const char *const[]){env_home, NULL}, &r);
-    assert_int_equal(r.status, 0);
-    const char *nl = strchr(r.out, '\n');
-    assert_non_null(nl);
-    double v = strtod(nl + 1, NULL);
-    tu_result_release(&r);
-    return v;
-}
-
 /* The single value of `quant sql SQL --csv` as text (first line of data). */
 static void sql_text(const char *sql, char *out, size_t cap)
 {
@@ -122,6 +108,14 @@ static void sql_text(const char *sql, char *out, size_t cap)
     memcpy(out, nl + 1, len);
     out[len] = '\0';
     tu_result_release(&r);
+}
+
+/* ... as a number. */
+static double sql_value(const char *sql)
+{
+    char text[64];
+    sql_text(sql, text, sizeof text);
+    return strtod(text, NULL);
 }
 
 static double num(const cJSON *o, const char *key)
