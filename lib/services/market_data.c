@@ -4,6 +4,9 @@
  * symbol registration, hybrid search and enrichment.  It ties modules
  * together and decides order and policy; it neither parses payloads nor
  * writes SQL, and it never prints.
+ *
+ * Size: over 800 lines; issue 12 renames services after commands (ingest,
+ * symbols), which splits this file along its ingest / symbols seam.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include "quant/market_data.h"

@@ -1,8 +1,8 @@
 /*
- * ml.c: the ML service (see ml_service.h).  It reads stored features and
+ * ml.c: `quant train` (see ml_service.h).  It reads stored features and
  * labels, applies the spec's time split per symbol, trains through model.h,
- * scores the test segment only, saves the model in its library's own format,
- * registers it, and later scores stored features with a registered model.
+ * scores the test segment only, saves the model in its library's own format
+ * and registers it.  Scoring with a registered model is score.c.
  * No library-specific code (model.h hides LightGBM and XGBoost) and no SQL.
  */
 #include "quant/ml_service.h"
@@ -18,9 +18,10 @@
 #include "quant/meta_store.h"
 #include "quant/ml_split.h"
 #include "quant/provider.h"
+#include "services/ml_internal.h"
 #include "core/banned.h"
 
-static double wall(void)
+double quant_ml_wall_(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -385,9 +386,8 @@ static void gather(struct quant_md *md, const struct quant_train_request *req, c
     }
 }
 
-/* Normalised copies of the requested symbols (caller frees with quant_strings_free). */
-static enum quant_code normalise(const char *const *in, size_t n, char ***out,
-                                 struct quant_err *err)
+enum quant_code quant_ml_normalise_(const char *const *in, size_t n, char ***out,
+                                    struct quant_err *err)
 {
     char **v = calloc(n ? n : 1, sizeof *v);
     if (!v)
@@ -416,7 +416,7 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
                                struct quant_train_summary *out, struct quant_err *err)
 {
     memset(out, 0, sizeof *out);
-    double t_start = wall();
+    double t_start = quant_ml_wall_();
     const char *algo_name = req->algo ? req->algo : "lightgbm";
     const struct quant_model_algo *algo = quant_model_algo_find(algo_name);
     if (!algo)
@@ -429,12 +429,12 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
     enum quant_code rc = quant_model_params_check(algo, req->params, req->n_params, err);
     char **syms = NULL;
     if (!rc)
-        rc = normalise(req->symbols, req->n_symbols, &syms, err);
+        rc = quant_ml_normalise_(req->symbols, req->n_symbols, &syms, err);
     if (rc)
         return rc;
     size_t groups = req->pooled ? 1 : req->n_symbols;
     for (size_t g = 0; g < groups; g++) {
-        double t0 = wall();
+        double t0 = quant_ml_wall_();
         struct quant_train_result r;
         memset(&r, 0, sizeof r);
         snprintf(r.algo_name, sizeof r.algo_name, "%s", display_name(quant_model_algo_name(algo)));
@@ -456,388 +456,11 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
             train_one(md, req, algo, &tr, req->pooled ? "pooled" : syms[g], &r);
         r.excluded = tr.excluded;
         r.n_excluded = tr.n_excluded;
-        r.seconds = wall() - t0;
+        r.seconds = quant_ml_wall_() - t0;
         report_train(obs, &r, out);
         training_release(&tr);
     }
     quant_strings_free(syms, req->n_symbols);
-    out->seconds = wall() - t_start;
+    out->seconds = quant_ml_wall_() - t_start;
     return QUANT_OK;
-}
-
-/* ---- scoring ------------------------------------------------------------------------ */
-
-/* The model's feature list must be the set's current one, in the same order. */
-static enum quant_code check_features(const struct quant_model_record *rec,
-                                      const struct quant_feature_set *set,
-                                      struct quant_err *err)
-{
-    cJSON *names = cJSON_Parse(rec->feature_names_json);
-    int same = cJSON_IsArray(names) &&
-               (size_t)cJSON_GetArraySize(names) == quant_feature_set_size(set);
-    for (size_t i = 0; same && i < quant_feature_set_size(set); i++) {
-        cJSON *n = cJSON_GetArrayItem(names, (int)i);
-        same = cJSON_IsString(n) && strcmp(n->valuestring, quant_feature_set_feature(set, i)) == 0;
-    }
-    cJSON_Delete(names);
-    if (same)
-        return QUANT_OK;
-    return quant_err_set(err, QUANT_EINVAL,
-                         "model %s was trained on a feature list that differs from the stored "
-                         "%s set (%zu features); retrain it with `quant train --features %s`",
-                         rec->id, rec->feature_set, quant_feature_set_size(set), rec->feature_set);
-}
-
-struct loaded {
-    struct quant_model_record rec;
-    struct quant_model *model;
-    const struct quant_feature_set *set;
-};
-
-static void loaded_release(struct loaded *l)
-{
-    quant_model_free(l->model);
-    quant_model_record_release(&l->rec);
-    memset(l, 0, sizeof *l);
-}
-
-/* Make l hold model `id` (reusing it when it already does). */
-static enum quant_code load_model(struct quant_md *md, const char *id, struct loaded *l,
-                                  struct quant_err *err)
-{
-    if (l->model && strcmp(l->rec.id, id) == 0)
-        return QUANT_OK;
-    loaded_release(l);
-    enum quant_code rc = quant_meta_model_get(quant_md_meta(md), id, &l->rec, err);
-    if (rc)
-        return rc;
-    const struct quant_model_algo *algo = quant_model_algo_find(l->rec.algorithm);
-    l->set = quant_feature_set_find(l->rec.feature_set);
-    if (!algo || !l->set)
-        return quant_err_set(err, QUANT_EINVAL, "model %s uses %s / %s, which this quant does "
-                                                "not know", id, l->rec.algorithm,
-                             l->rec.feature_set);
-    rc = check_features(&l->rec, l->set, err);
-    if (!rc)
-        rc = quant_model_load(algo, l->rec.path, &l->model, err);
-    return rc;
-}
-
-static enum quant_code latest_for(struct quant_md *md, const char *symbol, char id[96],
-                                  struct quant_err *err)
-{
-    struct quant_model_record *v = NULL;
-    size_t n = 0;
-    enum quant_code rc = quant_meta_model_list(quant_md_meta(md), symbol, &v, &n, err);
-    if (rc)
-        return rc;
-    if (n == 0)
-        rc = quant_err_set(err, QUANT_ENOTFOUND,
-                           "no model has been trained on %s: run `quant train --symbols %s`",
-                           symbol, symbol);
-    else
-        snprintf(id, 96, "%s", v[0].id);
-    for (size_t i = 0; i < n; i++)
-        quant_model_record_release(&v[i]);
-    free(v);
-    return rc;
-}
-
-/* A model's train / valid / test date ranges for one symbol (from its
- * registry row), to say which segment each scored row was in. */
-struct seg_bounds {
-    int known[3];              /* train, valid, test: the range exists */
-    int32_t lo[3], hi[3];
-};
-
-static void segment_bounds(const struct quant_model_record *rec, const char *symbol,
-                           struct seg_bounds *b)
-{
-    memset(b, 0, sizeof *b);
-    cJSON *all = cJSON_Parse(rec->segments_json);
-    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(all, symbol);
-    static const char *const names[3] = {"train", "valid", "test"};
-    for (int k = 0; k < 3; k++) {
-        const cJSON *pair = cJSON_GetObjectItemCaseSensitive(mine, names[k]);
-        const cJSON *a = cJSON_GetArrayItem(pair, 0), *z = cJSON_GetArrayItem(pair, 1);
-        if (cJSON_IsString(a) && cJSON_IsString(z) &&
-            quant_date_parse(a->valuestring, strlen(a->valuestring), &b->lo[k]) == 0 &&
-            quant_date_parse(z->valuestring, strlen(z->valuestring), &b->hi[k]) == 0)
-            b->known[k] = 1;
-    }
-    cJSON_Delete(all);
-}
-
-/*
- * The segment of the row at position i of n frame rows.  The frame holds one
- * row per bar from the first with a feature value on, so its last h rows are
- * the dates whose h-day forward return is not known yet.
- */
-static enum quant_prediction_segment classify(const struct seg_bounds *b, int32_t date,
-                                              size_t i, size_t n, int h)
-{
-    if (i + (size_t)h >= n)
-        return QUANT_SEGMENT_UNLABELLED;
-    static const enum quant_prediction_segment in[3] = {
-        QUANT_SEGMENT_TRAIN, QUANT_SEGMENT_VALID, QUANT_SEGMENT_TEST};
-    for (int k = 0; k < 3; k++)
-        if (b->known[k] && date >= b->lo[k] && date <= b->hi[k])
-            return in[k];
-    /* between train and valid, or valid and test: the embargoed rows */
-    for (int k = 0; k < 2; k++)
-        if (b->known[k] && b->known[k + 1] && date > b->hi[k] && date < b->lo[k + 1])
-            return QUANT_SEGMENT_EMBARGO;
-    return QUANT_SEGMENT_UNSEEN;
-}
-
-/* One symbol to score: which model, and what happened. */
-struct score_target {
-    struct quant_score_result r;
-    int model_ok;              /* model resolved and its record loaded */
-    int seen;                  /* the features scan delivered this symbol */
-    int reported;              /* handed to the observer */
-    const struct quant_feature_set *set;
-    int32_t *dates;            /* pending scores, owned until flushed */
-    double *scores;
-    uint8_t *segments;         /* enum quant_prediction_segment per score */
-    size_t n;
-};
-
-struct scorer {
-    struct quant_md *md;
-    struct score_target *t;    /* sorted by symbol */
-    size_t n;
-    struct loaded model;       /* the model last used (symbols often share one) */
-    size_t pending_rows;       /* predicted but not yet stored */
-    const struct quant_ml_observer *obs;
-    size_t *failed;
-};
-
-static void finish_target(struct scorer *sc, struct score_target *t)
-{
-    if (t->r.code)
-        (*sc->failed)++;
-    if (sc->obs && sc->obs->on_scored)
-        sc->obs->on_scored(sc->obs->ctx, &t->r);
-    free(t->dates);
-    free(t->scores);
-    free(t->segments);
-    t->dates = NULL;
-    t->scores = NULL;
-    t->segments = NULL;
-}
-
-/*
- * Store every predicted series in one transaction, then report every symbol:
- * stored, failed, or never delivered by the scan.
- */
-static void flush_scores(struct scorer *sc)
-{
-    struct quant_prediction_batch *b = calloc(sc->n + 1, sizeof *b);
-    size_t k = 0;
-    for (size_t i = 0; b && i < sc->n; i++) {
-        struct score_target *t = &sc->t[i];
-        if (t->reported || t->r.code || !t->seen)
-            continue;
-        b[k++] = (struct quant_prediction_batch){t->r.symbol, t->r.model_id, t->dates,
-                                                 t->scores, t->segments, t->n};
-    }
-    struct quant_err err;
-    quant_err_clear(&err);
-    enum quant_code rc = b ? QUANT_OK : quant_err_set(&err, QUANT_ENOMEM, "out of memory");
-    if (!rc && k)
-        rc = quant_prediction_store_write_many(quant_md_series(sc->md), b, k, &err);
-    for (size_t i = 0; i < sc->n; i++) {
-        struct score_target *t = &sc->t[i];
-        if (t->reported)
-            continue;
-        if (t->seen && !t->r.code) {
-            if (rc) {
-                t->r.code = rc;
-                snprintf(t->r.error, sizeof t->r.error, "%s", err.msg);
-            } else {
-                t->r.predictions = (long)t->n;
-            }
-        }
-        t->reported = 1;
-        finish_target(sc, t);
-    }
-    free(b);
-    sc->pending_rows = 0;
-}
-
-static struct score_target *find_target(struct scorer *sc, const char *symbol)
-{
-    size_t lo = 0, hi = sc->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(sc->t[mid].r.symbol, symbol);
-        if (c == 0)
-            return &sc->t[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* Predict one symbol's dates whose features are all present (labelled or not:
- * the newest dates have no label yet, and they are the point of scoring). */
-static enum quant_code predict_frame(struct scorer *sc, struct score_target *t,
-                                     const struct quant_training_frame *f, struct quant_err *err)
-{
-    enum quant_code rc = load_model(sc->md, t->r.model_id, &sc->model, err);
-    if (rc)
-        return rc;
-    size_t nf = quant_feature_set_size(sc->model.set);
-    size_t *rows = malloc((f->n ? f->n : 1) * sizeof *rows);
-    float *x = malloc((f->n ? f->n : 1) * nf * sizeof *x);
-    t->dates = malloc((f->n ? f->n : 1) * sizeof *t->dates);
-    t->scores = malloc((f->n ? f->n : 1) * sizeof *t->scores);
-    t->segments = malloc(f->n ? f->n : 1);
-    if (!rows || !x || !t->dates || !t->scores || !t->segments)
-        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    struct seg_bounds bounds;
-    segment_bounds(&sc->model.rec, t->r.symbol, &bounds);
-    size_t n = 0;
-    for (size_t i = 0; !rc && i < f->n; i++) {
-        int all = 1;
-        for (size_t k = 0; k < nf && all; k++)
-            all = f->features.valid[k * f->n + i];
-        if (all) {
-            t->dates[n] = f->dates[i];
-            t->segments[n] = (uint8_t)classify(&bounds, f->dates[i], i, f->n,
-                                               sc->model.rec.horizon);
-            t->r.out_of_sample += t->segments[n] == QUANT_SEGMENT_TEST ||
-                                  t->segments[n] == QUANT_SEGMENT_UNSEEN;
-            rows[n++] = i;
-        }
-    }
-    if (!rc) {
-        quant_split_gather(&f->features, NULL, rows, 0, n, x, NULL);
-        rc = quant_model_predict(sc->model.model, x, n, nf, t->scores, err);
-    }
-    t->n = n;
-    free(rows);
-    free(x);
-    return rc;
-}
-
-static int on_frame(void *ctx, const char *symbol, const struct quant_training_frame *f)
-{
-    struct scorer *sc = ctx;
-    struct score_target *t = find_target(sc, symbol);
-    if (!t || !t->model_ok || t->r.code || t->seen)
-        return 0;
-    t->seen = 1;
-    struct quant_err e;
-    quant_err_clear(&e);
-    double t0 = wall();
-    enum quant_code rc = predict_frame(sc, t, f, &e);
-    t->r.seconds = wall() - t0;
-    if (rc) {
-        t->r.code = rc;
-        snprintf(t->r.error, sizeof t->r.error, "%s", e.msg);
-    }
-    /* Scores wait in memory (12 bytes a row) until the scan is over: storing
-     * them now would run a statement on the connection the scan is reading
-     * from, which ends the scan. */
-    sc->pending_rows += t->n;
-    return 0;
-}
-
-static int target_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct score_target *)a)->r.symbol,
-                  ((const struct score_target *)b)->r.symbol);
-}
-
-/* Decide each symbol's model; failures are reported at once. */
-static void resolve_models(struct scorer *sc, const char *model)
-{
-    int latest = !model || strcmp(model, "latest") == 0;
-    for (size_t i = 0; i < sc->n; i++) {
-        struct score_target *t = &sc->t[i];
-        struct quant_err e;
-        quant_err_clear(&e);
-        enum quant_code rc = QUANT_OK;
-        if (latest)
-            rc = latest_for(sc->md, t->r.symbol, t->r.model_id, &e);
-        else
-            snprintf(t->r.model_id, sizeof t->r.model_id, "%s", model);
-        /* load the record (and check its features) now, so errors come early */
-        if (!rc)
-            rc = load_model(sc->md, t->r.model_id, &sc->model, &e);
-        if (!rc) {
-            t->set = sc->model.set;
-            t->model_ok = 1;
-        } else {
-            t->r.code = rc;
-            snprintf(t->r.error, sizeof t->r.error, "%s", e.msg);
-        }
-    }
-}
-
-enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, size_t n,
-                               const char *model, const struct quant_ml_observer *obs,
-                               size_t *out_failed, struct quant_err *err)
-{
-    *out_failed = 0;
-    if (n == 0)
-        return quant_err_set(err, QUANT_EINVAL, "give the symbols to score (--symbols AAPL ...)");
-    char **syms = NULL;
-    enum quant_code rc = normalise(symbols, n, &syms, err);
-    if (rc)
-        return rc;
-    struct scorer sc;
-    memset(&sc, 0, sizeof sc);
-    sc.md = md;
-    sc.obs = obs;
-    sc.failed = out_failed;
-    sc.t = calloc(n, sizeof *sc.t);
-    if (!sc.t) {
-        quant_strings_free(syms, n);
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        int dup = 0;
-        for (size_t k = 0; k < sc.n && !dup; k++)
-            dup = strcmp(sc.t[k].r.symbol, syms[i]) == 0;
-        if (!dup)
-            snprintf(sc.t[sc.n++].r.symbol, sizeof sc.t[0].r.symbol, "%s", syms[i]);
-    }
-    quant_strings_free(syms, n);
-    qsort(sc.t, sc.n, sizeof *sc.t, target_cmp);
-    resolve_models(&sc, model);
-
-    /* One pass over each feature set's table feeds every symbol using it. */
-    for (size_t i = 0; !rc && i < quant_feature_set_count(); i++) {
-        const struct quant_feature_set *set = quant_feature_set_at(i);
-        const char **want = malloc(sc.n * sizeof *want);
-        size_t nw = 0;
-        for (size_t k = 0; want && k < sc.n; k++)
-            if (sc.t[k].model_ok && sc.t[k].set == set)
-                want[nw++] = sc.t[k].r.symbol;
-        if (!want)
-            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-        else if (nw)
-            rc = quant_feature_store_scan(quant_md_series(md), set, want, nw, on_frame, &sc,
-                                          err);
-        free(want);
-    }
-    for (size_t i = 0; i < sc.n; i++) {
-        struct score_target *t = &sc.t[i];
-        if (t->model_ok && !t->seen && !t->r.code) {
-            t->r.code = QUANT_ENOTFOUND;
-            snprintf(t->r.error, sizeof t->r.error,
-                     "no %s features stored for %s: run `quant features --set %s --symbols %s`",
-                     quant_feature_set_name(t->set), t->r.symbol, quant_feature_set_name(t->set),
-                     t->r.symbol);
-        }
-    }
-    flush_scores(&sc);
-    loaded_release(&sc.model);
-    free(sc.t);
-    return rc;
 }

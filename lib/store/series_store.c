@@ -1,10 +1,14 @@
 /*
- * series_store.c: the DuckDB time-series store behind series_store.h.  This is
- * the only file that includes duckdb.h: every DuckDB error is translated here,
- * once, into a quant code and a message that names the file and what to do.
+ * series_store.c: the DuckDB time-series store behind series_store.h: the
+ * open/lock plumbing and the ohlcv table.  The files of lib/store are the only
+ * ones that include duckdb.h; a DuckDB error is translated once, where it
+ * happens, into a quant code and a message that names the file and what to do.
  * Writes go in bulk (data chunks through an Appender, never a statement per
  * row) and each call is one transaction, so a failed or killed ingest leaves
  * ohlcv exactly as it was.  It must not print, exit, or read configuration.
+ *
+ * Size: over 800 lines; issue 11 re-cuts lib/store by table family (open and
+ * lock plumbing, ohlcv upsert, quant sql printing): split there, not twice.
  */
 #define _GNU_SOURCE
 #include "quant/series_store.h"
@@ -1278,20 +1282,6 @@ enum quant_code quant_series_store_symbol_summary(struct quant_series_store *s,
 
 /* ---- ad-hoc queries (quant sql) ----------------------------------------- */
 
-static int is_numeric(duckdb_type t)
-{
-    switch (t) {
-    case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE:
-    case DUCKDB_TYPE_DECIMAL:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* One cell as malloc'd text (NULL for SQL NULL); *oom set on failure. */
 static char *cell_text(duckdb_result *res, duckdb_type t, idx_t col, idx_t row, int *oom)
 {
@@ -1397,7 +1387,7 @@ enum quant_code quant_series_store_query(struct quant_series_store *s, const cha
     for (size_t c = 0; c < ncols && !oom; c++) {
         out->col_names[c] = strdup(duckdb_column_name(&res, c));
         oom = !out->col_names[c];
-        out->col_numeric[c] = is_numeric(duckdb_column_type(&res, c));
+        out->col_numeric[c] = quant_sql_type_id_numeric_(duckdb_column_type(&res, c));
         nested |= is_nested(duckdb_column_type(&res, c));
     }
     duckdb_result text;

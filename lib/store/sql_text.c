@@ -70,9 +70,9 @@ void quant_sql_fmt_timestamp_(int64_t micros, char *out, size_t cap)
              (int)(sod / 60 % 60), (int)(sod % 60));
 }
 
-int quant_sql_type_numeric_(duckdb_logical_type t)
+int quant_sql_type_id_numeric_(duckdb_type id)
 {
-    switch (duckdb_get_type_id(t)) {
+    switch (id) {
     case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
     case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT:
     case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT:
@@ -82,6 +82,11 @@ int quant_sql_type_numeric_(duckdb_logical_type t)
     default:
         return 0;
     }
+}
+
+int quant_sql_type_numeric_(duckdb_logical_type t)
+{
+    return quant_sql_type_id_numeric_(duckdb_get_type_id(t));
 }
 
 /* Child types of nested types are owned by the caller of these getters. */

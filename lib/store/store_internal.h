@@ -43,6 +43,7 @@ void quant_sql_fmt_double_(double x, char *out, size_t cap);
 void quant_sql_fmt_timestamp_(int64_t micros, char *out, size_t cap);
 /* 1 for the number types (right-aligned, bare in JSON). */
 int quant_sql_type_numeric_(duckdb_logical_type t);
+int quant_sql_type_id_numeric_(duckdb_type id);
 /* 1 when quant_sql_cell_text_ can draw every value of the type. */
 int quant_sql_type_printable_(duckdb_logical_type t);
 /*
