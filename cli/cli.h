@@ -140,4 +140,9 @@ void cli_fmt_count(long n, char *out, size_t len);   /* 1234567 -> "1,234,567" *
 void cli_progress(struct cli_ctx *ctx, const char *label, size_t done, size_t total);
 void cli_progress_clear(struct cli_ctx *ctx);
 
+/* features and labels: what a run without --materialize left behind. */
+#define CLI_ON_READ_NOTE                                                                   \
+    "Nothing was stored but what was found: train, score, sql and export compute\n"     \
+    "these from the bars when they read them (--materialize stores a copy).\n"
+
 #endif

@@ -9,6 +9,7 @@
 struct view {
     struct cli_ctx *ctx;
     enum quant_code first_failure;
+    const char *verb;           /* "Stored" with --materialize, else "Computed" */
 };
 
 static void on_result(void *p, const struct quant_derive_result *r)
@@ -25,10 +26,10 @@ static void on_result(void *p, const struct quant_derive_result *r)
         fprintf(v->ctx->out, "%s is up to date for %s (%s values; nothing changed in its "
                              "bars since the last run)\n", r->symbol, r->kind, vals);
     } else if (strcmp(r->kind, "labels") == 0) {
-        fprintf(v->ctx->out, "Wrote %s label rows for %s\n", rows, r->symbol);
+        fprintf(v->ctx->out, "%s %s label rows for %s\n", v->verb, rows, r->symbol);
     } else {
-        fprintf(v->ctx->out, "Wrote %s %s values for %s (%s dates)\n", vals, r->kind, r->symbol,
-                rows);
+        fprintf(v->ctx->out, "%s %s %s values for %s (%s dates)\n", v->verb, vals, r->kind,
+                r->symbol, rows);
     }
 }
 
@@ -42,6 +43,10 @@ int cli_derive_common(struct cli_ctx *ctx, const struct cli_command *cmd, int ar
         return rc ? rc : 1;
     if (strcmp(argv[*i], "--force") == 0) {
         req->force = 1;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--materialize") == 0) {
+        req->materialize = 1;
         return 1;
     }
     if ((r = cli_opt_value(argc, argv, i, "--threads", &val)) != 0) {
@@ -67,7 +72,7 @@ int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_req
     struct quant_md *md = NULL;
     if (quant_md_open(&ctx->cfg, &md, &err))
         return cli_fail(ctx, cmd, &err);
-    struct view v = {ctx, QUANT_OK};
+    struct view v = {ctx, QUANT_OK, req->materialize ? "Stored" : "Computed"};
     struct quant_derive_observer obs = {on_result, &v};
     struct quant_derive_summary s;
     enum quant_code code = labels ? quant_derive_labels(md, req, &obs, &s, &err)
@@ -77,10 +82,15 @@ int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_req
         return cli_fail(ctx, cmd, &err);
     char vals[32];
     cli_fmt_count(labels ? s.rows : s.values, vals, sizeof vals);
-    fprintf(ctx->out, "Done: %zu written, %zu up to date, %zu failed; %s %s in %.2f s "
-                      "(read %.2f s, compute %.2f CPU-s on %d threads, store %.2f s)\n",
-            s.n_written, s.n_up_to_date, s.n_failed, vals, labels ? "label rows" : "values",
-            s.seconds, s.seconds_read, s.seconds_compute, req->threads, s.seconds_store);
+    fprintf(ctx->out, "Done: %zu %s, %zu up to date, %zu failed; %s %s in %.2f s "
+                      "(read %.2f s, compute %.2f CPU-s on %d threads",
+            s.n_written, req->materialize ? "stored" : "computed", s.n_up_to_date, s.n_failed,
+            vals, labels ? "label rows" : "values", s.seconds, s.seconds_read,
+            s.seconds_compute, req->threads);
+    if (req->materialize)
+        fprintf(ctx->out, ", store %.2f s)\n", s.seconds_store);
+    else
+        fprintf(ctx->out, ")\n%s", s.n_written ? CLI_ON_READ_NOTE : "");
     if (s.n_failed)
         return s.n_written || s.n_up_to_date ? CLI_EXIT_FAILED : cli_exit_for(v.first_failure);
     return CLI_EXIT_OK;
@@ -141,15 +151,20 @@ const struct cli_command cmd_features = {
     .summary = "compute feature sets (tech-v1, alpha158) from stored bars",
     .usage =
         "usage: quant features [--symbols S ... | --all] [--set tech-v1|alpha158|all]\n"
-        "                      [--force] [--threads N]\n"
+        "                      [--materialize] [--force] [--threads N]\n"
         "\n"
         "Computes a versioned feature set (default tech-v1) for each symbol with bars\n"
         "(or those given: --symbols A B, A,B or @FILE with one per line; --all: every\n"
-        "active registered symbol), exactly as shared/spec defines it, and stores it: one wide\n"
-        "table per set (features_tech_v1, features_alpha158) and the long view\n"
-        "features_daily(symbol, date, feature, value, version) with one row per\n"
-        "finite value. A symbol whose bars did not change since its last run is\n"
-        "skipped (--force recomputes). Each symbol's set is replaced atomically.\n"
+        "active registered symbol), exactly as shared/spec defines it, and records\n"
+        "what it found per symbol (values, dates; see `quant status`). Features are\n"
+        "computed from the bars whenever they are read, so they are never stale:\n"
+        "train and score compute them as they go, and `quant sql` and `quant export`\n"
+        "see the wide tables features_tech_v1, features_alpha158 and the long view\n"
+        "features_daily(symbol, date, feature, value, version), one row per finite\n"
+        "value. --materialize also stores the values in those tables of the DuckDB\n"
+        "file, for other DuckDB clients (each symbol's set replaced atomically; a run\n"
+        "without it drops them again). A symbol whose bars did not change since its\n"
+        "last run is skipped (--force recomputes).\n"
         "\n"
         "Example: quant sql \"SELECT * FROM features_daily WHERE symbol='AAPL' AND\n"
         "         version='tech-v1' LIMIT 20\"\n",

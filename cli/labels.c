@@ -49,12 +49,16 @@ const struct cli_command cmd_labels = {
     .name = "labels",
     .summary = "compute forward-return labels from stored bars",
     .usage =
-        "usage: quant labels [--symbols S ... | --all] [--horizon H] [--force] [--threads N]\n"
+        "usage: quant labels [--symbols S ... | --all] [--horizon H] [--materialize]\n"
+        "                    [--force] [--threads N]\n"
         "\n"
-        "Stores labels(symbol, date, horizon, fwd_return, label) for horizon H\n"
+        "Computes labels(symbol, date, horizon, fwd_return, label) for horizon H\n"
         "(default 5, 1 to 250 trading days): fwd_return = C[t+H] / C[t] - 1 on the\n"
         "adjusted close, label = 1 when fwd_return > 0. The last H dates of a symbol\n"
-        "have no label. Up-to-date symbols are skipped unless --force. Symbols: as\n"
-        "for `quant features` (default: every symbol with bars).\n",
+        "have no label. Like features, labels are computed from the bars whenever\n"
+        "they are read (train, score; the labels view of `quant sql` shows every\n"
+        "horizon computed here); --materialize also stores them in the labels table\n"
+        "for other DuckDB clients. Up-to-date symbols are skipped unless --force.\n"
+        "Symbols: as for `quant features` (default: every symbol with bars).\n",
     .run = run,
 };

@@ -27,6 +27,7 @@ struct quant_derive_request {
     int horizon;                  /* labels: 1..250 */
     int force;                    /* recompute even when up to date */
     int threads;                  /* compute threads; 0 = 2 */
+    int materialize;              /* also store the values (quant_derived_write) */
 };
 
 struct quant_derive_result {

@@ -66,6 +66,7 @@ struct quant_derived_state {
     long values;                            /* finite values written */
     int32_t first_date, last_date;          /* 0 when no rows */
     int64_t computed_at;                    /* unix seconds */
+    int materialized;                       /* the values are stored in the table too */
 };
 
 /* All derived_state rows (kind NULL = every kind), sorted by symbol then kind. */
@@ -79,9 +80,24 @@ struct quant_derived_write {
     const int32_t *dates;                   /* m->n_rows dates, ascending */
     const struct quant_feature_matrix *m;   /* feature-major values + validity */
     const char *fingerprint;                /* the input state it was computed from */
-    long out_rows;                          /* set by the write: rows stored */
-    long out_values;                        /* set by the write: finite values stored */
+    long out_rows;                          /* set by the write: rows with a value */
+    long out_values;                        /* set by the write: finite values */
+    /*
+     * 0: store the rows in the set's table (materialise: a snapshot for other
+     * DuckDB clients).  1: record only derived_state (what was verified,
+     * computed from which bars) and delete the symbol's stored rows, so a
+     * table never holds values older than its derived_state says.  quant
+     * itself reads features computed on read (frames.h, derived_read.c)
+     * either way.
+     */
+    int state_only;
 };
+
+/*
+ * derived_state.input_fingerprint of a materialised write: the input's plus
+ * this mark (quant_feature_store_states strips it into .materialized).
+ */
+#define QUANT_MATERIALIZED_MARK "|m"
 
 /*
  * Replace the set's rows of each item's symbol, and its derived_state, in one

@@ -47,6 +47,18 @@
 enum quant_code quant_sql_check(struct quant_series_store *store, const char *sql,
                                 struct quant_err *err);
 
+/*
+ * Make features and labels readable on this store's connection, computed
+ * from the bars as they are read (derived_read.c): table functions
+ * quant_features('tech-v1'), quant_labels(5) and TEMP views features_tech_v1,
+ * features_alpha158, features_daily(symbol, date, feature, value, version)
+ * and labels (every horizon `quant labels` has computed; h = 5 when none),
+ * which shadow materialised tables of the same names on this connection.
+ * Call once after opening the store for user SQL.
+ */
+enum quant_code quant_sql_attach_derived(struct quant_series_store *store,
+                                         struct quant_err *err);
+
 struct quant_sql_cursor;
 
 /*

@@ -58,6 +58,7 @@ struct pipeline {
     size_t n;
     const struct quant_feature_set *set;   /* NULL: labels */
     int horizon;
+    int materialize;      /* store the values too (quant_derived_write) */
     const char *kind_label;
     const struct quant_derive_observer *obs;
     struct quant_derive_summary *sum;
@@ -276,7 +277,9 @@ static enum quant_code plan(struct quant_md *md, const struct quant_derive_reque
             continue;
         }
         const struct quant_derived_state *prev = find_state(st, nst, names[i]);
-        if (!req->force && prev && strcmp(prev->fingerprint, input->fingerprint) == 0) {
+        /* a materialised state serves a plain run too, not the other way round */
+        if (!req->force && prev && strcmp(prev->fingerprint, input->fingerprint) == 0 &&
+            (prev->materialized || !req->materialize)) {
             sum->n_up_to_date++;
             report(obs, names[i], kind_label, QUANT_OK, NULL, 1, prev->rows, prev->values);
             continue;
@@ -337,7 +340,7 @@ static void write_batch(struct writer_arg *wa, size_t from, size_t to)
         if (j->code)
             continue;
         items[k] = (struct quant_derived_write){j->symbol, j->adj.date, &j->m, j->fingerprint,
-                                                0, 0};
+                                                0, 0, !pl->materialize};
         which[k++] = j;
     }
     struct quant_err err;
@@ -427,6 +430,7 @@ static enum quant_code run(struct quant_md *md, const struct quant_derive_reques
     memset(&pl, 0, sizeof pl);
     pl.set = set;
     pl.horizon = req->horizon;
+    pl.materialize = req->materialize;
     pthread_mutex_init(&pl.lock, NULL);
     pthread_cond_init(&pl.changed, NULL);
 

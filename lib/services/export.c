@@ -174,7 +174,12 @@ static enum quant_code open_store(const struct quant_config *cfg, const char *wr
         .sandbox = 1,
         .sandbox_write_path = write_path,
     };
-    return quant_series_store_open(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), &o, out, err);
+    rc = quant_series_store_open(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), &o, out, err);
+    if (!rc && (rc = quant_sql_attach_derived(*out, err)) != QUANT_OK) {
+        quant_series_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* Check the query on a store that may write nothing at all. */

@@ -52,7 +52,12 @@ static enum quant_code open_series(const struct quant_config *cfg, int sandbox, 
         .lock_timeout_ms = lock_ms,
         .sandbox = sandbox,
     };
-    return quant_series_store_open(path, &o, out, err);
+    rc = quant_series_store_open(path, &o, out, err);
+    if (!rc && sandbox && (rc = quant_sql_attach_derived(*out, err)) != QUANT_OK) {
+        quant_series_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static enum quant_code open_series_ro(const struct quant_config *cfg,

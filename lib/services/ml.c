@@ -1,6 +1,8 @@
 /*
- * ml.c: `quant train` (see ml_service.h).  It reads stored features and
- * labels, applies the spec's time split per symbol, trains through model.h,
+ * ml.c: `quant train` (see ml_service.h).  It computes features and labels
+ * from the stored bars as it reads them (frames.h: one scan for all the
+ * symbols; a per-symbol model is trained as soon as its frame arrives),
+ * applies the spec's time split per symbol, trains through model.h,
  * scores the test segment only, saves the model in its library's own format
  * and registers it.  Scoring with a registered model is score.c.
  * No library-specific code (model.h hides LightGBM and XGBoost) and no SQL.
@@ -15,6 +17,7 @@
 #include <time.h>
 
 #include "quant/feature_store.h"
+#include "quant/frames.h"
 #include "quant/meta_store.h"
 #include "quant/ml_split.h"
 #include "quant/provider.h"
@@ -103,50 +106,44 @@ static cJSON *date_pair(const struct quant_training_frame *f, const size_t *rows
 }
 
 /*
- * Load one symbol, split it by time, and add its segments to tr.  *too_short
- * is set when the failure is the symbol's data (no features or labels, too
- * few rows after the embargo) rather than the store's: such a symbol is
- * skipped or left out of a pooled model, not a failed run.
+ * Split one symbol's frame by time and add its segments to tr.  *too_short is
+ * set when the failure is the symbol's data (too few rows after the embargo)
+ * rather than the machine's: such a symbol is skipped or left out of a
+ * pooled model, not a failed run.
  */
-static enum quant_code add_symbol(struct quant_md *md, struct training *tr, const char *symbol,
-                                  int *too_short, struct quant_err *err)
+static enum quant_code add_frame(struct training *tr, const char *symbol,
+                                 const struct quant_training_frame *f, int *too_short,
+                                 struct quant_err *err)
 {
     *too_short = 0;
-    struct quant_training_frame f;
-    enum quant_code rc = quant_feature_store_load(quant_md_series(md), tr->set, symbol,
-                                                  tr->horizon, &f, err);
-    if (rc) {
-        *too_short = rc == QUANT_ENOTFOUND;
-        return rc;
-    }
-    size_t *rows = malloc((f.n ? f.n : 1) * sizeof *rows);
+    size_t *rows = malloc((f->n ? f->n : 1) * sizeof *rows);
     size_t n = 0;
     struct quant_split sp;
+    enum quant_code rc = QUANT_OK;
     if (!rows)
         rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
     if (!rc)
-        rc = quant_split_rows(&f.features, &f.labels, rows, &n, err);
-    if (!rc && n == 0)
+        rc = quant_split_rows(&f->features, &f->labels, rows, &n, err);
+    if (!rc && n == 0) {
+        *too_short = 1;
         rc = quant_err_set(err, QUANT_ENOTFOUND,
-                           "%s has no dates with every %s feature and an h=%d label: run "
-                           "`quant labels --horizon %d --symbols %s` first",
-                           symbol, quant_feature_set_name(tr->set), tr->horizon, tr->horizon,
-                           symbol);
+                           "%s has no date with every %s feature and an h=%d label (%zu bars "
+                           "stored): its history is too short",
+                           symbol, quant_feature_set_name(tr->set), tr->horizon, f->n);
+    }
     if (!rc && (rc = quant_split_compute(symbol, n, tr->horizon, &sp, err)) != QUANT_OK)
         *too_short = 1;
-    if (rc == QUANT_ENOTFOUND)
-        *too_short = 1;
     if (!rc)
-        rc = dataset_add(&tr->train, &f, rows, sp.train_begin, sp.train_end, err);
+        rc = dataset_add(&tr->train, f, rows, sp.train_begin, sp.train_end, err);
     if (!rc)
-        rc = dataset_add(&tr->valid, &f, rows, sp.valid_begin, sp.valid_end, err);
+        rc = dataset_add(&tr->valid, f, rows, sp.valid_begin, sp.valid_end, err);
     if (!rc)
-        rc = dataset_add(&tr->test, &f, rows, sp.test_begin, sp.test_end, err);
+        rc = dataset_add(&tr->test, f, rows, sp.test_begin, sp.test_end, err);
     if (!rc) {
         cJSON *seg = cJSON_CreateObject();
-        cJSON_AddItemToObject(seg, "train", date_pair(&f, rows, sp.train_begin, sp.train_end));
-        cJSON_AddItemToObject(seg, "valid", date_pair(&f, rows, sp.valid_begin, sp.valid_end));
-        cJSON_AddItemToObject(seg, "test", date_pair(&f, rows, sp.test_begin, sp.test_end));
+        cJSON_AddItemToObject(seg, "train", date_pair(f, rows, sp.train_begin, sp.train_end));
+        cJSON_AddItemToObject(seg, "valid", date_pair(f, rows, sp.valid_begin, sp.valid_end));
+        cJSON_AddItemToObject(seg, "test", date_pair(f, rows, sp.test_begin, sp.test_end));
         cJSON_AddNumberToObject(seg, "n_train", (double)sp.n_train);
         cJSON_AddNumberToObject(seg, "n_valid", (double)sp.n_valid);
         cJSON_AddNumberToObject(seg, "n_test", (double)sp.n_test);
@@ -154,7 +151,6 @@ static enum quant_code add_symbol(struct quant_md *md, struct training *tr, cons
         cJSON_AddItemToArray(tr->symbols, cJSON_CreateString(symbol));
     }
     free(rows);
-    quant_training_frame_release(&f);
     return rc;
 }
 
@@ -352,40 +348,6 @@ static enum quant_code exclude(struct training *tr, const char *symbol, const ch
     return QUANT_OK;
 }
 
-/*
- * Gather the rows of one model: one symbol, or every symbol of a pooled
- * model.  A pooled model leaves out the symbols that do not qualify and
- * fails only when none does (or on a store error); a single symbol that does
- * not qualify is marked skipped.
- */
-static void gather(struct quant_md *md, const struct quant_train_request *req, char **syms,
-                   size_t g, struct training *tr, struct quant_train_result *r)
-{
-    size_t n = req->pooled ? req->n_symbols : 1;
-    for (size_t i = 0; i < n; i++) {
-        const char *sym = req->pooled ? syms[i] : syms[g];
-        struct quant_err e;
-        quant_err_clear(&e);
-        int too_short = 0;
-        enum quant_code code = add_symbol(md, tr, sym, &too_short, &e);
-        if (code && too_short && req->pooled &&
-            (code = exclude(tr, sym, e.msg)) != QUANT_OK)
-            quant_err_set(&e, code, "out of memory");
-        else if (code && too_short)
-            r->skipped = 1;
-        if (code) {
-            r->code = code;
-            snprintf(r->error, sizeof r->error, "%s", e.msg);
-            return;
-        }
-    }
-    if (req->pooled && tr->n_excluded == n) {
-        r->code = QUANT_ENOTFOUND;
-        snprintf(r->error, sizeof r->error, "no symbol qualifies for a pooled model (%zu "
-                 "tried); the first: %s", n, tr->excluded[0].reason);
-    }
-}
-
 enum quant_code quant_ml_normalise_(const char *const *in, size_t n, char ***out,
                                     struct quant_err *err)
 {
@@ -411,6 +373,112 @@ enum quant_code quant_ml_normalise_(const char *const *in, size_t n, char ***out
     return QUANT_OK;
 }
 
+/* State of one `quant train` call while the frames stream in. */
+struct trainer {
+    struct quant_md *md;
+    const struct quant_train_request *req;
+    const struct quant_model_algo *algo;
+    const struct quant_ml_observer *obs;
+    struct quant_train_summary *out;
+    const struct quant_feature_set *set;
+    int horizon;
+    struct training pooled;       /* req->pooled: the one model's rows */
+    char **seen;                  /* symbols a frame arrived for (sorted order) */
+    size_t n_seen;
+    enum quant_code rc;           /* a failure that stops the scan (out of memory) */
+    char error[QUANT_ERR_MSG_MAX];
+};
+
+static void result_init(struct trainer *t, struct quant_train_result *r, const char *label)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->algo_name, sizeof r->algo_name, "%s",
+             display_name(quant_model_algo_name(t->algo)));
+    snprintf(r->label, sizeof r->label, "%s", label);
+}
+
+/* A per-symbol model: gather, train, register, report, all for one frame. */
+static void train_symbol(struct trainer *t, const struct quant_frame_item *it)
+{
+    double t0 = quant_ml_wall_();
+    struct quant_train_result r;
+    result_init(t, &r, it->symbol);
+    if (t->obs && t->obs->on_train_start)
+        t->obs->on_train_start(t->obs->ctx, r.label, r.algo_name);
+    struct training tr;
+    training_init(&tr, t->set, t->horizon);
+    struct quant_err e;
+    quant_err_clear(&e);
+    int too_short = 0;
+    enum quant_code code = it->code;
+    if (code)
+        quant_err_set(&e, code, "%s", it->error);
+    else if (!tr.segments || !tr.symbols)
+        code = quant_err_set(&e, QUANT_ENOMEM, "out of memory");
+    else
+        code = add_frame(&tr, it->symbol, it->frame, &too_short, &e);
+    if (code) {
+        r.code = code;
+        r.skipped = too_short;
+        snprintf(r.error, sizeof r.error, "%s", e.msg);
+    } else {
+        train_one(t->md, t->req, t->algo, &tr, it->symbol, &r);
+    }
+    r.seconds = quant_ml_wall_() - t0;
+    report_train(t->obs, &r, t->out);
+    training_release(&tr);
+}
+
+static int on_frame(void *ctx, const struct quant_frame_item *it)
+{
+    struct trainer *t = ctx;
+    char *name = strdup(it->symbol);
+    char **v = name ? realloc(t->seen, (t->n_seen + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(name);
+        t->rc = QUANT_ENOMEM;
+        snprintf(t->error, sizeof t->error, "out of memory");
+        return 1;
+    }
+    t->seen = v;
+    t->seen[t->n_seen++] = name;
+    if (!t->req->pooled) {
+        train_symbol(t, it);
+        return 0;
+    }
+    struct quant_err e;
+    quant_err_clear(&e);
+    int too_short = 0;
+    enum quant_code code = it->code;
+    if (code)
+        quant_err_set(&e, code, "%s", it->error);
+    else
+        code = add_frame(&t->pooled, it->symbol, it->frame, &too_short, &e);
+    if (code && too_short && exclude(&t->pooled, it->symbol, e.msg) != QUANT_OK)
+        quant_err_set(&e, code = QUANT_ENOMEM, "out of memory");
+    else if (code && too_short)
+        code = QUANT_OK;
+    if (code) {
+        t->rc = code;
+        snprintf(t->error, sizeof t->error, "%s", e.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int seen(const struct trainer *t, const char *sym)
+{
+    for (size_t i = 0; i < t->n_seen; i++)
+        if (strcmp(t->seen[i], sym) == 0)
+            return 1;
+    return 0;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_request *req,
                                const struct quant_ml_observer *obs,
                                struct quant_train_summary *out, struct quant_err *err)
@@ -432,35 +500,88 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
         rc = quant_ml_normalise_(req->symbols, req->n_symbols, &syms, err);
     if (rc)
         return rc;
-    size_t groups = req->pooled ? 1 : req->n_symbols;
-    for (size_t g = 0; g < groups; g++) {
-        double t0 = quant_ml_wall_();
-        struct quant_train_result r;
-        memset(&r, 0, sizeof r);
-        snprintf(r.algo_name, sizeof r.algo_name, "%s", display_name(quant_model_algo_name(algo)));
-        snprintf(r.label, sizeof r.label, "%s", req->pooled ? "pooled" : syms[g]);
+    /* The scan wants its symbols sorted and unique. */
+    size_t n = req->n_symbols, u = 0;
+    qsort(syms, n, sizeof *syms, cmp_sym);
+    for (size_t i = 0; i < n; i++) {
+        if (u && strcmp(syms[u - 1], syms[i]) == 0) {
+            free(syms[i]);
+            continue;
+        }
+        syms[u++] = syms[i];
+    }
+    struct trainer t;
+    memset(&t, 0, sizeof t);
+    t.md = md;
+    t.req = req;
+    t.algo = algo;
+    t.obs = obs;
+    t.out = out;
+    t.set = set;
+    t.horizon = h;
+    double t0 = quant_ml_wall_();
+    struct quant_train_result r;
+    result_init(&t, &r, "pooled");
+    if (req->pooled) {
         if (obs && obs->on_train_start)
             obs->on_train_start(obs->ctx, r.label, r.algo_name);
-        struct training tr;
-        training_init(&tr, set, h);
-        if (!tr.segments || !tr.symbols) {
-            r.code = QUANT_ENOMEM;
-            snprintf(r.error, sizeof r.error, "out of memory");
-        } else {
-            gather(md, req, syms, g, &tr, &r);
+        training_init(&t.pooled, set, h);
+        if (!t.pooled.segments || !t.pooled.symbols)
+            t.rc = QUANT_ENOMEM;
+        if (t.rc)
+            snprintf(t.error, sizeof t.error, "out of memory");
+    }
+    struct quant_frames_request fq = {
+        .set = set,
+        .horizon = h,
+        .want = (const char *const *)syms,
+        .n_want = u,
+        .threads = req->threads > 0 ? req->threads : 2,
+    };
+    if (!t.rc)
+        rc = quant_frames_scan(quant_md_series(md), &fq, on_frame, &t, err);
+    if (!rc && t.rc)
+        rc = quant_err_set(err, t.rc, "%s", t.error[0] ? t.error : "out of memory");
+    /* Symbols with no bars at all never came out of the scan. */
+    for (size_t i = 0; !rc && i < u; i++) {
+        if (seen(&t, syms[i]))
+            continue;
+        char why[QUANT_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "no bars stored for %s: run `quant ingest --symbols %s` first",
+                 syms[i], syms[i]);
+        if (req->pooled) {
+            if (exclude(&t.pooled, syms[i], why) != QUANT_OK)
+                rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+            continue;
         }
-        if (req->pooled)
-            snprintf(r.label, sizeof r.label, "pooled (%zu of %zu symbols)",
-                     req->n_symbols - tr.n_excluded, req->n_symbols);
-        if (!r.code)
-            train_one(md, req, algo, &tr, req->pooled ? "pooled" : syms[g], &r);
-        r.excluded = tr.excluded;
-        r.n_excluded = tr.n_excluded;
+        struct quant_train_result s;
+        result_init(&t, &s, syms[i]);
+        if (obs && obs->on_train_start)
+            obs->on_train_start(obs->ctx, s.label, s.algo_name);
+        s.code = QUANT_ENOTFOUND;
+        s.skipped = 1;
+        snprintf(s.error, sizeof s.error, "%s", why);
+        report_train(obs, &s, out);
+    }
+    if (!rc && req->pooled) {
+        snprintf(r.label, sizeof r.label, "pooled (%zu of %zu symbols)", u - t.pooled.n_excluded,
+                 u);
+        if (t.pooled.n_excluded == u) {
+            r.code = QUANT_ENOTFOUND;
+            snprintf(r.error, sizeof r.error, "no symbol qualifies for a pooled model (%zu "
+                     "tried); the first: %s", u, t.pooled.excluded[0].reason);
+        } else {
+            train_one(md, req, algo, &t.pooled, "pooled", &r);
+        }
+        r.excluded = t.pooled.excluded;
+        r.n_excluded = t.pooled.n_excluded;
         r.seconds = quant_ml_wall_() - t0;
         report_train(obs, &r, out);
-        training_release(&tr);
     }
-    quant_strings_free(syms, req->n_symbols);
+    if (req->pooled)
+        training_release(&t.pooled);
+    quant_strings_free(t.seen, t.n_seen);
+    quant_strings_free(syms, u);
     out->seconds = quant_ml_wall_() - t_start;
-    return QUANT_OK;
+    return rc;
 }

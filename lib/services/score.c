@@ -1,6 +1,7 @@
 /*
  * score.c: `quant score` (see ml_service.h): a registered model over the
- * stored features, one scan per feature set for every symbol, each row stored
+ * features computed from the bars as they are read (frames.h), one scan of
+ * the bars per feature set for every symbol, each row stored
  * with the segment it was in for that model.  No SQL and no library-specific
  * code: the stores and model.h do that.
  */
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "quant/feature_store.h"
+#include "quant/frames.h"
 #include "quant/meta_store.h"
 #include "quant/ml_split.h"
 #include "quant/provider.h"
@@ -279,17 +281,21 @@ static enum quant_code predict_frame(struct scorer *sc, struct score_target *t,
     return rc;
 }
 
-static int on_frame(void *ctx, const char *symbol, const struct quant_training_frame *f)
+static int on_frame(void *ctx, const struct quant_frame_item *it)
 {
     struct scorer *sc = ctx;
-    struct score_target *t = find_target(sc, symbol);
+    struct score_target *t = find_target(sc, it->symbol);
     if (!t || !t->model_ok || t->r.code || t->seen)
         return 0;
     t->seen = 1;
     struct quant_err e;
     quant_err_clear(&e);
     double t0 = quant_ml_wall_();
-    enum quant_code rc = predict_frame(sc, t, f, &e);
+    enum quant_code rc = it->code;
+    if (rc)
+        quant_err_set(&e, rc, "%s", it->error);
+    else
+        rc = predict_frame(sc, t, it->frame, &e);
     t->r.seconds = quant_ml_wall_() - t0;
     if (rc) {
         t->r.code = rc;
@@ -376,9 +382,11 @@ enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, 
                 want[nw++] = sc.t[k].r.symbol;
         if (!want)
             rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-        else if (nw)
-            rc = quant_feature_store_scan(quant_md_series(md), set, want, nw, on_frame, &sc,
-                                          err);
+        else if (nw) {
+            /* Features are computed from the bars as they are read (frames.h). */
+            struct quant_frames_request fq = {.set = set, .want = want, .n_want = nw};
+            rc = quant_frames_scan(quant_md_series(md), &fq, on_frame, &sc, err);
+        }
         free(want);
     }
     for (size_t i = 0; i < sc.n; i++) {
@@ -386,9 +394,8 @@ enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, 
         if (t->model_ok && !t->seen && !t->r.code) {
             t->r.code = QUANT_ENOTFOUND;
             snprintf(t->r.error, sizeof t->r.error,
-                     "no %s features stored for %s: run `quant features --set %s --symbols %s`",
-                     quant_feature_set_name(t->set), t->r.symbol, quant_feature_set_name(t->set),
-                     t->r.symbol);
+                     "no bars stored for %s: run `quant ingest --symbols %s` first",
+                     t->r.symbol, t->r.symbol);
         }
     }
     flush_scores(&sc);

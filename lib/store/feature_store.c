@@ -248,6 +248,12 @@ enum quant_code quant_feature_store_states(struct quant_series_store *s, const c
             v[n].first_date = nrows[i] ? lo[i] : 0;
             v[n].last_date = nrows[i] ? hi[i] : 0;
             v[n].computed_at = at[i];
+            size_t len = strlen(v[n].fingerprint), mark = strlen(QUANT_MATERIALIZED_MARK);
+            if (len >= mark &&
+                strcmp(v[n].fingerprint + len - mark, QUANT_MATERIALIZED_MARK) == 0) {
+                v[n].fingerprint[len - mark] = '\0';
+                v[n].materialized = 1;
+            }
         }
         duckdb_destroy_data_chunk(&c);
     }
@@ -283,65 +289,150 @@ static double vec_double_or_nan(duckdb_vector v, const double *d, idx_t row)
     return vec_is_valid(v, row) ? d[row] : NAN;
 }
 
+/*
+ * The bars query: every column derivation needs, in (symbol, date) order.
+ * With a short list of wanted symbols the list goes into the WHERE clause, so
+ * DuckDB skips the other symbols' row groups by their min/max instead of
+ * handing every bar of the store to C (training one symbol of a 500-symbol
+ * store reads 1/500 of it).
+ */
+#define SCAN_IN_LIST_MAX 4096
+
+static enum quant_code scan_sql(struct quant_series_store *s, const char *const *want,
+                                size_t n_want, struct quant_buf *sql, struct quant_err *err)
+{
+    enum quant_code rc = quant_buf_printf(
+        sql, "SELECT symbol, date, open, high, low, close, adj_close, volume, dividend,"
+             " split_coefficient, %s FROM ohlcv",
+        quant_series_store_version_(s) >= 2 ? "coalesce(quality, 0)" : "0::UTINYINT");
+    if (!rc && want && n_want <= SCAN_IN_LIST_MAX) {
+        rc = quant_buf_printf(sql, " WHERE symbol IN (");
+        for (size_t i = 0; !rc && i < n_want; i++) {
+            rc = quant_buf_printf(sql, "%s'", i ? ", " : "");
+            for (const char *c = want[i]; !rc && *c; c++)
+                rc = *c == '\'' ? quant_buf_printf(sql, "''") : quant_buf_append(sql, c, 1);
+            if (!rc)
+                rc = quant_buf_printf(sql, "'");
+        }
+        if (!rc)
+            rc = quant_buf_printf(sql, ")");
+    }
+    if (!rc)
+        rc = quant_buf_printf(sql, " ORDER BY symbol, date");
+    if (rc)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    return QUANT_OK;
+}
+
 enum quant_code quant_series_store_scan_bars(struct quant_series_store *s,
                                              const char *const *want, size_t n_want,
                                              quant_bars_cb cb, void *ctx,
                                              struct quant_err *err)
 {
-    duckdb_connection con = quant_series_store_con_(s);
-    duckdb_prepared_statement st = NULL;
-    /* quality carries the gap and jump marks derivation must not span */
-    const char *sql = quant_series_store_version_(s) >= 2
-                          ? "SELECT symbol, date, open, high, low, close, adj_close, volume,"
-                            " dividend, split_coefficient, coalesce(quality, 0) FROM ohlcv"
-                            " ORDER BY symbol, date"
-                          : "SELECT symbol, date, open, high, low, close, adj_close, volume,"
-                            " dividend, split_coefficient, 0::UTINYINT FROM ohlcv"
-                            " ORDER BY symbol, date";
-    if (duckdb_prepare(con, sql, &st) == DuckDBError) {
-        enum quant_code rc = fail(s, "reading bars", duckdb_prepare_error(st), err);
-        duckdb_destroy_prepare(&st);
-        return rc;
-    }
+    return quant_store_scan_bars_on_(s, quant_series_store_con_(s), want, n_want, cb, ctx,
+                                     err);
+}
+
+/* ---- a cursor over the bars, one symbol at a time ---------------------------- */
+
+struct quant_bars_cursor_ {
+    struct quant_series_store *s;
+    duckdb_prepared_statement st;
     duckdb_pending_result pending;
     duckdb_result res;
-    int ok = duckdb_pending_prepared_streaming(st, &pending) == DuckDBSuccess;
-    if (ok)
-        ok = duckdb_execute_pending(pending, &res) == DuckDBSuccess;
-    if (!ok) {
-        enum quant_code rc = fail(s, "reading bars", duckdb_pending_error(pending), err);
-        duckdb_destroy_pending(&pending);
-        duckdb_destroy_prepare(&st);
+    int have_res;
+    duckdb_data_chunk chunk;      /* the chunk being read, NULL before the first */
+    idx_t pos;                    /* next row of chunk */
+    int eof;
+    char next[QUANT_SYMBOL_MAX + 1];  /* symbol of the row at pos ("" = unknown) */
+};
+
+enum quant_code quant_bars_cursor_open_(struct quant_series_store *s, duckdb_connection con,
+                                        const char *const *want, size_t n_want,
+                                        struct quant_bars_cursor_ **out, struct quant_err *err)
+{
+    struct quant_bars_cursor_ *c = calloc(1, sizeof *c);
+    if (!c)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    c->s = s;
+    struct quant_buf sql;
+    quant_buf_init(&sql, 0);
+    enum quant_code rc = scan_sql(s, want, n_want, &sql, err);
+    if (!rc && duckdb_prepare(con, sql.data, &c->st) == DuckDBError)
+        rc = fail(s, "reading bars", duckdb_prepare_error(c->st), err);
+    quant_buf_release(&sql);
+    if (!rc && duckdb_pending_prepared_streaming(c->st, &c->pending) == DuckDBError)
+        rc = fail(s, "reading bars", duckdb_pending_error(c->pending), err);
+    if (!rc) {
+        c->have_res = 1; /* filled even when it fails, and then freed the same way */
+        if (duckdb_execute_pending(c->pending, &c->res) == DuckDBError)
+            rc = fail(s, "reading bars", duckdb_result_error(&c->res), err);
+    }
+    if (rc) {
+        quant_bars_cursor_close_(c);
         return rc;
     }
-    struct quant_bars cur;
-    quant_bars_init(&cur);
-    enum quant_code rc = QUANT_OK;
-    int stop = 0, keep = 0;
-    duckdb_data_chunk c;
-    while (!stop && !rc && (c = duckdb_fetch_chunk(res)) != NULL) {
-        idx_t m = duckdb_data_chunk_get_size(c);
-        duckdb_vector vsym = duckdb_data_chunk_get_vector(c, 0);
-        int32_t *date = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 1));
+    *out = c;
+    return QUANT_OK;
+}
+
+void quant_bars_cursor_close_(struct quant_bars_cursor_ *c)
+{
+    if (!c)
+        return;
+    if (c->chunk)
+        duckdb_destroy_data_chunk(&c->chunk);
+    if (c->have_res)
+        duckdb_destroy_result(&c->res);
+    if (c->pending)
+        duckdb_destroy_pending(&c->pending);
+    if (c->st)
+        duckdb_destroy_prepare(&c->st);
+    free(c);
+}
+
+/* Make c->chunk hold an unread row; 0 at the end of the result. */
+static int cursor_fill(struct quant_bars_cursor_ *c)
+{
+    while (!c->eof && (!c->chunk || c->pos >= duckdb_data_chunk_get_size(c->chunk))) {
+        if (c->chunk)
+            duckdb_destroy_data_chunk(&c->chunk);
+        c->chunk = duckdb_fetch_chunk(c->res);
+        c->pos = 0;
+        if (!c->chunk)
+            c->eof = 1;
+    }
+    return !c->eof;
+}
+
+enum quant_code quant_bars_cursor_next_(struct quant_bars_cursor_ *c, struct quant_bars *out,
+                                        int *got, struct quant_err *err)
+{
+    out->n = 0;
+    out->symbol[0] = '\0';
+    *got = 0;
+    while (cursor_fill(c)) {
+        duckdb_data_chunk k = c->chunk;
+        idx_t m = duckdb_data_chunk_get_size(k);
+        duckdb_vector vsym = duckdb_data_chunk_get_vector(k, 0);
+        int32_t *date = duckdb_vector_get_data(duckdb_data_chunk_get_vector(k, 1));
         duckdb_vector vv[8];
         double *dv[8];
-        for (int k = 0; k < 8; k++) {
-            vv[k] = duckdb_data_chunk_get_vector(c, (idx_t)(2 + k));
-            dv[k] = duckdb_vector_get_data(vv[k]);
+        for (int j = 0; j < 8; j++) {
+            vv[j] = duckdb_data_chunk_get_vector(k, (idx_t)(2 + j));
+            dv[j] = duckdb_vector_get_data(vv[j]);
         }
-        const uint8_t *quality = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 10));
-        for (idx_t i = 0; i < m && !stop && !rc; i++) {
+        const uint8_t *quality = duckdb_vector_get_data(duckdb_data_chunk_get_vector(k, 10));
+        for (; c->pos < m; c->pos++) {
+            idx_t i = c->pos;
             char sym[QUANT_SYMBOL_MAX + 1];
             vec_text(vsym, i, sym, sizeof sym);
-            if (strcmp(sym, cur.symbol) != 0) {
-                if (keep && cur.n)
-                    stop = cb(ctx, &cur);
-                cur.n = 0;
-                snprintf(cur.symbol, sizeof cur.symbol, "%s", sym);
-                keep = !want || want_has(want, n_want, sym);
+            if (*got && strcmp(sym, out->symbol) != 0)
+                return QUANT_OK; /* the next symbol starts here */
+            if (!*got) {
+                snprintf(out->symbol, sizeof out->symbol, "%s", sym);
+                *got = 1;
             }
-            if (!keep || stop)
-                continue;
             struct quant_bar b = {
                 .date = date[i],
                 .open = dv[0][i], .high = dv[1][i], .low = dv[2][i], .close = dv[3][i],
@@ -351,17 +442,30 @@ enum quant_code quant_series_store_scan_bars(struct quant_series_store *s,
                 .split = vec_double_or_nan(vv[7], dv[7], i),
                 .quality = quality[i],
             };
-            if (quant_bars_push(&cur, &b))
-                rc = quant_err_set(err, QUANT_ENOMEM, "out of memory reading bars");
+            if (quant_bars_push(out, &b))
+                return quant_err_set(err, QUANT_ENOMEM, "out of memory reading bars");
         }
-        duckdb_destroy_data_chunk(&c);
     }
-    if (!rc && !stop && keep && cur.n)
-        cb(ctx, &cur);
+    return QUANT_OK;
+}
+
+enum quant_code quant_store_scan_bars_on_(struct quant_series_store *s, duckdb_connection con,
+                                          const char *const *want, size_t n_want,
+                                          quant_bars_cb cb, void *ctx, struct quant_err *err)
+{
+    struct quant_bars_cursor_ *c = NULL;
+    enum quant_code rc = quant_bars_cursor_open_(s, con, want, n_want, &c, err);
+    struct quant_bars cur;
+    quant_bars_init(&cur);
+    int got = 1;
+    while (!rc && got) {
+        rc = quant_bars_cursor_next_(c, &cur, &got, err);
+        /* an IN list longer than SCAN_IN_LIST_MAX is filtered here */
+        if (!rc && got && (!want || want_has(want, n_want, cur.symbol)) && cb(ctx, &cur))
+            break;
+    }
     quant_bars_release(&cur);
-    duckdb_destroy_result(&res);
-    duckdb_destroy_pending(&pending);
-    duckdb_destroy_prepare(&st);
+    quant_bars_cursor_close_(c);
     return rc;
 }
 
@@ -433,6 +537,7 @@ struct derived_writer {
     uint32_t *idx;                    /* scratch: row indices with values */
     uint8_t *any;                     /* scratch: per-row "has a value" */
     size_t scratch;
+    int table_empty;                  /* nothing to delete before writing */
 };
 
 static void writer_release(struct derived_writer *w)
@@ -489,6 +594,15 @@ static enum quant_code writer_open(struct derived_writer *w, struct quant_series
         return rc;
     if (duckdb_appender_create(con, NULL, table, &w->app) == DuckDBError)
         return fail(s, "opening an appender", duckdb_appender_error(w->app), err);
+    /* Features computed on read leave the tables empty: then a run has no
+     * old rows to delete, and skipping one DELETE per symbol saves a scan
+     * each (120 symbols: about a second). */
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1)", table);
+    duckdb_result res;
+    if (duckdb_query(con, sql, &res) == DuckDBSuccess)
+        w->table_empty = duckdb_value_int64(&res, 0, 0) == 0;
+    duckdb_destroy_result(&res);
     return QUANT_OK;
 }
 
@@ -527,7 +641,10 @@ static enum quant_code record_state(struct derived_writer *w, const char *symbol
     duckdb_prepared_statement st = w->state;
     duckdb_bind_varchar(st, 1, symbol);
     duckdb_bind_varchar(st, 2, kind);
-    duckdb_bind_varchar(st, 3, it->fingerprint ? it->fingerprint : "");
+    char fp[QUANT_FINGERPRINT_MAX + 8];
+    snprintf(fp, sizeof fp, "%s%s", it->fingerprint ? it->fingerprint : "",
+             it->state_only ? "" : QUANT_MATERIALIZED_MARK);
+    duckdb_bind_varchar(st, 3, fp);
     duckdb_bind_int64(st, 4, it->out_rows);
     duckdb_bind_int64(st, 5, it->out_values);
     if (it->out_rows) {
@@ -601,6 +718,20 @@ static void rollback(struct quant_series_store *s, duckdb_connection con)
     exec_on(s, con, "ROLLBACK", "rolling back", &ignore);
 }
 
+/* Finite values in rows idx[0..k) (labels: the fwd_return and label columns). */
+static long count_values(const struct quant_feature_matrix *m, const uint32_t *idx, size_t k,
+                         int labels)
+{
+    long values = 0;
+    for (size_t f = 0; f < m->n_features; f++) {
+        const double *v = m->values + f * m->n_rows;
+        const uint8_t *ok = m->valid + f * m->n_rows;
+        for (size_t i = 0; i < k; i++)
+            values += ok[idx[i]] && (labels || isfinite(v[idx[i]]));
+    }
+    return values;
+}
+
 /* The shared write loop for features (horizon 0) and labels (horizon > 0). */
 static enum quant_code write_derived(struct derived_writer *w, const char *kind, int horizon,
                                      struct quant_derived_write *items, size_t n,
@@ -613,7 +744,7 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
         const struct quant_feature_matrix *m = it->m;
         it->out_rows = it->out_values = 0;
         rc = writer_scratch(w, m->n_rows ? m->n_rows : 1, err);
-        if (!rc)
+        if (!rc && !w->table_empty)
             rc = delete_symbol(w, it->symbol, horizon, err);
         if (rc)
             break;
@@ -629,8 +760,11 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
                 if (w->any[t])
                     w->idx[k++] = (uint32_t)t;
         }
-        rc = append_rows(w, it->symbol, it->dates, m, k, horizon > 0 ? &horizon : NULL,
-                         &it->out_values, err);
+        if (!it->state_only)
+            rc = append_rows(w, it->symbol, it->dates, m, k, horizon > 0 ? &horizon : NULL,
+                             &it->out_values, err);
+        else
+            it->out_values = count_values(m, w->idx, k, horizon > 0);
         it->out_rows = (long)k;
         if (!rc)
             rc = record_state(w, it->symbol, kind, it, k ? it->dates[w->idx[0]] : 0,
@@ -1120,45 +1254,18 @@ enum quant_code quant_feature_store_scan(struct quant_series_store *s,
     return rc;
 }
 
-/* (symbol, model_id) pairs that already have predictions, as "SYM\tMODEL" strings. */
-static enum quant_code existing_pairs(struct quant_series_store *s, duckdb_connection con,
-                                      char ***out, size_t *out_n, struct quant_err *err)
-{
-    duckdb_result res;
-    if (duckdb_query(con, "SELECT DISTINCT symbol || chr(9) || model_id FROM predictions"
-                          " ORDER BY 1", &res) == DuckDBError) {
-        enum quant_code rc = fail(s, "reading predictions", duckdb_result_error(&res), err);
-        duckdb_destroy_result(&res);
-        return rc;
-    }
-    idx_t n = duckdb_row_count(&res);
-    char **v = calloc(n ? n : 1, sizeof *v);
-    for (idx_t i = 0; v && i < n; i++)
-        v[i] = duckdb_value_varchar(&res, 0, i);  /* DuckDB-allocated: duckdb_free */
-    duckdb_destroy_result(&res);
-    if (!v)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    *out = v;
-    *out_n = n;
-    return QUANT_OK;
-}
-
-static int pair_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
+/*
+ * Each (symbol, model) pair's old rows are deleted and its new rows appended,
+ * all in one transaction.  predictions has no index (schema v3): a rescored
+ * pair's rows are found by one hash join of the table with the pairs being
+ * written, and the new rows are plain appends, so writing costs what
+ * appending costs (an upsert against the old PRIMARY KEY measured 6.8 s for
+ * 500 symbols, most of it index maintenance).
+ */
 static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb_connection con,
                                             const struct quant_prediction_batch *items, size_t n,
                                             struct quant_err *err);
 
-/*
- * New (symbol, model) pairs are plain appends.  A rescored pair is staged and
- * upserted (ON CONFLICT DO UPDATE): deleting its old rows first measured
- * slower, since every deleted row is fetched back to remove its key from the
- * primary key's index (500 symbols: 16.7 s against 6.8 s).  A model's dates
- * only grow (bars are never deleted), so no old row is left behind.
- */
 enum quant_code quant_prediction_store_write_many(struct quant_series_store *s,
                                                   const struct quant_prediction_batch *items,
                                                   size_t n, struct quant_err *err)
@@ -1166,43 +1273,50 @@ enum quant_code quant_prediction_store_write_many(struct quant_series_store *s,
     return write_predictions_on(s, quant_series_store_con_(s), items, n, err);
 }
 
+/* The pairs being written, in a temp table the DELETE joins with. */
+static enum quant_code stage_pairs(struct quant_series_store *s, duckdb_connection con,
+                                   const struct quant_prediction_batch *items, size_t n,
+                                   struct quant_err *err)
+{
+    enum quant_code rc = exec_on(s, con, "CREATE TEMP TABLE IF NOT EXISTS quant_pred_pairs"
+                                         " (symbol VARCHAR, model_id VARCHAR)",
+                                 "staging predictions", err);
+    if (!rc)
+        rc = exec_on(s, con, "DELETE FROM quant_pred_pairs", "staging predictions", err);
+    duckdb_appender app = NULL;
+    if (!rc && duckdb_appender_create(con, "temp", "quant_pred_pairs", &app) == DuckDBError)
+        rc = fail(s, "staging predictions", duckdb_appender_error(app), err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (duckdb_append_varchar(app, items[i].symbol) == DuckDBError ||
+            duckdb_append_varchar(app, items[i].model_id) == DuckDBError ||
+            duckdb_appender_end_row(app) == DuckDBError)
+            rc = fail(s, "staging predictions", duckdb_appender_error(app), err);
+    }
+    if (!rc && duckdb_appender_close(app) == DuckDBError)
+        rc = fail(s, "staging predictions", duckdb_appender_error(app), err);
+    if (app)
+        duckdb_appender_destroy(&app);
+    return rc;
+}
+
 static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb_connection con,
                                             const struct quant_prediction_batch *items, size_t n,
                                             struct quant_err *err)
 {
-    char **pairs = NULL;
-    size_t npairs = 0;
-    enum quant_code rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);
+    enum quant_code rc = stage_pairs(s, con, items, n, err);
+    if (!rc)
+        rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);
     if (rc)
         return rc;
-    rc = existing_pairs(s, con, &pairs, &npairs, err);
-    int staged = 0;
-    for (size_t i = 0; !rc && i < n; i++) {
-        char key[QUANT_SYMBOL_MAX + 128];
-        snprintf(key, sizeof key, "%s\t%s", items[i].symbol, items[i].model_id);
-        const char *k = key;
-        int exists = npairs && bsearch(&k, pairs, npairs, sizeof *pairs, pair_cmp) != NULL;
-        if (exists && !staged) {
-            rc = exec_on(s, con, "CREATE TEMP TABLE IF NOT EXISTS quant_pred_staging AS"
-                                 " SELECT * FROM predictions LIMIT 0", "staging predictions", err);
-            if (!rc)
-                rc = exec_on(s, con, "DELETE FROM quant_pred_staging", "staging predictions", err);
-            staged = 1;
-        }
-        if (!rc)
-            rc = append_predictions(s, con, exists ? "quant_pred_staging" : "predictions",
-                                    &items[i], err);
-    }
-    if (!rc && staged)
-        rc = exec_on(s, con, "INSERT INTO predictions SELECT * FROM quant_pred_staging"
-                             " ON CONFLICT (symbol, date, model_id) DO UPDATE SET"
-                             " score = excluded.score, segment = excluded.segment", "upserting predictions", err);
+    rc = exec_on(s, con, "DELETE FROM predictions USING quant_pred_pairs p"
+                         " WHERE predictions.symbol = p.symbol"
+                         " AND predictions.model_id = p.model_id",
+                 "replacing predictions", err);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = append_predictions(s, con, "predictions", &items[i], err);
     if (!rc)
         rc = exec_on(s, con, "COMMIT", "committing predictions", err);
     if (rc)
         rollback(s, con);
-    for (size_t i = 0; i < npairs; i++)
-        duckdb_free(pairs[i]);
-    free(pairs);
     return rc;
 }

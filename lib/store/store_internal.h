@@ -12,6 +12,7 @@
 
 #include "quant/buf.h"
 #include "quant/error.h"
+#include "quant/feature_store.h"
 #include "quant/series_store.h"
 
 /* The database handle (owned by the store), for extra connections. */
@@ -64,6 +65,25 @@ enum quant_code quant_series_store_lineage_(struct quant_series_store *s, const 
                                             size_t stored_cap, struct quant_err *err);
 enum quant_code quant_series_store_forget_(struct quant_series_store *s, const char *sym,
                                            struct quant_err *err);
+/*
+ * quant_series_store_scan_bars on another connection of the same database
+ * (feature_store.c): the table functions of derived_read.c read bars while
+ * the store's own connection is running the query that called them.
+ */
+enum quant_code quant_store_scan_bars_on_(struct quant_series_store *s, duckdb_connection con,
+                                          const char *const *want, size_t n_want,
+                                          quant_bars_cb cb, void *ctx, struct quant_err *err);
+/*
+ * The same bars as a cursor, one symbol per call (for code that pulls, like a
+ * DuckDB table function).  next sets *got = 0 at the end; out is reused.
+ */
+struct quant_bars_cursor_;
+enum quant_code quant_bars_cursor_open_(struct quant_series_store *s, duckdb_connection con,
+                                        const char *const *want, size_t n_want,
+                                        struct quant_bars_cursor_ **out, struct quant_err *err);
+enum quant_code quant_bars_cursor_next_(struct quant_bars_cursor_ *c, struct quant_bars *out,
+                                        int *got, struct quant_err *err);
+void quant_bars_cursor_close_(struct quant_bars_cursor_ *c);
 /* The file's schema version (1: ohlcv has no quality column; read-only opens only). */
 long quant_series_store_version_(const struct quant_series_store *s);
 
