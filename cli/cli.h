@@ -142,7 +142,8 @@ void cli_progress_clear(struct cli_ctx *ctx);
 
 /* features and labels: what a run without --materialize left behind. */
 #define CLI_ON_READ_NOTE                                                                   \
-    "Nothing was stored but what was found: train, score, sql and export compute\n"     \
-    "these from the bars when they read them (--materialize stores a copy).\n"
+    "Only the counts were recorded: train, score, sql and export compute these\n"       \
+    "from the bars as they read them, so they are never stale (--materialize also\n"    \
+    "stores the values, for other DuckDB clients).\n"
 
 #endif
