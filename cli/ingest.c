@@ -34,8 +34,9 @@ static void print_quality(struct cli_ctx *ctx, const struct quant_ingest_result 
 {
     char n[32], d[11];
     if (r->replaced && r->replaced_sources[0])
-        fprintf(ctx->err, "note: %s: replaced its history from %s (its features, labels and "
-                          "predictions were deleted: run `quant features` and `quant labels`)\n",
+        fprintf(ctx->err, "note: %s: replaced its history from %s (its predictions and any "
+                          "stored features and labels were deleted; features computed on read "
+                          "follow the new bars)\n",
                 r->symbol, r->replaced_sources);
     if (r->repaired) {
         cli_fmt_count((long)r->repaired, n, sizeof n);

@@ -172,8 +172,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             cli_fmt_count(total, c, sizeof c);
             fprintf(ctx->out, "\n%zu symbol%s, %s bars\n", n, n == 1 ? "" : "s", c);
             if (any_stale)
-                fprintf(ctx->out, "* behind its bars (they changed since): run `quant features` "
-                                  "or `quant labels`\n");
+                fprintf(ctx->out, "* counted before its bars changed: `quant features` or `quant "
+                                  "labels` recounts (train, score and sql always\n  compute "
+                                  "from the current bars)\n");
             if (any_quality)
                 fprintf(ctx->out, "quality: bars repaired (zero open/high/low), gaps left by "
                                   "dropped bars and unexplained\n  split-like jumps (nothing "

@@ -80,8 +80,7 @@ static void print_summary(struct cli_ctx *ctx, const struct quant_train_request 
             s->trained, s->skipped, s->failed, s->seconds);
     if (s->trained == 0 && s->skipped)
         fprintf(ctx->err, "quant train: no symbol had enough data to train on (see SKIP "
-                          "above): ingest longer histories, or run `quant features` and "
-                          "`quant labels` first\n");
+                          "above): ingest longer histories\n");
 }
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
@@ -195,7 +194,8 @@ const struct cli_command cmd_train = {
         "model is saved under QUANT_HOME/models in its library's own format and\n"
         "registered (see `quant models`).\n"
         "Defaults: tech-v1, H = 5, lightgbm, 500 rounds (early stopping 50), seed 42.\n"
-        "Needs `quant features` and `quant labels` to have run for those symbols.\n"
+        "Features and labels are computed from the stored bars as they are read (no\n"
+        "`quant features` run needed), in one pass over the bars of every symbol.\n"
         "Symbols: --symbols A B, A,B or @FILE (one per line); --all: every active\n"
         "registered symbol.\n",
     .run = run,

@@ -1,8 +1,10 @@
 /*
- * feature_store.h: the feature and label tables of the DuckDB store.
+ * feature_store.h: the derived tables of the DuckDB store: materialised
+ * features and labels, derived_state, predictions.
  *
- * Physical layout (chosen for the two reads that matter: the long-form query a
- * person types, and a wide training matrix a model needs):
+ * quant reads features and labels computed from the bars (frames.h for train
+ * and score, derived_read.c's views for SQL); the tables below hold them only
+ * when a run asked for --materialize, as a snapshot for other DuckDB clients.
  *
  *   features_tech_v1(symbol, date, ret_1, ret_5, ... 17 DOUBLE columns)
  *   features_alpha158(symbol, date, KMID, ... 158 DOUBLE columns)
@@ -12,9 +14,7 @@
  *       DuckDB data chunks, so a value costs a memcpy, not a call.
  *   features_daily (VIEW): symbol, date, feature, value, version
  *       the long form of every set: an UNPIVOT of the wide tables, which drops
- *       NULLs, so it has exactly one row per finite value.  No index: DuckDB
- *       prunes by the row groups' min/max on symbol, since rows are written
- *       symbol by symbol.
+ *       NULLs, so it has exactly one row per finite value.
  *   labels(symbol, date, horizon, fwd_return, label)
  *   derived_state(symbol, kind, input_fingerprint, rows, n_values, first_date,
  *                 last_date, computed_at, PRIMARY KEY(symbol, kind))
@@ -114,11 +114,12 @@ enum quant_code quant_label_store_write(struct quant_series_store *store, int ho
                                         struct quant_err *err);
 
 /*
- * One symbol's stored features (and labels of one horizon) as matrices, for
- * training and scoring.  Rows are the dates of the set's table, ascending;
- * the features matrix is feature-major in the set's order (valid = 0 where
- * the table has NULL); labels is 2 x n (fwd_return, label) with valid = 0
- * where no label row exists (the newest dates).  Owns its arrays.
+ * One symbol's features (and labels of one horizon) as matrices, for
+ * training and scoring (frames.h computes them from the bars).  dates
+ * ascending; the features matrix is feature-major in the set's order (valid =
+ * 0 where a value does not exist); labels is 2 x n (fwd_return, label) with
+ * valid = 0 where no label exists (the newest dates).  A frame from
+ * frames.h borrows its arrays; release only a frame that owns them.
  */
 struct quant_training_frame {
     size_t n;
@@ -128,30 +129,6 @@ struct quant_training_frame {
 };
 
 void quant_training_frame_release(struct quant_training_frame *f);
-
-/*
- * Load symbol's rows of `set` (and its labels for horizon, when horizon > 0).
- * A symbol with no stored features gives QUANT_ENOTFOUND saying to run
- * `quant features`.
- */
-enum quant_code quant_feature_store_load(struct quant_series_store *store,
-                                         const struct quant_feature_set *set,
-                                         const char *symbol, int horizon,
-                                         struct quant_training_frame *out,
-                                         struct quant_err *err);
-
-/*
- * Read many symbols' stored features of `set` in one pass (symbol order,
- * dates ascending) and hand each one's frame to cb (labels empty: this is for
- * scoring).  The frame is only valid during the call; cb returns non-zero to
- * stop.  want: sorted symbols (NULL = all).
- */
-typedef int (*quant_frame_cb)(void *ctx, const char *symbol,
-                              const struct quant_training_frame *frame);
-enum quant_code quant_feature_store_scan(struct quant_series_store *store,
-                                         const struct quant_feature_set *set,
-                                         const char *const *want, size_t n_want,
-                                         quant_frame_cb cb, void *ctx, struct quant_err *err);
 
 /*
  * Which part of the model's data a scored row was, stored beside every score
@@ -187,10 +164,10 @@ struct quant_prediction_batch {
 };
 
 /*
- * predictions(symbol, date, model_id, score, segment, PRIMARY KEY(symbol,
- * date, model_id)): write many (symbol, model) score series in ONE transaction, each
- * replacing that pair's rows.  Not while a quant_feature_store_scan is
- * running: a statement on the store's connection would end that scan.
+ * predictions(symbol, date, model_id, score, segment): write many (symbol,
+ * model) score series in ONE transaction, each replacing that pair's rows
+ * (old rows deleted, new ones appended; no index).  Not while a scan of the
+ * bars is running: a statement on the store's connection would end it.
  */
 enum quant_code quant_prediction_store_write_many(struct quant_series_store *store,
                                                   const struct quant_prediction_batch *items,
