@@ -173,19 +173,19 @@ static void test_tech_v1_long_form_matches_kernels(void **state)
     RUN(&r, "features");
     run_ok(&r);
     assert_non_null(strstr(r.out, "AAPL is up to date for tech-v1"));
-    assert_non_null(strstr(r.out, "0 written, 1 up to date"));
+    assert_non_null(strstr(r.out, "0 computed, 1 up to date"));
     tu_result_release(&r);
     /* --force recomputes, and the result is the same */
     RUN(&r, "features", "--force");
     run_ok(&r);
-    assert_non_null(strstr(r.out, "1 written, 0 up to date"));
+    assert_non_null(strstr(r.out, "1 computed, 0 up to date"));
     tu_result_release(&r);
     compare_long_form("AAPL", "tech-v1", "ohlcv/AAPL_yahoo_daily.csv");
     /* a change in the bars makes the symbol stale again */
     ingest_file("ohlcv/NVDA_yahoo_daily.csv", "AAPL"); /* same symbol, other prices */
     RUN(&r, "features");
     run_ok(&r);
-    assert_non_null(strstr(r.out, "1 written, 0 up to date"));
+    assert_non_null(strstr(r.out, "1 computed, 0 up to date"));
     tu_result_release(&r);
 }
 
@@ -202,7 +202,7 @@ static void test_alpha158_and_labels(void **state)
 
     RUN(&r, "labels", "--horizon", "5");
     run_ok(&r);
-    assert_non_null(strstr(r.out, "Wrote 5,473 label rows for QQQ")); /* 5,478 - 5 */
+    assert_non_null(strstr(r.out, "Computed 5,473 label rows for QQQ")); /* 5,478 - 5 */
     tu_result_release(&r);
     /* spot check against the prices themselves: C[t+5] / C[t] - 1 on adj close */
     RUN(&r, "sql",

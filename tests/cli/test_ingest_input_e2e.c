@@ -309,13 +309,13 @@ static void test_symbols_from_a_file_and_all(void **state)
     tu_result_release(&r);
     RUN(&r, "features", arg);
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "Done: 3 written"));
+    assert_non_null(strstr(r.out, "Done: 3 computed"));
     tu_result_release(&r);
     RUN(&r, "symbols", "add", "DDD"); /* registered, no bars: --all takes it too */
     tu_result_release(&r);
     RUN(&r, "labels", "--all");
     assert_int_equal(r.status, 1);
-    assert_non_null(strstr(r.out, "Done: 3 written, 0 up to date, 1 failed"));
+    assert_non_null(strstr(r.out, "Done: 3 computed, 0 up to date, 1 failed"));
     tu_result_release(&r);
     RUN(&r, "symbols", "remove", "DDD");
     tu_result_release(&r);
