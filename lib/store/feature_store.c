@@ -1033,7 +1033,8 @@ static enum quant_code stage_pairs(struct quant_series_store *s, duckdb_connecti
     if (!rc)
         rc = exec_on(s, con, "DELETE FROM quant_pred_pairs", "staging predictions", err);
     duckdb_appender app = NULL;
-    if (!rc && duckdb_appender_create(con, "temp", "quant_pred_pairs", &app) == DuckDBError)
+    if (!rc &&
+        duckdb_appender_create_ext(con, "temp", "main", "quant_pred_pairs", &app) == DuckDBError)
         rc = fail(s, "staging predictions", duckdb_appender_error(app), err);
     for (size_t i = 0; !rc && i < n; i++) {
         if (duckdb_append_varchar(app, items[i].symbol) == DuckDBError ||
