@@ -119,7 +119,11 @@ static void help_tables(struct cli_ctx *ctx)
         const char *cols = t.cells[r * 3 + 2];
         if (!name || !cols)
             continue;
-        fprintf(ctx->out, "  %s%s: ", name, kind && strcmp(kind, "view") == 0 ? " (view)" : "");
+        const char *tag = !kind                          ? ""
+                          : strcmp(kind, "view") == 0    ? " (view)"
+                          : strcmp(kind, "on read") == 0 ? " (computed from ohlcv on read)"
+                                                         : "";
+        fprintf(ctx->out, "  %s%s: ", name, tag);
         print_columns(ctx->out, name, cols);
     }
     if (t.nrows == 0)

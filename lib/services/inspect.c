@@ -114,11 +114,16 @@ enum quant_code quant_inspect_tables(const struct quant_config *cfg, struct quan
         return rc;
     rc = quant_series_store_query(
         s,
-        "SELECT c.table_name, CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END,"
+        /* the derived views (temp catalog) shadow stored copies of the same name */
+        "SELECT c.table_name, CASE WHEN c.table_catalog = 'temp' THEN 'on read'"
+        " WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END,"
         " string_agg(c.column_name || ' ' || c.data_type, ', ' ORDER BY c.ordinal_position)"
         " FROM information_schema.columns c JOIN information_schema.tables t"
-        " ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
-        " WHERE c.table_schema = 'main' GROUP BY ALL ORDER BY 1",
+        " ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema"
+        " AND t.table_name = c.table_name"
+        " WHERE c.table_schema = 'main' AND (c.table_catalog = 'temp' OR c.table_name NOT IN"
+        " (SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp'))"
+        " GROUP BY ALL ORDER BY 1",
         0, out, err);
     quant_series_store_close(s);
     return rc;
