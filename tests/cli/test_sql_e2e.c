@@ -345,8 +345,10 @@ static void test_help_lists_every_table(void **state)
         }
     }
     assert_true(n >= 6); /* ohlcv, labels, predictions, derived_state, features_daily, ... */
-    assert_non_null(strstr(r.out, "features_alpha158: symbol VARCHAR, date DATE"));
-    assert_non_null(strstr(r.out, "features_daily (view)"));
+    assert_non_null(strstr(r.out, "features_alpha158 (computed from ohlcv on read): symbol "
+                                  "VARCHAR, date DATE"));
+    assert_non_null(strstr(r.out, "features_daily (computed from ohlcv on read)"));
+    assert_non_null(strstr(r.out, "labels (computed from ohlcv on read)"));
     tu_result_release(&r);
     free(tables);
 }
