@@ -433,15 +433,16 @@ static void test_kill9_features_and_labels_keep_sets_whole(void **state)
         syms[1], syms[2], syms[3], syms[4], syms[5]);
     expect_exit(&r, 0, "synthetic ingest");
     tu_result_release(&r);
-    const char *features[] = {"features", "--set", "tech-v1", "--force", NULL};
-    const char *labels[] = {"labels", "--force", NULL};
+    /* the stored copies (--materialize) are what a kill could tear */
+    const char *features[] = {"features", "--set", "tech-v1", "--force", "--materialize", NULL};
+    const char *labels[] = {"labels", "--force", "--materialize", NULL};
     /* each command is killed within its own run time (measured on fewer
      * bars than the rounds rewrite, so the kills land before the end) */
     const double window[2] = {timed_run(f, features, "features"),
                               timed_run(f, labels, "labels")};
     long old_f[N], old_l[N], bars[N];
-    derived_counts(f, "features_tech_v1", old_f, N);
-    derived_counts(f, "labels", old_l, N);
+    derived_counts(f, "quant.main.features_tech_v1", old_f, N);
+    derived_counts(f, "quant.main.labels", old_l, N);
     /* more history: every set is now stale, and a rewrite has other counts */
     RUN(f, &r, "ingest", "--provider", "synthetic", "--full", "--days", "1700", "--symbols",
         syms[0], syms[1], syms[2], syms[3], syms[4], syms[5]);
@@ -459,8 +460,8 @@ static void test_kill9_features_and_labels_keep_sets_whole(void **state)
         killed += kill_at_random(pid, window[round % 2], round / 2, 3) == 128 + SIGKILL;
         expect_status_ok(f, "quant status after a kill");
         long fr[N], lr[N];
-        derived_counts(f, "features_tech_v1", fr, N);
-        derived_counts(f, "labels", lr, N);
+        derived_counts(f, "quant.main.features_tech_v1", fr, N);
+        derived_counts(f, "quant.main.labels", lr, N);
         for (int s = 0; s < N; s++) {
             if (fr[s] != old_f[s] && fr[s] != bars[s])
                 fail_msg("round %d: L%d has %ld tech-v1 rows (whole sets: %ld or %ld)", round, s,
@@ -475,8 +476,8 @@ static void test_kill9_features_and_labels_keep_sets_whole(void **state)
     timed_run(f, features, "features after the kills");
     timed_run(f, labels, "labels after the kills");
     long fr[N], lr[N];
-    derived_counts(f, "features_tech_v1", fr, N);
-    derived_counts(f, "labels", lr, N);
+    derived_counts(f, "quant.main.features_tech_v1", fr, N);
+    derived_counts(f, "quant.main.labels", lr, N);
     for (int s = 0; s < N; s++) {
         assert_int_equal(fr[s], bars[s]);
         assert_int_equal(lr[s], bars[s] - H);
