@@ -164,7 +164,8 @@ static enum quant_code stored_chunk(struct quant_ohlcv_stored *st, duckdb_data_c
         const struct sym_index *hit = bsearch(&key, ix, nix, sizeof *ix, sym_index_cmp);
         if (hit) {
             struct quant_bars *b = &st->bars[hit->idx];
-            if (quant_bars_reserve(b, b->n + (j - i)))
+            size_t need = b->n + (j - i);
+            if (need > b->cap && quant_bars_reserve(b, need < 2 * b->cap ? 2 * b->cap : need))
                 return QUANT_ENOMEM;
             chunk_bars(c, 2, i, j - i, b);
             for (idx_t r = i; r < j; r++)

@@ -3,8 +3,9 @@
  * (series_store.h).  Each call is one transaction: a failed or killed write
  * leaves ohlcv exactly as it was.  Per call:
  *
- *   1. the stored rows of the call's symbols that have any, in ONE scan
- *      (ohlcv_read.c), with their sources for the lineage check;
+ *   1. the stored rows of the call's symbols that have any, in one scan per
+ *      STORED_GROUP symbols (ohlcv_read.c), with their sources for the
+ *      lineage check;
  *   2. per symbol, in C: duplicates in the input resolved (the last wins),
  *      the adjustment completed against the stored bars (adjust.h), and a
  *      diff by date: a new date is appended, a changed row is staged, an
@@ -442,39 +443,52 @@ static void upsert_failed(const struct quant_bars *series, size_t n,
 }
 
 /*
- * The body of one upsert transaction (BEGIN is done, COMMIT is the caller's):
- * the stored rows of every symbol that has some, in one scan, then each
- * symbol's diff into the shared writers.
+ * Symbols whose stored rows one scan reads: a bound on the bars held at once
+ * (a re-ingest holds stored and incoming bars side by side) that still makes
+ * the scans few (500 symbols: 8 scans, not 500 queries).
  */
+#define STORED_GROUP 64
+
+/* Upsert series[from, to) against their stored rows, read in one scan. */
+static enum quant_code upsert_group(struct quant_series_store *s, struct writer *w,
+                                    const struct quant_bars *series, size_t from, size_t to,
+                                    char (*syms)[QUANT_SYMBOL_MAX + 1], const char *source,
+                                    int replace, int64_t ts, struct quant_upsert_stats *stats,
+                                    struct quant_err *err)
+{
+    int want[STORED_GROUP] = {0};
+    for (size_t i = from; i < to; i++)
+        want[i - from] = known_has(s, syms[i]);
+    struct quant_ohlcv_stored stored;
+    enum quant_code rc = quant_ohlcv_stored_read_(s, syms + from, want, to - from, &stored, err);
+    for (size_t i = from; i < to && !rc; i++) {
+        size_t k = i - from;
+        struct one_write o = {&series[i], syms[i], &stored.bars[k], stored.src[k],
+                              stored.nsrc[k]};
+        rc = upsert_one(s, w, &o, source, replace, ts, &stats[i], err);
+    }
+    if (stored.bars)
+        quant_ohlcv_stored_release_(&stored);
+    return rc;
+}
+
+/* The body of one upsert transaction (BEGIN is done, COMMIT is the caller's). */
 static enum quant_code upsert_all(struct quant_series_store *s, const struct quant_bars *series,
                                   size_t n, char (*syms)[QUANT_SYMBOL_MAX + 1],
                                   const char *source, int replace,
                                   struct quant_upsert_stats *stats, struct quant_err *err)
 {
     struct writer w = {NULL, NULL, 0};
-    struct quant_ohlcv_stored stored;
-    int *want = calloc(n, sizeof *want);
-    if (!want)
-        return quant_err_set(err, QUANT_ENOMEM, "series store: out of memory");
-    for (size_t i = 0; i < n; i++)
-        want[i] = known_has(s, syms[i]);
-    enum quant_code rc = quant_ohlcv_stored_read_(s, syms, want, n, &stored, err);
-    free(want);
-    if (rc)
-        return rc;
-    rc = quant_duck_appender_(s, "ohlcv", &w.rows, err);
+    enum quant_code rc = quant_duck_appender_(s, "ohlcv", &w.rows, err);
     int64_t ts = quant_duck_now_micros_(); /* one ingested_at per call, in UTC */
-    for (size_t i = 0; i < n && !rc; i++) {
-        struct one_write o = {&series[i], syms[i], &stored.bars[i], stored.src[i],
-                              stored.nsrc[i]};
-        rc = upsert_one(s, &w, &o, source, replace, ts, &stats[i], err);
-    }
+    for (size_t i = 0; i < n && !rc; i += STORED_GROUP)
+        rc = upsert_group(s, &w, series, i, i + STORED_GROUP < n ? i + STORED_GROUP : n, syms,
+                          source, replace, ts, stats, err);
     if (!rc)
         rc = writer_finish(s, &w, err);
     if (rc)
         upsert_failed(series, n, syms, err);
     writer_release(&w);
-    quant_ohlcv_stored_release_(&stored);
     return rc;
 }
 
