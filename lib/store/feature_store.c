@@ -1154,11 +1154,12 @@ static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb
                                             struct quant_err *err);
 
 /*
- * New (symbol, model) pairs are plain appends.  A rescored pair is staged and
- * upserted (ON CONFLICT DO UPDATE): deleting its old rows first measured
- * slower, since every deleted row is fetched back to remove its key from the
- * primary key's index (500 symbols: 16.7 s against 6.8 s).  A model's dates
- * only grow (bars are never deleted), so no old row is left behind.
+ * New (symbol, model) pairs are plain appends.  A rescored pair is staged,
+ * its old rows deleted and the staged ones appended (the table has no key,
+ * hence no ON CONFLICT, since schema version 3; with the key, deleting was
+ * the slow way: 16.7 s against 6.8 s for 500 symbols, every deleted row's
+ * key being removed from the index).  A model's dates only grow (bars are
+ * never deleted), so no old row is left behind.
  */
 enum quant_code quant_prediction_store_write_many(struct quant_series_store *s,
                                                   const struct quant_prediction_batch *items,
@@ -1194,10 +1195,15 @@ static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb
             rc = append_predictions(s, con, exists ? "quant_pred_staging" : "predictions",
                                     &items[i], err);
     }
+    /* predictions has no key since schema version 3 (schema.c), so no ON
+     * CONFLICT: the rescored pairs' old rows go, then the staged ones come. */
     if (!rc && staged)
-        rc = exec_on(s, con, "INSERT INTO predictions SELECT * FROM quant_pred_staging"
-                             " ON CONFLICT (symbol, date, model_id) DO UPDATE SET"
-                             " score = excluded.score, segment = excluded.segment", "upserting predictions", err);
+        rc = exec_on(s, con, "DELETE FROM predictions AS p USING quant_pred_staging AS x"
+                             " WHERE p.symbol = x.symbol AND p.date = x.date"
+                             " AND p.model_id = x.model_id", "upserting predictions", err);
+    if (!rc && staged)
+        rc = exec_on(s, con, "INSERT INTO predictions SELECT * FROM quant_pred_staging",
+                     "upserting predictions", err);
     if (!rc)
         rc = exec_on(s, con, "COMMIT", "committing predictions", err);
     if (rc)
