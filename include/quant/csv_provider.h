@@ -156,8 +156,10 @@ void quant_csv_symbol_from_filename(const char *path, char out[QUANT_SYMBOL_MAX 
  *    file, that disagree on a date's prices refuse that symbol (fetch_daily
  *    fails with QUANT_EVALIDATION naming the file(s) and the date); the
  *    other symbols go on.
- *  - fetch_daily ignores the mode (a file holds what it holds), copies the
- *    series into out (appended), and sets info->warning to
+ *  - fetch_daily ignores the mode (a file holds what it holds), hands the
+ *    series over into an empty out (appends a copy to a non-empty one; either
+ *    way a symbol is fetched once: a second fetch fails with QUANT_EINVAL),
+ *    and sets info->warning to
  *    "skipped 2 bad rows (first: FILE line 167: reason)" when rows of
  *    that symbol were skipped; QUANT_ENOTFOUND "no CSV data for SYM in PATH"
  *    otherwise.  Rows whose symbol itself is invalid belong to no series and

@@ -6,7 +6,7 @@
  *
  *   ohlcv
  *   +-------------------+-----------+-----------------------------------------+
- *   | symbol            | VARCHAR   | upper-case; (symbol, date) is the key   |
+ *   | symbol            | VARCHAR   | upper-case; one row per (symbol, date)  |
  *   | date              | DATE      | trading day                             |
  *   | open, high, low,  | DOUBLE    | as published by the source              |
  *   |   close           |           |                                         |
@@ -19,14 +19,15 @@
  *   | quality           | UTINYINT  | QUANT_Q_* bits (bars.h): repaired,      |
  *   |                   |           | gap/jump before, adjustment carried     |
  *   +-------------------+-----------+-----------------------------------------+
- *   PRIMARY KEY (symbol, date); CHECK (volume >= 0); open/high/low/close/volume
- *   are NOT NULL.  The key's ART index costs about half of bulk-ingest speed
- *   (0.93M vs 1.8-1.96M rows/s measured on 500 x 6,500 bars) and is kept
- *   anyway: it is the schema's guarantee to every reader and writer.
+ *   CHECK (volume >= 0); open/high/low/close/volume are NOT NULL.  No PRIMARY
+ *   KEY: (symbol, date) is unique because quant is the only writer and diffs
+ *   every write against the stored rows (lib/store/schema.c says what the
+ *   key's index cost).  Rows are stored in (symbol, date) order.
  *
- * quant_meta(key VARCHAR PRIMARY KEY, value VARCHAR): schema_version = 2.
- * Version 1 had no quality column; a read-write open migrates it (ALTER
- * TABLE, existing rows get 0), a read-only open reads its bars as quality 0.
+ * quant_meta(key VARCHAR PRIMARY KEY, value VARCHAR): schema_version = 3.
+ * Version 1 had no quality column, versions 1 and 2 a PRIMARY KEY on ohlcv
+ * and predictions; a read-write open migrates them (one transaction), a
+ * read-only open reads them as they are (version 1's bars as quality 0).
  *
  * Adjustment: every upsert completes adj_close of bars whose source gave none
  * by carrying the stored factor (adjust.h), so the adjusted series stays
@@ -41,14 +42,13 @@
  *
  * Writes: quant_series_store_upsert_bars() is an idempotent upsert of one
  * symbol's series in one transaction; a failure rolls back and leaves the
- * table exactly as it was.  Data goes in as DuckDB data chunks through an
- * Appender.  A symbol with no rows yet is appended directly; otherwise the
- * stored rows are diffed in C: new dates are appended, changed rows are
- * staged in a TEMP table and applied with one set-based
- * INSERT ... ON CONFLICT (symbol, date) DO UPDATE, and a row
- * whose values are unchanged is left alone (ingested_at included).  NaN in
- * any value column is stored as SQL NULL.  Values are compared NULL-safely;
- * source is not compared (it records who last changed the values).
+ * table exactly as it was.  The stored rows of the written symbols are read
+ * in one scan per 64 symbols and diffed in C: new dates are appended (data
+ * chunks through an Appender), changed rows are staged in a TEMP table and
+ * applied with one UPDATE ... FROM it, in place, and a row whose values are
+ * unchanged is left alone (ingested_at included).  NaN in any value column
+ * is stored as SQL NULL.  Values are compared NULL-safely; source is not
+ * compared (it records who last changed the values).
  * quant_series_store_upsert_many() does the same for a batch of symbols in
  * one transaction: use it for bulk ingest (see there).
  *
@@ -128,8 +128,8 @@ enum quant_code quant_series_store_upsert_bars(struct quant_series_store *store,
 /*
  * Upsert n series (distinct symbols) in ONE transaction: all of them are
  * written or, on any failure, none (err names the failing symbol).  Why it
- * exists: every commit costs a WAL write and sync, so a bulk ingest of
- * hundreds of symbols is several times faster in batches of a few dozen.
+ * exists: every commit of a bulk append costs DuckDB a checkpoint, so a bulk
+ * ingest of hundreds of symbols is much faster in one transaction.
  * The trade-off is the unit of failure: one bad series rolls back its whole
  * batch, so a caller that wants per-symbol isolation retries the batch's
  * series one by one with quant_series_store_upsert_bars() after a failure.

@@ -37,6 +37,7 @@ struct csv_entry {
      * the symbol's own file in a folder could not be read.  Other symbols go on. */
     char conflict[QUANT_ERR_MSG_MAX];
     enum quant_code conflict_code;
+    int handed_over;       /* fetched: the bars now belong to the caller */
 };
 
 struct csv_state {
@@ -314,7 +315,14 @@ static enum quant_code read_csv_file(const char *file, int in_folder, struct qua
     } else {
         if (in_folder)
             (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-        rc = read_capped(fd, file, b, err);
+        /* A regular file's size is known: one allocation instead of a
+         * buffer grown (and its pages faulted in again) as it fills.  An
+         * oversized file is still refused by read_capped, not here. */
+        if (S_ISREG(sb.st_mode) && sb.st_size > 0 && (size_t)sb.st_size < b->max &&
+            quant_buf_reserve(b, (size_t)sb.st_size + 1) != QUANT_OK)
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory reading %s", file);
+        if (!rc)
+            rc = read_capped(fd, file, b, err);
     }
     close(fd);
     if (!rc && !b->data) /* empty: still a valid empty string */
@@ -521,6 +529,9 @@ static enum quant_code csv_fetch_daily(void *state, const char *symbol,
         return quant_err_set(err, QUANT_EINVAL, "'%.40s' is not a valid symbol",
                              symbol ? symbol : "");
     struct csv_entry *e = find_entry(st, sym);
+    if (e && e->handed_over)
+        return quant_err_set(err, QUANT_EINVAL, "the CSV series of %s was already fetched "
+                             "from this provider (each symbol is handed over once)", sym);
     if (e && e->conflict[0])
         return quant_err_set(err, e->conflict_code, "%s", e->conflict);
     if (!e || e->bars.n == 0) {
@@ -530,10 +541,24 @@ static enum quant_code csv_fetch_daily(void *state, const char *symbol,
                                  e->first_bad);
         return quant_err_set(err, QUANT_ENOTFOUND, "no CSV data for %s in %s", sym, st->path);
     }
-    if (quant_bars_reserve(out, out->n + e->bars.n))
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory copying %s", sym);
-    memcpy(out->v + out->n, e->bars.v, e->bars.n * sizeof *out->v);
-    out->n += e->bars.n;
+    if (out->n == 0) {
+        /* Hand the series over rather than copy it: an ingest fetches each
+         * symbol once, and copying every bar of a bulk file cost as much as
+         * parsing it (a pass over hundreds of MB of fresh pages). */
+        struct quant_bars mine = *out;
+        out->v = e->bars.v;
+        out->n = e->bars.n;
+        out->cap = e->bars.cap;
+        e->bars.v = mine.v;
+        e->bars.n = 0;
+        e->bars.cap = mine.cap;
+        e->handed_over = 1;
+    } else {
+        if (quant_bars_reserve(out, out->n + e->bars.n))
+            return quant_err_set(err, QUANT_ENOMEM, "out of memory copying %s", sym);
+        memcpy(out->v + out->n, e->bars.v, e->bars.n * sizeof *out->v);
+        out->n += e->bars.n;
+    }
     snprintf(out->symbol, sizeof out->symbol, "%s", sym);
     if (info) {
         info->warning[0] = '\0';

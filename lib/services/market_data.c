@@ -235,6 +235,39 @@ static enum quant_code add_target(struct target **v, size_t *n, const char *sym,
     return QUANT_OK;
 }
 
+static int summary_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct quant_series_summary *)a)->symbol,
+                  ((const struct quant_series_summary *)b)->symbol);
+}
+
+/*
+ * What the store holds of each target (for the fetch mode and the order of a
+ * metered run): one symbol is one small query; more are one scan of the
+ * store's summary, not a query per symbol (500 of them cost 0.6 s).
+ */
+static enum quant_code stored_summaries(struct quant_md *md, struct target *v, size_t n,
+                                        struct quant_err *err)
+{
+    if (n == 1)
+        return quant_series_store_symbol_summary(md->series, v[0].symbol, &v[0].have, err);
+    struct quant_series_summary *all = NULL;
+    size_t nall = 0;
+    enum quant_code rc = n ? quant_series_store_summary(md->series, &all, &nall, err) : QUANT_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct quant_series_summary key;
+        snprintf(key.symbol, sizeof key.symbol, "%s", v[i].symbol);
+        const struct quant_series_summary *hit =
+            nall ? bsearch(&key, all, nall, sizeof *all, summary_cmp) : NULL;
+        memset(&v[i].have, 0, sizeof v[i].have);
+        snprintf(v[i].have.symbol, sizeof v[i].have.symbol, "%s", v[i].symbol);
+        if (hit)
+            v[i].have = *hit;
+    }
+    free(all);
+    return rc;
+}
+
 static enum quant_code resolve_targets(struct quant_md *md, const struct quant_ingest_request *req,
                                        struct quant_provider *p, struct target **out,
                                        size_t *out_n, struct quant_err *err)
@@ -264,8 +297,8 @@ static enum quant_code resolve_targets(struct quant_md *md, const struct quant_i
                                "no symbols to ingest: register some with "
                                "`quant symbols add AAPL NVDA` or pass --symbols");
     }
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = quant_series_store_symbol_summary(md->series, v[i].symbol, &v[i].have, err);
+    if (!rc)
+        rc = stored_summaries(md, v, n, err);
     if (rc) {
         free(v);
         return rc;
@@ -310,8 +343,10 @@ static void describe_bad(struct quant_ingest_result *r, const struct quant_valid
 
 /*
  * A symbol fetched and validated, waiting to be stored.  Symbols from local
- * sources are stored in batches: each commit costs milliseconds, which would
- * dominate a bulk CSV ingest of hundreds of symbols.
+ * sources are stored in batches of many symbols, one transaction each: a
+ * commit of a bulk append costs DuckDB a checkpoint (measured on 500 x 6,500
+ * bars: 13 commits of 256k rows spent 7.3 s committing, one commit 0.2 s), so
+ * a batch ends only at BATCH_MAX_ROWS, which bounds the bars held in memory.
  */
 struct pending {
     struct quant_ingest_result r;
@@ -328,8 +363,8 @@ struct batch {
     size_t max_symbols;   /* flush when reached: 1 for network sources */
 };
 
-#define BATCH_MAX_SYMBOLS 64
-#define BATCH_MAX_ROWS (256u * 1024u)
+#define BATCH_MAX_SYMBOLS 4096
+#define BATCH_MAX_ROWS (4u * 1024u * 1024u) /* 320 MB of bars */
 
 /* Fetch and validate one symbol into p (p->r.code says whether it worked). */
 static void fetch_one(struct quant_md *md, struct quant_provider *prov, enum quant_md_mode asked,

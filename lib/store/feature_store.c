@@ -108,9 +108,10 @@ enum quant_code quant_feature_store_init(struct quant_series_store *s, struct qu
     static const char *const fixed[] = {
         "CREATE TABLE IF NOT EXISTS labels (symbol VARCHAR NOT NULL, date DATE NOT NULL,"
         " horizon INTEGER NOT NULL, fwd_return DOUBLE NOT NULL, label INTEGER NOT NULL)",
+        /* No key since schema version 3 (schema.c): one row per (symbol,
+         * date, model_id) is kept by the write path, not by an index. */
         "CREATE TABLE IF NOT EXISTS predictions (symbol VARCHAR NOT NULL, date DATE NOT NULL,"
-        " model_id VARCHAR NOT NULL, score DOUBLE NOT NULL,"
-        " PRIMARY KEY (symbol, date, model_id))",
+        " model_id VARCHAR NOT NULL, score DOUBLE NOT NULL)",
         /* Stores from before segments were recorded get the column, NULL on
          * their old rows (unknown: rescore to fill it). */
         "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS segment VARCHAR",

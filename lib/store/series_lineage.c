@@ -1,9 +1,10 @@
 /*
  * series_lineage.c: one lineage per symbol in the series store (see
  * series_store.h).  It decides whether a source may write over a symbol's
- * stored bars, and replaces a symbol's history (bars and everything derived
- * from them) when asked.  Called inside series_store.c's upsert transaction;
- * it never begins or ends one itself.
+ * stored bars (their sources come from the write's one scan of the stored
+ * rows, ohlcv_read.c), and replaces a symbol's history (bars and everything
+ * derived from them) when asked.  Called inside ohlcv_write.c's upsert
+ * transaction; it never begins or ends one itself.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,12 +26,6 @@ int quant_lineage_compatible(const char *stored, const char *incoming)
     return strcmp(stored, "csv") == 0 && strcmp(incoming, "alphavantage") == 0;
 }
 
-struct stored_source {
-    char name[24];
-    long bars;
-    int32_t first, last;
-};
-
 static void count_text(long n, char *out, size_t cap)
 {
     char digits[32];
@@ -44,7 +39,7 @@ static void count_text(long n, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static enum quant_code refuse(const char *sym, const struct stored_source *st,
+static enum quant_code refuse(const char *sym, const struct quant_stored_source *st,
                               const char *source, struct quant_err *err)
 {
     char n[32], d0[11], d1[11];
@@ -62,49 +57,22 @@ static enum quant_code refuse(const char *sym, const struct stored_source *st,
                          sym, n, st->name, d0, d1, source, hint, sym, source, sym);
 }
 
-enum quant_code quant_series_store_lineage_(struct quant_series_store *s, const char *sym,
+enum quant_code quant_series_store_lineage_(const char *sym,
+                                            const struct quant_stored_source *src, size_t n,
                                             const char *source, int replace, char *stored,
                                             size_t stored_cap, struct quant_err *err)
 {
-    duckdb_connection con = quant_series_store_con_(s);
-    duckdb_prepared_statement st = NULL;
-    duckdb_result res;
-    stored[0] = '\0';
-    if (duckdb_prepare(con,
-                       "SELECT source, count(*)::BIGINT, min(date), max(date) FROM ohlcv"
-                       " WHERE symbol = $1 GROUP BY source ORDER BY source",
-                       &st) == DuckDBError) {
-        enum quant_code rc = quant_series_store_fail_(s, "reading the sources of a symbol",
-                                                      duckdb_prepare_error(st), err);
-        duckdb_destroy_prepare(&st);
-        return rc;
-    }
-    if (duckdb_bind_varchar(st, 1, sym) == DuckDBError ||
-        duckdb_execute_prepared(st, &res) == DuckDBError) {
-        enum quant_code rc = quant_series_store_fail_(s, "reading the sources of a symbol",
-                                                      duckdb_result_error(&res), err);
-        duckdb_destroy_result(&res);
-        duckdb_destroy_prepare(&st);
-        return rc;
-    }
     enum quant_code rc = QUANT_OK;
     size_t used = 0;
-    for (idx_t r = 0; r < duckdb_row_count(&res); r++) {
-        struct stored_source src;
-        char *name = duckdb_value_varchar(&res, 0, r);
-        snprintf(src.name, sizeof src.name, "%s", name ? name : "?");
-        duckdb_free(name);
-        src.bars = (long)duckdb_value_int64(&res, 1, r);
-        src.first = duckdb_value_date(&res, 2, r).days;
-        src.last = duckdb_value_date(&res, 3, r).days;
-        int w = snprintf(stored + used, stored_cap - used, "%s%s", used ? ", " : "", src.name);
+    stored[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(stored + used, stored_cap - used, "%s%s", used ? ", " : "",
+                         src[i].name);
         if (w > 0 && (size_t)w < stored_cap - used)
             used += (size_t)w;
-        if (!rc && !replace && !quant_lineage_compatible(src.name, source))
-            rc = refuse(sym, &src, source, err);
+        if (!rc && !replace && !quant_lineage_compatible(src[i].name, source))
+            rc = refuse(sym, &src[i], source, err);
     }
-    duckdb_destroy_result(&res);
-    duckdb_destroy_prepare(&st);
     return rc;
 }
 

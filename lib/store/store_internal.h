@@ -1,12 +1,34 @@
 /*
- * store_internal.h: what the DuckDB-side files of lib/store share (not part
- * of the public API).  lib/store/ is the only folder that includes duckdb.h:
- * series_store.c owns the database handle and its connection; feature_store.c
- * writes the feature and label tables through the same connection, so one
- * process holds one writer lock and every write shares one transaction model.
+ * store_internal.h: the one internal header of the DuckDB side of lib/store
+ * (not part of the public API).  lib/store/ is the only folder that includes
+ * duckdb.h, and its files are cut by what they serve:
+ *
+ *   duck.c            the handle: open (lock retry, sandbox), close, DuckDB
+ *                     errors turned into quant codes and advice, statement,
+ *                     appender and vector helpers every table file uses
+ *   schema.c          quant's tables in a new file, the schema version, and
+ *                     the migrations of older files (run by the open)
+ *   ohlcv_read.c      reading ohlcv: one symbol's bars, the stored rows of a
+ *                     batch of symbols in one scan, summaries
+ *   ohlcv_write.c     the ohlcv upsert engine (diff in C, append, staged
+ *                     updates), the set of symbols with rows
+ *   series_lineage.c  one lineage per symbol; replacing a history
+ *   feature_store.c   derived tables (features, labels, predictions)
+ *   prediction_read.c predictions of one symbol
+ *   sql_query.c       user SQL, sandboxed and streaming (quant sql, export)
+ *   sql_table.c       one statement materialised as text (quant_table)
+ *   sql_text.c        DuckDB values as text
+ *
+ * One database handle and one connection per process: DuckDB admits one
+ * writer process per file, so every write of a command shares one lock and
+ * one transaction model.  Being that single writer is also what keeps
+ * (symbol, date) unique in ohlcv without an index (schema.c says why).
  */
 #ifndef QUANT_STORE_INTERNAL_H
 #define QUANT_STORE_INTERNAL_H
+
+#include <limits.h>
+#include <stdint.h>
 
 #include <duckdb.h>
 
@@ -14,6 +36,40 @@
 #include "quant/error.h"
 #include "quant/feature_store.h"
 #include "quant/series_store.h"
+
+/* ---- the handle (duck.c) --------------------------------------------------- */
+
+#define SCHEMA_VERSION 3
+#define OHLCV_NCOLS 13 /* columns of ohlcv, in table order */
+
+/* Column order of ohlcv and of its staging table (the appender relies on it).
+ * quality is last because version 2 added it to existing tables with ALTER
+ * TABLE, which appends; new and rebuilt tables keep the same order. */
+enum { C_SYMBOL, C_DATE, C_OPEN, C_HIGH, C_LOW, C_CLOSE, C_ADJ, C_VOLUME, C_DIV, C_SPLIT,
+       C_SOURCE, C_INGESTED, C_QUALITY };
+
+struct quant_series_store {
+    duckdb_database db;
+    duckdb_connection con;
+    int read_only;
+    int sandboxed;                    /* external access off, configuration locked */
+    long version;                     /* schema version of the file, after migration */
+    char path[PATH_MAX];
+    duckdb_logical_type types[OHLCV_NCOLS]; /* ohlcv column types, for data chunks */
+    duckdb_data_chunk chunk;          /* reused for every ohlcv append */
+    duckdb_prepared_statement load;   /* one symbol's bars, ascending; lazy */
+    duckdb_prepared_statement one_sum;/* one symbol's summary; lazy */
+    /*
+     * Symbols that have rows in ohlcv, sorted (ohlcv_write.c).  A symbol not
+     * in here takes the fast path (plain append, nothing to diff).  Exact
+     * because this handle is the only writer; a user statement may change
+     * anything, so quant_series_store_query drops the set (known_valid = 0)
+     * and the next write reloads it.
+     */
+    char (*known)[QUANT_SYMBOL_MAX + 1];
+    size_t nknown, capknown;
+    int known_valid;
+};
 
 /* The database handle (owned by the store), for extra connections. */
 duckdb_database quant_series_store_db_(struct quant_series_store *s);
@@ -24,6 +80,9 @@ const char *quant_series_store_path_(const struct quant_series_store *s);
 int quant_series_store_read_only_(const struct quant_series_store *s);
 /* Opened with options.sandbox (external access off, configuration locked). */
 int quant_series_store_sandboxed_(const struct quant_series_store *s);
+/* The file's schema version (1: ohlcv has no quality column; read-only opens only). */
+long quant_series_store_version_(const struct quant_series_store *s);
+
 /*
  * A DuckDB failure as QUANT_ESTORE: "store PATH: WHAT failed: <DuckDB's words>"
  * plus what to do when those words show a cause the user can act on (a full
@@ -32,9 +91,100 @@ int quant_series_store_sandboxed_(const struct quant_series_store *s);
  */
 enum quant_code quant_series_store_fail_(const struct quant_series_store *s, const char *what,
                                          const char *msg, struct quant_err *err);
+/* The advice part of that message alone ("" when DuckDB's words show nothing). */
+const char *quant_duck_advice_(const char *msg);
 /* Run a statement; on failure, quant_series_store_fail_'s message. */
 enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
                                          const char *what, struct quant_err *err);
+/* ROLLBACK, ignoring its result (after a failure, whose error is already set). */
+void quant_duck_rollback_(struct quant_series_store *s);
+/* Prepare sql into *st unless *st is already prepared (lazy statements). */
+enum quant_code quant_duck_prepare_(struct quant_series_store *s, duckdb_prepared_statement *st,
+                                    const char *sql, struct quant_err *err);
+/* An appender on `table` of the store's connection; *out NULL on failure. */
+enum quant_code quant_duck_appender_(struct quant_series_store *s, const char *table,
+                                     duckdb_appender *out, struct quant_err *err);
+/* An appender's failure; a constraint failure is named as bad input. */
+enum quant_code quant_duck_append_error_(struct quant_series_store *s, duckdb_appender app,
+                                         struct quant_err *err);
+/* Append '...' (quotes doubled) to b: text inside an SQL string literal. */
+enum quant_code quant_duck_quote_(struct quant_buf *b, const char *text);
+/* Now as microseconds since the epoch, UTC (ingested_at). */
+int64_t quant_duck_now_micros_(void);
+/* Normalised copy of a caller's symbol (upper-case, checked). */
+enum quant_code quant_duck_symbol_(const char *in, char out[QUANT_SYMBOL_MAX + 1],
+                                   struct quant_err *err);
+
+/* Cells of a fetched chunk: a VARCHAR into a fixed buffer (truncating), a
+ * DOUBLE with SQL NULL as NaN. */
+void quant_duck_vec_string_(duckdb_vector v, idx_t row, char *out, size_t cap);
+double quant_duck_vec_double_(duckdb_vector v, idx_t row);
+
+/* ---- schema.c ---------------------------------------------------------------- */
+
+/*
+ * Read the file's schema version into s->version; when writable, create the
+ * tables and migrate an older file to SCHEMA_VERSION in one transaction.
+ * QUANT_ESCHEMA for a file newer than this quant.
+ */
+enum quant_code quant_schema_init_(struct quant_series_store *s, struct quant_err *err);
+
+/* ---- ohlcv_read.c ------------------------------------------------------------ */
+
+/* Append the stored bars of sym (normalised; ascending) to out. */
+enum quant_code quant_ohlcv_read_(struct quant_series_store *s, const char *sym,
+                                  struct quant_bars *out, struct quant_err *err);
+
+/* Which source a symbol's stored bars come from, and how many.  quant writes
+ * three source names; a symbol with more sources than the cap (written by
+ * another client) is refused by the lineage check (series_lineage.c). */
+#define QUANT_STORED_SOURCES_MAX 8
+struct quant_stored_source {
+    char name[24];
+    long bars;
+    int32_t first, last;
+};
+
+/*
+ * What a batch write needs to know of the stored rows of its n symbols
+ * (syms: normalised, distinct), read in one scan of ohlcv instead of one
+ * query per symbol.  bars[i] is syms[i]'s stored series (ascending; empty
+ * when it has none) and src[i][0..nsrc[i]) its sources (by name).  Release
+ * with quant_ohlcv_stored_release_.
+ */
+struct quant_ohlcv_stored {
+    size_t n;
+    struct quant_bars *bars;
+    struct quant_stored_source (*src)[QUANT_STORED_SOURCES_MAX];
+    size_t *nsrc;
+};
+/* want[i] = 0 skips syms[i] (nothing stored: no need to read it). */
+enum quant_code quant_ohlcv_stored_read_(struct quant_series_store *s,
+                                         char (*syms)[QUANT_SYMBOL_MAX + 1], const int *want,
+                                         size_t n, struct quant_ohlcv_stored *out,
+                                         struct quant_err *err);
+void quant_ohlcv_stored_release_(struct quant_ohlcv_stored *st);
+
+/* ---- ohlcv_write.c ----------------------------------------------------------- */
+
+/* Forget the set of symbols with rows (a statement may have changed it). */
+void quant_ohlcv_known_reset_(struct quant_series_store *s);
+
+/* ---- series_lineage.c -------------------------------------------------------- */
+
+/*
+ * Whether `source` may write over sym's stored sources src[0..n): fails with
+ * QUANT_ELINEAGE, naming both sources and the remedy, when one does not admit
+ * it and replace is 0.  stored gets their names ("csv, synthetic").
+ */
+enum quant_code quant_series_store_lineage_(const char *sym,
+                                            const struct quant_stored_source *src, size_t n,
+                                            const char *source, int replace, char *stored,
+                                            size_t stored_cap, struct quant_err *err);
+/* Delete sym's ohlcv rows and its rows in every derived table (inside the
+ * caller's transaction). */
+enum quant_code quant_series_store_forget_(struct quant_series_store *s, const char *sym,
+                                           struct quant_err *err);
 
 /* ---- sql_text.c: values as text ------------------------------------------ */
 
@@ -53,18 +203,9 @@ int quant_sql_type_printable_(duckdb_logical_type t);
  */
 enum quant_code quant_sql_cell_text_(duckdb_vector v, duckdb_logical_type t, idx_t row,
                                      struct quant_buf *b, int *is_null);
-/*
- * Lineage (series_lineage.c), inside an upsert transaction.  _lineage_ reads
- * which sources sym's bars come from (written to stored, "csv, synthetic")
- * and fails with QUANT_ELINEAGE, naming both sources and the remedy, when one
- * does not admit `source` and replace is 0.  _forget_ deletes sym's ohlcv
- * rows and its rows in every derived table.
- */
-enum quant_code quant_series_store_lineage_(struct quant_series_store *s, const char *sym,
-                                            const char *source, int replace, char *stored,
-                                            size_t stored_cap, struct quant_err *err);
-enum quant_code quant_series_store_forget_(struct quant_series_store *s, const char *sym,
-                                           struct quant_err *err);
+
+/* ---- feature_store.c: bars for derivation ----------------------------------- */
+
 /*
  * quant_series_store_scan_bars on another connection of the same database
  * (feature_store.c): the table functions of derived_read.c read bars while
@@ -84,7 +225,5 @@ enum quant_code quant_bars_cursor_open_(struct quant_series_store *s, duckdb_con
 enum quant_code quant_bars_cursor_next_(struct quant_bars_cursor_ *c, struct quant_bars *out,
                                         int *got, struct quant_err *err);
 void quant_bars_cursor_close_(struct quant_bars_cursor_ *c);
-/* The file's schema version (1: ohlcv has no quality column; read-only opens only). */
-long quant_series_store_version_(const struct quant_series_store *s);
 
 #endif

@@ -3,8 +3,9 @@
  * wrong bar, through the real `quant` binary on files made from the real
  * histories in ../shared/data: a file whose rows are all bad, two rows of one
  * date that disagree, a FIFO in a folder, a file with no line ends, the API
- * key quoted from a file, and the symbol lists every command shares
- * (--symbols @FILE, --all).
+ * key quoted from a file, the symbol lists every command shares
+ * (--symbols @FILE, --all), and overlapping long files that must leave one
+ * row per (symbol, date).
  */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -345,6 +346,98 @@ static void test_symbols_from_a_file_and_all(void **state)
     tu_result_release(&r);
 }
 
+/*
+ * Append rows [from, to) of the universe history SYM to a long-format file
+ * (symbol,date,...), `copies` times each; the prices are scaled by `scale`
+ * (a source that revised them).  Returns the rows written once.
+ */
+static long append_long(FILE *f, const char *sym, long from, long to, int copies, double scale)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "universe/%s.csv", sym);
+    char *text = shared_text(rel);
+    long row = 0, written = 0;
+    for (char *line = strchr(text, '\n') + 1, *nl; (nl = strchr(line, '\n')) != NULL;
+         line = nl + 1, row++) {
+        if (row < from || row >= to)
+            continue;
+        char date[11];
+        double o, h, l, c, a, v;
+        if (sscanf(line, "%10[0-9-],%lf,%lf,%lf,%lf,%lf,%lf", date, &o, &h, &l, &c, &a, &v) != 7)
+            continue; /* a null row */
+        for (int k = 0; k < copies; k++)
+            fprintf(f, "%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.0f\n", sym, date, o * scale,
+                    h * scale, l * scale, c * scale, a * scale, v);
+        written++;
+    }
+    free(text);
+    return written;
+}
+
+static void assert_unique_rows(long want)
+{
+    assert_int_equal(sql_long("SELECT count(*) FROM ohlcv"), want);
+    assert_int_equal(sql_long("SELECT count(DISTINCT (symbol, date)) FROM ohlcv"), want);
+}
+
+/*
+ * ohlcv has no key (schema version 3): (symbol, date) stays unique because
+ * the single writer diffs every write against the stored rows.  Real
+ * histories in one long file, then an overlapping file with revised prices
+ * and rows repeated inside it, then the first file again, then once more:
+ * the row count never moves, revised rows are updated in place, and the last
+ * run says nothing changed.
+ */
+static void test_overlapping_long_files_keep_one_row_per_date(void **state)
+{
+    (void)state;
+    TU_REQUIRE_SHARED_DATA();
+    char first[PATH_MAX], second[PATH_MAX];
+    scratch(first, sizeof first, "long.csv");
+    scratch(second, sizeof second, "revised.csv");
+    FILE *f = fopen(first, "w");
+    assert_non_null(f);
+    fputs("symbol,date,open,high,low,close,adj_close,volume\n", f);
+    long rows = append_long(f, "AAIC", 0, 100000, 1, 1.0);
+    rows += append_long(f, "ADMP", 0, 100000, 1, 1.0);
+    fclose(f);
+    f = fopen(second, "w");
+    assert_non_null(f);
+    fputs("symbol,date,open,high,low,close,adj_close,volume\n", f);
+    long revised = append_long(f, "AAIC", 4000, 5000, 1, 1.01);
+    long repeated = append_long(f, "ADMP", 5000, 5500, 2, 1.0);
+    fclose(f);
+    assert_int_equal(revised, 1000);
+    assert_int_equal(repeated, 500);
+
+    struct tu_result r;
+    RUN(&r, "ingest", "--csv", first);
+    assert_int_equal(r.status, 0);
+    tu_result_release(&r);
+    long stored = sql_long("SELECT count(*) FROM ohlcv");
+    assert_true(stored > 10000 && stored <= rows);
+    assert_unique_rows(stored);
+
+    RUN(&r, "ingest", "--csv", second);
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, "(0 new, 1,000 updated)"))
+        fail_msg("revised file: %s", r.out);
+    tu_result_release(&r);
+    assert_unique_rows(stored);
+
+    RUN(&r, "ingest", "--csv", first);
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, "(0 new, 1,000 updated)"))
+        fail_msg("first file again: %s", r.out);
+    tu_result_release(&r);
+    RUN(&r, "ingest", "--csv", first);
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, "(0 new, 0 updated)"))
+        fail_msg("an unchanged file must change nothing: %s", r.out);
+    tu_result_release(&r);
+    assert_unique_rows(stored);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +450,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_over_long_line_stops_the_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_quoted_from_a_file_is_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbols_from_a_file_and_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overlapping_long_files_keep_one_row_per_date, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,8 +153,14 @@ static void test_schema_created(void **state)
                         "WHERE table_name = 'ohlcv' AND constraint_type = 'CHECK'");
     assert_string_equal(chk, "CHECK((volume >= 0))\n");
     free(chk);
+    /* No key on ohlcv since version 3: the single writer keeps (symbol,
+     * date) unique (test_unique_after_overlapping_writes). */
+    char *pk = dump(s, "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ohlcv'"
+                       " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')");
+    assert_string_equal(pk, "0\n");
+    free(pk);
     char *v = dump(s, "SELECT value FROM quant_meta WHERE key = 'schema_version'");
-    assert_string_equal(v, "2\n");
+    assert_string_equal(v, "3\n");
     free(v);
     quant_series_store_close(s);
     /* Reopening is harmless and keeps one version row. */
@@ -409,6 +415,102 @@ static void test_batch_and_unique_keys(void **state)
     free(got);
     for (int i = 0; i < 3; i++)
         quant_bars_release(&v[i]);
+    quant_series_store_close(s);
+}
+
+/* bars[from, to) of b as a new series (same values, same dates). */
+static void slice(const struct quant_bars *b, size_t from, size_t to, struct quant_bars *out)
+{
+    quant_bars_init(out);
+    snprintf(out->symbol, sizeof out->symbol, "%s", b->symbol);
+    for (size_t i = from; i < to; i++)
+        assert_int_equal(quant_bars_push(out, &b->v[i]), QUANT_OK);
+}
+
+static void assert_unique(struct quant_series_store *s, const char *want_rows)
+{
+    char *got = dump(s, "SELECT count(*), count(DISTINCT (symbol, date)) FROM ohlcv");
+    char want[64];
+    snprintf(want, sizeof want, "%s|%s\n", want_rows, want_rows);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/*
+ * ohlcv has no key since schema version 3: uniqueness of (symbol, date) rests
+ * on the write path.  Overlapping batches, changed rows, duplicates inside one
+ * input (unsorted), an identical re-write, a replaced history: after each,
+ * COUNT(*) = COUNT(DISTINCT (symbol, date)) and the counts are the expected.
+ */
+static void test_unique_after_overlapping_writes(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars full[3], v[3];
+    make_bars(&full[0], "AAA", 10000, 1500);
+    make_bars(&full[1], "BBB", 10500, 1000);
+    make_bars(&full[2], "CCC", 10000, 600);
+    slice(&full[0], 0, 1000, &v[0]);
+    slice(&full[1], 0, 1000, &v[1]);
+    slice(&full[2], 0, 300, &v[2]);
+    struct quant_upsert_stats st[3];
+    struct quant_err err;
+    if (quant_series_store_upsert_many(s, v, 3, "test", st, &err) != QUANT_OK)
+        fail_msg("upsert_many: %s", err.msg);
+    assert_unique(s, "2300");
+    for (int i = 0; i < 3; i++)
+        quant_bars_release(&v[i]);
+
+    /* AAA: days 500..1499 (half stored), every 7th stored date changed, and
+     * two late corrections appended out of order (the last one wins). */
+    slice(&full[0], 500, 1500, &v[0]);
+    for (size_t i = 0; i < v[0].n; i++)
+        if (v[0].v[i].date % 7 == 0 && v[0].v[i].date < 11000)
+            v[0].v[i].low -= 0.25;
+    struct quant_bar fix1 = full[0].v[701], fix2 = full[0].v[1200];
+    fix1.close += 1;
+    fix2.close += 1;
+    assert_int_equal(quant_bars_push(&v[0], &fix1), QUANT_OK);
+    assert_int_equal(quant_bars_push(&v[0], &fix2), QUANT_OK);
+    slice(&full[1], 0, 1000, &v[1]);   /* BBB: the same again */
+    slice(&full[2], 200, 600, &v[2]);  /* CCC: overlaps by 100 */
+    if (quant_series_store_upsert_many(s, v, 3, "test", st, &err) != QUANT_OK)
+        fail_msg("upsert_many: %s", err.msg);
+    assert_int_equal(st[0].inserted, 500);
+    assert_int_equal(st[0].updated, 73); /* 72 multiples of 7 in 10500..10999, and 10701 */
+    assert_int_equal(st[0].unchanged, 427);
+    assert_int_equal(st[1].unchanged, 1000);
+    assert_int_equal(st[2].inserted, 300);
+    assert_int_equal(st[2].unchanged, 100);
+    assert_unique(s, "3100");
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT close = %.17g FROM ohlcv WHERE symbol = 'AAA' AND"
+             " date = DATE '1970-01-01' + 11200", full[0].v[1200].close + 1);
+    char *got = dump(s, sql);
+    assert_string_equal(got, "true\n");
+    free(got);
+
+    /* The same three series again change nothing; one symbol at a time too. */
+    if (quant_series_store_upsert_many(s, v, 3, "test", st, &err) != QUANT_OK)
+        fail_msg("upsert_many: %s", err.msg);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(st[i].inserted + st[i].updated, 0);
+    upsert_ok(s, &v[2], 0, 0, 400);
+    assert_unique(s, "3100");
+
+    /* A replaced history keeps only the new bars. */
+    struct quant_write_options wo = {.replace = 1};
+    quant_bars_release(&v[0]);
+    slice(&full[0], 100, 200, &v[0]);
+    if (quant_series_store_write(s, v, 1, "test", &wo, st, &err) != QUANT_OK)
+        fail_msg("replace: %s", err.msg);
+    assert_true(st[0].replaced);
+    assert_int_equal(st[0].inserted, 100);
+    assert_unique(s, "1700");
+    for (int i = 0; i < 3; i++) {
+        quant_bars_release(&v[i]);
+        quant_bars_release(&full[i]);
+    }
     quant_series_store_close(s);
 }
 
@@ -667,6 +769,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_duplicates_last_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_symbols_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_and_unique_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unique_after_overlapping_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_by_other_process, setup, teardown),
