@@ -5,8 +5,7 @@
  * is one transaction.  It shares the series store's connection through
  * store_internal.h and translates DuckDB's errors here, for these tables.
  *
- * Size: over 800 lines; issue 11 re-cuts lib/store by table family (derived
- * data, predictions) behind one internal DuckDB header: split there, not twice.
+ * The bars derivation reads are bars_scan.c; predictions are predictions.c.
  */
 #define _GNU_SOURCE
 #include "quant/feature_store.h"
@@ -142,24 +141,6 @@ enum quant_code quant_feature_store_init(struct quant_series_store *s, struct qu
 
 /* ---- reads ----------------------------------------------------------------- */
 
-static void vec_text(duckdb_vector v, idx_t row, char *out, size_t cap)
-{
-    duckdb_string_t *str = (duckdb_string_t *)duckdb_vector_get_data(v) + row;
-    uint32_t len = duckdb_string_is_inlined(*str) ? str->value.inlined.length
-                                                   : str->value.pointer.length;
-    const char *p = duckdb_string_t_data(str);
-    if (len >= cap)
-        len = (uint32_t)(cap - 1);
-    memcpy(out, p, len);
-    out[len] = '\0';
-}
-
-static int vec_is_valid(duckdb_vector v, idx_t row)
-{
-    uint64_t *validity = duckdb_vector_get_validity(v);
-    return !validity || duckdb_validity_row_is_valid(validity, row);
-}
-
 enum quant_code quant_feature_store_inputs(struct quant_series_store *s,
                                            struct quant_input_state **out, size_t *out_n,
                                            struct quant_err *err)
@@ -189,7 +170,7 @@ enum quant_code quant_feature_store_inputs(struct quant_series_store *s,
         int32_t *hi = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 3));
         int64_t *ts = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 4));
         for (idx_t i = 0; i < m && n < rows; i++, n++) {
-            vec_text(vs, i, v[n].symbol, sizeof v[n].symbol);
+            quant_duck_vec_string_(vs, i, v[n].symbol, sizeof v[n].symbol);
             v[n].bars = (long)cnt[i];
             snprintf(v[n].fingerprint, sizeof v[n].fingerprint, "%ld|%d|%d|%lld",
                      (long)cnt[i], lo[i], hi[i], (long long)ts[i]);
@@ -240,9 +221,9 @@ enum quant_code quant_feature_store_states(struct quant_series_store *s, const c
         int32_t *hi = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 6));
         int64_t *at = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, 7));
         for (idx_t i = 0; i < m && n < rows; i++, n++) {
-            vec_text(duckdb_data_chunk_get_vector(c, 0), i, v[n].symbol, sizeof v[n].symbol);
-            vec_text(duckdb_data_chunk_get_vector(c, 1), i, v[n].kind, sizeof v[n].kind);
-            vec_text(duckdb_data_chunk_get_vector(c, 2), i, v[n].fingerprint,
+            quant_duck_vec_string_(duckdb_data_chunk_get_vector(c, 0), i, v[n].symbol, sizeof v[n].symbol);
+            quant_duck_vec_string_(duckdb_data_chunk_get_vector(c, 1), i, v[n].kind, sizeof v[n].kind);
+            quant_duck_vec_string_(duckdb_data_chunk_get_vector(c, 2), i, v[n].fingerprint,
                      sizeof v[n].fingerprint);
             v[n].rows = (long)nrows[i];
             v[n].values = (long)nvals[i];
@@ -267,217 +248,7 @@ enum quant_code quant_feature_store_states(struct quant_series_store *s, const c
     return QUANT_OK;
 }
 
-/* ---- scanning bars ------------------------------------------------------------ */
-
-static int want_has(const char *const *want, size_t n, const char *sym)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(want[mid], sym);
-        if (c == 0)
-            return 1;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
-
-static double vec_double_or_nan(duckdb_vector v, const double *d, idx_t row)
-{
-    return vec_is_valid(v, row) ? d[row] : NAN;
-}
-
-/*
- * The bars query: every column derivation needs, in (symbol, date) order.
- * With a short list of wanted symbols the list goes into the WHERE clause, so
- * DuckDB skips the other symbols' row groups by their min/max instead of
- * handing every bar of the store to C (training one symbol of a 500-symbol
- * store reads 1/500 of it).
- */
-#define SCAN_IN_LIST_MAX 4096
-
-static enum quant_code scan_sql(struct quant_series_store *s, const char *const *want,
-                                size_t n_want, struct quant_buf *sql, struct quant_err *err)
-{
-    enum quant_code rc = quant_buf_printf(
-        sql, "SELECT symbol, date, open, high, low, close, adj_close, volume, dividend,"
-             " split_coefficient, %s FROM ohlcv",
-        quant_series_store_version_(s) >= 2 ? "coalesce(quality, 0)" : "0::UTINYINT");
-    if (!rc && want && n_want <= SCAN_IN_LIST_MAX) {
-        rc = quant_buf_printf(sql, " WHERE symbol IN (");
-        for (size_t i = 0; !rc && i < n_want; i++) {
-            rc = quant_buf_printf(sql, "%s'", i ? ", " : "");
-            for (const char *c = want[i]; !rc && *c; c++)
-                rc = *c == '\'' ? quant_buf_printf(sql, "''") : quant_buf_append(sql, c, 1);
-            if (!rc)
-                rc = quant_buf_printf(sql, "'");
-        }
-        if (!rc)
-            rc = quant_buf_printf(sql, ")");
-    }
-    if (!rc)
-        rc = quant_buf_printf(sql, " ORDER BY symbol, date");
-    if (rc)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    return QUANT_OK;
-}
-
-enum quant_code quant_series_store_scan_bars(struct quant_series_store *s,
-                                             const char *const *want, size_t n_want,
-                                             quant_bars_cb cb, void *ctx,
-                                             struct quant_err *err)
-{
-    return quant_store_scan_bars_on_(s, quant_series_store_con_(s), want, n_want, cb, ctx,
-                                     err);
-}
-
-/* ---- a cursor over the bars, one symbol at a time ---------------------------- */
-
-struct quant_bars_cursor_ {
-    struct quant_series_store *s;
-    duckdb_prepared_statement st;
-    duckdb_pending_result pending;
-    duckdb_result res;
-    int have_res;
-    duckdb_data_chunk chunk;      /* the chunk being read, NULL before the first */
-    idx_t pos;                    /* next row of chunk */
-    int eof;
-    char next[QUANT_SYMBOL_MAX + 1];  /* symbol of the row at pos ("" = unknown) */
-};
-
-enum quant_code quant_bars_cursor_open_(struct quant_series_store *s, duckdb_connection con,
-                                        const char *const *want, size_t n_want,
-                                        struct quant_bars_cursor_ **out, struct quant_err *err)
-{
-    struct quant_bars_cursor_ *c = calloc(1, sizeof *c);
-    if (!c)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    c->s = s;
-    struct quant_buf sql;
-    quant_buf_init(&sql, 0);
-    enum quant_code rc = scan_sql(s, want, n_want, &sql, err);
-    if (!rc && duckdb_prepare(con, sql.data, &c->st) == DuckDBError)
-        rc = fail(s, "reading bars", duckdb_prepare_error(c->st), err);
-    quant_buf_release(&sql);
-    if (!rc && duckdb_pending_prepared_streaming(c->st, &c->pending) == DuckDBError)
-        rc = fail(s, "reading bars", duckdb_pending_error(c->pending), err);
-    if (!rc) {
-        c->have_res = 1; /* filled even when it fails, and then freed the same way */
-        if (duckdb_execute_pending(c->pending, &c->res) == DuckDBError)
-            rc = fail(s, "reading bars", duckdb_result_error(&c->res), err);
-    }
-    if (rc) {
-        quant_bars_cursor_close_(c);
-        return rc;
-    }
-    *out = c;
-    return QUANT_OK;
-}
-
-void quant_bars_cursor_close_(struct quant_bars_cursor_ *c)
-{
-    if (!c)
-        return;
-    if (c->chunk)
-        duckdb_destroy_data_chunk(&c->chunk);
-    if (c->have_res)
-        duckdb_destroy_result(&c->res);
-    if (c->pending)
-        duckdb_destroy_pending(&c->pending);
-    if (c->st)
-        duckdb_destroy_prepare(&c->st);
-    free(c);
-}
-
-/* Make c->chunk hold an unread row; 0 at the end of the result. */
-static int cursor_fill(struct quant_bars_cursor_ *c)
-{
-    while (!c->eof && (!c->chunk || c->pos >= duckdb_data_chunk_get_size(c->chunk))) {
-        if (c->chunk)
-            duckdb_destroy_data_chunk(&c->chunk);
-        c->chunk = duckdb_fetch_chunk(c->res);
-        c->pos = 0;
-        if (!c->chunk)
-            c->eof = 1;
-    }
-    return !c->eof;
-}
-
-enum quant_code quant_bars_cursor_next_(struct quant_bars_cursor_ *c, struct quant_bars *out,
-                                        int *got, struct quant_err *err)
-{
-    out->n = 0;
-    out->symbol[0] = '\0';
-    *got = 0;
-    while (cursor_fill(c)) {
-        duckdb_data_chunk k = c->chunk;
-        idx_t m = duckdb_data_chunk_get_size(k);
-        duckdb_vector vsym = duckdb_data_chunk_get_vector(k, 0);
-        int32_t *date = duckdb_vector_get_data(duckdb_data_chunk_get_vector(k, 1));
-        duckdb_vector vv[8];
-        double *dv[8];
-        for (int j = 0; j < 8; j++) {
-            vv[j] = duckdb_data_chunk_get_vector(k, (idx_t)(2 + j));
-            dv[j] = duckdb_vector_get_data(vv[j]);
-        }
-        const uint8_t *quality = duckdb_vector_get_data(duckdb_data_chunk_get_vector(k, 10));
-        for (; c->pos < m; c->pos++) {
-            idx_t i = c->pos;
-            char sym[QUANT_SYMBOL_MAX + 1];
-            vec_text(vsym, i, sym, sizeof sym);
-            if (*got && strcmp(sym, out->symbol) != 0)
-                return QUANT_OK; /* the next symbol starts here */
-            if (!*got) {
-                snprintf(out->symbol, sizeof out->symbol, "%s", sym);
-                *got = 1;
-            }
-            struct quant_bar b = {
-                .date = date[i],
-                .open = dv[0][i], .high = dv[1][i], .low = dv[2][i], .close = dv[3][i],
-                .adj_close = vec_double_or_nan(vv[4], dv[4], i),
-                .volume = dv[5][i],
-                .dividend = vec_double_or_nan(vv[6], dv[6], i),
-                .split = vec_double_or_nan(vv[7], dv[7], i),
-                .quality = quality[i],
-            };
-            if (quant_bars_push(out, &b))
-                return quant_err_set(err, QUANT_ENOMEM, "out of memory reading bars");
-        }
-    }
-    return QUANT_OK;
-}
-
-enum quant_code quant_store_scan_bars_on_(struct quant_series_store *s, duckdb_connection con,
-                                          const char *const *want, size_t n_want,
-                                          quant_bars_cb cb, void *ctx, struct quant_err *err)
-{
-    struct quant_bars_cursor_ *c = NULL;
-    enum quant_code rc = quant_bars_cursor_open_(s, con, want, n_want, &c, err);
-    struct quant_bars cur;
-    quant_bars_init(&cur);
-    int got = 1;
-    while (!rc && got) {
-        rc = quant_bars_cursor_next_(c, &cur, &got, err);
-        /* an IN list longer than SCAN_IN_LIST_MAX is filtered here */
-        if (!rc && got && (!want || want_has(want, n_want, cur.symbol)) && cb(ctx, &cur))
-            break;
-    }
-    quant_bars_release(&cur);
-    quant_bars_cursor_close_(c);
-    return rc;
-}
-
 /* ---- writes ------------------------------------------------------------------- */
-
-static int64_t now_micros(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Rows of m that carry at least one value (feature-major scan, cache friendly). */
 static size_t rows_with_values(const struct quant_feature_matrix *m, uint8_t *any)
@@ -738,7 +509,7 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
                                      struct quant_derived_write *items, size_t n,
                                      struct quant_err *err)
 {
-    int64_t at = now_micros(); /* one stamp for the whole batch, in microseconds */
+    int64_t at = quant_duck_now_micros_(); /* one stamp for the whole batch, in microseconds */
     enum quant_code rc = QUANT_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         struct quant_derived_write *it = &items[i];
@@ -938,136 +709,4 @@ void quant_training_frame_release(struct quant_training_frame *f)
     quant_feature_matrix_release(&f->features);
     quant_feature_matrix_release(&f->labels);
     memset(f, 0, sizeof *f);
-}
-
-/* ---- predictions -------------------------------------------------------------------- */
-
-const char *quant_prediction_segment_name(enum quant_prediction_segment seg)
-{
-    static const char *const names[QUANT_SEGMENT_COUNT] = {"train", "embargo", "valid",
-                                                           "test", "unlabelled", "unseen"};
-    return (unsigned)seg < QUANT_SEGMENT_COUNT ? names[seg] : "unknown";
-}
-
-/*
- * Append n rows of (symbol, date, model_id, score, segment) into `table`
- * through a data chunk per vector.
- */
-static enum quant_code append_predictions(struct quant_series_store *s, duckdb_connection con,
-                                          const char *table,
-                                          const struct quant_prediction_batch *b,
-                                          struct quant_err *err)
-{
-    const char *symbol = b->symbol, *model_id = b->model_id;
-    const int32_t *dates = b->dates;
-    const double *scores = b->scores;
-    size_t n = b->n;
-    duckdb_appender app = NULL;
-    duckdb_logical_type types[5] = {duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR),
-                                    duckdb_create_logical_type(DUCKDB_TYPE_DATE),
-                                    duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR),
-                                    duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE),
-                                    duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR)};
-    duckdb_data_chunk chunk = duckdb_create_data_chunk(types, 5);
-    duckdb_value vsym = duckdb_create_varchar(symbol), vmod = duckdb_create_varchar(model_id);
-    enum quant_code rc = QUANT_OK;
-    if (duckdb_appender_create(con, NULL, table, &app) == DuckDBError)
-        rc = fail(s, "writing predictions", duckdb_appender_error(app), err);
-    const size_t step = duckdb_vector_size();
-    for (size_t at = 0; !rc && at < n; at += step) {
-        size_t m = n - at < step ? n - at : step;
-        duckdb_data_chunk_reset(chunk);
-        duckdb_vector_reference_value(duckdb_data_chunk_get_vector(chunk, 0), vsym);
-        memcpy(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 1)), dates + at,
-               m * sizeof *dates);
-        duckdb_vector_reference_value(duckdb_data_chunk_get_vector(chunk, 2), vmod);
-        memcpy(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 3)), scores + at,
-               m * sizeof *scores);
-        duckdb_vector seg = duckdb_data_chunk_get_vector(chunk, 4);
-        for (size_t i = 0; i < m; i++)
-            duckdb_vector_assign_string_element(
-                seg, i, quant_prediction_segment_name(
-                            b->segments ? b->segments[at + i] : QUANT_SEGMENT_UNSEEN));
-        duckdb_data_chunk_set_size(chunk, m);
-        if (duckdb_append_data_chunk(app, chunk) == DuckDBError)
-            rc = fail(s, "writing predictions", duckdb_appender_error(app), err);
-    }
-    if (!rc && app && duckdb_appender_close(app) == DuckDBError)
-        rc = fail(s, "writing predictions", duckdb_appender_error(app), err);
-    if (app)
-        duckdb_appender_destroy(&app);
-    duckdb_destroy_value(&vsym);
-    duckdb_destroy_value(&vmod);
-    duckdb_destroy_data_chunk(&chunk);
-    for (int i = 0; i < 5; i++)
-        duckdb_destroy_logical_type(&types[i]);
-    return rc;
-}
-
-/*
- * Each (symbol, model) pair's old rows are deleted and its new rows appended,
- * all in one transaction.  predictions has no index (schema v3): a rescored
- * pair's rows are found by one hash join of the table with the pairs being
- * written, and the new rows are plain appends, so writing costs what
- * appending costs (an upsert against the old PRIMARY KEY measured 6.8 s for
- * 500 symbols, most of it index maintenance).
- */
-static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb_connection con,
-                                            const struct quant_prediction_batch *items, size_t n,
-                                            struct quant_err *err);
-
-enum quant_code quant_prediction_store_write_many(struct quant_series_store *s,
-                                                  const struct quant_prediction_batch *items,
-                                                  size_t n, struct quant_err *err)
-{
-    return write_predictions_on(s, quant_series_store_con_(s), items, n, err);
-}
-
-/* The pairs being written, in a temp table the DELETE joins with. */
-static enum quant_code stage_pairs(struct quant_series_store *s, duckdb_connection con,
-                                   const struct quant_prediction_batch *items, size_t n,
-                                   struct quant_err *err)
-{
-    enum quant_code rc = exec_on(s, con, "CREATE TEMP TABLE IF NOT EXISTS quant_pred_pairs"
-                                         " (symbol VARCHAR, model_id VARCHAR)",
-                                 "staging predictions", err);
-    if (!rc)
-        rc = exec_on(s, con, "DELETE FROM quant_pred_pairs", "staging predictions", err);
-    duckdb_appender app = NULL;
-    if (!rc &&
-        duckdb_appender_create_ext(con, "temp", "main", "quant_pred_pairs", &app) == DuckDBError)
-        rc = fail(s, "staging predictions", duckdb_appender_error(app), err);
-    for (size_t i = 0; !rc && i < n; i++) {
-        if (duckdb_append_varchar(app, items[i].symbol) == DuckDBError ||
-            duckdb_append_varchar(app, items[i].model_id) == DuckDBError ||
-            duckdb_appender_end_row(app) == DuckDBError)
-            rc = fail(s, "staging predictions", duckdb_appender_error(app), err);
-    }
-    if (!rc && duckdb_appender_close(app) == DuckDBError)
-        rc = fail(s, "staging predictions", duckdb_appender_error(app), err);
-    if (app)
-        duckdb_appender_destroy(&app);
-    return rc;
-}
-
-static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb_connection con,
-                                            const struct quant_prediction_batch *items, size_t n,
-                                            struct quant_err *err)
-{
-    enum quant_code rc = stage_pairs(s, con, items, n, err);
-    if (!rc)
-        rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);
-    if (rc)
-        return rc;
-    rc = exec_on(s, con, "DELETE FROM predictions USING quant_pred_pairs p"
-                         " WHERE predictions.symbol = p.symbol"
-                         " AND predictions.model_id = p.model_id",
-                 "replacing predictions", err);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = append_predictions(s, con, "predictions", &items[i], err);
-    if (!rc)
-        rc = exec_on(s, con, "COMMIT", "committing predictions", err);
-    if (rc)
-        rollback(s, con);
-    return rc;
 }
