@@ -123,6 +123,13 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                                      QUANT_TRAIN_ROUNDS_MAX);
             else
                 req.rounds = (int)n;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--early-stopping", &val)) != 0) {
+            if (r < 0 || parse_int(val, 0, QUANT_TRAIN_ROUNDS_MAX, &n))
+                rc = cli_usage_error(ctx, &cmd_train, "--early-stopping takes 0 (off) to %d "
+                                     "rounds without a better valid logloss",
+                                     QUANT_TRAIN_ROUNDS_MAX);
+            else
+                req.early_stopping = n ? (int)n : QUANT_TRAIN_EARLY_STOP_OFF;
         } else if ((r = cli_opt_value(argc, argv, &i, "--seed", &val)) != 0) {
             if (r < 0 || parse_int(val, 1, 2147483647L, &n))
                 rc = cli_usage_error(ctx, &cmd_train, "--seed takes a positive integer");
@@ -149,6 +156,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         cli_list_release(&params);
         return rc;
     }
+    /* Without --threads, the `threads` setting (QUANT_THREADS, quant.conf). */
+    long threads = QUANT_TRAIN_THREADS_DEFAULT;
+    struct quant_err terr;
+    if (!req.threads &&
+        quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, 64, &threads, &terr) == QUANT_OK)
+        req.threads = (int)threads;
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
     req.params = (const char *const *)params.v;
@@ -181,7 +194,8 @@ const struct cli_command cmd_train = {
     .usage =
         "usage: quant train --symbols S ... | --all [--features tech-v1|alpha158] [--horizon H]\n"
         "                   [--algo lightgbm|xgboost] [--param key=value ...]\n"
-        "                   [--rounds N] [--pooled] [--seed N] [--threads N]\n"
+        "                   [--rounds N] [--early-stopping N] [--pooled] [--seed N]\n"
+        "                   [--threads N]\n"
         "\n"
         "Trains a binary classifier of the label (forward return > 0) on the stored\n"
         "features: one model per symbol, or with --pooled one across all of them. Each\n"
@@ -193,7 +207,15 @@ const struct cli_command cmd_train = {
         "is skipped (per symbol) or left out of a pooled model, with the reason. The\n"
         "model is saved under QUANT_HOME/models in its library's own format and\n"
         "registered (see `quant models`).\n"
-        "Defaults: tech-v1, H = 5, lightgbm, 500 rounds (early stopping 50), seed 42.\n"
+        "Defaults: tech-v1, H = 5, lightgbm, 500 rounds, seed 42.\n"
+        "  --early-stopping N  stop when the valid logloss has not improved for N\n"
+        "                      rounds and keep the trees up to the best round\n"
+        "                      (default 50; 0 = off: every round is trained and kept).\n"
+        "                      Recorded in the model's params (`quant models show`).\n"
+        "  --threads N         worker threads (default: the threads setting, 2).\n"
+        "OpenMP: quant runs LightGBM and XGBoost with OMP_WAIT_POLICY=passive unless\n"
+        "OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, so waiting threads sleep instead\n"
+        "of spinning: two trainings on a busy machine share it instead of fighting.\n"
         "Features and labels are computed from the stored bars as they are read (no\n"
         "`quant features` run needed), in one pass over the bars of every symbol.\n"
         "Symbols: --symbols A B, A,B or @FILE (one per line); --all: every active\n"

@@ -30,9 +30,12 @@ struct quant_train_request {
     const char *const *params;     /* "key=value" */
     size_t n_params;
     int rounds;                    /* 0 = 500 */
+    int early_stopping;            /* stop after this many rounds without a better
+                                      valid logloss: 0 = the default (50),
+                                      QUANT_TRAIN_EARLY_STOP_OFF = never stop early */
     int pooled;
     uint64_t seed;                 /* 0 = 42 */
-    int threads;                   /* 0 = 2 */
+    int threads;                   /* 0 = 2 (the CLI passes the threads setting) */
 };
 
 /* A symbol a pooled model left out, and why (too little data, no features). */

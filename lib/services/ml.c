@@ -242,6 +242,9 @@ static void train_one(struct quant_md *md, const struct quant_train_request *req
     struct quant_train_opts o;
     quant_train_opts_init(&o);
     o.rounds = req->rounds > 0 ? req->rounds : QUANT_TRAIN_ROUNDS_DEFAULT;
+    o.early_stopping_rounds = req->early_stopping == QUANT_TRAIN_EARLY_STOP_OFF ? 0
+                              : req->early_stopping > 0 ? req->early_stopping
+                              : QUANT_TRAIN_EARLY_STOP_DEFAULT;
     o.seed = req->seed ? req->seed : 42;
     o.threads = req->threads > 0 ? req->threads : 2;
     o.params = req->params;
@@ -494,6 +497,9 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
     int h = req->horizon ? req->horizon : QUANT_LABEL_HORIZON_DEFAULT;
     if (req->n_symbols == 0)
         return quant_err_set(err, QUANT_EINVAL, "give the symbols to train on (--symbols AAPL ...)");
+    if (req->early_stopping < QUANT_TRAIN_EARLY_STOP_OFF)
+        return quant_err_set(err, QUANT_EINVAL, "early stopping %d is not a number of rounds; "
+                             "use 0 (off) or more", req->early_stopping);
     enum quant_code rc = quant_model_params_check(algo, req->params, req->n_params, err);
     char **syms = NULL;
     if (!rc)
