@@ -19,16 +19,19 @@
  * its constructor, which the dynamic loader runs before main(), so a setenv
  * in main() is too late.  Nor does a setenv in the executable's preinit array
  * (which runs before every library constructor) survive: libc's initialiser
- * then sets `environ` to the original envp (measured).  So when neither
- * variable is set, this hook execs quant again with the same arguments and
+ * then sets `environ` to the original envp (measured), and a small shared
+ * library setting it from its constructor was initialised after libgomp
+ * whether linked first or last (measured with LD_DEBUG=files).  So when
+ * neither variable is set, this hook execs quant again with the same arguments and
  * OMP_WAIT_POLICY=passive added to its environment; the second start finds
  * the variable in its envp and goes on.  It runs from the preinit array,
  * before any library constructor, so nothing has been initialised that an
- * exec could lose and the first start costs only the loader's work (measured
- * below in README).  Only the commands that run OpenMP (train, score, demo)
- * pay it.  When the exec fails (no /proc) quant runs with libgomp's defaults.
- * Tools that follow a process (valgrind without --trace-children) should set
- * the variable themselves: scripts/valgrind-demo.sh does.
+ * exec could lose and the first start costs only the loader's work (about
+ * 0.1 s on the 2-core machine; README).  Only the commands that run OpenMP
+ * (train, score, demo) pay it.  When the exec fails (no /proc) quant runs
+ * with libgomp's defaults.
+ * A tool that does not follow an exec (valgrind without --trace-children)
+ * should set the variable itself: scripts/valgrind-demo.sh does.
  *
  * Override: a user who sets OMP_WAIT_POLICY or GOMP_SPINCOUNT keeps it
  * (GOMP_SPINCOUNT takes precedence in libgomp, so either one means "the user
