@@ -18,7 +18,8 @@ issue's targets and peak RSS, and writes every raw sample to WORK/results-*.json
 Datasets (made once, cached in --work, never inside the repository):
   synthetic  ../shared/peer/synth_universe.py 500 6500 --seed 1 (a long CSV);
   universe   the 120 real Yahoo files of ../shared/data/universe as ONE long CSV,
-             symbol from the file name, rows as published (`null` rows, zero opens).
+             symbol from the file name, rows as published (`null` rows, zero opens);
+             the peer reads a copy without the all-`null` rows, which it cannot take.
 --smoke: a 5 x 400 synthetic universe, one repetition, for the test suite.
 
 Standard library only: the script drives processes; the peer runs under --python
@@ -55,6 +56,8 @@ PEER_OF = {"ingest": "read", "features_tech-v1": "features_tech-v1",
            "train": "train_all_symbols", "score": "score"}
 DUCKDB_MODES = ["pk", "nopk", "ctas"]
 LOOP = ["ingest", "features_tech-v1", "labels", "train", "score"]
+# A Yahoo row with no values at all: DATE,null,null,null,null,null,null.
+NULL_ROW = re.compile(r"^[^,]*(,null){6}$")
 
 
 class BenchError(Exception):
@@ -132,11 +135,12 @@ def prepare_universe(args, inputs):
         raise BenchError(f"no CSV files in {src}: the universe dataset needs "
                          "shared/data/universe (see its MANIFEST.md)")
     path = os.path.join(inputs, f"universe-{len(files)}.csv")
-    if os.path.exists(path):
-        return path
+    peer_path = os.path.join(inputs, f"universe-{len(files)}-no-null-rows.csv")
+    if os.path.exists(path) and os.path.exists(peer_path):
+        return path, peer_path
     log(f"preparing {path} from {len(files)} files in {src}")
 
-    def fill(tmp):
+    def fill(tmp, keep_null):
         with open(tmp, "w", newline="") as out:
             out.write("symbol,date,open,high,low,close,adj_close,volume\n")
             for f in files:
@@ -147,10 +151,11 @@ def prepare_universe(args, inputs):
                         raise BenchError(f"{src}/{f}: header {header!r} is not Yahoo's")
                     for line in fh:
                         line = line.rstrip("\r\n")
-                        if line:
+                        if line and (keep_null or not NULL_ROW.match(line)):
                             out.write(f"{sym},{line}\n")
-    atomic_write(path, fill)
-    return path
+    atomic_write(path, lambda tmp: fill(tmp, True))
+    atomic_write(peer_path, lambda tmp: fill(tmp, False))
+    return path, peer_path
 
 
 def count_rows(path):
@@ -255,7 +260,7 @@ def run_quant(args, ds, rep, run_dir):
 
 def run_peer(args, ds, rep, run_dir, pooled):
     peer = os.path.join(args.shared, "peer", "peer_pipeline.py")
-    argv = [args.python, peer, ds["csv"], "--horizon", str(HORIZON), "--rounds", str(ROUNDS),
+    argv = [args.python, peer, ds["peer_csv"], "--horizon", str(HORIZON), "--rounds", str(ROUNDS),
             "--early-stop", str(EARLY_STOP), "--nthread", str(args.threads)]
     argv += ["--pooled"] if pooled else (["--alpha158"] if args.alpha158 else [])
     stages = []
@@ -444,6 +449,11 @@ def notes(ds, res, args):
     reps = len({s["rep"] for s in res["quant"]})
     out = [f"### {ds['name']}: {ds['symbols']} symbols, {ds['rows']:,} rows "
            f"({os.path.basename(ds['csv'])}), medians of {reps} repetition(s)"]
+    if ds.get("peer_csv", ds["csv"]) != ds["csv"]:
+        out.append(f"The peer reads {os.path.basename(ds['peer_csv'])} "
+                   f"({ds['peer_rows']:,} rows): Yahoo's all-`null` rows left out, as a "
+                   f"pandas user must (with them its features are never complete for some "
+                   f"symbols and it stops: 'only 0 training rows'); zero opens are kept.")
     d = res["duckdb"]
     pk = next((s["quant_pk"] for s in d), 1)
     out.append(f"DuckDB column: read_csv into a table identical to quant's ohlcv "
@@ -575,10 +585,12 @@ def main(argv):
         for name in args.datasets:
             if name == "synthetic":
                 csv = prepare_synthetic(args, inputs, SMOKE_SIZE if args.smoke else SYNTH_SIZE)
+                peer_csv = csv
             else:
-                csv = prepare_universe(args, inputs)
+                csv, peer_csv = prepare_universe(args, inputs)
             rows, syms = count_rows(csv)
-            datasets.append({"name": name, "csv": csv, "rows": rows, "symbols": syms})
+            datasets.append({"name": name, "csv": csv, "peer_csv": peer_csv, "rows": rows,
+                             "symbols": syms, "peer_rows": count_rows(peer_csv)[0]})
         args.schema_db = make_schema_db(args, args.work)
         results = {"meta": {"quant": args.quant, "git_head": git_head(), "reps": args.reps,
                             "threads": args.threads, "alpha158": args.alpha158,
