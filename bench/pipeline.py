@@ -336,9 +336,11 @@ def bench_dataset(args, ds, all_results):
         for mode in DUCKDB_MODES:
             res["duckdb"].append(run_duckdb(args, ds, rep, run_dir, mode))
     order = [quant, peer, duck]
+    loads = all_results["datasets"][ds["name"]]["rep_loads"] = []
     for rep in range(args.reps):
+        loads.append(os.getloadavg())
         log(f"== {ds['name']} repetition {rep + 1}/{args.reps}, load "
-            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            f"{' '.join(f'{x:.2f}' for x in loads[-1])}")
         # Rotate who goes first, so a build starting mid-rep slows each in turn.
         for fn in order[rep % 3:] + order[:rep % 3]:
             fn(rep)
