@@ -7,6 +7,8 @@
 #   make test-faketime  the same suite with the clock moved by SHIFT (+150d)
 #   make demo     build, then run the demo pipeline into ./.quant
 #   make bench    build, then run the benchmarks in bench/
+#   make bench-pipeline  build, then bench/pipeline.py: every stage through the
+#                 binary beside the pandas peer and DuckDB (PIPELINE_ARGS="--reps 1")
 #   make valgrind the demo pipeline under valgrind (memory errors, leaks)
 MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -16,7 +18,7 @@ export QUANT_DEPS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quant-deps
 
 CMAKE_CONFIGURE = cmake -S . -DQUANT_DEPS_DIR=$(QUANT_DEPS_DIR) -Wno-dev --log-level=WARNING
 
-.PHONY: all deps deps-browser build build-asan test test-fast test-faketime valgrind demo bench clean fuzz fuzz-smoke
+.PHONY: all deps deps-browser build build-asan test test-fast test-faketime valgrind demo bench bench-pipeline clean fuzz fuzz-smoke
 
 all: build
 
@@ -64,6 +66,11 @@ demo: build
 
 bench: build
 	@bench/run.sh $(BUILD_DIR)
+
+# The issue-11 yardstick (bench/README.md): about an hour on 2 cores with the defaults.
+PIPELINE_ARGS ?=
+bench-pipeline: build
+	@python3 bench/pipeline.py --quant $(BUILD_DIR)/quant $(PIPELINE_ARGS)
 
 # libFuzzer harnesses (fuzz/README.md), built with clang into build-fuzz and run
 # one at a time for FUZZ_SECONDS each; fuzz-smoke is the 30-second version.

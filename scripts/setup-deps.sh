@@ -47,9 +47,12 @@ LWCHARTS_VERSION=5.2.1
 LWCHARTS_PKG="lightweight-charts@5.2.1"
 LWCHARTS_SHA256=64310292298df4dd527494865e5d91d447f8bb397b68de3912c2a6465025ee5e
 
+# python3-pandas, -xgboost, -sklearn: the pandas peer (../shared/peer) that
+# bench/pipeline.py measures quant against; its smoke test runs in the suite.
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
               libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev
-              libxgboost-dev libcivetweb-dev valgrind faketime)
+              libxgboost-dev libcivetweb-dev valgrind faketime
+              python3-pandas python3-xgboost python3-sklearn)
 [ "$WANT_BROWSER" -eq 1 ] && APT_PACKAGES+=(chromium)
 [ "$WANT_FUZZ" -eq 1 ] && APT_PACKAGES+=(clang-14 libclang-rt-14-dev)
 
