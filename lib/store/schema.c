@@ -68,9 +68,9 @@ static const char *const migrate_v2_sql[] = {
  */
 static const char *const migrate_v3_ohlcv_sql[] = {
     "CREATE TABLE quant_ohlcv_v3 (" OHLCV_COLUMNS ")",
-    "INSERT INTO quant_ohlcv_v3 SELECT symbol, date, open, high, low, close, adj_close,"
-    " volume, dividend, split_coefficient, source, ingested_at, quality"
-    " FROM ohlcv ORDER BY symbol, date",
+    ("INSERT INTO quant_ohlcv_v3 SELECT symbol, date, open, high, low, close, adj_close,"
+     " volume, dividend, split_coefficient, source, ingested_at, quality"
+     " FROM ohlcv ORDER BY symbol, date"),
     "DROP TABLE ohlcv",
     "ALTER TABLE quant_ohlcv_v3 RENAME TO ohlcv",
 };
@@ -78,8 +78,9 @@ static const char *const migrate_v3_ohlcv_sql[] = {
 static const char *const migrate_v3_predictions_sql[] = {
     "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS segment VARCHAR",
     "CREATE TABLE quant_predictions_v3 (" PREDICTIONS_COLUMNS ")",
-    "INSERT INTO quant_predictions_v3 SELECT symbol, date, model_id, score, segment"
-    " FROM predictions ORDER BY model_id, symbol, date",
+    /* parenthesised: one statement in two literals, not a missing comma */
+    ("INSERT INTO quant_predictions_v3 SELECT symbol, date, model_id, score, segment"
+     " FROM predictions ORDER BY model_id, symbol, date"),
     "DROP TABLE predictions",
     "ALTER TABLE quant_predictions_v3 RENAME TO predictions",
 };
