@@ -19,23 +19,6 @@ static enum quant_code fail(struct quant_series_store *s, const char *what, cons
     return quant_series_store_fail_(s, what, msg, err);
 }
 
-static enum quant_code exec_on(struct quant_series_store *s, duckdb_connection con,
-                               const char *sql, const char *what, struct quant_err *err)
-{
-    duckdb_result res;
-    enum quant_code rc = QUANT_OK;
-    if (duckdb_query(con, sql, &res) == DuckDBError)
-        rc = fail(s, what, duckdb_result_error(&res), err);
-    duckdb_destroy_result(&res);
-    return rc;
-}
-
-static void rollback(struct quant_series_store *s, duckdb_connection con)
-{
-    struct quant_err ignore;
-    exec_on(s, con, "ROLLBACK", "rolling back", &ignore);
-}
-
 /* ---- predictions -------------------------------------------------------------------- */
 
 const char *quant_prediction_segment_name(enum quant_prediction_segment seg)
@@ -124,11 +107,11 @@ static enum quant_code stage_pairs(struct quant_series_store *s, duckdb_connecti
                                    const struct quant_prediction_batch *items, size_t n,
                                    struct quant_err *err)
 {
-    enum quant_code rc = exec_on(s, con, "CREATE TEMP TABLE IF NOT EXISTS quant_pred_pairs"
+    enum quant_code rc = quant_series_store_exec_(s, "CREATE TEMP TABLE IF NOT EXISTS quant_pred_pairs"
                                          " (symbol VARCHAR, model_id VARCHAR)",
                                  "staging predictions", err);
     if (!rc)
-        rc = exec_on(s, con, "DELETE FROM quant_pred_pairs", "staging predictions", err);
+        rc = quant_series_store_exec_(s, "DELETE FROM quant_pred_pairs", "staging predictions", err);
     duckdb_appender app = NULL;
     if (!rc &&
         duckdb_appender_create_ext(con, "temp", "main", "quant_pred_pairs", &app) == DuckDBError)
@@ -146,24 +129,26 @@ static enum quant_code stage_pairs(struct quant_series_store *s, duckdb_connecti
     return rc;
 }
 
+/* con is the store's own connection: the statements run on it through
+ * quant_series_store_exec_, the appenders directly. */
 static enum quant_code write_predictions_on(struct quant_series_store *s, duckdb_connection con,
                                             const struct quant_prediction_batch *items, size_t n,
                                             struct quant_err *err)
 {
     enum quant_code rc = stage_pairs(s, con, items, n, err);
     if (!rc)
-        rc = exec_on(s, con, "BEGIN TRANSACTION", "starting a transaction", err);
+        rc = quant_series_store_exec_(s, "BEGIN TRANSACTION", "starting a transaction", err);
     if (rc)
         return rc;
-    rc = exec_on(s, con, "DELETE FROM predictions USING quant_pred_pairs p"
+    rc = quant_series_store_exec_(s, "DELETE FROM predictions USING quant_pred_pairs p"
                          " WHERE predictions.symbol = p.symbol"
                          " AND predictions.model_id = p.model_id",
                  "replacing predictions", err);
     for (size_t i = 0; !rc && i < n; i++)
         rc = append_predictions(s, con, "predictions", &items[i], err);
     if (!rc)
-        rc = exec_on(s, con, "COMMIT", "committing predictions", err);
+        rc = quant_series_store_exec_(s, "COMMIT", "committing predictions", err);
     if (rc)
-        rollback(s, con);
+        quant_duck_rollback_(s);
     return rc;
 }
