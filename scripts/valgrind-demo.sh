@@ -15,9 +15,10 @@ trap 'rm -rf "$work"' EXIT
 log=$work/valgrind.log
 t0=$SECONDS
 status=0
-# OMP_WAIT_POLICY set here: otherwise quant re-execs itself to set it
-# (cli/openmp.c), and valgrind, not following the exec, would check nothing.
-QUANT_HOME=$work/home OMP_WAIT_POLICY=passive valgrind --quiet --leak-check=full \
+# OMP_WAIT_POLICY and GLIBC_TUNABLES set here: otherwise quant re-execs itself
+# to set them (cli/startup.c), and valgrind, not following the exec, would
+# check nothing.  (Under valgrind its own allocator ignores the tunables.)
+QUANT_HOME=$work/home OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.hugetlb=1 valgrind --quiet --leak-check=full \
     --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
     --error-exitcode=99 --num-callers=40 --log-file="$log" \
     "$bin" demo --offline >"$work/demo.out" 2>&1 || status=$?

@@ -205,9 +205,12 @@ enum quant_code quant_label_session_write(struct quant_feature_session *session,
  * Read the bars of many symbols in one pass (symbol order, dates ascending)
  * and hand each symbol's series to cb; cb returns 0 to go on, non-zero to
  * stop (the scan then returns QUANT_OK).  The series passed to cb is only
- * valid during the call.  want (sorted, may be NULL = all) limits the symbols.
+ * valid during the call, but cb may take its array instead of copying it: swap
+ * *bars with a series of its own (an empty one will do); the scan frees
+ * whatever it finds there afterwards.  want (sorted, may be NULL = all)
+ * limits the symbols.
  */
-typedef int (*quant_bars_cb)(void *ctx, const struct quant_bars *bars);
+typedef int (*quant_bars_cb)(void *ctx, struct quant_bars *bars);
 enum quant_code quant_series_store_scan_bars(struct quant_series_store *store,
                                              const char *const *want, size_t n_want,
                                              quant_bars_cb cb, void *ctx,

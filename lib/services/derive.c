@@ -149,22 +149,17 @@ static void no_bars(struct job *j)
  * scan, so each one is complete when the scan passes it and can be computed
  * while the scan reads the next symbols.
  */
-static int take_bars(void *ctx, const struct quant_bars *bars)
+static int take_bars(void *ctx, struct quant_bars *bars)
 {
     struct reader *r = ctx;
     while (r->at < r->pl->n && strcmp(r->pl->jobs[r->at].symbol, bars->symbol) < 0)
         no_bars(&r->pl->jobs[r->at++]);
     if (r->at >= r->pl->n || strcmp(r->pl->jobs[r->at].symbol, bars->symbol) != 0)
         return 0;
-    struct job *j = &r->pl->jobs[r->at];
-    if (quant_bars_reserve(&j->bars, bars->n)) {
-        j->code = QUANT_ENOMEM;
-        snprintf(j->error, sizeof j->error, "out of memory reading %s", j->symbol);
-    } else {
-        memcpy(j->bars.v, bars->v, bars->n * sizeof *bars->v);
-        j->bars.n = bars->n;
-        snprintf(j->bars.symbol, sizeof j->bars.symbol, "%s", bars->symbol);
-    }
+    /* Taken, not copied (the scan's contract): no second copy of every bar. */
+    struct quant_bars *mine = &r->pl->jobs[r->at].bars, t = *mine;
+    *mine = *bars;
+    *bars = t;
     r->at++;
     publish_ready(r->pl, r->at);
     return 0;

@@ -126,8 +126,8 @@ static int deliver_oldest(struct frames *fr, int wait)
     return 1;
 }
 
-/* The scan's callback: queue one symbol's bars (copied: the scan reuses them). */
-static int take_bars(void *ctx, const struct quant_bars *bars)
+/* The scan's callback: queue one symbol's bars (taken from the scan, not copied). */
+static int take_bars(void *ctx, struct quant_bars *bars)
 {
     struct frames *fr = ctx;
     pthread_mutex_lock(&fr->lock);
@@ -140,21 +140,11 @@ static int take_bars(void *ctx, const struct quant_bars *bars)
     struct slot *s = &fr->slots[fr->tail % fr->window];
     pthread_mutex_unlock(&fr->lock);
     /* The slot is EMPTY, so no worker touches it until it is PENDING. */
-    s->bars.n = 0;
-    snprintf(s->bars.symbol, sizeof s->bars.symbol, "%s", bars->symbol);
-    enum quant_code rc = quant_bars_reserve(&s->bars, bars->n);
-    if (!rc) {
-        memcpy(s->bars.v, bars->v, bars->n * sizeof *bars->v);
-        s->bars.n = bars->n;
-    }
+    struct quant_bars t = s->bars;
+    s->bars = *bars;
+    *bars = t;
     pthread_mutex_lock(&fr->lock);
-    if (rc) {
-        s->code = QUANT_ENOMEM;
-        snprintf(s->error, sizeof s->error, "%s: out of memory reading bars", bars->symbol);
-        s->state = SLOT_DONE;
-    } else {
-        s->state = SLOT_PENDING;
-    }
+    s->state = SLOT_PENDING;
     fr->tail++;
     pthread_cond_broadcast(&fr->changed);
     while (deliver_oldest(fr, 0))

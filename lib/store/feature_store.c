@@ -305,7 +305,6 @@ struct derived_writer {
     duckdb_type *ids;                 /* column type ids, for conversions */
     size_t ncols;
     duckdb_prepared_statement del;    /* DELETE this symbol's rows */
-    duckdb_prepared_statement state;  /* INSERT OR REPLACE derived_state */
     uint32_t *idx;                    /* scratch: row indices with values */
     uint8_t *any;                     /* scratch: per-row "has a value" */
     size_t scratch;
@@ -324,8 +323,6 @@ static void writer_release(struct derived_writer *w)
     free(w->ids);
     if (w->del)
         duckdb_destroy_prepare(&w->del);
-    if (w->state)
-        duckdb_destroy_prepare(&w->state);
     free(w->idx);
     free(w->any);
 }
@@ -358,10 +355,6 @@ static enum quant_code writer_open(struct derived_writer *w, struct quant_series
     if (!w->chunk)
         return quant_err_set(err, QUANT_ENOMEM, "out of memory");
     enum quant_code rc = prep(w, delete_sql, &w->del, err);
-    if (!rc)
-        rc = prep(w, "INSERT OR REPLACE INTO derived_state VALUES"
-                     " ($1, $2, $3, $4, $5, $6, $7, $8)",
-                  &w->state, err);
     if (rc)
         return rc;
     if (duckdb_appender_create(con, NULL, table, &w->app) == DuckDBError)
@@ -405,29 +398,59 @@ static enum quant_code run_prepared(struct derived_writer *w, duckdb_prepared_st
     return rc;
 }
 
-static enum quant_code record_state(struct derived_writer *w, const char *symbol,
-                                    const char *kind, const struct quant_derived_write *it,
-                                    int32_t first, int32_t last, int64_t at,
-                                    struct quant_err *err)
+/*
+ * The derived_state rows of a whole batch in one statement: one INSERT per
+ * symbol cost more than computing its labels (120 symbols: 0.3 s, each a
+ * round through DuckDB's planner and the primary key).
+ */
+static enum quant_code record_states(struct derived_writer *w, const char *kind,
+                                     const struct quant_derived_write *items, size_t n,
+                                     const int32_t *first, const int32_t *last, int64_t at,
+                                     struct quant_err *err)
 {
-    duckdb_prepared_statement st = w->state;
-    duckdb_bind_varchar(st, 1, symbol);
-    duckdb_bind_varchar(st, 2, kind);
-    char fp[QUANT_FINGERPRINT_MAX + 8];
-    snprintf(fp, sizeof fp, "%s%s", it->fingerprint ? it->fingerprint : "",
-             it->state_only ? "" : QUANT_MATERIALIZED_MARK);
-    duckdb_bind_varchar(st, 3, fp);
-    duckdb_bind_int64(st, 4, it->out_rows);
-    duckdb_bind_int64(st, 5, it->out_values);
-    if (it->out_rows) {
-        duckdb_bind_date(st, 6, (duckdb_date){first});
-        duckdb_bind_date(st, 7, (duckdb_date){last});
-    } else {
-        duckdb_bind_null(st, 6);
-        duckdb_bind_null(st, 7);
+    if (n == 0)
+        return QUANT_OK;
+    struct quant_buf sql;
+    quant_buf_init(&sql, 0);
+    enum quant_code rc = quant_buf_printf(&sql, "INSERT OR REPLACE INTO derived_state VALUES");
+    for (size_t i = 0; !rc && i < n; i++) {
+        size_t p = i * 8;
+        rc = quant_buf_printf(&sql, "%s ($%zu, $%zu, $%zu, $%zu, $%zu, $%zu, $%zu, $%zu)",
+                              i ? "," : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7,
+                              p + 8);
     }
-    duckdb_bind_timestamp(st, 8, (duckdb_timestamp){at});
-    return run_prepared(w, st, "recording derived_state", err);
+    if (rc) {
+        quant_buf_release(&sql);
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    }
+    duckdb_prepared_statement st = NULL;
+    rc = prep(w, sql.data, &st, err);
+    quant_buf_release(&sql);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const struct quant_derived_write *it = &items[i];
+        idx_t p = (idx_t)(i * 8);
+        char fp[QUANT_FINGERPRINT_MAX + 8];
+        snprintf(fp, sizeof fp, "%s%s", it->fingerprint ? it->fingerprint : "",
+                 it->state_only ? "" : QUANT_MATERIALIZED_MARK);
+        duckdb_bind_varchar(st, p + 1, it->symbol);
+        duckdb_bind_varchar(st, p + 2, kind);
+        duckdb_bind_varchar(st, p + 3, fp);
+        duckdb_bind_int64(st, p + 4, it->out_rows);
+        duckdb_bind_int64(st, p + 5, it->out_values);
+        if (it->out_rows) {
+            duckdb_bind_date(st, p + 6, (duckdb_date){first[i]});
+            duckdb_bind_date(st, p + 7, (duckdb_date){last[i]});
+        } else {
+            duckdb_bind_null(st, p + 6);
+            duckdb_bind_null(st, p + 7);
+        }
+        duckdb_bind_timestamp(st, p + 8, (duckdb_timestamp){at});
+    }
+    if (!rc)
+        rc = run_prepared(w, st, "recording derived_state", err);
+    if (st)
+        duckdb_destroy_prepare(&st);
+    return rc;
 }
 
 static enum quant_code delete_symbol(struct derived_writer *w, const char *symbol,
@@ -510,7 +533,9 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
                                      struct quant_err *err)
 {
     int64_t at = quant_duck_now_micros_(); /* one stamp for the whole batch, in microseconds */
-    enum quant_code rc = QUANT_OK;
+    int32_t *first = calloc(n ? n : 1, sizeof *first), *last = calloc(n ? n : 1, sizeof *last);
+    enum quant_code rc = first && last ? QUANT_OK
+                                       : quant_err_set(err, QUANT_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && !rc; i++) {
         struct quant_derived_write *it = &items[i];
         const struct quant_feature_matrix *m = it->m;
@@ -538,10 +563,13 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
         else
             it->out_values = count_values(m, w->idx, k, horizon > 0);
         it->out_rows = (long)k;
-        if (!rc)
-            rc = record_state(w, it->symbol, kind, it, k ? it->dates[w->idx[0]] : 0,
-                              k ? it->dates[w->idx[k - 1]] : 0, at, err);
+        first[i] = k ? it->dates[w->idx[0]] : 0;
+        last[i] = k ? it->dates[w->idx[k - 1]] : 0;
     }
+    if (!rc)
+        rc = record_states(w, kind, items, n, first, last, at, err);
+    free(first);
+    free(last);
     return rc;
 }
 
