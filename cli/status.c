@@ -88,7 +88,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_table t;
     int oom = cli_table_init(&t, nc, names, numeric);
     long total = 0;
-    int any_stale = 0, any_warning = 0, any_quality = 0;
+    int any_stale = 0, any_warning = 0, any_quality = 0, any_on_read = 0;
     char cells[QUANT_STATUS_MAX_SETS + 1][48];
     for (size_t i = 0; i < n && !oom; i++) {
         char bars[32], first[11] = "-", last[11] = "-", when[32] = "-";
@@ -110,14 +110,17 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             const struct quant_derived_status *d = k < nsets ? &st[i].sets[k] : &st[i].labels;
             char count[32];
             cli_fmt_count(k < nsets ? d->values : d->rows, count, sizeof count);
+            /* Never counted is not missing: train, score and sql compute it
+             * from the bars whenever they read them. */
             if (!d->present)
-                snprintf(cells[k], sizeof cells[k], "-");
+                snprintf(cells[k], sizeof cells[k], "%s", st[i].series.bars ? "on read" : "-");
             else if (k == nsets)
                 snprintf(cells[k], sizeof cells[k], "%s h%d%s", count, d->horizon,
                          d->stale ? " *" : "");
             else
                 snprintf(cells[k], sizeof cells[k], "%s%s", count, d->stale ? " *" : "");
             any_stale |= d->present && d->stale;
+            any_on_read |= !d->present && st[i].series.bars;
         }
         char name[80];
         snprintf(name, sizeof name, "%s%s", st[i].info.name,
@@ -171,6 +174,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             char c[32];
             cli_fmt_count(total, c, sizeof c);
             fprintf(ctx->out, "\n%zu symbol%s, %s bars\n", n, n == 1 ? "" : "s", c);
+            if (any_on_read)
+                fprintf(ctx->out, "on read: computed from the bars each time train, score, sql "
+                                  "or export reads them;\n  `quant features` or `quant labels` "
+                                  "counts them here (--materialize also stores them)\n");
             if (any_stale)
                 fprintf(ctx->out, "* counted before its bars changed: `quant features` or `quant "
                                   "labels` recounts (train, score and sql always\n  compute "

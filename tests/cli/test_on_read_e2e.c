@@ -150,6 +150,30 @@ static void test_train_and_score_need_no_derive_run(void **state)
     assert_int_equal(tu_sql_long(ENV, "SELECT count(*) FROM predictions"), complete);
     assert_int_equal(tu_sql_long(ENV, "SELECT count(*) - count(DISTINCT (symbol, date, model_id))"
                                       " FROM predictions"), 0);
+    /* status says so instead of a bare "-": three "on read" cells per symbol
+     * (tech-v1, alpha158, labels), then the labels cell counts once counted */
+    RUN(&r, "status");
+    run_ok(&r);
+    assert_true(tu_count(r.out, " on read ") >= 3);
+    assert_non_null(strstr(r.out, "on read: computed from the bars"));
+    tu_result_release(&r);
+    RUN(&r, "labels", "--horizon", "5", "--symbols", "AE");
+    run_ok(&r);
+    tu_result_release(&r);
+    RUN(&r, "status", "--json");
+    run_ok(&r);
+    assert_non_null(strstr(r.out, "\"labels\": \"on read\"")); /* ADTN's */
+    tu_result_release(&r);
+    RUN(&r, "status");
+    run_ok(&r);
+    const char *ae = strstr(r.out, "\nAE ");
+    assert_non_null(ae);
+    const char *eol = strchr(ae + 1, '\n');
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(eol ? eol - ae : 200), ae);
+    if (!strstr(line, " h5") || tu_count(line, "on read") != 2)
+        fail_msg("AE's labels should be counted, its feature sets on read: %s", line);
+    tu_result_release(&r);
     /* a symbol with no bars is named with the remedy */
     RUN(&r, "train", "--symbols", "NOPE", "--rounds", "5");
     assert_int_not_equal(r.status, 0);
