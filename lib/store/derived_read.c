@@ -13,14 +13,17 @@
  *
  * A table function runs inside the query that calls it, on the store's own
  * connection, so it reads the bars through a second connection of the same
- * database, one symbol at a time (quant_bars_cursor_), and computes each
- * symbol as DuckDB pulls the rows: memory holds one symbol's matrix, and a
- * LIMIT stops the work early.  The C API passes no filters to a table
- * function, so `WHERE symbol = 'X'` still computes every symbol (tech-v1 on
- * 500 x 6,500 bars: about a second).
+ * database (quant_bars_cursor_, which gathers them all at the start) and
+ * computes one symbol at a time as DuckDB pulls the rows, on as many of
+ * DuckDB's threads as it gives the scan: each thread claims the next symbol
+ * from the shared cursor and holds only that symbol's matrix.  The C API
+ * passes no filters to a table function, so `WHERE symbol = 'X'` on a view
+ * still computes every symbol; the named parameter symbols computes only
+ * those: quant_features('tech-v1', symbols := ['AE', 'ADTN']).
  */
 #include <duckdb.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +39,20 @@ struct derived_bind {
     struct quant_series_store *s;
     const struct quant_feature_set *set;  /* NULL: labels */
     int horizon;
+    char **want;            /* symbols := [...]: sorted, unique; NULL = every symbol */
+    size_t n_want;
 };
 
-struct derived_scan {
+/* What the threads of one scan share: the cursor, taken in turns. */
+struct derived_global {
     duckdb_connection con;
     struct quant_bars_cursor_ *cursor;
+    pthread_mutex_t lock;
+    int lock_ready;
+};
+
+/* One thread's symbol being emitted. */
+struct derived_scan {
     struct quant_bars bars;
     struct quant_adjusted adj;
     struct quant_feature_matrix m;
@@ -51,15 +63,27 @@ struct derived_scan {
 
 static void bind_free(void *p)
 {
-    free(p);
+    struct derived_bind *b = p;
+    for (size_t i = 0; i < b->n_want; i++)
+        free(b->want[i]);
+    free(b->want);
+    free(b);
+}
+
+static void global_free(void *p)
+{
+    struct derived_global *g = p;
+    quant_bars_cursor_close_(g->cursor);
+    if (g->con)
+        duckdb_disconnect(&g->con);
+    if (g->lock_ready)
+        pthread_mutex_destroy(&g->lock);
+    free(g);
 }
 
 static void scan_free(void *p)
 {
     struct derived_scan *sc = p;
-    quant_bars_cursor_close_(sc->cursor);
-    if (sc->con)
-        duckdb_disconnect(&sc->con);
     quant_bars_release(&sc->bars);
     quant_adjusted_release(&sc->adj);
     quant_feature_matrix_release(&sc->m);
@@ -72,6 +96,64 @@ static void add_column(duckdb_bind_info info, const char *name, duckdb_type id)
     duckdb_logical_type t = duckdb_create_logical_type(id);
     duckdb_bind_add_result_column(info, name, t);
     duckdb_destroy_logical_type(&t);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* symbols := [...] into b->want (normalised, sorted, unique); 0 on success,
+ * else the error is set on info. */
+static int bind_symbols(duckdb_bind_info info, struct derived_bind *b)
+{
+    duckdb_value v = duckdb_bind_get_named_parameter(info, "symbols");
+    if (!v)
+        return 0;
+    int bad = 0;
+    size_t n = duckdb_is_null_value(v) ? 0 : (size_t)duckdb_get_list_size(v);
+    b->want = calloc(n ? n : 1, sizeof *b->want);
+    if (!b->want) {
+        duckdb_bind_set_error(info, "out of memory");
+        bad = 1;
+    }
+    for (size_t i = 0; !bad && i < n; i++) {
+        duckdb_value c = duckdb_get_list_child(v, (idx_t)i);
+        char *text = c && !duckdb_is_null_value(c) ? duckdb_get_varchar(c) : NULL;
+        char sym[QUANT_SYMBOL_MAX + 1];
+        struct quant_err err;
+        quant_err_clear(&err);
+        if (!text || strlen(text) > QUANT_SYMBOL_MAX) {
+            quant_err_set(&err, QUANT_EINVAL, "'%.40s' is not a symbol", text ? text : "NULL");
+        } else {
+            snprintf(sym, sizeof sym, "%s", text);
+            if (!quant_symbol_normalize(sym, &err) && !(b->want[b->n_want] = strdup(sym)))
+                quant_err_set(&err, QUANT_ENOMEM, "out of memory");
+            else if (!err.code)
+                b->n_want++;
+        }
+        if (err.code) {
+            char msg[QUANT_ERR_MSG_MAX + 32];
+            snprintf(msg, sizeof msg, "symbols := [...]: %s", err.msg);
+            duckdb_bind_set_error(info, msg);
+            bad = 1;
+        }
+        duckdb_free(text);
+        duckdb_destroy_value(&c);
+    }
+    duckdb_destroy_value(&v);
+    if (!bad && b->n_want) {
+        qsort(b->want, b->n_want, sizeof *b->want, cmp_str);
+        size_t u = 1;
+        for (size_t i = 1; i < b->n_want; i++) {
+            if (strcmp(b->want[i], b->want[u - 1]) == 0)
+                free(b->want[i]);
+            else
+                b->want[u++] = b->want[i];
+        }
+        b->n_want = u;
+    }
+    return bad;
 }
 
 static void features_bind(duckdb_bind_info info)
@@ -97,6 +179,10 @@ static void features_bind(duckdb_bind_info info)
     }
     b->s = s;
     b->set = set;
+    if (bind_symbols(info, b)) {
+        bind_free(b);
+        return;
+    }
     add_column(info, "symbol", DUCKDB_TYPE_VARCHAR);
     add_column(info, "date", DUCKDB_TYPE_DATE);
     for (size_t f = 0; f < quant_feature_set_size(set); f++)
@@ -124,6 +210,10 @@ static void labels_bind(duckdb_bind_info info)
     }
     b->s = s;
     b->horizon = (int)h;
+    if (bind_symbols(info, b)) {
+        bind_free(b);
+        return;
+    }
     add_column(info, "symbol", DUCKDB_TYPE_VARCHAR);
     add_column(info, "date", DUCKDB_TYPE_DATE);
     add_column(info, "horizon", DUCKDB_TYPE_INTEGER);
@@ -132,37 +222,70 @@ static void labels_bind(duckdb_bind_info info)
     duckdb_bind_set_bind_data(info, b, bind_free);
 }
 
+/* Most threads a scan asks DuckDB for: it gives no more than it has. */
+#define DERIVED_MAX_THREADS 64
+
 static void derived_init(duckdb_init_info info)
 {
     struct derived_bind *b = duckdb_init_get_bind_data(info);
+    struct derived_global *g = calloc(1, sizeof *g);
+    if (!g) {
+        duckdb_init_set_error(info, "out of memory");
+        return;
+    }
+    g->lock_ready = pthread_mutex_init(&g->lock, NULL) == 0;
+    struct quant_err err;
+    quant_err_clear(&err);
+    enum quant_code rc = g->lock_ready ? QUANT_OK
+                                       : quant_err_set(&err, QUANT_ENOMEM, "out of memory");
+    if (!rc && duckdb_connect(quant_series_store_db_(b->s), &g->con) == DuckDBError)
+        rc = quant_err_set(&err, QUANT_ESTORE, "could not open a second connection");
+    /* an empty symbols := [] wants nothing, not everything */
+    if (!rc && (!b->want || b->n_want))
+        rc = quant_bars_cursor_open_(b->s, g->con, (const char *const *)b->want, b->n_want,
+                                     &g->cursor, &err);
+    if (rc) {
+        duckdb_init_set_error(info, err.msg);
+        global_free(g);
+        return;
+    }
+    duckdb_init_set_init_data(info, g, global_free);
+    duckdb_init_set_max_threads(info, DERIVED_MAX_THREADS);
+}
+
+static void derived_local_init(duckdb_init_info info)
+{
     struct derived_scan *sc = calloc(1, sizeof *sc);
     if (!sc) {
         duckdb_init_set_error(info, "out of memory");
         return;
     }
     quant_bars_init(&sc->bars);
-    struct quant_err err;
-    quant_err_clear(&err);
-    enum quant_code rc = QUANT_OK;
-    if (duckdb_connect(quant_series_store_db_(b->s), &sc->con) == DuckDBError)
-        rc = quant_err_set(&err, QUANT_ESTORE, "could not open a second connection");
-    if (!rc)
-        rc = quant_bars_cursor_open_(b->s, sc->con, NULL, 0, &sc->cursor, &err);
-    if (rc) {
-        duckdb_init_set_error(info, err.msg);
-        scan_free(sc);
-        return;
-    }
     duckdb_init_set_init_data(info, sc, scan_free);
 }
 
+/* The next symbol of the shared cursor into sc->bars; 0 at the end. */
+static int claim_symbol(const struct derived_bind *b, struct derived_global *g,
+                        struct derived_scan *sc, struct quant_err *err)
+{
+    int got = 0;
+    pthread_mutex_lock(&g->lock);
+    /* An IN list longer than the cursor's limit is filtered here. */
+    do {
+        if (!g->cursor || quant_bars_cursor_next_(g->cursor, &sc->bars, &got, err))
+            got = 0;
+    } while (got && b->want && !bsearch(&(const char *){sc->bars.symbol}, b->want, b->n_want,
+                                        sizeof *b->want, cmp_str));
+    pthread_mutex_unlock(&g->lock);
+    return got;
+}
+
 /* Compute the next symbol with rows to emit; 0 at the end. */
-static int next_symbol(const struct derived_bind *b, struct derived_scan *sc,
-                       struct quant_err *err)
+static int next_symbol(const struct derived_bind *b, struct derived_global *g,
+                       struct derived_scan *sc, struct quant_err *err)
 {
     for (;;) {
-        int got = 0;
-        if (quant_bars_cursor_next_(sc->cursor, &sc->bars, &got, err) || !got)
+        if (!claim_symbol(b, g, sc, err))
             return 0;
         enum quant_code rc = quant_adjusted_compute(&sc->bars, &sc->adj, err);
         if (!rc)
@@ -198,13 +321,14 @@ static int next_symbol(const struct derived_bind *b, struct derived_scan *sc,
 static void derived_function(duckdb_function_info info, duckdb_data_chunk out)
 {
     struct derived_bind *b = duckdb_function_get_bind_data(info);
-    struct derived_scan *sc = duckdb_function_get_init_data(info);
+    struct derived_global *g = duckdb_function_get_init_data(info);
+    struct derived_scan *sc = duckdb_function_get_local_init_data(info);
     const idx_t cap = duckdb_vector_size();
     idx_t k = 0;
     struct quant_err err;
     quant_err_clear(&err);
     while (k < cap && !sc->done) {
-        if (sc->at >= sc->n_rows && !next_symbol(b, sc, &err)) {
+        if (sc->at >= sc->n_rows && !next_symbol(b, g, sc, &err)) {
             sc->done = 1;
             if (err.code) {
                 duckdb_function_set_error(info, err.msg);
@@ -268,7 +392,13 @@ static enum quant_code register_one(struct quant_series_store *s, const char *na
     duckdb_destroy_logical_type(&t);
     duckdb_table_function_set_extra_info(tf, s, NULL);
     duckdb_table_function_set_bind(tf, bind);
+    duckdb_logical_type vc = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    duckdb_logical_type list = duckdb_create_list_type(vc);
+    duckdb_table_function_add_named_parameter(tf, "symbols", list);
+    duckdb_destroy_logical_type(&list);
+    duckdb_destroy_logical_type(&vc);
     duckdb_table_function_set_init(tf, derived_init);
+    duckdb_table_function_set_local_init(tf, derived_local_init);
     duckdb_table_function_set_function(tf, derived_function);
     duckdb_state st = duckdb_register_table_function(quant_series_store_con_(s), tf);
     duckdb_destroy_table_function(&tf);

@@ -103,6 +103,28 @@ static void test_on_read_equals_materialized(void **state)
     /* the table functions answer directly too */
     assert_int_equal(tu_sql_long(ENV, "SELECT count(*) FROM quant_labels(20)"),
                      tu_sql_long(ENV, "SELECT count(*) FROM labels WHERE horizon = 20"));
+    /* symbols := [...] computes only those, and exactly what the view has for them
+     * (normalised and deduplicated; an empty list is no symbol, not all) */
+    assert_int_equal(differences("(FROM quant_features('alpha158', symbols := ['ae', 'AE',"
+                                 " 'AGYS']))",
+                                 "(FROM features_alpha158 WHERE symbol IN ('AE', 'AGYS'))"),
+                     0);
+    assert_int_equal(tu_sql_long(ENV, "SELECT count(*) FROM quant_features('tech-v1',"
+                                      " symbols := ['ADTN'])"),
+                     tu_sql_long(ENV, "SELECT count(*) FROM features_tech_v1 WHERE symbol ="
+                                      " 'ADTN'"));
+    assert_int_equal(differences("(FROM quant_labels(20, symbols := ['AGYS', 'NOPE']))",
+                                 "(FROM labels WHERE horizon = 20 AND symbol = 'AGYS')"),
+                     0);
+    assert_true(tu_sql_long(ENV, "SELECT count(*) FROM quant_labels(20, symbols := ['AGYS'])")
+                > 1000);
+    assert_int_equal(tu_sql_long(ENV, "SELECT count(*) FROM quant_features('tech-v1',"
+                                      " symbols := [])"),
+                     0);
+    RUN(&r, "sql", "SELECT * FROM quant_features('tech-v1', symbols := ['A B'])");
+    assert_int_not_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "symbols := [...]"));
+    tu_result_release(&r);
     RUN(&r, "sql", "SELECT * FROM quant_features('no-such-set')");
     assert_int_not_equal(r.status, 0);
     assert_non_null(strstr(r.err, "unknown feature set"));
