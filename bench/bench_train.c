@@ -17,7 +17,7 @@
  * difference in work.
  *
  * OpenMP: both libraries run on libgomp, whose wait policy is fixed when it
- * loads.  quant runs passive unless told otherwise (cli/openmp.c), so this
+ * loads.  quant runs passive unless told otherwise (cli/startup.c), so this
  * program re-execs itself with the same setting when neither OMP_WAIT_POLICY
  * nor GOMP_SPINCOUNT is set; the peer inherits it.  Run it with
  * GOMP_SPINCOUNT=300000 to compare all three with libgomp's default spinning.
