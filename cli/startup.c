@@ -132,10 +132,13 @@ int quant_startup_plan_(int argc, char **argv, char **envp, const char *add[2])
     if (is_one_of(cmd, openmp) && !env_get(envp, "OMP_WAIT_POLICY") &&
         !env_get(envp, "GOMP_SPINCOUNT"))
         add[n++] = "OMP_WAIT_POLICY=passive";
-#ifndef QUANT_SANITIZED
-    if (is_one_of(cmd, bulk) && !wants_help(argc, argv) && !env_get(envp, "GLIBC_TUNABLES"))
-        add[n++] = QUANT_MALLOC_TUNABLES;
+    int tune = is_one_of(cmd, bulk) && !wants_help(argc, argv) &&
+               !env_get(envp, "GLIBC_TUNABLES");
+#ifdef QUANT_SANITIZED
+    tune = 0; /* the sanitizer's allocator ignores glibc's tunables */
 #endif
+    if (tune)
+        add[n++] = QUANT_MALLOC_TUNABLES;
     return n;
 }
 

@@ -330,7 +330,8 @@ enum quant_code quant_bars_cursor_open_(struct quant_series_store *s, duckdb_con
     if (st)
         duckdb_destroy_prepare(&st);
     if (!rc) {
-        qsort(c->order, c->n, sizeof *c->order, bucket_cmp);
+        if (c->n > 1) /* order is NULL when no bar matched */
+            qsort(c->order, c->n, sizeof *c->order, bucket_cmp);
         for (size_t i = 0; i < c->n; i++)
             if (!c->order[i]->sorted)
                 quant_bars_sort(&c->order[i]->bars);

@@ -163,6 +163,11 @@ static void test_want_filter(void **state)
     assert_string_equal(s.symbols[0], "BBB");
     assert_string_equal(s.symbols[1], "DDD");
     assert_int_equal(s.counts[1], 120000);
+    /* nothing matches: no call, no error */
+    const char *const none[] = {"ZZZ"};
+    struct seen z = {0};
+    scan(st, none, 1, &z);
+    assert_int_equal(z.n, 0);
     quant_series_store_close(st);
 }
 
