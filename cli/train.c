@@ -12,14 +12,12 @@ struct view {
     char started[16];
 };
 
-static void on_start(void *p, const char *label, const char *algo)
+/* The model's own start time: several train at once, so the last start
+ * reported is not necessarily this model's. */
+static void set_started(struct view *v, const struct quant_train_result *r)
 {
-    struct view *v = p;
-    (void)label;
-    (void)algo;
-    time_t now = time(NULL);
     struct tm tm;
-    gmtime_r(&now, &tm);
+    gmtime_r(&r->started, &tm);
     strftime(v->started, sizeof v->started, "%H:%M:%S", &tm);
 }
 
@@ -32,6 +30,7 @@ static void print_exclusions(struct view *v, const struct quant_train_result *r)
 static void on_trained(void *p, const struct quant_train_result *r)
 {
     struct view *v = p;
+    set_started(v, r);
     if (r->skipped) {
         fprintf(v->ctx->err, "[%s] SKIP %s: %s\n", v->started, r->label, r->error);
         return;
@@ -170,7 +169,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     quant_err_clear(&err);
     struct quant_md *md = NULL;
     struct view v = {ctx, ""};
-    struct quant_ml_observer obs = {on_start, on_trained, NULL, &v};
+    struct quant_ml_observer obs = {NULL, on_trained, NULL, &v};
     struct quant_train_summary sum;
     memset(&sum, 0, sizeof sum);
     if (quant_md_open(&ctx->cfg, &md, &err) || quant_ml_train(md, &req, &obs, &sum, &err)) {

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "quant/error.h"
 #include "quant/features.h"
@@ -35,7 +36,10 @@ struct quant_train_request {
                                       QUANT_TRAIN_EARLY_STOP_OFF = never stop early */
     int pooled;
     uint64_t seed;                 /* 0 = 42 */
-    int threads;                   /* 0 = 2 (the CLI passes the threads setting) */
+    /* 0 = 2 (the CLI passes the threads setting).  Per-symbol models train
+     * `threads` at once with one library thread each (params record
+     * "threads": 1); a pooled model, or a single symbol, uses them all. */
+    int threads;
 };
 
 /* A symbol a pooled model left out, and why (too little data, no features). */
@@ -53,7 +57,10 @@ struct quant_train_result {
     char path[4096];
     struct quant_metrics metrics;
     struct quant_train_info info;
-    double seconds;
+    double seconds;                /* this model's own work (not its wait in a queue) */
+    /* When its rows were gathered and it was queued: models of one run train
+     * several at once, so on_train_start no longer comes just before it. */
+    time_t started;
     /* Per-symbol: 1 when the symbol does not qualify (too little data, no
      * features or labels): not an error of the run, `error` says why. */
     int skipped;
@@ -91,8 +98,10 @@ struct quant_ml_observer {
 };
 
 /*
- * Train as asked.  Per-model outcomes go to the observer and are counted in
- * *out; the return value is for failures that stop everything.  A symbol
+ * Train as asked.  Per-model outcomes go to the observer, on the calling
+ * thread and in symbol order (on_train_start as a symbol's rows are
+ * gathered, on_trained once its model is registered; others may start in
+ * between), and are counted in *out; the return value is for failures that stop everything.  A symbol
  * that does not qualify (too short after the embargo, no features or labels)
  * is skipped in per-symbol mode and left out of a pooled model, with the
  * reason; a pooled model fails only when no symbol qualifies.

@@ -40,6 +40,13 @@ static const char *const xgb_reserved[] = {
     "tree_method", "verbosity", "booster", NULL,
 };
 
+/* A booster and the threads it predicts with (XGBoost's C API cannot read
+ * a parameter back; the DMatrix a prediction is made on needs it too). */
+struct xgb_model {
+    BoosterHandle b;
+    int threads;
+};
+
 /* The library logs warnings through this hook; a library must not print. */
 static void xgb_silent_log(const char *msg) { (void)msg; }
 
@@ -182,20 +189,28 @@ static enum quant_code xgb_train(const struct quant_ml_data *train,
         return rc;
     }
     /* The threads setting is not saved with the model; keep it for predict. */
-    *out_impl = b;
+    struct xgb_model *m = malloc(sizeof *m);
+    if (!m) {
+        XGBoosterFree(b);
+        return quant_err_set(err, QUANT_ENOMEM, "xgboost: out of memory");
+    }
+    m->b = b;
+    m->threads = opts->threads;
+    *out_impl = m;
     return QUANT_OK;
 }
 
 static enum quant_code xgb_predict(void *impl, const float *x, size_t n_rows,
                                    size_t n_features, double *out, struct quant_err *err)
 {
+    struct xgb_model *m = impl;
     DMatrixHandle d = NULL;
-    enum quant_code rc = make_dmatrix(x, NULL, n_rows, n_features, 2, &d, err);
+    enum quant_code rc = make_dmatrix(x, NULL, n_rows, n_features, m->threads, &d, err);
     if (rc != QUANT_OK)
         return rc;
     bst_ulong len = 0;
     const float *res = NULL;
-    if (XGBoosterPredict(impl, d, 0, 0, 0, &len, &res) != 0)
+    if (XGBoosterPredict(m->b, d, 0, 0, 0, &len, &res) != 0)
         rc = xgb_fail(err, "predicting");
     else if (len != n_rows)
         rc = quant_err_set(err, QUANT_EINTERNAL,
@@ -213,7 +228,8 @@ static enum quant_code xgb_serialize(void *impl, char **out_buf, size_t *out_len
 {
     bst_ulong len = 0;
     const char *data = NULL;
-    if (XGBoosterSaveModelToBuffer(impl, "{\"format\": \"json\"}", &len, &data) != 0)
+    struct xgb_model *m = impl;
+    if (XGBoosterSaveModelToBuffer(m->b, "{\"format\": \"json\"}", &len, &data) != 0)
         return xgb_fail(err, "writing the model as JSON");
     char *copy = malloc(len ? len : 1);
     if (!copy)
@@ -283,19 +299,26 @@ static enum quant_code xgb_load(const char *path, void **out_impl, size_t *out_n
     else if (XGBoosterSetParam(b, "nthread", "2") != 0)
         rc = xgb_fail(err, "setting threads");
     free(buf);
+    struct xgb_model *m = rc == QUANT_OK ? malloc(sizeof *m) : NULL;
+    if (rc == QUANT_OK && !m)
+        rc = quant_err_set(err, QUANT_ENOMEM, "xgboost: out of memory loading %s", path);
     if (rc != QUANT_OK) {
         if (b)
             XGBoosterFree(b);
         return rc;
     }
-    *out_impl = b;
+    m->b = b;
+    m->threads = 2;
+    *out_impl = m;
     *out_n_features = (size_t)nf;
     return QUANT_OK;
 }
 
 static void xgb_free(void *impl)
 {
-    XGBoosterFree(impl);
+    struct xgb_model *m = impl;
+    XGBoosterFree(m->b);
+    free(m);
 }
 
 const struct quant_model_algo quant_model_xgboost = {{

@@ -22,6 +22,7 @@
 #include "quant/ml_split.h"
 #include "quant/provider.h"
 #include "services/ml_internal.h"
+#include "services/ml_pool.h"
 #include "core/banned.h"
 
 double quant_ml_wall_(void)
@@ -232,41 +233,70 @@ static const char *display_name(const char *algo)
     return strcmp(algo, "xgboost") == 0 ? "XGBoost" : "LightGBM";
 }
 
-/* Train, evaluate on test, save and register one model. */
-static void train_one(struct quant_md *md, const struct quant_train_request *req,
-                      const struct quant_model_algo *algo, struct training *tr,
-                      const char *id_label, struct quant_train_result *r)
+static void train_opts(const struct quant_train_request *req, int threads,
+                       struct quant_train_opts *o)
+{
+    quant_train_opts_init(o);
+    o->rounds = req->rounds > 0 ? req->rounds : QUANT_TRAIN_ROUNDS_DEFAULT;
+    o->early_stopping_rounds = req->early_stopping == QUANT_TRAIN_EARLY_STOP_OFF ? 0
+                               : req->early_stopping > 0 ? req->early_stopping
+                               : QUANT_TRAIN_EARLY_STOP_DEFAULT;
+    o->seed = req->seed ? req->seed : 42;
+    o->threads = threads;
+    o->params = req->params;
+    o->n_params = req->n_params;
+}
+
+/*
+ * Train one model and evaluate it on its test rows: the part that touches
+ * nothing shared (no registry, no files), so the pool's workers run it.
+ * On failure r->code and r->error say why and *out_model is NULL.
+ */
+static void fit_one(const struct quant_model_algo *algo, const struct quant_train_opts *o,
+                    const struct training *tr, struct quant_model **out_model,
+                    struct quant_train_result *r)
 {
     struct quant_err err;
     quant_err_clear(&err);
-    struct quant_train_opts o;
-    quant_train_opts_init(&o);
-    o.rounds = req->rounds > 0 ? req->rounds : QUANT_TRAIN_ROUNDS_DEFAULT;
-    o.early_stopping_rounds = req->early_stopping == QUANT_TRAIN_EARLY_STOP_OFF ? 0
-                              : req->early_stopping > 0 ? req->early_stopping
-                              : QUANT_TRAIN_EARLY_STOP_DEFAULT;
-    o.seed = req->seed ? req->seed : 42;
-    o.threads = req->threads > 0 ? req->threads : 2;
-    o.params = req->params;
-    o.n_params = req->n_params;
     struct quant_model *model = NULL;
     double *p = malloc((tr->test.n ? tr->test.n : 1) * sizeof *p);
     struct quant_ml_data train = as_data(&tr->train), valid = as_data(&tr->valid);
     enum quant_code rc = p ? QUANT_OK : quant_err_set(&err, QUANT_ENOMEM, "out of memory");
     if (!rc)
-        rc = quant_model_train(algo, &train, &valid, &o, &model, &r->info, &err);
+        rc = quant_model_train(algo, &train, &valid, o, &model, &r->info, &err);
     if (!rc)
         rc = quant_model_predict(model, tr->test.x, tr->test.n, tr->test.nf, p, &err);
     if (!rc)
         rc = quant_metrics_compute(tr->test.y, p, tr->test.n, tr->train.y, tr->train.n,
                                    tr->valid.n, &r->metrics, &err);
-    if (!rc) {
-        make_id(md, quant_model_algo_name(algo), id_label, r->model_id);
-        snprintf(r->path, sizeof r->path, "%s/%s%s",
-                 quant_config_get(quant_md_config(md), QUANT_SET_MODELS_DIR), r->model_id,
-                 quant_model_algo_file_ext(algo));
-        rc = quant_model_save(model, r->path, &err);
+    free(p);
+    r->code = rc;
+    if (rc) {
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+        quant_model_free(model);
+        model = NULL;
     }
+    *out_model = model;
+}
+
+/*
+ * Save and register a fitted model (on the calling thread: the registry
+ * connection and the ids are not shared with workers).  The file is written
+ * before the row that names it and removed when the row cannot be written,
+ * so the registry never points at a missing file nor leaves one behind.
+ */
+static void register_one(struct quant_md *md, const struct quant_train_request *req,
+                         const struct quant_model_algo *algo, const struct quant_train_opts *o,
+                         const struct training *tr, struct quant_model *model,
+                         const char *id_label, struct quant_train_result *r)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    make_id(md, quant_model_algo_name(algo), id_label, r->model_id);
+    snprintf(r->path, sizeof r->path, "%s/%s%s",
+             quant_config_get(quant_md_config(md), QUANT_SET_MODELS_DIR), r->model_id,
+             quant_model_algo_file_ext(algo));
+    enum quant_code rc = quant_model_save(model, r->path, &err);
     if (!rc) {
         struct quant_model_record rec;
         memset(&rec, 0, sizeof rec);
@@ -274,7 +304,7 @@ static void train_one(struct quant_md *md, const struct quant_train_request *req
         snprintf(rec.algorithm, sizeof rec.algorithm, "%s", quant_model_algo_name(algo));
         snprintf(rec.feature_set, sizeof rec.feature_set, "%s", quant_feature_set_name(tr->set));
         rec.horizon = tr->horizon;
-        cJSON *params = params_json(req, &o, &r->info);
+        cJSON *params = params_json(req, o, &r->info);
         add_excluded(params, tr);
         rec.params_json = json_print(params);
         rec.metrics_json = json_print(quant_metrics_to_json(&r->metrics));
@@ -298,8 +328,20 @@ static void train_one(struct quant_md *md, const struct quant_train_request *req
     r->code = rc;
     if (rc)
         snprintf(r->error, sizeof r->error, "%s", err.msg);
+}
+
+/* Train, evaluate on test, save and register one model, all on this thread. */
+static void train_one(struct quant_md *md, const struct quant_train_request *req,
+                      const struct quant_model_algo *algo, int threads, struct training *tr,
+                      const char *id_label, struct quant_train_result *r)
+{
+    struct quant_train_opts o;
+    train_opts(req, threads, &o);
+    struct quant_model *model = NULL;
+    fit_one(algo, &o, tr, &model, r);
+    if (model)
+        register_one(md, req, algo, &o, tr, model, id_label, r);
     quant_model_free(model);
-    free(p);
 }
 
 static void training_init(struct training *tr, const struct quant_feature_set *set, int h)
@@ -376,6 +418,20 @@ enum quant_code quant_ml_normalise_(const char *const *in, size_t n, char ***out
     return QUANT_OK;
 }
 
+/*
+ * One per-symbol model on its way through the pool: the main thread gathers
+ * its rows, a worker fits it, the main thread registers and reports it.
+ */
+struct symbol_job {
+    const struct quant_model_algo *algo;
+    struct quant_train_opts opts;
+    struct training tr;
+    struct quant_model *model;     /* fitted, until registered */
+    struct quant_train_result r;
+    int fit;                       /* the rows were gathered: a worker fits them */
+    double seconds;                /* gathering, fitting and registering */
+};
+
 /* State of one `quant train` call while the frames stream in. */
 struct trainer {
     struct quant_md *md;
@@ -386,6 +442,8 @@ struct trainer {
     const struct quant_feature_set *set;
     int horizon;
     struct training pooled;       /* req->pooled: the one model's rows */
+    struct quant_ml_pool *pool;   /* per-symbol with threads > 1; else NULL */
+    int model_threads;            /* library threads per per-symbol model */
     char **seen;                  /* symbols a frame arrived for (sorted order) */
     size_t n_seen;
     enum quant_code rc;           /* a failure that stops the scan (out of memory) */
@@ -398,38 +456,86 @@ static void result_init(struct trainer *t, struct quant_train_result *r, const c
     snprintf(r->algo_name, sizeof r->algo_name, "%s",
              display_name(quant_model_algo_name(t->algo)));
     snprintf(r->label, sizeof r->label, "%s", label);
+    r->started = time(NULL);
 }
 
-/* A per-symbol model: gather, train, register, report, all for one frame. */
-static void train_symbol(struct trainer *t, const struct quant_frame_item *it)
+/* The pool's work: fit and evaluate, nothing else (see fit_one). */
+static void fit_job(void *p)
+{
+    struct symbol_job *j = p;
+    if (!j->fit)
+        return;
+    double t0 = quant_ml_wall_();
+    fit_one(j->algo, &j->opts, &j->tr, &j->model, &j->r);
+    j->seconds += quant_ml_wall_() - t0;
+}
+
+/* Register (when fitted), report and free a job, on the main thread. */
+static void finish_job(struct trainer *t, struct symbol_job *j)
+{
+    if (j->model) {
+        double t0 = quant_ml_wall_();
+        register_one(t->md, t->req, t->algo, &j->opts, &j->tr, j->model, j->r.label, &j->r);
+        j->seconds += quant_ml_wall_() - t0;
+    }
+    j->r.seconds = j->seconds;
+    report_train(t->obs, &j->r, t->out);
+    quant_model_free(j->model);
+    training_release(&j->tr);
+    free(j);
+}
+
+/* Report every job that has finished, oldest first, waiting for them all
+ * when `wait` (then the pool is empty on return). */
+static void drain(struct trainer *t, int wait)
+{
+    struct symbol_job *j;
+    while (t->pool && (j = quant_ml_pool_take(t->pool, wait)) != NULL)
+        finish_job(t, j);
+}
+
+/* A per-symbol model: gather its rows here, then fit it in the pool (or at
+ * once without one); it is reported in the order the frames came. */
+static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_item *it)
 {
     double t0 = quant_ml_wall_();
-    struct quant_train_result r;
-    result_init(t, &r, it->symbol);
+    struct symbol_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return QUANT_ENOMEM;
+    j->algo = t->algo;
+    train_opts(t->req, t->model_threads, &j->opts);
+    result_init(t, &j->r, it->symbol);
     if (t->obs && t->obs->on_train_start)
-        t->obs->on_train_start(t->obs->ctx, r.label, r.algo_name);
-    struct training tr;
-    training_init(&tr, t->set, t->horizon);
+        t->obs->on_train_start(t->obs->ctx, j->r.label, j->r.algo_name);
+    training_init(&j->tr, t->set, t->horizon);
     struct quant_err e;
     quant_err_clear(&e);
     int too_short = 0;
     enum quant_code code = it->code;
     if (code)
         quant_err_set(&e, code, "%s", it->error);
-    else if (!tr.segments || !tr.symbols)
+    else if (!j->tr.segments || !j->tr.symbols)
         code = quant_err_set(&e, QUANT_ENOMEM, "out of memory");
     else
-        code = add_frame(&tr, it->symbol, it->frame, &too_short, &e);
+        code = add_frame(&j->tr, it->symbol, it->frame, &too_short, &e);
     if (code) {
-        r.code = code;
-        r.skipped = too_short;
-        snprintf(r.error, sizeof r.error, "%s", e.msg);
-    } else {
-        train_one(t->md, t->req, t->algo, &tr, it->symbol, &r);
+        j->r.code = code;
+        j->r.skipped = too_short;
+        snprintf(j->r.error, sizeof j->r.error, "%s", e.msg);
     }
-    r.seconds = quant_ml_wall_() - t0;
-    report_train(t->obs, &r, t->out);
-    training_release(&tr);
+    j->fit = !code;
+    j->seconds = quant_ml_wall_() - t0;
+    if (!t->pool) {
+        fit_job(j);
+        finish_job(t, j);
+        return QUANT_OK;
+    }
+    /* A skipped symbol goes through the pool too, to be reported in its turn. */
+    while (quant_ml_pool_full(t->pool))
+        finish_job(t, quant_ml_pool_take(t->pool, 1));
+    quant_ml_pool_submit(t->pool, j);
+    drain(t, 0);
+    return QUANT_OK;
 }
 
 static int on_frame(void *ctx, const struct quant_frame_item *it)
@@ -446,8 +552,11 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
     t->seen = v;
     t->seen[t->n_seen++] = name;
     if (!t->req->pooled) {
-        train_symbol(t, it);
-        return 0;
+        if (train_symbol(t, it) == QUANT_OK)
+            return 0;
+        t->rc = QUANT_ENOMEM;
+        snprintf(t->error, sizeof t->error, "out of memory");
+        return 1;
     }
     struct quant_err e;
     quant_err_clear(&e);
@@ -537,15 +646,28 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
         if (t.rc)
             snprintf(t.error, sizeof t.error, "out of memory");
     }
+    int threads = req->threads > 0 ? req->threads : 2;
+    /* Per-symbol models are small: a library spreading one over N threads
+     * spends much of its time starting and joining them, so N models train
+     * at once with one thread each.  The pooled model keeps the N threads. */
+    t.model_threads = threads;
+    if (!req->pooled && threads > 1 && u > 1 && !t.rc) {
+        int workers = (size_t)threads < u ? threads : (int)u;
+        rc = quant_ml_pool_start(workers, 2 * (size_t)workers, fit_job, &t.pool, err);
+        t.model_threads = 1;
+    }
     struct quant_frames_request fq = {
         .set = set,
         .horizon = h,
         .want = (const char *const *)syms,
         .n_want = u,
-        .threads = req->threads > 0 ? req->threads : 2,
+        .threads = threads,
     };
-    if (!t.rc)
+    if (!t.rc && !rc)
         rc = quant_frames_scan(quant_md_series(md), &fq, on_frame, &t, err);
+    /* The models still in the pool come before the symbols the scan missed. */
+    drain(&t, 1);
+    quant_ml_pool_stop(t.pool);
     if (!rc && t.rc)
         rc = quant_err_set(err, t.rc, "%s", t.error[0] ? t.error : "out of memory");
     /* Symbols with no bars at all never came out of the scan. */
@@ -577,7 +699,7 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
             snprintf(r.error, sizeof r.error, "no symbol qualifies for a pooled model (%zu "
                      "tried); the first: %s", u, t.pooled.excluded[0].reason);
         } else {
-            train_one(md, req, algo, &t.pooled, "pooled", &r);
+            train_one(md, req, algo, threads, &t.pooled, "pooled", &r);
         }
         r.excluded = t.pooled.excluded;
         r.n_excluded = t.pooled.n_excluded;

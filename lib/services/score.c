@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "quant/feature_store.h"
 #include "quant/frames.h"
@@ -58,11 +59,16 @@ static void loaded_release(struct loaded *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Make l hold model `id` (reusing it when it already does). */
-static enum quant_code load_model(struct quant_md *md, const char *id, struct loaded *l,
-                                  struct quant_err *err)
+/*
+ * Make l hold model `id`'s registry record, checked against its feature set,
+ * and, when `file`, the model itself (reusing what l already holds).  The
+ * model file is only looked at without `file`: symbols rarely share a model,
+ * so loading it up front as well would parse every model twice.
+ */
+static enum quant_code load_model_as(struct quant_md *md, const char *id, int file,
+                                     struct loaded *l, struct quant_err *err)
 {
-    if (l->model && strcmp(l->rec.id, id) == 0)
+    if (l->rec.id[0] && strcmp(l->rec.id, id) == 0 && (l->model || !file))
         return QUANT_OK;
     loaded_release(l);
     enum quant_code rc = quant_meta_model_get(quant_md_meta(md), id, &l->rec, err);
@@ -75,9 +81,20 @@ static enum quant_code load_model(struct quant_md *md, const char *id, struct lo
                                                 "not know", id, l->rec.algorithm,
                              l->rec.feature_set);
     rc = check_features(&l->rec, l->set, err);
-    if (!rc)
+    if (!rc && file)
         rc = quant_model_load(algo, l->rec.path, &l->model, err);
+    else if (!rc && access(l->rec.path, R_OK) != 0)
+        rc = quant_err_set(err, QUANT_ENOTFOUND, "%s model file %s not found; train a "
+                           "model first", l->rec.algorithm, l->rec.path);
+    if (rc)
+        loaded_release(l);
     return rc;
+}
+
+static enum quant_code load_model(struct quant_md *md, const char *id, struct loaded *l,
+                                  struct quant_err *err)
+{
+    return load_model_as(md, id, 1, l, err);
 }
 
 static enum quant_code latest_for(struct quant_md *md, const char *symbol, char id[96],
@@ -327,9 +344,9 @@ static void resolve_models(struct scorer *sc, const char *model)
             rc = latest_for(sc->md, t->r.symbol, t->r.model_id, &e);
         else
             snprintf(t->r.model_id, sizeof t->r.model_id, "%s", model);
-        /* load the record (and check its features) now, so errors come early */
+        /* the record, its features and its file now, so errors come early */
         if (!rc)
-            rc = load_model(sc->md, t->r.model_id, &sc->model, &e);
+            rc = load_model_as(sc->md, t->r.model_id, 0, &sc->model, &e);
         if (!rc) {
             t->set = sc->model.set;
             t->model_ok = 1;

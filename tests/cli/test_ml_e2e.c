@@ -224,6 +224,17 @@ static void test_score_covers_unlabelled_dates(void **state)
     tu_result_release(&r);
     assert_int_equal(sql_long(sql), sum1);
     assert_int_equal(sql_long("SELECT count(*) FROM predictions"), complete);
+    /* a registered model whose file is gone: said before anything is read
+     * (the file is checked up front, loaded only when its symbol comes) */
+    char path[PATH_MAX + 160];
+    snprintf(path, sizeof path, "%s/models/%s.json", home, id);
+    assert_int_equal(remove(path), 0);
+    RUN(&r, "score", "--symbols", "AAPL", "--model", id);
+    assert_int_equal(r.status, 1);
+    if (!strstr(r.err, "model file") || !strstr(r.err, "not found"))
+        fail_msg("unclear message: %s", r.err);
+    tu_result_release(&r);
+    assert_int_equal(sql_long(sql), sum1); /* the stored scores are left alone */
 }
 
 static void test_errors(void **state)
