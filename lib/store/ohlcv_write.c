@@ -100,20 +100,19 @@ void quant_ohlcv_known_reset_(struct quant_series_store *s)
 
 
 /*
- * The input with duplicates removed, ascending: the last bar of equal dates
- * wins (sources list corrections after the original).  Sorted input, the
- * normal case, is deduplicated in one pass; anything else is stably sorted
- * first.  *out is malloc'd.
+ * The input with duplicates removed, ascending, into room (in->n rows fit):
+ * the last bar of equal dates wins (sources list corrections after the
+ * original).  Sorted input, the normal case, is deduplicated in one pass;
+ * anything else is stably sorted first.  *out is a view of room, not owned.
  */
-static enum quant_code dedupe(const struct quant_bars *in, struct quant_bars *out)
+static void dedupe(const struct quant_bars *in, struct quant_bar *room, struct quant_bars *out)
 {
     quant_bars_init(out);
     if (in->n == 0)
-        return QUANT_OK;
-    if (quant_bars_reserve(out, in->n))
-        return QUANT_ENOMEM;
+        return;
+    out->v = room;
+    out->n = out->cap = in->n;
     memcpy(out->v, in->v, in->n * sizeof *in->v);
-    out->n = in->n;
     quant_bars_sort(out);
     size_t w = 0;
     for (size_t i = 0; i < out->n; i++) {
@@ -123,28 +122,6 @@ static enum quant_code dedupe(const struct quant_bars *in, struct quant_bars *ou
             out->v[w++] = out->v[i];
     }
     out->n = w;
-    return QUANT_OK;
-}
-
-/* Doubles column: NaN becomes SQL NULL through the validity mask. */
-static void fill_double(duckdb_vector vec, const struct quant_bar *v, size_t n, size_t off)
-{
-    double *d = duckdb_vector_get_data(vec);
-    int any_nan = 0;
-    for (size_t i = 0; i < n; i++) {
-        d[i] = *(const double *)((const char *)&v[i] + off);
-        any_nan |= isnan(d[i]);
-    }
-    if (!any_nan && !duckdb_vector_get_validity(vec))
-        return;
-    duckdb_vector_ensure_validity_writable(vec);
-    uint64_t *valid = duckdb_vector_get_validity(vec);
-    for (size_t w = 0; w < (n + 63) / 64; w++) {
-        uint64_t bits = 0;
-        for (size_t b = 0; b < 64 && w * 64 + b < n; b++)
-            bits |= (uint64_t)!isnan(d[w * 64 + b]) << b;
-        valid[w] = bits;
-    }
 }
 
 struct row_consts {
@@ -156,43 +133,26 @@ static enum quant_code append_bars(struct quant_series_store *s, duckdb_appender
                                    const struct row_consts *k, const struct quant_bar *v,
                                    size_t n, struct quant_err *err)
 {
-    static const size_t offs[8] = {
-        offsetof(struct quant_bar, open),     offsetof(struct quant_bar, high),
-        offsetof(struct quant_bar, low),      offsetof(struct quant_bar, close),
-        offsetof(struct quant_bar, adj_close), offsetof(struct quant_bar, volume),
-        offsetof(struct quant_bar, dividend), offsetof(struct quant_bar, split)};
     const size_t step = duckdb_vector_size();
     for (size_t at = 0; at < n; at += step) {
         size_t m = n - at < step ? n - at : step;
-        duckdb_data_chunk c = s->chunk;
-        duckdb_data_chunk_reset(c);
-        /* Constant vectors: one value for the whole chunk, no per-row strings. */
-        duckdb_vector_reference_value(duckdb_data_chunk_get_vector(c, C_SYMBOL), k->symbol);
-        duckdb_vector_reference_value(duckdb_data_chunk_get_vector(c, C_SOURCE), k->source);
-        duckdb_vector_reference_value(duckdb_data_chunk_get_vector(c, C_INGESTED), k->ingested);
-        int32_t *dates = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, C_DATE));
-        for (size_t i = 0; i < m; i++)
-            dates[i] = v[at + i].date;
-        for (int col = 0; col < 8; col++)
-            fill_double(duckdb_data_chunk_get_vector(c, (idx_t)(C_OPEN + col)), v + at, m,
-                        offs[col]);
-        uint8_t *quality = duckdb_vector_get_data(duckdb_data_chunk_get_vector(c, C_QUALITY));
-        for (size_t i = 0; i < m; i++)
-            quality[i] = v[at + i].quality;
-        duckdb_data_chunk_set_size(c, m);
-        if (duckdb_append_data_chunk(app, c) == DuckDBError)
+        duckdb_data_chunk_reset(s->chunk);
+        quant_ohlcv_fill_chunk_(s->chunk, k->symbol, k->source, k->ingested, v + at, m);
+        if (duckdb_append_data_chunk(app, s->chunk) == DuckDBError)
             return quant_duck_append_error_(s, app, err);
     }
     return QUANT_OK;
 }
 
 /*
- * One upsert call's writers: an appender on ohlcv for new rows and, created
- * on first need, one on the TEMP staging table for changed rows.  Both live
- * for the whole call so a batch of symbols pays their setup and flush once.
+ * One upsert call's writers: new rows wait in `fresh` for a parallel INSERT
+ * (ohlcv_insert.c), which also holds each symbol's working copy; changed
+ * rows go through an appender on the TEMP staging table, created on first
+ * need.  Both live for the whole call so a batch of symbols pays their setup
+ * once.
  */
 struct writer {
-    duckdb_appender rows;    /* into ohlcv */
+    struct quant_ohlcv_pending *fresh; /* new rows for ohlcv */
     duckdb_appender staged;  /* into quant_staging; NULL until a row changed */
     size_t nstaged;
 };
@@ -225,9 +185,7 @@ static enum quant_code stage(struct quant_series_store *s, struct writer *w,
 static enum quant_code writer_finish(struct quant_series_store *s, struct writer *w,
                                      struct quant_err *err)
 {
-    enum quant_code rc = QUANT_OK;
-    if (w->rows && duckdb_appender_close(w->rows) == DuckDBError)
-        rc = quant_duck_append_error_(s, w->rows, err);
+    enum quant_code rc = quant_ohlcv_pending_flush_(s, w->fresh, err);
     if (!rc && w->staged && duckdb_appender_close(w->staged) == DuckDBError)
         rc = quant_duck_append_error_(s, w->staged, err);
     if (!rc && w->nstaged)
@@ -246,8 +204,7 @@ static void writer_release(struct writer *w)
 {
     /* destroy also flushes: harmless after a close, and after a failure the
      * transaction is rolled back anyway */
-    if (w->rows)
-        duckdb_appender_destroy(&w->rows);
+    quant_ohlcv_pending_free_(w->fresh);
     if (w->staged)
         duckdb_appender_destroy(&w->staged);
 }
@@ -291,7 +248,8 @@ static int adjust(const struct quant_bars *old, struct quant_bars *in,
  * the eight values, not source: source tells who last changed the values.
  */
 static enum quant_code upsert_existing(struct quant_series_store *s, struct writer *w,
-                                       const struct row_consts *k, const struct quant_bars *old,
+                                       const struct row_consts *k, const char *sym,
+                                       const struct quant_bars *old,
                                        struct quant_bars *in, struct quant_upsert_stats *st,
                                        struct quant_err *err)
 {
@@ -313,8 +271,8 @@ static enum quant_code upsert_existing(struct quant_series_store *s, struct writ
     }
     if (!rc)
         rc = stage(s, w, k, changed.v, changed.n, err);
-    if (!rc)
-        rc = append_bars(s, w->rows, k, in->v, fresh, err);
+    if (!rc && quant_ohlcv_pending_add_(w->fresh, sym, fresh))
+        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
     if (!rc) {
         st->updated = (long)changed.n;
         st->inserted = (long)fresh;
@@ -338,12 +296,16 @@ static enum quant_code upsert_one(struct quant_series_store *s, struct writer *w
                                   struct quant_err *err)
 {
     memset(st, 0, sizeof *st);
+    /* The working copy goes where the new rows wait for the INSERT: they
+     * are compacted to its front (upsert_existing), so nothing is copied twice. */
+    struct quant_bar *room;
+    enum quant_code rc = quant_ohlcv_pending_room_(s, w->fresh, o->bars->n, &room, err);
+    if (rc)
+        return rc;
     struct quant_bars in;
-    if (dedupe(o->bars, &in))
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    dedupe(o->bars, room, &in);
     struct row_consts k = {duckdb_create_varchar(o->sym), duckdb_create_varchar(source),
                            duckdb_create_timestamp((duckdb_timestamp){ts})};
-    enum quant_code rc = QUANT_OK;
     struct quant_bars none;
     quant_bars_init(&none);
     const struct quant_bars *old = o->old;
@@ -360,11 +322,10 @@ static enum quant_code upsert_one(struct quant_series_store *s, struct writer *w
     if (!rc && adjust(old, &in, st))
         rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
     if (!rc)
-        rc = upsert_existing(s, w, &k, old, &in, st, err);
+        rc = upsert_existing(s, w, &k, o->sym, old, &in, st, err);
     duckdb_destroy_value(&k.symbol);
     duckdb_destroy_value(&k.source);
     duckdb_destroy_value(&k.ingested);
-    quant_bars_release(&in);
     return rc;
 }
 
@@ -478,9 +439,12 @@ static enum quant_code upsert_all(struct quant_series_store *s, const struct qua
                                   const char *source, int replace,
                                   struct quant_upsert_stats *stats, struct quant_err *err)
 {
-    struct writer w = {NULL, NULL, 0};
-    enum quant_code rc = quant_duck_appender_(s, "ohlcv", &w.rows, err);
     int64_t ts = quant_duck_now_micros_(); /* one ingested_at per call, in UTC */
+    duckdb_value source_v = duckdb_create_varchar(source);
+    duckdb_value ingested_v = duckdb_create_timestamp((duckdb_timestamp){ts});
+    struct writer w = {quant_ohlcv_pending_new_(source_v, ingested_v), NULL, 0};
+    enum quant_code rc = w.fresh ? QUANT_OK
+                                 : quant_err_set(err, QUANT_ENOMEM, "series store: out of memory");
     for (size_t i = 0; i < n && !rc; i += STORED_GROUP)
         rc = upsert_group(s, &w, series, i, i + STORED_GROUP < n ? i + STORED_GROUP : n, syms,
                           source, replace, ts, stats, err);
@@ -489,6 +453,8 @@ static enum quant_code upsert_all(struct quant_series_store *s, const struct qua
     if (rc)
         upsert_failed(series, n, syms, err);
     writer_release(&w);
+    duckdb_destroy_value(&source_v);
+    duckdb_destroy_value(&ingested_v);
     return rc;
 }
 

@@ -69,6 +69,10 @@ struct quant_series_store {
     char (*known)[QUANT_SYMBOL_MAX + 1];
     size_t nknown, capknown;
     int known_valid;
+    /* ohlcv_insert.c's table function: registered on first use; pending is
+     * what it reads, set only while its INSERT runs. */
+    int insert_fn_registered;
+    const struct quant_ohlcv_pending *pending;
 };
 
 /* The database handle (owned by the store), for extra connections. */
@@ -96,6 +100,33 @@ const char *quant_duck_advice_(const char *msg);
 /* Run a statement; on failure, quant_series_store_fail_'s message. */
 enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
                                          const char *what, struct quant_err *err);
+/* ---- ohlcv_insert.c: new ohlcv rows in one parallel INSERT ---- */
+struct quant_ohlcv_pending;
+/* Fill chunk c (ohlcv's columns) with v[0..m): symbol, source and ingested_at
+ * as constant vectors, NaN as NULL.  m <= duckdb_vector_size(). */
+void quant_ohlcv_fill_chunk_(duckdb_data_chunk c, duckdb_value symbol, duckdb_value source,
+                             duckdb_value ingested, const struct quant_bar *v, size_t m);
+/* Rows held before a flush: 16 row groups, so every thread has whole groups
+ * to write, and a bounded arena (157 MB of address space, touched as used). */
+#define QUANT_OHLCV_PENDING_ROWS ((size_t)16 * 122880)
+/* An empty set of pending rows for one write; source and ingested stay the
+ * caller's and must outlive it.  NULL when out of memory. */
+struct quant_ohlcv_pending *quant_ohlcv_pending_new_(duckdb_value source, duckdb_value ingested);
+void quant_ohlcv_pending_free_(struct quant_ohlcv_pending *p);
+/* *out: room for n rows after the pending ones (flushing them first when
+ * the arena is full); valid until the next call on p. */
+enum quant_code quant_ohlcv_pending_room_(struct quant_series_store *s,
+                                          struct quant_ohlcv_pending *p, size_t n,
+                                          struct quant_bar **out, struct quant_err *err);
+/* The first n rows of the room last given become pending rows of symbol.
+ * QUANT_ENOMEM only. */
+enum quant_code quant_ohlcv_pending_add_(struct quant_ohlcv_pending *p, const char *symbol,
+                                         size_t n);
+/* INSERT the pending rows into ohlcv (in the caller's transaction) and
+ * empty p, whether it worked or not. */
+enum quant_code quant_ohlcv_pending_flush_(struct quant_series_store *s,
+                                           struct quant_ohlcv_pending *p, struct quant_err *err);
+
 /* ROLLBACK, ignoring its result (after a failure, whose error is already set). */
 void quant_duck_rollback_(struct quant_series_store *s);
 /* Prepare sql into *st unless *st is already prepared (lazy statements). */
