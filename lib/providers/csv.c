@@ -245,16 +245,22 @@ static enum quant_code check_lines(const struct quant_buf *b, size_t from, size_
                                    long *line, const char *file, struct quant_err *err)
 {
     const char *p = b->data + from, *end = b->data + b->len;
-    const char *nl;
-    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        if ((size_t)(nl - (b->data + *line_start)) > QUANT_CSV_MAX_LINE + 1)
+    for (;;) {
+        /* Look for a line's end no further than its longest allowed length
+         * (+ 1: the \r of a CRLF line; + 1: the \n itself): a mapped file
+         * of a gigabyte without one is refused after 64 KiB, not scanned. */
+        size_t room = (size_t)(end - (b->data + *line_start));
+        if (room > QUANT_CSV_MAX_LINE + 2)
+            room = QUANT_CSV_MAX_LINE + 2;
+        const char *limit = b->data + *line_start + room;
+        const char *nl = p < limit ? memchr(p, '\n', (size_t)(limit - p)) : NULL;
+        if (!nl)
             break;
         *line_start = (size_t)(nl + 1 - b->data);
         (*line)++;
         p = nl + 1;
     }
-    size_t open_len = (nl ? (size_t)(nl - b->data) : b->len) - *line_start;
-    if (open_len <= QUANT_CSV_MAX_LINE + 1) /* + 1: the \r of a CRLF line */
+    if (b->len - *line_start <= QUANT_CSV_MAX_LINE + 1) /* the open last line */
         return QUANT_OK;
     return quant_err_set(err, QUANT_EPARSE,
                          "%s line %ld is longer than %d bytes (the limit for one CSV line), so "
@@ -297,15 +303,14 @@ static enum quant_code read_capped(int fd, const char *file, struct quant_buf *b
  * A file's text: a private read-only mapping of a regular file, else the
  * bytes read into buf.  The mapping spares a copy of every byte and, in a
  * VM, the page faults of a fresh buffer as large as the file (a fifth of the
- * parse of a 52 MB long CSV, measured); MAP_POPULATE maps the cached pages
- * in one call instead of a fault per page.  (A file truncated by another
- * process while it is parsed would fault; reading has the same race as a
- * short read, and a price file being rewritten mid-ingest is not one to
- * ingest anyway.)
+ * parse of a 52 MB long CSV, measured).  The pages fault in as the line
+ * check reads them (the kernel maps 16 cached pages per fault), so a huge file
+ * without line ends is refused after its first 64 KiB, not mapped whole:
+ * MAP_POPULATE saved nothing measurable and made that case cost the file's
+ * size in memory.  (A file truncated by another process while it is parsed
+ * would fault; reading has the same race as a short read, and a price file
+ * being rewritten mid-ingest is not one to ingest anyway.)
  */
-#ifndef MAP_POPULATE
-#define MAP_POPULATE 0 /* not Linux: pages fault in as the parser reads them */
-#endif
 
 struct csv_text {
     const char *data;
@@ -330,7 +335,7 @@ static int map_file(int fd, const struct stat *sb, const char *file, struct csv_
     *rc = QUANT_OK;
     if (!S_ISREG(sb->st_mode) || sb->st_size <= 0 || (size_t)sb->st_size >= t->buf.max)
         return -1;
-    void *m = mmap(NULL, (size_t)sb->st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    void *m = mmap(NULL, (size_t)sb->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED)
         return -1;
     t->map = m;

@@ -304,6 +304,18 @@ static enum quant_code register_fn(struct quant_series_store *s, struct quant_er
     return QUANT_OK;
 }
 
+enum quant_code quant_ohlcv_insert_ready_(struct quant_series_store *s, struct quant_err *err)
+{
+    return s->insert_fn_registered ? QUANT_OK : register_fn(s, err);
+}
+
+void quant_ohlcv_insert_failed_(struct quant_series_store *s)
+{
+    duckdb_result res;
+    (void)duckdb_query(s->con, "SET preserve_insertion_order = true", &res);
+    duckdb_destroy_result(&res);
+}
+
 /* Run sql; a failed constraint is named as bad input, as the Appender's is. */
 static enum quant_code run(struct quant_series_store *s, const char *sql, const char *what,
                            struct quant_err *err)
@@ -329,7 +341,10 @@ enum quant_code quant_ohlcv_pending_flush_(struct quant_series_store *s,
 {
     if (p->used == 0)
         return QUANT_OK;
-    enum quant_code rc = s->insert_fn_registered ? QUANT_OK : register_fn(s, err);
+    if (!s->insert_fn_registered)
+        return quant_err_set(err, QUANT_EINTERNAL, "store %s: the bulk insert function was "
+                             "not registered before the transaction", s->path);
+    enum quant_code rc = QUANT_OK;
     /* Without order preservation DuckDB's insert runs on every thread. */
     int parallel = !rc && p->used > ROW_GROUP;
     if (parallel)
@@ -340,7 +355,9 @@ enum quant_code quant_ohlcv_pending_flush_(struct quant_series_store *s,
         s->pending = NULL;
     }
     if (parallel) {
-        /* restored even after a failure: other statements keep their order */
+        /* restored even after a failure, so other statements keep their order
+         * (in an aborted transaction this SET may be refused too: the writer
+         * repeats it after its ROLLBACK, quant_ohlcv_insert_failed_) */
         struct quant_err e2;
         enum quant_code r2 = run(s, "SET preserve_insertion_order = true",
                                  "restoring insertion order", &e2);

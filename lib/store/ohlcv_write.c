@@ -487,12 +487,16 @@ enum quant_code quant_series_store_write(struct quant_series_store *s,
     enum quant_code rc = check_batch(s, series, n, source, syms, err);
     if (!rc && !s->known_valid)
         rc = known_load(s, err);
+    if (!rc)
+        rc = quant_ohlcv_insert_ready_(s, err);
     if (!rc && !(rc = quant_series_store_exec_(s, "BEGIN TRANSACTION", "starting the upsert", err))) {
         rc = upsert_all(s, series, n, syms, source, replace, st, err);
         if (!rc)
             rc = quant_series_store_exec_(s, "COMMIT", "committing the upsert", err);
-        if (rc)
+        if (rc) {
             quant_duck_rollback_(s);
+            quant_ohlcv_insert_failed_(s);
+        }
     }
     if (!rc) {
         for (size_t i = 0; i < n; i++)

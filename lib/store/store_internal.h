@@ -122,8 +122,15 @@ enum quant_code quant_ohlcv_pending_room_(struct quant_series_store *s,
  * QUANT_ENOMEM only. */
 enum quant_code quant_ohlcv_pending_add_(struct quant_ohlcv_pending *p, const char *symbol,
                                          size_t n);
-/* INSERT the pending rows into ohlcv (in the caller's transaction) and
- * empty p, whether it worked or not. */
+/* Register the insert's table function on s's connection, once per store.
+ * Call it before BEGIN: a catalog entry made inside a transaction goes with
+ * that transaction's ROLLBACK. */
+enum quant_code quant_ohlcv_insert_ready_(struct quant_series_store *s, struct quant_err *err);
+/* After the ROLLBACK of a failed write: the connection's insertion order back
+ * on, should a failed flush have left it off. */
+void quant_ohlcv_insert_failed_(struct quant_series_store *s);
+/* INSERT the pending rows into ohlcv (in the caller's transaction, after
+ * quant_ohlcv_insert_ready_) and empty p, whether it worked or not. */
 enum quant_code quant_ohlcv_pending_flush_(struct quant_series_store *s,
                                            struct quant_ohlcv_pending *p, struct quant_err *err);
 

@@ -17,24 +17,6 @@
 #include "quant/feature_store.h"
 #include "quant/series_store.h"
 
-static char g_dir[PATH_MAX];
-static char g_path[PATH_MAX + 32];
-
-static int setup(void **state)
-{
-    (void)state;
-    tu_mkdtemp(g_dir);
-    snprintf(g_path, sizeof g_path, "%s/quant.duckdb", g_dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmrf(g_dir);
-    return 0;
-}
-
 /* The value every column of bar (sym, day) was written with: reconstructible,
  * so the scan's output can be checked bar by bar. */
 static double val(const char *sym, int32_t day, int col)
@@ -122,7 +104,7 @@ static struct quant_series_store *filled(void)
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_series_store_options o = {0};
-    if (quant_series_store_open(g_path, &o, &s, &err) != QUANT_OK)
+    if (quant_series_store_open(tu_scratch_duckdb, &o, &s, &err) != QUANT_OK)
         fail_msg("open: %s", err.msg);
     /* Written out of name order, and DDD's older half after its newer half:
      * 150,000 bars over several row groups and many 2,048-row chunks. */
@@ -195,9 +177,10 @@ static void test_take_and_stop(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_order_and_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_want_filter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_take_and_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_and_values, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_want_filter, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_take_and_stop, tu_scratch_setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,31 +15,13 @@
 
 #include "quant/meta_store.h"
 
-static char g_dir[PATH_MAX];
-static char g_path[PATH_MAX + 32];
-
-static int setup(void **state)
-{
-    (void)state;
-    tu_mkdtemp(g_dir);
-    snprintf(g_path, sizeof g_path, "%s/meta.sqlite", g_dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmrf(g_dir);
-    return 0;
-}
-
 static struct quant_meta_store *open_ok(void)
 {
     struct quant_meta_store *m = NULL;
     struct quant_err err;
     quant_err_clear(&err);
-    if (quant_meta_store_open(g_path, 2000, &m, &err) != QUANT_OK)
-        fail_msg("open %s: %s", g_path, err.msg);
+    if (quant_meta_store_open(tu_scratch_sqlite, 2000, &m, &err) != QUANT_OK)
+        fail_msg("open %s: %s", tu_scratch_sqlite, err.msg);
     return m;
 }
 
@@ -47,7 +29,7 @@ static struct quant_meta_store *open_ok(void)
 static void raw_sql(const char *sql)
 {
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(tu_scratch_sqlite, &db), SQLITE_OK);
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("%s: %s", sql, msg);
@@ -78,7 +60,7 @@ static void test_open_creates_schema(void **state)
     quant_meta_store_close(m);
     /* WAL mode persisted in the file; one version row. */
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(tu_scratch_sqlite, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -290,7 +272,7 @@ static void test_runs(void **state)
     quant_meta_store_close(m);
     /* Times are stored as UTC ISO-8601 text. */
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(tu_scratch_sqlite, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT started_at, error FROM ingest_runs ORDER BY id",
                                         -1, &st, NULL),
@@ -329,7 +311,7 @@ static void test_ledger(void **state)
     assert_int_equal(n, 4);
     quant_meta_store_close(m);
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(g_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(tu_scratch_sqlite, &db), SQLITE_OK);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT min(day) FROM request_ledger", -1, &st, NULL),
                      SQLITE_OK);
@@ -346,14 +328,14 @@ static void test_garbage_file(void **state)
     for (size_t i = 0; i < sizeof junk - 1; i++)
         junk[i] = (char)('A' + i % 23);
     junk[sizeof junk - 1] = '\0';
-    tu_write_file(g_path, junk);
+    tu_write_file(tu_scratch_sqlite, junk);
     struct quant_meta_store *m = NULL;
     struct quant_err err;
-    assert_int_equal(quant_meta_store_open(g_path, 100, &m, &err), QUANT_ESTORE);
+    assert_int_equal(quant_meta_store_open(tu_scratch_sqlite, 100, &m, &err), QUANT_ESTORE);
     assert_null(m);
-    if (!strstr(err.msg, "is not a SQLite database") || !strstr(err.msg, g_path))
+    if (!strstr(err.msg, "is not a SQLite database") || !strstr(err.msg, tu_scratch_sqlite))
         fail_msg("unexpected message: %s", err.msg);
-    char *now = tu_read_file(g_path, NULL);
+    char *now = tu_read_file(tu_scratch_sqlite, NULL);
     assert_string_equal(now, junk);
     free(now);
 }
@@ -384,15 +366,16 @@ static void test_read_only_open(void **state)
     (void)state;
     struct quant_meta_store *m = NULL;
     struct quant_err err;
-    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_ENOTFOUND);
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err),
+                     QUANT_ENOTFOUND);
     assert_non_null(strstr(err.msg, "quant init-db"));
-    assert_int_equal(access(g_path, F_OK), -1); /* nothing was created */
+    assert_int_equal(access(tu_scratch_sqlite, F_OK), -1); /* nothing was created */
 
     m = open_ok();
     add(m, "AAPL", "Apple Inc.", 1);
     quant_meta_store_close(m);
 
-    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_OK);
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err), QUANT_OK);
     struct quant_symbol_record *recs = NULL;
     size_t n = 0;
     assert_int_equal(quant_meta_symbol_list(m, 0, &recs, &n, &err), QUANT_OK);
@@ -406,10 +389,12 @@ static void test_read_only_open(void **state)
 
     /* an older schema is not migrated behind a reader's back */
     raw_sql("UPDATE schema_version SET version = 1");
-    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_ESCHEMA);
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err),
+                     QUANT_ESCHEMA);
     assert_non_null(strstr(err.msg, "run `quant init-db`"));
     raw_sql("UPDATE schema_version SET version = 99");
-    assert_int_equal(quant_meta_store_open_read_only(g_path, 0, &m, &err), QUANT_ESCHEMA);
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err),
+                     QUANT_ESCHEMA);
     assert_non_null(strstr(err.msg, "upgrade quant"));
 }
 
@@ -482,7 +467,7 @@ static void test_schema_too_new(void **state)
     quant_meta_store_close(m);
     raw_sql("UPDATE schema_version SET version = 9");
     struct quant_err err;
-    assert_int_equal(quant_meta_store_open(g_path, 100, &m, &err), QUANT_ESCHEMA);
+    assert_int_equal(quant_meta_store_open(tu_scratch_sqlite, 100, &m, &err), QUANT_ESCHEMA);
     assert_null(m);
     assert_non_null(strstr(err.msg, "version 9"));
     assert_non_null(strstr(err.msg, "upgrade quant"));
@@ -492,17 +477,20 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symbol_upsert_get_list_remove, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_ranking, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ledger, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_too_new, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_open, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_model_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_creates_schema, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_symbol_upsert_get_list_remove, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_search_ranking, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_strings, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_runs, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_ledger, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_file, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_too_new, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_v1, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_open, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_model_registry, tu_scratch_setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

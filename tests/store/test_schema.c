@@ -15,30 +15,12 @@
 
 #include "quant/series_store.h"
 
-static char g_dir[PATH_MAX];
-static char g_path[PATH_MAX + 32];
-
-static int setup(void **state)
-{
-    (void)state;
-    tu_mkdtemp(g_dir);
-    snprintf(g_path, sizeof g_path, "%s/quant.duckdb", g_dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmrf(g_dir);
-    return 0;
-}
-
 /* Run statements on the file with plain DuckDB (as another client would). */
 static void raw(const char *const *sql)
 {
     duckdb_database db;
     duckdb_connection con;
-    assert_int_equal(duckdb_open(g_path, &db), DuckDBSuccess);
+    assert_int_equal(duckdb_open(tu_scratch_duckdb, &db), DuckDBSuccess);
     assert_int_equal(duckdb_connect(db, &con), DuckDBSuccess);
     for (; *sql; sql++) {
         duckdb_result res;
@@ -94,8 +76,8 @@ static struct quant_series_store *open_store(int read_only)
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_series_store_options o = {.read_only = read_only};
-    if (quant_series_store_open(g_path, &o, &s, &err) != QUANT_OK)
-        fail_msg("open %s: %s", g_path, err.msg);
+    if (quant_series_store_open(tu_scratch_duckdb, &o, &s, &err) != QUANT_OK)
+        fail_msg("open %s: %s", tu_scratch_duckdb, err.msg);
     return s;
 }
 
@@ -203,8 +185,10 @@ static void test_v1_migrates_to_v3(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_v2_migrates_on_first_write_open, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_v1_migrates_to_v3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v2_migrates_on_first_write_open, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_v1_migrates_to_v3, tu_scratch_setup,
+                                        tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

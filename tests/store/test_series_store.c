@@ -19,32 +19,14 @@
 
 #include "quant/series_store.h"
 
-static char g_dir[PATH_MAX];
-static char g_path[PATH_MAX + 32];
-
-static int setup(void **state)
-{
-    (void)state;
-    tu_mkdtemp(g_dir);
-    snprintf(g_path, sizeof g_path, "%s/quant.duckdb", g_dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tu_rmrf(g_dir);
-    return 0;
-}
-
 static struct quant_series_store *open_rw(void)
 {
     struct quant_series_store *s = NULL;
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_series_store_options o = {0};
-    if (quant_series_store_open(g_path, &o, &s, &err) != QUANT_OK)
-        fail_msg("open %s: %s", g_path, err.msg);
+    if (quant_series_store_open(tu_scratch_duckdb, &o, &s, &err) != QUANT_OK)
+        fail_msg("open %s: %s", tu_scratch_duckdb, err.msg);
     return s;
 }
 
@@ -575,13 +557,45 @@ static void test_failure_rolls_back(void **state)
     quant_series_store_close(s);
 }
 
+/* A store whose very first write fails, in the parallel insert (over one row
+ * group of new rows): the insert's table function and the connection's
+ * insertion order outlive the ROLLBACK, and the next write works. */
+static void test_first_write_fails_then_works(void **state)
+{
+    (void)state;
+    struct quant_series_store *s = open_rw();
+    struct quant_bars v[3];
+    make_bars(&v[0], "BIG1", 1000, 60000);
+    make_bars(&v[1], "BIG2", 1000, 60000);
+    make_bars(&v[2], "BIG3", 1000, 60000);
+    v[2].v[59000].volume = -1;
+    expect_upsert_fails(s, v, 3, "volume");
+    char *rows = dump(s, "SELECT count(*) FROM ohlcv");
+    assert_string_equal(rows, "0\n");
+    free(rows);
+    char *order = dump(s, "SELECT current_setting('preserve_insertion_order')");
+    assert_string_equal(order, "true\n");
+    free(order);
+    v[2].v[59000].volume = 5;
+    struct quant_upsert_stats st[3];
+    struct quant_err err;
+    if (quant_series_store_upsert_many(s, v, 3, "test", st, &err) != QUANT_OK)
+        fail_msg("second write: %s", err.msg);
+    rows = dump(s, "SELECT count(*), count(DISTINCT (symbol, date)) FROM ohlcv");
+    assert_string_equal(rows, "180000|180000\n");
+    free(rows);
+    for (int i = 0; i < 3; i++)
+        quant_bars_release(&v[i]);
+    quant_series_store_close(s);
+}
+
 static void test_read_only(void **state)
 {
     (void)state;
     struct quant_series_store *s = NULL;
     struct quant_err err;
     struct quant_series_store_options ro = {.read_only = 1};
-    assert_int_equal(quant_series_store_open(g_path, &ro, &s, &err), QUANT_ENOTFOUND);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &ro, &s, &err), QUANT_ENOTFOUND);
     assert_non_null(strstr(err.msg, "quant init-db"));
     assert_null(s);
     s = open_rw();
@@ -590,7 +604,7 @@ static void test_read_only(void **state)
     upsert_ok(s, &b, 10, 0, 0);
     quant_series_store_close(s);
 
-    assert_int_equal(quant_series_store_open(g_path, &ro, &s, &err), QUANT_OK);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &ro, &s, &err), QUANT_OK);
     assert_int_equal(quant_series_store_upsert_bars(s, &b, "test", NULL, &err), QUANT_EREADONLY);
     assert_non_null(strstr(err.msg, "read-only"));
     struct quant_table t;
@@ -607,7 +621,7 @@ static void test_read_only(void **state)
 
 static pid_t spawn_holder(long ms)
 {
-    return tu_spawn_lock_holder(g_path, ms);
+    return tu_spawn_lock_holder(tu_scratch_duckdb, ms);
 }
 
 static double mono_ms(void)
@@ -629,22 +643,22 @@ static void test_locked_by_other_process(void **state)
     struct quant_series_store *s = NULL;
     struct quant_err err;
     struct quant_series_store_options o = {0};
-    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ELOCKED);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &o, &s, &err), QUANT_ELOCKED);
     if (!strstr(err.msg, want) || !strstr(err.msg, "is locked by another quant process"))
         fail_msg("unexpected lock message: %s", err.msg);
-    assert_non_null(strstr(err.msg, g_path));
+    assert_non_null(strstr(err.msg, tu_scratch_duckdb));
     o.read_only = 1; /* readers are shut out too while a writer holds it */
-    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ELOCKED);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &o, &s, &err), QUANT_ELOCKED);
     o.read_only = 0;
     o.lock_timeout_ms = 200;
     double t0 = mono_ms();
-    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ELOCKED);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &o, &s, &err), QUANT_ELOCKED);
     assert_true(mono_ms() - t0 >= 190);
     assert_non_null(strstr(err.msg, "waited"));
     o.lock_timeout_ms = 30000;
     int status;
     assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* the holder is still there */
-    if (quant_series_store_open(g_path, &o, &s, &err) != QUANT_OK)
+    if (quant_series_store_open(tu_scratch_duckdb, &o, &s, &err) != QUANT_OK)
         fail_msg("open after waiting: %s", err.msg);
     assert_true(mono_ms() - t0 >= 200); /* still locked at t0 + 200 ms, so it waited */
     quant_series_store_close(s);
@@ -660,30 +674,30 @@ static void test_bad_files(void **state)
     for (size_t i = 0; i < sizeof junk_big; i++)
         junk_big[i] = junk[i % strlen(junk)];
     junk_big[sizeof junk_big - 1] = '\0';
-    tu_write_file(g_path, junk_big);
+    tu_write_file(tu_scratch_duckdb, junk_big);
     struct quant_series_store *s = NULL;
     struct quant_err err;
     struct quant_series_store_options o = {0};
-    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ESTORE);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &o, &s, &err), QUANT_ESTORE);
     if (!strstr(err.msg, "not a DuckDB database") || !strstr(err.msg, "do not delete"))
         fail_msg("unexpected message: %s", err.msg);
     assert_null(s);
-    char *now = tu_read_file(g_path, NULL);
+    char *now = tu_read_file(tu_scratch_duckdb, NULL);
     assert_string_equal(now, junk_big);
     free(now);
 
     /* A SQLite file (the metadata store, given by mistake) is named as such. */
     char sqlite_head[64] = "SQLite format 3"; /* 15 chars + the NUL of the real header */
     memset(sqlite_head + 16, 'x', 40);
-    FILE *f = fopen(g_path, "wb");
+    FILE *f = fopen(tu_scratch_duckdb, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(sqlite_head, 1, 56, f), 56);
     fclose(f);
-    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ESTORE);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &o, &s, &err), QUANT_ESTORE);
     assert_non_null(strstr(err.msg, "is a SQLite database"));
 
     char missing[PATH_MAX + 64];
-    snprintf(missing, sizeof missing, "%s/no/such/dir/quant.duckdb", g_dir);
+    snprintf(missing, sizeof missing, "%s/no/such/dir/quant.duckdb", tu_scratch_dir);
     assert_int_equal(quant_series_store_open(missing, &o, &s, &err), QUANT_EIO);
     assert_non_null(strstr(err.msg, "no/such/dir does not exist"));
 }
@@ -701,7 +715,7 @@ static void test_schema_too_new(void **state)
     quant_table_release(&t);
     quant_series_store_close(s);
     struct quant_series_store_options o = {0};
-    assert_int_equal(quant_series_store_open(g_path, &o, &s, &err), QUANT_ESCHEMA);
+    assert_int_equal(quant_series_store_open(tu_scratch_duckdb, &o, &s, &err), QUANT_ESCHEMA);
     assert_non_null(strstr(err.msg, "version 7"));
 }
 
@@ -765,20 +779,31 @@ int main(int argc, char **argv)
         return holder;
     setvbuf(stdout, NULL, _IOLBF, 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_schema_created, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_read_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reupsert_identical, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_changed_and_new, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicates_last_wins, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_symbols_independent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_and_unique_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unique_after_overlapping_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failure_rolls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_locked_by_other_process, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_schema_too_new, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_query_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_created, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_insert_read_back, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_reupsert_identical, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_changed_and_new, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_last_wins, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_two_symbols_independent, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_and_unique_keys, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_unique_after_overlapping_writes, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_failure_rolls_back, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_first_write_fails_then_works, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_locked_by_other_process, tu_scratch_setup,
+                                        tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_files, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_schema_too_new, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_query_format, tu_scratch_setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

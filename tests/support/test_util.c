@@ -62,6 +62,26 @@ void tu_rmrf(const char *path)
     nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char tu_scratch_dir[PATH_MAX];
+char tu_scratch_duckdb[PATH_MAX + 32];
+char tu_scratch_sqlite[PATH_MAX + 32];
+
+int tu_scratch_setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(tu_scratch_dir);
+    snprintf(tu_scratch_duckdb, sizeof tu_scratch_duckdb, "%s/quant.duckdb", tu_scratch_dir);
+    snprintf(tu_scratch_sqlite, sizeof tu_scratch_sqlite, "%s/meta.sqlite", tu_scratch_dir);
+    return 0;
+}
+
+int tu_scratch_teardown(void **state)
+{
+    (void)state;
+    tu_rmrf(tu_scratch_dir);
+    return 0;
+}
+
 char *tu_read_file(const char *path, size_t *out_len)
 {
     FILE *f = fopen(path, "rb");

@@ -5,7 +5,8 @@
  *  - shared data: tu_shared_data() finds ../shared/data (or $QUANT_SHARED_DATA);
  *    TU_REQUIRE_SHARED_DATA() reports the test as SKIPPED, with the reason,
  *    when it is absent: never as passed.
- *  - scratch dirs: tu_mkdtemp()/tu_rmrf().
+ *  - scratch dirs: tu_mkdtemp()/tu_rmrf(), and tu_scratch_setup()/teardown()
+ *    for cmocka.
  *  - running the real CLI: tu_run_quant() with extra environment, capturing
  *    stdout, stderr and the exit status.
  */
@@ -41,6 +42,14 @@ void tu_shared_path(char *out, const char *rel);
 void tu_mkdtemp(char out[PATH_MAX]);
 /* Remove a directory tree (best effort). */
 void tu_rmrf(const char *path);
+
+/* A fresh scratch folder per test, as cmocka setup and teardown functions:
+ * tu_scratch_setup makes tu_scratch_dir and names the store files in it. */
+extern char tu_scratch_dir[PATH_MAX];
+extern char tu_scratch_duckdb[PATH_MAX + 32]; /* tu_scratch_dir/quant.duckdb */
+extern char tu_scratch_sqlite[PATH_MAX + 32]; /* tu_scratch_dir/meta.sqlite */
+int tu_scratch_setup(void **state);
+int tu_scratch_teardown(void **state);
 
 /* Read a whole file; returns malloc'd NUL-terminated text (caller frees), len optional. */
 char *tu_read_file(const char *path, size_t *out_len);
