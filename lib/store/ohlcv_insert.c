@@ -1,26 +1,15 @@
 /*
- * ohlcv_insert.c: new ohlcv rows in bulk, as one INSERT ... SELECT over a
- * table function that reads quant's bars in place (ohlcv_write.c decides
- * which rows are new; this file only moves them into DuckDB).
- *
- * Why not the Appender: an Appender buffers its chunks and flushes them as an
- * INSERT with a single-threaded source, so all of DuckDB's work on new rows
- * (statistics, compression, writing full row groups to disk) ran on one core.
- * A table function can hand rows to several threads, and DuckDB's insert
- * then compresses and writes row groups in parallel, as its own read_csv
- * load does.  Insertion order is not kept across threads (readers sort, see
- * ohlcv_read.c and bars_scan.c), but each thread takes whole runs of
- * ROW_GROUP consecutive rows, so a row group holds consecutive (symbol, date)
- * keys and its min/max still prune scans of one symbol.
+ * ohlcv_insert.c: new ohlcv rows held in one arena until they are written in
+ * bulk (bulk_insert.c's parallel INSERT reads them in place); ohlcv_write.c
+ * decides which rows are new, this file only holds and moves them.  Each run
+ * of rows a DuckDB thread takes is QUANT_BULK_ROW_GROUP consecutive rows of
+ * the arena, so a row group holds consecutive (symbol, date) keys.
  *
  * Ownership: a quant_ohlcv_pending owns its arena of rows and the symbol
- * values it creates; the store holds the registered function, whose
- * extra info is the store itself (pending is set only during the INSERT).
+ * values it creates.
  */
 #include <math.h>
-#include <stdatomic.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,9 +17,7 @@
 #include "store/store_internal.h"
 #include "core/banned.h"
 
-#define FN_NAME "quant_pending_ohlcv"
-/* DuckDB's row group size: a run of rows one thread takes fills one group. */
-#define ROW_GROUP 122880
+#define ROW_GROUP QUANT_BULK_ROW_GROUP
 
 /* ---- filling a chunk --------------------------------------------------------- */
 
@@ -192,54 +179,11 @@ enum quant_code quant_ohlcv_pending_add_(struct quant_ohlcv_pending *p, const ch
     return QUANT_OK;
 }
 
-/* ---- the table function ------------------------------------------------------ */
-
-struct global_state {
-    const struct quant_ohlcv_pending *p;
-    size_t runs;
-    atomic_size_t next_run;
-};
-
-struct local_state {
-    size_t row, end;   /* the rows of the run being read, [row, end) */
-    size_t seg;        /* the segment holding row */
-};
+/* ---- the INSERT ------------------------------------------------------------------ */
 
 static const char *const k_names[OHLCV_NCOLS] = {
     "symbol", "date", "open", "high", "low", "close", "adj_close", "volume", "dividend",
     "split_coefficient", "source", "ingested_at", "quality"};
-
-static void fn_bind(duckdb_bind_info info)
-{
-    struct quant_series_store *s = duckdb_bind_get_extra_info(info);
-    for (int i = 0; i < OHLCV_NCOLS; i++)
-        duckdb_bind_add_result_column(info, k_names[i], s->types[i]);
-}
-
-static void fn_init(duckdb_init_info info)
-{
-    struct quant_series_store *s = duckdb_init_get_extra_info(info);
-    struct global_state *g = malloc(sizeof *g);
-    if (!g) {
-        duckdb_init_set_error(info, "out of memory");
-        return;
-    }
-    g->p = s->pending;
-    g->runs = g->p ? (g->p->used + ROW_GROUP - 1) / ROW_GROUP : 0;
-    atomic_init(&g->next_run, 0);
-    duckdb_init_set_init_data(info, g, free);
-    duckdb_init_set_max_threads(info, g->runs > 1 ? g->runs : 1);
-}
-
-static void fn_local_init(duckdb_init_info info)
-{
-    struct local_state *l = calloc(1, sizeof *l);
-    if (!l) {
-        duckdb_init_set_error(info, "out of memory");
-        return;
-    }
-    duckdb_init_set_init_data(info, l, free);
-}
 
 /* The segment holding row r: the last whose start is <= r. */
 static size_t find_seg(const struct quant_ohlcv_pending *p, size_t r)
@@ -255,85 +199,24 @@ static size_t find_seg(const struct quant_ohlcv_pending *p, size_t r)
     return lo;
 }
 
-static void fn_scan(duckdb_function_info info, duckdb_data_chunk out)
+/* Run `run` is ROW_GROUP consecutive rows of the arena; a chunk stays within
+ * one symbol, so the symbol is a constant vector. */
+static size_t fill(const void *ctx, size_t run, size_t *pos, duckdb_data_chunk out)
 {
-    struct global_state *g = duckdb_function_get_init_data(info);
-    struct local_state *l = duckdb_function_get_local_init_data(info);
-    const struct quant_ohlcv_pending *p = g->p;
-    if (l->row >= l->end) {
-        size_t run = atomic_fetch_add(&g->next_run, 1);
-        if (run >= g->runs) {
-            duckdb_data_chunk_set_size(out, 0);
-            return;
-        }
-        l->row = run * ROW_GROUP;
-        l->end = l->row + ROW_GROUP < p->used ? l->row + ROW_GROUP : p->used;
-        l->seg = find_seg(p, l->row);
-    }
-    while (l->row >= p->v[l->seg].start + p->v[l->seg].n)
-        l->seg++;
-    const struct seg *s = &p->v[l->seg];
-    size_t at = l->row - s->start;
-    /* A chunk stays within one symbol, so the symbol is a constant vector. */
-    size_t m = s->n - at;
-    if (m > l->end - l->row)
-        m = l->end - l->row;
+    const struct quant_ohlcv_pending *p = ctx;
+    size_t row = run * ROW_GROUP + *pos;
+    size_t end = run * ROW_GROUP + ROW_GROUP < p->used ? run * ROW_GROUP + ROW_GROUP : p->used;
+    if (row >= end)
+        return 0;
+    const struct seg *sg = &p->v[find_seg(p, row)];
+    size_t m = sg->start + sg->n - row;
+    if (m > end - row)
+        m = end - row;
     if (m > duckdb_vector_size())
         m = duckdb_vector_size();
-    quant_ohlcv_fill_chunk_(out, s->symbol, p->source, p->ingested, p->arena + l->row, m);
-    l->row += m;
-}
-
-static enum quant_code register_fn(struct quant_series_store *s, struct quant_err *err)
-{
-    duckdb_table_function tf = duckdb_create_table_function();
-    if (!tf)
-        return quant_err_set(err, QUANT_ENOMEM, "store %s: out of memory", s->path);
-    duckdb_table_function_set_name(tf, FN_NAME);
-    duckdb_table_function_set_extra_info(tf, s, NULL);
-    duckdb_table_function_set_bind(tf, fn_bind);
-    duckdb_table_function_set_init(tf, fn_init);
-    duckdb_table_function_set_local_init(tf, fn_local_init);
-    duckdb_table_function_set_function(tf, fn_scan);
-    duckdb_state st = duckdb_register_table_function(s->con, tf);
-    duckdb_destroy_table_function(&tf);
-    if (st == DuckDBError)
-        return quant_err_set(err, QUANT_ESTORE, "store %s: cannot register the bulk insert "
-                             "function", s->path);
-    s->insert_fn_registered = 1;
-    return QUANT_OK;
-}
-
-enum quant_code quant_ohlcv_insert_ready_(struct quant_series_store *s, struct quant_err *err)
-{
-    return s->insert_fn_registered ? QUANT_OK : register_fn(s, err);
-}
-
-void quant_ohlcv_insert_failed_(struct quant_series_store *s)
-{
-    duckdb_result res;
-    (void)duckdb_query(s->con, "SET preserve_insertion_order = true", &res);
-    duckdb_destroy_result(&res);
-}
-
-/* Run sql; a failed constraint is named as bad input, as the Appender's is. */
-static enum quant_code run(struct quant_series_store *s, const char *sql, const char *what,
-                           struct quant_err *err)
-{
-    duckdb_result res;
-    enum quant_code rc = QUANT_OK;
-    if (duckdb_query(s->con, sql, &res) == DuckDBError) {
-        const char *m = duckdb_result_error(&res);
-        if (m && strstr(m, "constraint failed"))
-            rc = quant_err_set(err, QUANT_ESTORE,
-                               "store %s: %s (a bar has a missing price or volume, or a "
-                               "negative volume: fix or drop it before ingesting)",
-                               s->path, m);
-        else
-            rc = quant_series_store_fail_(s, what, m, err);
-    }
-    duckdb_destroy_result(&res);
-    return rc;
+    quant_ohlcv_fill_chunk_(out, sg->symbol, p->source, p->ingested, p->arena + row, m);
+    *pos += m;
+    return m;
 }
 
 enum quant_code quant_ohlcv_pending_flush_(struct quant_series_store *s,
@@ -341,29 +224,12 @@ enum quant_code quant_ohlcv_pending_flush_(struct quant_series_store *s,
 {
     if (p->used == 0)
         return QUANT_OK;
-    if (!s->insert_fn_registered)
-        return quant_err_set(err, QUANT_EINTERNAL, "store %s: the bulk insert function was "
-                             "not registered before the transaction", s->path);
-    enum quant_code rc = QUANT_OK;
-    /* Without order preservation DuckDB's insert runs on every thread. */
-    int parallel = !rc && p->used > ROW_GROUP;
-    if (parallel)
-        rc = run(s, "SET preserve_insertion_order = false", "allowing a parallel insert", err);
-    if (!rc) {
-        s->pending = p;
-        rc = run(s, "INSERT INTO ohlcv SELECT * FROM " FN_NAME "()", "inserting new rows", err);
-        s->pending = NULL;
-    }
-    if (parallel) {
-        /* restored even after a failure, so other statements keep their order
-         * (in an aborted transaction this SET may be refused too: the writer
-         * repeats it after its ROLLBACK, quant_ohlcv_insert_failed_) */
-        struct quant_err e2;
-        enum quant_code r2 = run(s, "SET preserve_insertion_order = true",
-                                 "restoring insertion order", &e2);
-        if (!rc && r2)
-            rc = quant_err_set(err, r2, "%s", e2.msg);
-    }
+    struct quant_bulk_rows rows = {OHLCV_NCOLS, k_names, s->types,
+                                   (p->used + ROW_GROUP - 1) / ROW_GROUP, fill, p};
+    enum quant_code rc = quant_bulk_insert_(s, "ohlcv", &rows, "inserting new rows",
+                                            "a bar has a missing price or volume, or a "
+                                            "negative volume: fix or drop it before ingesting",
+                                            err);
     clear(p);
     return rc;
 }

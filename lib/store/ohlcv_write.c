@@ -488,14 +488,14 @@ enum quant_code quant_series_store_write(struct quant_series_store *s,
     if (!rc && !s->known_valid)
         rc = known_load(s, err);
     if (!rc)
-        rc = quant_ohlcv_insert_ready_(s, err);
+        rc = quant_bulk_ready_(s, err);
     if (!rc && !(rc = quant_series_store_exec_(s, "BEGIN TRANSACTION", "starting the upsert", err))) {
         rc = upsert_all(s, series, n, syms, source, replace, st, err);
         if (!rc)
             rc = quant_series_store_exec_(s, "COMMIT", "committing the upsert", err);
         if (rc) {
             quant_duck_rollback_(s);
-            quant_ohlcv_insert_failed_(s);
+            quant_bulk_failed_(s);
         }
     }
     if (!rc) {

@@ -69,10 +69,10 @@ struct quant_series_store {
     char (*known)[QUANT_SYMBOL_MAX + 1];
     size_t nknown, capknown;
     int known_valid;
-    /* ohlcv_insert.c's table function: registered on first use; pending is
-     * what it reads, set only while its INSERT runs. */
-    int insert_fn_registered;
-    const struct quant_ohlcv_pending *pending;
+    /* bulk_insert.c's table function: registered before the first write's
+     * transaction; bulk is what it reads, set only while its INSERT runs. */
+    int bulk_registered;
+    const struct quant_bulk_rows *bulk;
 };
 
 /* The database handle (owned by the store), for extra connections. */
@@ -100,7 +100,36 @@ const char *quant_duck_advice_(const char *msg);
 /* Run a statement; on failure, quant_series_store_fail_'s message. */
 enum quant_code quant_series_store_exec_(struct quant_series_store *s, const char *sql,
                                          const char *what, struct quant_err *err);
-/* ---- ohlcv_insert.c: new ohlcv rows in one parallel INSERT ---- */
+/* ---- bulk_insert.c: rows in C memory into a table, one parallel INSERT ---- */
+/* DuckDB's row group size: a run of this many consecutive rows fills one. */
+#define QUANT_BULK_ROW_GROUP ((size_t)122880)
+struct quant_bulk_rows {
+    size_t ncols;
+    const char *const *names;          /* the table's columns, in its order */
+    const duckdb_logical_type *types;
+    size_t runs;                       /* independent runs of rows */
+    /* Fill out with the next rows of `run` from *pos (0 at its start),
+     * advancing *pos; return how many (<= duckdb_vector_size()), 0 once the
+     * run is done.  Called on DuckDB's threads, one run on one thread at a
+     * time: ctx is only read. */
+    size_t (*fill)(const void *ctx, size_t run, size_t *pos, duckdb_data_chunk out);
+    const void *ctx;
+};
+/* Register the table function on s's connection, once per store.  Call it
+ * before BEGIN: a catalog entry made inside a transaction goes with that
+ * transaction's ROLLBACK. */
+enum quant_code quant_bulk_ready_(struct quant_series_store *s, struct quant_err *err);
+/* INSERT INTO table every row of rows (in the caller's transaction).  what
+ * names the step in a failure; a failed constraint is reported with bad_row
+ * (what to do about such a row) when it is not NULL. */
+enum quant_code quant_bulk_insert_(struct quant_series_store *s, const char *table,
+                                   const struct quant_bulk_rows *rows, const char *what,
+                                   const char *bad_row, struct quant_err *err);
+/* After the ROLLBACK of a failed write: the connection's insertion order back
+ * on, should a failed insert have left it off. */
+void quant_bulk_failed_(struct quant_series_store *s);
+
+/* ---- ohlcv_insert.c: new ohlcv rows held for a bulk insert ---- */
 struct quant_ohlcv_pending;
 /* Fill chunk c (ohlcv's columns) with v[0..m): symbol, source and ingested_at
  * as constant vectors, NaN as NULL.  m <= duckdb_vector_size(). */
@@ -122,15 +151,8 @@ enum quant_code quant_ohlcv_pending_room_(struct quant_series_store *s,
  * QUANT_ENOMEM only. */
 enum quant_code quant_ohlcv_pending_add_(struct quant_ohlcv_pending *p, const char *symbol,
                                          size_t n);
-/* Register the insert's table function on s's connection, once per store.
- * Call it before BEGIN: a catalog entry made inside a transaction goes with
- * that transaction's ROLLBACK. */
-enum quant_code quant_ohlcv_insert_ready_(struct quant_series_store *s, struct quant_err *err);
-/* After the ROLLBACK of a failed write: the connection's insertion order back
- * on, should a failed flush have left it off. */
-void quant_ohlcv_insert_failed_(struct quant_series_store *s);
 /* INSERT the pending rows into ohlcv (in the caller's transaction, after
- * quant_ohlcv_insert_ready_) and empty p, whether it worked or not. */
+ * quant_bulk_ready_) and empty p, whether it worked or not. */
 enum quant_code quant_ohlcv_pending_flush_(struct quant_series_store *s,
                                            struct quant_ohlcv_pending *p, struct quant_err *err);
 
