@@ -43,8 +43,8 @@
  * Writes: quant_series_store_upsert_bars() is an idempotent upsert of one
  * symbol's series in one transaction; a failure rolls back and leaves the
  * table exactly as it was.  The stored rows of the written symbols are read
- * in one scan per 64 symbols and diffed in C: new dates are appended (data
- * chunks through an Appender), changed rows are staged in a TEMP table and
+ * in one scan per 64 symbols and diffed in C: new dates are inserted (one
+ * parallel INSERT reading them in place), changed rows are staged in a TEMP table and
  * applied with one UPDATE ... FROM it, in place, and a row whose values are
  * unchanged is left alone (ingested_at included).  NaN in any value column
  * is stored as SQL NULL.  Values are compared NULL-safely; source is not

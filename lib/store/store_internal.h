@@ -10,10 +10,16 @@
  *                     the migrations of older files (run by the open)
  *   ohlcv_read.c      reading ohlcv: one symbol's bars, the stored rows of a
  *                     batch of symbols in one scan, summaries
- *   ohlcv_write.c     the ohlcv upsert engine (diff in C, append, staged
- *                     updates), the set of symbols with rows
+ *   ohlcv_write.c     the ohlcv upsert engine (diff in C, new rows held,
+ *                     staged updates), the set of symbols with rows
+ *   ohlcv_insert.c    new ohlcv rows held in one arena for bulk_insert.c
+ *   bulk_insert.c     rows in C memory into a table as one parallel INSERT
+ *                     (a table function reading them in place)
+ *   predictions.c     writing predictions (a rescored pair's rows replaced)
  *   series_lineage.c  one lineage per symbol; replacing a history
- *   feature_store.c   derived tables (features, labels, predictions)
+ *   feature_store.c   derived tables (features, labels) and their state
+ *   derived_read.c    features and labels computed on read (table functions)
+ *   bars_scan.c       one scan of every symbol's bars, in name order
  *   prediction_read.c predictions of one symbol
  *   sql_query.c       user SQL, sandboxed and streaming (quant sql, export)
  *   sql_table.c       one statement materialised as text (quant_table)
