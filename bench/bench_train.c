@@ -8,6 +8,8 @@
  *            process: data matrices, booster, one update + one valid
  *            evaluation per round with the same early stopping, test predict
  *            (what any program calling the library must do; nothing stored);
+ *            per-symbol models `--threads` at once with one library thread
+ *            each, as quant trains them;
  *   peer     ../shared/peer/peer_pipeline.py's train_all_symbols stage
  *            (XGBoost only: pandas + xgboost, the same bars as a long CSV).
  * per-symbol and pooled, and prints each median and the ratios.  The rows
@@ -27,6 +29,7 @@
  *                    [--no-pooled] [--no-per-symbol]
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,12 +248,43 @@ static int lgb_one(const struct opts *o, const struct part *tr, const struct par
     return it;
 }
 
+typedef int (*one_fn)(const struct opts *, const struct part *, const struct part *,
+                      const struct part *, size_t);
+
+/* Per-symbol models shared out to worker threads, one symbol at a time. */
+struct pool {
+    const struct opts *o;
+    const struct sym *syms;
+    size_t nf;
+    one_fn one;
+    int next;
+    long rounds;
+    pthread_mutex_t mu;
+};
+
+static void *pool_worker(void *arg)
+{
+    struct pool *p = arg;
+    struct opts single = *p->o;
+    single.threads = 1;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        int i = p->next < p->o->n_symbols ? p->next++ : -1;
+        pthread_mutex_unlock(&p->mu);
+        if (i < 0)
+            return NULL;
+        int r = p->one(&single, &p->syms[i].tr, &p->syms[i].va, &p->syms[i].te, p->nf);
+        pthread_mutex_lock(&p->mu);
+        p->rounds += r;
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
 /* The library alone on every model of one run; *rounds gets the rounds trained. */
 static double library(const struct opts *o, const struct sym *syms, int pooled, long *rounds)
 {
     size_t nf = quant_feature_set_size(quant_feature_set_find("tech-v1"));
-    int (*one)(const struct opts *, const struct part *, const struct part *,
-               const struct part *, size_t) = strcmp(o->algo, "xgboost") ? lgb_one : xgb_one;
+    one_fn one = strcmp(o->algo, "xgboost") ? lgb_one : xgb_one;
     *rounds = 0;
     double t0 = bench_now();
     if (pooled) {
@@ -262,9 +296,22 @@ static double library(const struct opts *o, const struct sym *syms, int pooled, 
             free(p[k].x);
             free(p[k].y);
         }
-    } else {
+    } else if (o->threads <= 1) {
         for (int i = 0; i < o->n_symbols; i++)
             *rounds += one(o, &syms[i].tr, &syms[i].va, &syms[i].te, nf);
+    } else {
+        /* Scheduled as quant schedules per-symbol models (lib/services/ml.c):
+         * `threads` models at once, one library thread each, so the ratio
+         * compares the same work done the same way. */
+        struct pool pl = {o, syms, nf, one, 0, 0, PTHREAD_MUTEX_INITIALIZER};
+        pthread_t t[64];
+        int n = o->threads < 64 ? o->threads : 64;
+        for (int i = 0; i < n; i++)
+            if (pthread_create(&t[i], NULL, pool_worker, &pl) != 0)
+                die("pthread_create", "per-symbol workers");
+        for (int i = 0; i < n; i++)
+            pthread_join(t[i], NULL);
+        *rounds = pl.rounds;
     }
     return bench_now() - t0;
 }
