@@ -48,7 +48,7 @@ GIB = 1024 * 1024  # KiB in a GiB
 # The quant stages in pipeline order: (name, argv after `quant`).  train/score/
 # train_pooled get their flags in quant_stages(), which knows the binary's options.
 QUANT_STAGES = ["ingest", "features_tech-v1", "features_alpha158", "labels",
-                "train", "score", "train_pooled"]
+                "train", "score", "train_pooled", "train_score"]
 # The peer's `stage seconds` names for the same stages (per-symbol run; pooled run
 # gives train_pooled from its train_all_symbols line).
 PEER_OF = {"ingest": "read", "features_tech-v1": "features_tech-v1",
@@ -60,6 +60,9 @@ LOOP = ["ingest", "features_tech-v1", "labels", "train", "score"]
 # bars as they read them, so `quant features` / `quant labels` are optional checks.
 # The peer's loop is the same in both rows: it has no such option.
 LOOP_ON_READ = ["ingest", "train", "score"]
+# The same in two commands: `train --score` stores every row's prediction in the
+# training pass (binaries that have the option).
+LOOP_FUSED = ["ingest", "train_score"]
 # A Yahoo row with no values at all: DATE,null,null,null,null,null,null.
 NULL_ROW = re.compile(r"^[^,]*(,null){6}$")
 
@@ -234,8 +237,11 @@ def quant_stages(args, csv):
         "train": train,
         "score": ["score", "--all"],
         "train_pooled": train + ["--pooled"],
+        "train_score": train + ["--score"],
     }
-    return [(s, stages[s]) for s in QUANT_STAGES if args.alpha158 or s != "features_alpha158"]
+    return [(s, stages[s]) for s in QUANT_STAGES
+            if (args.alpha158 or s != "features_alpha158")
+            and (args.train_score_flag or s != "train_score")]
 
 
 def quant_env(home):
@@ -448,6 +454,11 @@ def table(ds, res, args):
     row("whole loop as a user runs it (ingest, train, score; features and labels on read)",
         qr, pl, None, ratio_cell("peer/quant", pl, qr, ">=", 2.0),
         frss(max((s["rss_kib"] for s in q if s["stage"] in LOOP_ON_READ), default=None)), "")
+    qf = loop_median(q, LOOP_FUSED)
+    if qf is not None:
+        row("whole loop in two commands (ingest, train --score)", qf, pl, None,
+            ratio_cell("peer/quant", pl, qf, ">=", 2.0),
+            frss(max((s["rss_kib"] for s in q if s["stage"] in LOOP_FUSED), default=None)), "")
     head = ["stage", "quant median (s)", "peer median (s)", "DuckDB median (s)", "ratio",
             "issue target", "met?", "peak RSS quant", "peak RSS peer"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -551,7 +562,9 @@ def setup(args):
         raise BenchError(f"no bench_duckdb_bulk at {args.bulk}: it is built with quant "
                          "(make build), or pass --bulk PATH")
     check_peer_python(args.python)
-    args.early_stopping_flag = "--early-stopping" in quant_help(args.quant, "train")
+    train_help = quant_help(args.quant, "train")
+    args.early_stopping_flag = "--early-stopping" in train_help
+    args.train_score_flag = "--score" in train_help
     os.makedirs(os.path.join(args.work, "inputs"), exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     args.json_path = os.path.join(args.work, f"results-{stamp}{'-smoke' if args.smoke else ''}.json")

@@ -69,14 +69,22 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 static void print_summary(struct cli_ctx *ctx, const struct quant_train_request *req,
                           const struct quant_train_summary *s)
 {
+    char scored[160] = "";
+    if (req->score) {
+        char n[32], oos[32];
+        cli_fmt_count(s->predictions, n, sizeof n);
+        cli_fmt_count(s->out_of_sample, oos, sizeof oos);
+        snprintf(scored, sizeof scored, "; %s predictions stored, %s of them out of sample "
+                 "(test or unseen: see predictions.segment)", n, oos);
+    }
     if (req->pooled) {
-        fprintf(ctx->out, "Done: pooled model %s on %zu of %zu symbols (%zu left out) in %.1f s\n",
-                s->trained ? "trained" : "not trained", req->n_symbols - s->excluded,
-                req->n_symbols, s->excluded, s->seconds);
+        fprintf(ctx->out, "Done: pooled model %s on %zu of %zu symbols (%zu left out) in "
+                "%.1f s%s\n", s->trained ? "trained" : "not trained",
+                req->n_symbols - s->excluded, req->n_symbols, s->excluded, s->seconds, scored);
         return;
     }
-    fprintf(ctx->out, "Done: %zu trained, %zu skipped (too little data), %zu failed in %.1f s\n",
-            s->trained, s->skipped, s->failed, s->seconds);
+    fprintf(ctx->out, "Done: %zu trained, %zu skipped (too little data), %zu failed in %.1f s%s\n",
+            s->trained, s->skipped, s->failed, s->seconds, scored);
     if (s->trained == 0 && s->skipped)
         fprintf(ctx->err, "quant train: no symbol had enough data to train on (see SKIP "
                           "above): ingest longer histories\n");
@@ -141,6 +149,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 req.threads = (int)n;
         } else if (strcmp(argv[i], "--pooled") == 0) {
             req.pooled = 1;
+        } else if (strcmp(argv[i], "--score") == 0) {
+            req.score = 1;
         } else {
             rc = cli_usage_error(ctx, &cmd_train, "unknown option '%s'", argv[i]);
         }
@@ -194,7 +204,7 @@ const struct cli_command cmd_train = {
         "usage: quant train --symbols S ... | --all [--features tech-v1|alpha158] [--horizon H]\n"
         "                   [--algo lightgbm|xgboost] [--param key=value ...]\n"
         "                   [--rounds N] [--early-stopping N] [--pooled] [--seed N]\n"
-        "                   [--threads N]\n"
+        "                   [--threads N] [--score]\n"
         "\n"
         "Trains a binary classifier of the label (forward return > 0) on the stored\n"
         "features: one model per symbol, or with --pooled one across all of them. Each\n"
@@ -212,6 +222,9 @@ const struct cli_command cmd_train = {
         "                      (default 50; 0 = off: every round is trained and kept).\n"
         "                      Recorded in the model's params (`quant models show`).\n"
         "  --threads N         worker threads (default: the threads setting, 2).\n"
+        "  --score             also score every row of each new model's symbols and\n"
+        "                      store the predictions, as `quant score` would right\n"
+        "                      after, from the features this pass already computed.\n"
         "OpenMP: quant runs LightGBM and XGBoost with OMP_WAIT_POLICY=passive unless\n"
         "OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, so waiting threads sleep instead\n"
         "of spinning: two trainings on a busy machine share it instead of fighting.\n"

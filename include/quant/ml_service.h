@@ -40,6 +40,10 @@ struct quant_train_request {
      * `threads` at once with one library thread each (params record
      * "threads": 1); a pooled model, or a single symbol, uses them all. */
     int threads;
+    /* 1: also score every row of each new model's symbols and store the
+     * predictions, as `quant score` would, from the features this pass
+     * already computed (the model is still in memory). */
+    int score;
 };
 
 /* A symbol a pooled model left out, and why (too little data, no features). */
@@ -78,6 +82,8 @@ struct quant_train_summary {
     size_t excluded;               /* pooled: symbols left out of the model */
     enum quant_code first_failure; /* the code of the first failure (QUANT_OK if none) */
     double seconds;
+    long predictions;              /* request.score: rows scored and stored */
+    long out_of_sample;            /* of which test or unseen rows */
 };
 
 struct quant_score_result {

@@ -25,13 +25,6 @@
 #include "services/ml_pool.h"
 #include "core/banned.h"
 
-double quant_ml_wall_(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- growing row-major data sets ------------------------------------------------- */
 
 struct dataset {
@@ -333,7 +326,8 @@ static void register_one(struct quant_md *md, const struct quant_train_request *
 /* Train, evaluate on test, save and register one model, all on this thread. */
 static void train_one(struct quant_md *md, const struct quant_train_request *req,
                       const struct quant_model_algo *algo, int threads, struct training *tr,
-                      const char *id_label, struct quant_train_result *r)
+                      const char *id_label, struct quant_train_result *r,
+                      struct quant_model **keep)
 {
     struct quant_train_opts o;
     train_opts(req, threads, &o);
@@ -341,7 +335,10 @@ static void train_one(struct quant_md *md, const struct quant_train_request *req
     fit_one(algo, &o, tr, &model, r);
     if (model)
         register_one(md, req, algo, &o, tr, model, id_label, r);
-    quant_model_free(model);
+    if (keep && model && !r->code)
+        *keep = model; /* the caller scores with it, then frees it */
+    else
+        quant_model_free(model);
 }
 
 static void training_init(struct training *tr, const struct quant_feature_set *set, int h)
@@ -393,31 +390,6 @@ static enum quant_code exclude(struct training *tr, const char *symbol, const ch
     return QUANT_OK;
 }
 
-enum quant_code quant_ml_normalise_(const char *const *in, size_t n, char ***out,
-                                    struct quant_err *err)
-{
-    char **v = calloc(n ? n : 1, sizeof *v);
-    if (!v)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char s[QUANT_SYMBOL_MAX + 1];
-        enum quant_code rc = QUANT_OK;
-        if (strlen(in[i]) > QUANT_SYMBOL_MAX)
-            rc = quant_err_set(err, QUANT_EINVAL, "symbol '%.40s...' is too long", in[i]);
-        snprintf(s, sizeof s, "%s", in[i]);
-        if (!rc)
-            rc = quant_symbol_normalize(s, err);
-        if (!rc && !(v[i] = strdup(s)))
-            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-        if (rc) {
-            quant_strings_free(v, i + 1);
-            return rc;
-        }
-    }
-    *out = v;
-    return QUANT_OK;
-}
-
 /*
  * One per-symbol model on its way through the pool: the main thread gathers
  * its rows, a worker fits it, the main thread registers and reports it.
@@ -427,6 +399,8 @@ struct symbol_job {
     struct quant_train_opts opts;
     struct training tr;
     struct quant_model *model;     /* fitted, until registered */
+    struct quant_ml_rows rows;     /* request.score: this symbol's rows to score */
+    int score;
     struct quant_train_result r;
     int fit;                       /* the rows were gathered: a worker fits them */
     double seconds;                /* gathering, fitting and registering */
@@ -444,6 +418,10 @@ struct trainer {
     struct training pooled;       /* req->pooled: the one model's rows */
     struct quant_ml_pool *pool;   /* per-symbol with threads > 1; else NULL */
     int model_threads;            /* library threads per per-symbol model */
+    struct quant_ml_scored scored; /* request.score: predictions, stored at the end */
+    struct quant_ml_rows *pooled_rows; /* pooled + score: each included symbol's rows */
+    char (*pooled_syms)[QUANT_SYMBOL_MAX + 1];
+    size_t n_pooled_rows;
     char **seen;                  /* symbols a frame arrived for (sorted order) */
     size_t n_seen;
     enum quant_code rc;           /* a failure that stops the scan (out of memory) */
@@ -467,6 +445,16 @@ static void fit_job(void *p)
         return;
     double t0 = quant_ml_wall_();
     fit_one(j->algo, &j->opts, &j->tr, &j->model, &j->r);
+    if (j->model && j->score) {
+        struct quant_err e;
+        quant_err_clear(&e);
+        if (quant_ml_rows_predict_(j->model, &j->rows, &e) != QUANT_OK) {
+            j->r.code = e.code;
+            snprintf(j->r.error, sizeof j->r.error, "scoring its rows: %s", e.msg);
+            quant_model_free(j->model); /* not registered: its scores could not be made */
+            j->model = NULL;
+        }
+    }
     j->seconds += quant_ml_wall_() - t0;
 }
 
@@ -477,7 +465,14 @@ static void finish_job(struct trainer *t, struct symbol_job *j)
         double t0 = quant_ml_wall_();
         register_one(t->md, t->req, t->algo, &j->opts, &j->tr, j->model, j->r.label, &j->r);
         j->seconds += quant_ml_wall_() - t0;
+        if (j->score && !j->r.code &&
+            quant_ml_scored_add_(&t->scored, j->r.label, j->r.model_id, &j->rows) != QUANT_OK &&
+            !t->rc) {
+            t->rc = QUANT_ENOMEM;
+            snprintf(t->error, sizeof t->error, "out of memory");
+        }
     }
+    quant_ml_rows_release_(&j->rows);
     j->r.seconds = j->seconds;
     report_train(t->obs, &j->r, t->out);
     quant_model_free(j->model);
@@ -518,6 +513,13 @@ static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_
         code = quant_err_set(&e, QUANT_ENOMEM, "out of memory");
     else
         code = add_frame(&j->tr, it->symbol, it->frame, &too_short, &e);
+    /* Its rows to score, with the segments the split just gave them. */
+    if (!code && t->req->score) {
+        code = quant_ml_rows_gather_(it->frame, quant_feature_set_size(t->set),
+                                     cJSON_GetObjectItemCaseSensitive(j->tr.segments, it->symbol),
+                                     t->horizon, &j->rows, &e);
+        j->score = !code;
+    }
     if (code) {
         j->r.code = code;
         j->r.skipped = too_short;
@@ -536,6 +538,44 @@ static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_
     quant_ml_pool_submit(t->pool, j);
     drain(t, 0);
     return QUANT_OK;
+}
+
+/* Pooled + score: an included symbol's rows, scored once the model exists. */
+static enum quant_code keep_pooled_rows(struct trainer *t, const struct quant_frame_item *it,
+                                        struct quant_err *e)
+{
+    size_t n = t->n_pooled_rows;
+    struct quant_ml_rows *r = realloc(t->pooled_rows, (n + 1) * sizeof *r);
+    if (r)
+        t->pooled_rows = r;
+    char(*names)[QUANT_SYMBOL_MAX + 1] = r ? realloc(t->pooled_syms, (n + 1) * sizeof *names)
+                                            : NULL;
+    if (names)
+        t->pooled_syms = names;
+    if (!r || !names)
+        return quant_err_set(e, QUANT_ENOMEM, "out of memory");
+    enum quant_code rc = quant_ml_rows_gather_(
+        it->frame, quant_feature_set_size(t->set),
+        cJSON_GetObjectItemCaseSensitive(t->pooled.segments, it->symbol), t->horizon, &r[n], e);
+    if (!rc) {
+        snprintf(names[n], sizeof *names, "%s", it->symbol);
+        t->n_pooled_rows++;
+    }
+    return rc;
+}
+
+/* Pooled + score: every kept symbol's rows through the new model. */
+static enum quant_code score_pooled(struct trainer *t, struct quant_model *model,
+                                    const char *model_id, struct quant_err *err)
+{
+    enum quant_code rc = QUANT_OK;
+    for (size_t i = 0; !rc && i < t->n_pooled_rows; i++) {
+        rc = quant_ml_rows_predict_(model, &t->pooled_rows[i], err);
+        if (!rc && quant_ml_scored_add_(&t->scored, t->pooled_syms[i], model_id,
+                                        &t->pooled_rows[i]) != QUANT_OK)
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    }
+    return rc;
 }
 
 static int on_frame(void *ctx, const struct quant_frame_item *it)
@@ -566,6 +606,8 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
         quant_err_set(&e, code, "%s", it->error);
     else
         code = add_frame(&t->pooled, it->symbol, it->frame, &too_short, &e);
+    if (!code && t->req->score)
+        code = keep_pooled_rows(t, it, &e);
     if (code && too_short && exclude(&t->pooled, it->symbol, e.msg) != QUANT_OK)
         quant_err_set(&e, code = QUANT_ENOMEM, "out of memory");
     else if (code && too_short)
@@ -699,13 +741,35 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
             snprintf(r.error, sizeof r.error, "no symbol qualifies for a pooled model (%zu "
                      "tried); the first: %s", u, t.pooled.excluded[0].reason);
         } else {
-            train_one(md, req, algo, threads, &t.pooled, "pooled", &r);
+            struct quant_model *model = NULL;
+            train_one(md, req, algo, threads, &t.pooled, "pooled", &r,
+                      req->score ? &model : NULL);
+            if (model)
+                rc = score_pooled(&t, model, r.model_id, err);
+            quant_model_free(model);
         }
         r.excluded = t.pooled.excluded;
         r.n_excluded = t.pooled.n_excluded;
         r.seconds = quant_ml_wall_() - t0;
         report_train(obs, &r, out);
     }
+    /* The scan is over: the connection is free to store the scores. */
+    if (!rc && req->score) {
+        enum quant_code sc = quant_ml_scored_store_(md, &t.scored, &out->predictions,
+                                                    &out->out_of_sample, err);
+        if (sc) {
+            char why[QUANT_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err->msg);
+            rc = quant_err_set(err, sc, "the models are trained and registered, but storing "
+                               "their predictions failed: %s; run `quant score` for them",
+                               why);
+        }
+    }
+    quant_ml_scored_release_(&t.scored);
+    for (size_t i = 0; i < t.n_pooled_rows; i++)
+        quant_ml_rows_release_(&t.pooled_rows[i]);
+    free(t.pooled_rows);
+    free(t.pooled_syms);
     if (req->pooled)
         training_release(&t.pooled);
     quant_strings_free(t.seen, t.n_seen);

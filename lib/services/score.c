@@ -117,53 +117,6 @@ static enum quant_code latest_for(struct quant_md *md, const char *symbol, char 
     return rc;
 }
 
-/* A model's train / valid / test date ranges for one symbol (from its
- * registry row), to say which segment each scored row was in. */
-struct seg_bounds {
-    int known[3];              /* train, valid, test: the range exists */
-    int32_t lo[3], hi[3];
-};
-
-static void segment_bounds(const struct quant_model_record *rec, const char *symbol,
-                           struct seg_bounds *b)
-{
-    memset(b, 0, sizeof *b);
-    cJSON *all = cJSON_Parse(rec->segments_json);
-    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(all, symbol);
-    static const char *const names[3] = {"train", "valid", "test"};
-    for (int k = 0; k < 3; k++) {
-        const cJSON *pair = cJSON_GetObjectItemCaseSensitive(mine, names[k]);
-        const cJSON *a = cJSON_GetArrayItem(pair, 0), *z = cJSON_GetArrayItem(pair, 1);
-        if (cJSON_IsString(a) && cJSON_IsString(z) &&
-            quant_date_parse(a->valuestring, strlen(a->valuestring), &b->lo[k]) == 0 &&
-            quant_date_parse(z->valuestring, strlen(z->valuestring), &b->hi[k]) == 0)
-            b->known[k] = 1;
-    }
-    cJSON_Delete(all);
-}
-
-/*
- * The segment of the row at position i of n frame rows.  The frame holds one
- * row per bar from the first with a feature value on, so its last h rows are
- * the dates whose h-day forward return is not known yet.
- */
-static enum quant_prediction_segment classify(const struct seg_bounds *b, int32_t date,
-                                              size_t i, size_t n, int h)
-{
-    if (i + (size_t)h >= n)
-        return QUANT_SEGMENT_UNLABELLED;
-    static const enum quant_prediction_segment in[3] = {
-        QUANT_SEGMENT_TRAIN, QUANT_SEGMENT_VALID, QUANT_SEGMENT_TEST};
-    for (int k = 0; k < 3; k++)
-        if (b->known[k] && date >= b->lo[k] && date <= b->hi[k])
-            return in[k];
-    /* between train and valid, or valid and test: the embargoed rows */
-    for (int k = 0; k < 2; k++)
-        if (b->known[k] && b->known[k + 1] && date > b->hi[k] && date < b->lo[k + 1])
-            return QUANT_SEGMENT_EMBARGO;
-    return QUANT_SEGMENT_UNSEEN;
-}
-
 /* One symbol to score: which model, and what happened. */
 struct score_target {
     struct quant_score_result r;
@@ -171,10 +124,7 @@ struct score_target {
     int seen;                  /* the features scan delivered this symbol */
     int reported;              /* handed to the observer */
     const struct quant_feature_set *set;
-    int32_t *dates;            /* pending scores, owned until flushed */
-    double *scores;
-    uint8_t *segments;         /* enum quant_prediction_segment per score */
-    size_t n;
+    struct quant_ml_rows rows; /* pending scores, owned until flushed */
 };
 
 struct scorer {
@@ -193,12 +143,7 @@ static void finish_target(struct scorer *sc, struct score_target *t)
         (*sc->failed)++;
     if (sc->obs && sc->obs->on_scored)
         sc->obs->on_scored(sc->obs->ctx, &t->r);
-    free(t->dates);
-    free(t->scores);
-    free(t->segments);
-    t->dates = NULL;
-    t->scores = NULL;
-    t->segments = NULL;
+    quant_ml_rows_release_(&t->rows);
 }
 
 /*
@@ -213,8 +158,8 @@ static void flush_scores(struct scorer *sc)
         struct score_target *t = &sc->t[i];
         if (t->reported || t->r.code || !t->seen)
             continue;
-        b[k++] = (struct quant_prediction_batch){t->r.symbol, t->r.model_id, t->dates,
-                                                 t->scores, t->segments, t->n};
+        b[k++] = (struct quant_prediction_batch){t->r.symbol, t->r.model_id, t->rows.dates,
+                                                 t->rows.scores, t->rows.segments, t->rows.n};
     }
     struct quant_err err;
     quant_err_clear(&err);
@@ -230,7 +175,7 @@ static void flush_scores(struct scorer *sc)
                 t->r.code = rc;
                 snprintf(t->r.error, sizeof t->r.error, "%s", err.msg);
             } else {
-                t->r.predictions = (long)t->n;
+                t->r.predictions = (long)t->rows.n;
             }
         }
         t->reported = 1;
@@ -264,37 +209,14 @@ static enum quant_code predict_frame(struct scorer *sc, struct score_target *t,
     enum quant_code rc = load_model(sc->md, t->r.model_id, &sc->model, err);
     if (rc)
         return rc;
-    size_t nf = quant_feature_set_size(sc->model.set);
-    size_t *rows = malloc((f->n ? f->n : 1) * sizeof *rows);
-    float *x = malloc((f->n ? f->n : 1) * nf * sizeof *x);
-    t->dates = malloc((f->n ? f->n : 1) * sizeof *t->dates);
-    t->scores = malloc((f->n ? f->n : 1) * sizeof *t->scores);
-    t->segments = malloc(f->n ? f->n : 1);
-    if (!rows || !x || !t->dates || !t->scores || !t->segments)
-        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    struct seg_bounds bounds;
-    segment_bounds(&sc->model.rec, t->r.symbol, &bounds);
-    size_t n = 0;
-    for (size_t i = 0; !rc && i < f->n; i++) {
-        int all = 1;
-        for (size_t k = 0; k < nf && all; k++)
-            all = f->features.valid[k * f->n + i];
-        if (all) {
-            t->dates[n] = f->dates[i];
-            t->segments[n] = (uint8_t)classify(&bounds, f->dates[i], i, f->n,
-                                               sc->model.rec.horizon);
-            t->r.out_of_sample += t->segments[n] == QUANT_SEGMENT_TEST ||
-                                  t->segments[n] == QUANT_SEGMENT_UNSEEN;
-            rows[n++] = i;
-        }
-    }
-    if (!rc) {
-        quant_split_gather(&f->features, NULL, rows, 0, n, x, NULL);
-        rc = quant_model_predict(sc->model.model, x, n, nf, t->scores, err);
-    }
-    t->n = n;
-    free(rows);
-    free(x);
+    cJSON *all = cJSON_Parse(sc->model.rec.segments_json);
+    rc = quant_ml_rows_gather_(f, quant_feature_set_size(sc->model.set),
+                               cJSON_GetObjectItemCaseSensitive(all, t->r.symbol),
+                               sc->model.rec.horizon, &t->rows, err);
+    cJSON_Delete(all);
+    if (!rc)
+        rc = quant_ml_rows_predict_(sc->model.model, &t->rows, err);
+    t->r.out_of_sample = t->rows.out_of_sample;
     return rc;
 }
 
@@ -321,7 +243,7 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
     /* Scores wait in memory (12 bytes a row) until the scan is over: storing
      * them now would run a statement on the connection the scan is reading
      * from, which ends the scan. */
-    sc->pending_rows += t->n;
+    sc->pending_rows += t->rows.n;
     return 0;
 }
 

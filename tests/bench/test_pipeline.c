@@ -130,7 +130,8 @@ static void test_smoke(void **state)
                             "| whole loop ingest to scores (tech-v1), features and labels "
                             "commands included | ",
                             "| whole loop as a user runs it (ingest, train, score; features "
-                            "and labels on read) | "};
+                            "and labels on read) | ",
+                            "| whole loop in two commands (ingest, train --score) | "};
     for (size_t i = 0; i < sizeof stages / sizeof *stages; i++) {
         const char *row = strstr(r.out, stages[i]);
         if (!row) {
