@@ -326,8 +326,7 @@ static void register_one(struct quant_md *md, const struct quant_train_request *
 /* Train, evaluate on test, save and register one model, all on this thread. */
 static void train_one(struct quant_md *md, const struct quant_train_request *req,
                       const struct quant_model_algo *algo, int threads, struct training *tr,
-                      const char *id_label, struct quant_train_result *r,
-                      struct quant_model **keep)
+                      const char *id_label, struct quant_train_result *r)
 {
     struct quant_train_opts o;
     train_opts(req, threads, &o);
@@ -335,10 +334,7 @@ static void train_one(struct quant_md *md, const struct quant_train_request *req
     fit_one(algo, &o, tr, &model, r);
     if (model)
         register_one(md, req, algo, &o, tr, model, id_label, r);
-    if (keep && model && !r->code)
-        *keep = model; /* the caller scores with it, then frees it */
-    else
-        quant_model_free(model);
+    quant_model_free(model);
 }
 
 static void training_init(struct training *tr, const struct quant_feature_set *set, int h)
@@ -419,9 +415,6 @@ struct trainer {
     struct quant_ml_pool *pool;   /* per-symbol with threads > 1; else NULL */
     int model_threads;            /* library threads per per-symbol model */
     struct quant_ml_scored scored; /* request.score: predictions, stored at the end */
-    struct quant_ml_rows *pooled_rows; /* pooled + score: each included symbol's rows */
-    char (*pooled_syms)[QUANT_SYMBOL_MAX + 1];
-    size_t n_pooled_rows;
     char **seen;                  /* symbols a frame arrived for (sorted order) */
     size_t n_seen;
     enum quant_code rc;           /* a failure that stops the scan (out of memory) */
@@ -540,41 +533,42 @@ static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_
     return QUANT_OK;
 }
 
-/* Pooled + score: an included symbol's rows, scored once the model exists. */
-static enum quant_code keep_pooled_rows(struct trainer *t, const struct quant_frame_item *it,
-                                        struct quant_err *e)
+/* Counts of a `quant score` run made for a pooled model (score_pooled). */
+static void count_scored(void *ctx, const struct quant_score_result *r)
 {
-    size_t n = t->n_pooled_rows;
-    struct quant_ml_rows *r = realloc(t->pooled_rows, (n + 1) * sizeof *r);
-    if (r)
-        t->pooled_rows = r;
-    char(*names)[QUANT_SYMBOL_MAX + 1] = r ? realloc(t->pooled_syms, (n + 1) * sizeof *names)
-                                            : NULL;
-    if (names)
-        t->pooled_syms = names;
-    if (!r || !names)
-        return quant_err_set(e, QUANT_ENOMEM, "out of memory");
-    enum quant_code rc = quant_ml_rows_gather_(
-        it->frame, quant_feature_set_size(t->set),
-        cJSON_GetObjectItemCaseSensitive(t->pooled.segments, it->symbol), t->horizon, &r[n], e);
-    if (!rc) {
-        snprintf(names[n], sizeof *names, "%s", it->symbol);
-        t->n_pooled_rows++;
+    struct quant_train_summary *out = ctx;
+    if (!r->code) {
+        out->predictions += r->predictions;
+        out->out_of_sample += r->out_of_sample;
     }
-    return rc;
 }
 
-/* Pooled + score: every kept symbol's rows through the new model. */
-static enum quant_code score_pooled(struct trainer *t, struct quant_model *model,
-                                    const char *model_id, struct quant_err *err)
+/*
+ * Pooled + score: the new model over every symbol it was trained on, by the
+ * scorer itself, which reads and computes their features again one symbol at
+ * a time: holding every row of every symbol until the model exists would
+ * double the memory of a pooled alpha158 run (2 GB for 500 x 6,500).
+ */
+static enum quant_code score_pooled(struct quant_md *md, const struct training *tr,
+                                    const char *model_id, struct quant_train_summary *out,
+                                    struct quant_err *err)
 {
-    enum quant_code rc = QUANT_OK;
-    for (size_t i = 0; !rc && i < t->n_pooled_rows; i++) {
-        rc = quant_ml_rows_predict_(model, &t->pooled_rows[i], err);
-        if (!rc && quant_ml_scored_add_(&t->scored, t->pooled_syms[i], model_id,
-                                        &t->pooled_rows[i]) != QUANT_OK)
-            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    }
+    int n = cJSON_GetArraySize(tr->symbols);
+    const char **syms = calloc(n > 0 ? (size_t)n : 1, sizeof *syms);
+    if (!syms)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        syms[i] = cJSON_GetStringValue(cJSON_GetArrayItem(tr->symbols, i));
+    struct quant_ml_observer obs = {NULL, NULL, count_scored, out};
+    size_t failed = 0;
+    enum quant_code rc = n > 0 ? quant_ml_score(md, syms, (size_t)n, model_id, &obs, &failed,
+                                                err)
+                               : QUANT_OK;
+    if (!rc && failed)
+        rc = quant_err_set(err, QUANT_EIO, "scoring with %s failed for %zu of %d symbols; "
+                           "run `quant score --model %s` for them", model_id, failed, n,
+                           model_id);
+    free(syms);
     return rc;
 }
 
@@ -606,8 +600,6 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
         quant_err_set(&e, code, "%s", it->error);
     else
         code = add_frame(&t->pooled, it->symbol, it->frame, &too_short, &e);
-    if (!code && t->req->score)
-        code = keep_pooled_rows(t, it, &e);
     if (code && too_short && exclude(&t->pooled, it->symbol, e.msg) != QUANT_OK)
         quant_err_set(&e, code = QUANT_ENOMEM, "out of memory");
     else if (code && too_short)
@@ -741,22 +733,21 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
             snprintf(r.error, sizeof r.error, "no symbol qualifies for a pooled model (%zu "
                      "tried); the first: %s", u, t.pooled.excluded[0].reason);
         } else {
-            struct quant_model *model = NULL;
-            train_one(md, req, algo, threads, &t.pooled, "pooled", &r,
-                      req->score ? &model : NULL);
-            if (model)
-                rc = score_pooled(&t, model, r.model_id, err);
-            quant_model_free(model);
+            train_one(md, req, algo, threads, &t.pooled, "pooled", &r);
         }
         r.excluded = t.pooled.excluded;
         r.n_excluded = t.pooled.n_excluded;
         r.seconds = quant_ml_wall_() - t0;
         report_train(obs, &r, out);
+        if (req->score && !r.code)
+            rc = score_pooled(md, &t.pooled, r.model_id, out, err);
     }
     /* The scan is over: the connection is free to store the scores. */
     if (!rc && req->score) {
-        enum quant_code sc = quant_ml_scored_store_(md, &t.scored, &out->predictions,
-                                                    &out->out_of_sample, err);
+        long rows = 0, oos = 0;
+        enum quant_code sc = quant_ml_scored_store_(md, &t.scored, &rows, &oos, err);
+        out->predictions += rows;
+        out->out_of_sample += oos;
         if (sc) {
             char why[QUANT_ERR_MSG_MAX];
             snprintf(why, sizeof why, "%s", err->msg);
@@ -766,10 +757,6 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
         }
     }
     quant_ml_scored_release_(&t.scored);
-    for (size_t i = 0; i < t.n_pooled_rows; i++)
-        quant_ml_rows_release_(&t.pooled_rows[i]);
-    free(t.pooled_rows);
-    free(t.pooled_syms);
     if (req->pooled)
         training_release(&t.pooled);
     quant_strings_free(t.seen, t.n_seen);

@@ -90,8 +90,17 @@ static void check(const char *algo, int pooled)
     /* per symbol, BSHORT is skipped: 3 trained, exit 0 (a skip is no failure) */
     if (r.status != 0)
         fail_msg("train --score exited %d: %s", r.status, r.err);
-    assert_non_null(strstr(r.out, "predictions stored"));
+    /* "...; 4,321 predictions stored, ..." counts every stored row */
+    const char *p = strstr(r.out, " predictions stored");
+    assert_non_null(p);
+    while (p > r.out && p[-1] != ' ')
+        p--;
+    long said = 0;
+    for (; *p != ' '; p++)
+        if (*p != ',')
+            said = said * 10 + (*p - '0');
     tu_result_release(&r);
+    assert_int_equal(said, count_rows("true"));
     char *fused = predictions();
     /* Rescore with the newest models, as a user would without --score. */
     run_ok((const char *const[]){"score", "--symbols", "AAA", "BBB", "CCC", NULL}, NULL);
