@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "bench_util.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "quant/synthetic.h"
 
 /* Pull "read X s, compute Y CPU-s ..., store Z s" out of the Done line. */

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "features/rolling.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "bench_util.h"
 #include "quant/synthetic.h"
 

@@ -39,7 +39,7 @@
 #include <xgboost/c_api.h>
 
 #include "bench_util.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "quant/ml_split.h"
 #include "quant/synthetic.h"
 #include "quant/validate.h"

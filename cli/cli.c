@@ -8,7 +8,8 @@
 
 #include "quant/bars.h"
 #include "quant/buf.h"
-#include "quant/meta_store.h"
+#include "quant/symbols.h"
+#include "quant/workspace.h"
 
 #include "core/banned.h"
 
@@ -42,6 +43,25 @@ int cli_exit_for(enum quant_code code)
     default:
         return CLI_EXIT_FAILED;
     }
+}
+
+enum quant_code cli_workspace(struct cli_ctx *ctx, enum cli_open open,
+                              struct quant_workspace **out, struct quant_err *err)
+{
+    enum quant_ws_mode mode = open == CLI_OPEN_WRITE ? QUANT_WS_WRITE
+                              : open == CLI_OPEN_META ? QUANT_WS_META
+                                                      : QUANT_WS_READ;
+    return quant_workspace_open(&ctx->cfg, mode, out, err);
+}
+
+int cli_open_workspace(struct cli_ctx *ctx, const char *what, enum cli_open open,
+                       struct quant_workspace **out)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (cli_workspace(ctx, open, out, &err))
+        return cli_fail(ctx, what, &err);
+    return CLI_EXIT_OK;
 }
 
 int cli_fail(struct cli_ctx *ctx, const char *cmd, const struct quant_err *err)
@@ -247,25 +267,21 @@ int cli_symbols_opt(struct cli_ctx *ctx, const struct cli_command *cmd, int argc
     return 1;
 }
 
-/* Every active registered symbol, from the registry opened read-only. */
+/* Every active registered symbol (the registry, read-only). */
 static int add_registered(struct cli_ctx *ctx, const struct cli_command *cmd,
                           struct cli_list *list)
 {
-    const char *path = quant_config_get(&ctx->cfg, QUANT_SET_SQLITE_PATH);
-    struct quant_meta_store *meta = NULL;
+    struct quant_workspace *ws = NULL;
+    int rc = cli_open_workspace(ctx, cmd->name, CLI_OPEN_READ, &ws);
+    if (rc)
+        return rc;
     struct quant_symbol_record *recs = NULL;
     size_t n = 0;
     struct quant_err err;
     quant_err_clear(&err);
-    long lock_ms = 10000;
-    quant_config_get_long(&ctx->cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L, &lock_ms, &err);
-    quant_err_clear(&err);
-    if (!quant_meta_store_open_read_only(path, lock_ms, &meta, &err))
-        quant_meta_symbol_list(meta, 1, &recs, &n, &err);
-    quant_meta_store_close(meta);
-    if (err.code)
-        return cli_fail(ctx, cmd->name, &err);
-    int rc = 0;
+    if (quant_symbols_list(ws, 1, &recs, &n, NULL, &err))
+        rc = cli_fail(ctx, cmd->name, &err);
+    quant_workspace_close(ws);
     for (size_t k = 0; k < n && !rc; k++)
         rc = list_add_copy(list, recs[k].info.symbol, strlen(recs[k].info.symbol))
                  ? CLI_EXIT_FAILED : 0;

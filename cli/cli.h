@@ -34,11 +34,25 @@ struct cli_ctx {
     const char *argv0;         /* how quant was invoked, for hints ("build/quant") */
 };
 
+/*
+ * What a command opens (workspace.h), declared in its table entry the way
+ * tmux marks commands CMD_READONLY: a read never takes DuckDB's writer lock
+ * nor writes a byte, so it answers while an ingest runs.  Commands with
+ * subcommands (symbols) declare it per subcommand.
+ */
+enum cli_open {
+    CLI_OPEN_NONE = 0,   /* no store (config, --help) */
+    CLI_OPEN_READ,       /* QUANT_WS_READ */
+    CLI_OPEN_META,       /* QUANT_WS_META: the registry read-write, the series read-only */
+    CLI_OPEN_WRITE,      /* QUANT_WS_WRITE */
+};
+
 struct cli_command {
     const char *name;
     const char *summary;   /* one line for `quant --help` */
     const char *usage;     /* full text for `quant CMD --help` */
     int (*run)(struct cli_ctx *ctx, int argc, char **argv); /* argv[0] is the command */
+    enum cli_open open;    /* what cli_open_workspace opens for it */
     /* Optional: more help printed after usage, once the configuration is
      * resolved (e.g. the tables `quant sql` can read in this store). */
     void (*help_more)(struct cli_ctx *ctx);
@@ -58,6 +72,18 @@ extern const struct cli_command cmd_sql;
 extern const struct cli_command cmd_export;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_demo;
+
+/*
+ * Open the workspace in the mode `open` says; cli_workspace leaves the
+ * error in err, cli_open_workspace prints it. (a command passes its table
+ * entry's .open, or its subcommand's); on failure print "quant WHAT: why"
+ * and return the exit code, else 0.  Close with quant_workspace_close.
+ */
+struct quant_workspace;
+enum quant_code cli_workspace(struct cli_ctx *ctx, enum cli_open open,
+                              struct quant_workspace **out, struct quant_err *err);
+int cli_open_workspace(struct cli_ctx *ctx, const char *what, enum cli_open open,
+                       struct quant_workspace **out);
 
 /* Map a library code to the exit code a script should see. */
 int cli_exit_for(enum quant_code code);

@@ -95,4 +95,5 @@ const struct cli_command cmd_dashboard = {
         "says otherwise (then it warns: anyone who can reach the address can read the\n"
         "data). --port 0 picks a free port.\n",
     .run = run,
+    .open = CLI_OPEN_READ,
 };

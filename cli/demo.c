@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "quant/derive.h"
-#include "quant/market_data.h"
+#include "quant/features.h"
+#include "quant/ingest.h"
+#include "quant/symbols.h"
 #include "core/banned.h"
 
 /*
@@ -56,12 +57,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         quant_config_resolve_home_default(&ctx->cfg, DEMO_HOME, &err))
         return cli_fail(ctx, "demo", &err);
     const struct demo_symbol *demo_symbols = synthetic ? synthetic_symbols : real_symbols;
-    struct quant_md *md = NULL;
+    struct quant_workspace *ws = NULL;
     fprintf(ctx->out, "== 1. init-db: stores under %s%s\n",
             quant_config_get(&ctx->cfg, QUANT_SET_HOME),
             ctx->cfg.source[QUANT_SET_HOME] == QUANT_SRC_DEFAULT
                 ? " (the demo's own; set QUANT_HOME or --home to choose)" : "");
-    if (quant_md_open(&ctx->cfg, &md, &err))
+    if (cli_workspace(ctx, cmd_demo.open, &ws, &err))
         return cli_fail(ctx, "demo", &err);
 
     fprintf(ctx->out, "== 2. symbols add");
@@ -73,8 +74,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         snprintf(info.name, sizeof info.name, "%s", demo_symbols[i].name);
         snprintf(info.type, sizeof info.type, "%s", demo_symbols[i].type);
         syms[i] = demo_symbols[i].symbol;
-        if (quant_md_symbol_add(md, &info, NULL, &err)) {
-            quant_md_close(md);
+        if (quant_symbols_add(ws, &info, NULL, &err)) {
+            quant_workspace_close(ws);
             return cli_fail(ctx, "demo", &err);
         }
         fprintf(ctx->out, " %s", syms[i]);
@@ -85,15 +86,15 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_ingest_request req = {
         .symbols = syms,
         .n_symbols = N_DEMO,
-        .provider = synthetic ? QUANT_MD_SYNTHETIC : QUANT_MD_ALPHAVANTAGE,
-        .mode = QUANT_MD_AUTO,
+        .provider = synthetic ? QUANT_INGEST_SYNTHETIC : QUANT_INGEST_ALPHAVANTAGE,
+        .mode = QUANT_INGEST_AUTO,
     };
     struct quant_ingest_observer obs = {NULL, on_result, ctx, NULL};
     struct quant_ingest_summary s;
-    enum quant_code code = quant_md_ingest(md, &req, &obs, &s, &err);
+    enum quant_code code = quant_ingest(ws, &req, &obs, &s, &err);
     size_t failed = s.n_failed + s.n_left;
     quant_ingest_summary_release(&s);
-    quant_md_close(md);
+    quant_workspace_close(ws);
     if (code)
         return cli_fail(ctx, "demo", &err);
 
@@ -157,4 +158,5 @@ const struct cli_command cmd_demo = {
         "named as such. Safe to run again: the data steps change nothing; each run\n"
         "registers new models.\n",
     .run = run,
+    .open = CLI_OPEN_WRITE,
 };

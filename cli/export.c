@@ -50,7 +50,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_export_result res;
-    if (quant_export(&ctx->cfg, &req, &res, &err))
+    struct quant_workspace *ws = NULL;
+    enum quant_code code = cli_workspace(ctx, cmd_export.open, &ws, &err);
+    if (!code)
+        code = quant_export(ws, &req, &res, &err);
+    quant_workspace_close(ws);
+    if (code)
         return cli_fail(ctx, "export", &err);
     char n[32];
     cli_fmt_count(res.rows, n, sizeof n);
@@ -84,4 +89,5 @@ const struct cli_command cmd_export = {
         "  quant export --query \"SELECT * FROM ohlcv WHERE symbol = 'AAPL'\" -o aapl.csv\n"
         "  python -c \"import pandas as pd; print(pd.read_parquet('features.parquet'))\"\n",
     .run = run,
+    .open = CLI_OPEN_READ,
 };

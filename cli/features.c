@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "quant/derive.h"
+#include "quant/features.h"
 #include "core/banned.h"
 
 struct view {
@@ -69,15 +69,15 @@ int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_req
     if (!req->threads &&
         quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, 16, &threads, &err) == QUANT_OK)
         req->threads = (int)threads;
-    struct quant_md *md = NULL;
-    if (quant_md_open(&ctx->cfg, &md, &err))
+    struct quant_workspace *ws = NULL;
+    if (cli_workspace(ctx, CLI_OPEN_WRITE, &ws, &err))
         return cli_fail(ctx, cmd, &err);
     struct view v = {ctx, QUANT_OK, req->materialize ? "Stored" : "Computed"};
     struct quant_derive_observer obs = {on_result, &v};
     struct quant_derive_summary s;
-    enum quant_code code = labels ? quant_derive_labels(md, req, &obs, &s, &err)
-                                  : quant_derive_features(md, req, &obs, &s, &err);
-    quant_md_close(md);
+    enum quant_code code = labels ? quant_derive_labels(ws, req, &obs, &s, &err)
+                                  : quant_derive_features(ws, req, &obs, &s, &err);
+    quant_workspace_close(ws);
     if (code)
         return cli_fail(ctx, cmd, &err);
     char vals[32];
@@ -169,4 +169,5 @@ const struct cli_command cmd_features = {
         "Example: quant sql \"SELECT * FROM features_daily WHERE symbol='AAPL' AND\n"
         "         version='tech-v1' LIMIT 20\"\n",
     .run = run,
+    .open = CLI_OPEN_WRITE,
 };

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "quant/market_data.h"
+#include "quant/ingest.h"
 #include "core/banned.h"
 
 struct ingest_view {
@@ -126,9 +126,9 @@ static void print_resume(struct cli_ctx *ctx, const struct quant_ingest_request 
                          const struct quant_ingest_summary *s)
 {
     fprintf(ctx->err, "To finish, run after midnight UTC:\n  %s ingest", ctx->argv0);
-    if (req->mode == QUANT_MD_FULL)
+    if (req->mode == QUANT_INGEST_FULL)
         fprintf(ctx->err, " --full");
-    else if (req->mode == QUANT_MD_COMPACT)
+    else if (req->mode == QUANT_INGEST_COMPACT)
         fprintf(ctx->err, " --compact");
     if (req->n_symbols) {
         fprintf(ctx->err, " --symbols");
@@ -149,7 +149,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
             if (rc)
                 return rc;
         } else if ((r = cli_opt_value(argc, argv, &i, "--provider", &val)) != 0) {
-            int p = r > 0 ? quant_md_provider_parse(val) : -1;
+            int p = r > 0 ? quant_ingest_provider_parse(val) : -1;
             if (p < 0)
                 return cli_usage_error(ctx, &cmd_ingest,
                                        "--provider takes alphavantage, csv or synthetic");
@@ -172,9 +172,9 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
                 return cli_usage_error(ctx, &cmd_ingest, "--seed takes a positive integer");
             req->synthetic_seed = s;
         } else if (strcmp(argv[i], "--full") == 0) {
-            req->mode = QUANT_MD_FULL;
+            req->mode = QUANT_INGEST_FULL;
         } else if (strcmp(argv[i], "--compact") == 0) {
-            req->mode = QUANT_MD_COMPACT;
+            req->mode = QUANT_INGEST_COMPACT;
         } else if (strcmp(argv[i], "--replace") == 0) {
             req->replace = 1;
         } else if (strcmp(argv[i], "--adjusted") == 0) {
@@ -187,14 +187,14 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest
     if (rc)
         return rc;
     if (!provider_set && req->csv_path)
-        req->provider = QUANT_MD_CSV;
-    if (req->adjusted && req->provider != QUANT_MD_ALPHAVANTAGE)
+        req->provider = QUANT_INGEST_CSV;
+    if (req->adjusted && req->provider != QUANT_INGEST_ALPHAVANTAGE)
         return cli_usage_error(ctx, &cmd_ingest, "--adjusted goes with --provider alphavantage");
-    if (req->csv_path && req->provider != QUANT_MD_CSV)
+    if (req->csv_path && req->provider != QUANT_INGEST_CSV)
         return cli_usage_error(ctx, &cmd_ingest, "--csv goes with --provider csv");
-    if (req->provider == QUANT_MD_CSV && !req->csv_path)
+    if (req->provider == QUANT_INGEST_CSV && !req->csv_path)
         return cli_usage_error(ctx, &cmd_ingest, "--provider csv needs --csv FILE_OR_FOLDER");
-    if (req->provider == QUANT_MD_ALPHAVANTAGE &&
+    if (req->provider == QUANT_INGEST_ALPHAVANTAGE &&
         !*quant_config_get(&ctx->cfg, QUANT_SET_API_KEY)) {
         fprintf(ctx->err,
                 "quant ingest: no Alpha Vantage API key: set ALPHAVANTAGE_API_KEY (or "
@@ -242,8 +242,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct quant_ingest_request req;
     memset(&req, 0, sizeof req);
-    req.provider = QUANT_MD_ALPHAVANTAGE;
-    req.mode = QUANT_MD_AUTO;
+    req.provider = QUANT_INGEST_ALPHAVANTAGE;
+    req.mode = QUANT_INGEST_AUTO;
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
     int rc = parse(ctx, argc, argv, &req, &symbols);
@@ -253,8 +253,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     struct quant_err err;
     quant_err_clear(&err);
-    struct quant_md *md = NULL;
-    if (quant_md_open(&ctx->cfg, &md, &err)) {
+    struct quant_workspace *ws = NULL;
+    if (cli_workspace(ctx, cmd_ingest.open, &ws, &err)) {
         cli_symbols_release(&symbols);
         return cli_fail(ctx, "ingest", &err);
     }
@@ -263,7 +263,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     view.ctx = ctx;
     struct quant_ingest_observer obs = {on_start, on_result, &view, on_note};
     struct quant_ingest_summary summary;
-    enum quant_code code = quant_md_ingest(md, &req, &obs, &summary, &err);
+    enum quant_code code = quant_ingest(ws, &req, &obs, &summary, &err);
     cli_progress_clear(ctx);
     if (view.registered)
         fprintf(ctx->err, "note: registered %zu new symbol%s:%s%s\n", view.registered,
@@ -274,7 +274,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     else
         rc = report(ctx, &req, &summary, &view);
     quant_ingest_summary_release(&summary);
-    quant_md_close(md);
+    quant_workspace_close(ws);
     cli_symbols_release(&symbols);
     return rc;
 }
@@ -310,7 +310,8 @@ const struct cli_command cmd_ingest = {
         "                    symbol comes from --symbols, else the file name.\n"
         "  --days N, --seed N  synthetic history length (default 6500) and seed (42)\n"
         "  --replace         replace each symbol's stored history (and its features,\n"
-        "                    labels, predictions) with this source's bars. Without it,\n"
+        "                    labels, predictions) with this source's bars, fetched in\n"
+        "                    full unless --compact is given. Without it,\n"
         "                    bars from another source are refused: one lineage per\n"
         "                    symbol (a CSV history topped up by alphavantage is one).\n"
         "  --adjusted        alphavantage: TIME_SERIES_DAILY_ADJUSTED (premium keys;\n"
@@ -321,4 +322,5 @@ const struct cli_command cmd_ingest = {
         "is spent the run stops cleanly, stalest symbols having gone first, and names\n"
         "the symbols left (exit code 6).\n",
     .run = run,
+    .open = CLI_OPEN_WRITE,
 };

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "quant/derive.h"
+#include "quant/features.h"
 #include "core/banned.h"
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
@@ -61,4 +61,5 @@ const struct cli_command cmd_labels = {
         "for other DuckDB clients. Up-to-date symbols are skipped unless --force.\n"
         "Symbols: as for `quant features` (default: every symbol with bars).\n",
     .run = run,
+    .open = CLI_OPEN_WRITE,
 };

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "quant/ml_service.h"
+#include "quant/score.h"
 #include "core/banned.h"
 
 struct view {
@@ -59,12 +59,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     struct quant_err err;
     quant_err_clear(&err);
-    struct quant_md *md = NULL;
+    struct quant_workspace *ws = NULL;
     struct view v = {ctx, QUANT_OK, 0, 0, 0};
     struct quant_ml_observer obs = {NULL, NULL, on_scored, &v};
     size_t failed = 0;
-    if (quant_md_open(&ctx->cfg, &md, &err) ||
-        quant_ml_score(md, (const char *const *)symbols.list.v, symbols.list.n, model, &obs, &failed,
+    if (cli_workspace(ctx, cmd_score.open, &ws, &err) ||
+        quant_score(ws, (const char *const *)symbols.list.v, symbols.list.n, model, &obs, &failed,
                        &err))
         rc = cli_fail(ctx, "score", &err);
     else if (failed)
@@ -77,7 +77,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                           "sample (test or unseen: see predictions.segment)\n",
                 v.scored, failed, rows, oos);
     }
-    quant_md_close(md);
+    quant_workspace_close(ws);
     cli_symbols_release(&symbols);
     return rc;
 }
@@ -97,4 +97,5 @@ const struct cli_command cmd_score = {
         "symbol. Rescoring with the same model replaces its rows. Symbols: --symbols\n"
         "A B, A,B or @FILE (one per line); --all: every active registered symbol.\n",
     .run = run,
+    .open = CLI_OPEN_WRITE,
 };

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "table.h"
-#include "quant/inspect.h"
+#include "quant/sql.h"
 #include "quant/sql_query.h"
 #include "core/banned.h"
 
@@ -79,11 +79,16 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(ctx, &cmd_sql, "missing the SQL query");
     struct quant_err err;
     quant_err_clear(&err);
-    struct quant_inspect_query *q = NULL;
-    if (quant_inspect_query_open(&ctx->cfg, sql, &q, &err))
+    struct quant_workspace *ws = NULL;
+    struct quant_sql_session *q = NULL;
+    if (cli_workspace(ctx, cmd_sql.open, &ws, &err) ||
+        quant_sql_session_open(ws, sql, &q, &err)) {
+        quant_workspace_close(ws);
         return query_fail(ctx, &err);
-    int rc = stream(ctx, quant_inspect_query_cursor(q), fmt);
-    quant_inspect_query_close(q);
+    }
+    int rc = stream(ctx, quant_sql_session_cursor(q), fmt);
+    quant_sql_session_close(q);
+    quant_workspace_close(ws);
     return rc;
 }
 
@@ -109,7 +114,12 @@ static void help_tables(struct cli_ctx *ctx)
     struct quant_table t;
     struct quant_err err;
     quant_err_clear(&err);
-    if (quant_inspect_tables(&ctx->cfg, &t, &err)) {
+    struct quant_workspace *ws = NULL;
+    enum quant_code rc = cli_workspace(ctx, cmd_sql.open, &ws, &err);
+    if (!rc)
+        rc = quant_sql_tables(ws, &t, &err);
+    quant_workspace_close(ws);
+    if (rc) {
         fprintf(ctx->out, "\n(Cannot list the tables of this store now: %s)\n", err.msg);
         return;
     }
@@ -175,5 +185,6 @@ const struct cli_command cmd_sql = {
         "  quant sql \"DESCRIBE features_tech_v1\"\n"
         "  quant sql --csv \"SELECT * FROM features_tech_v1\" > features.csv\n",
     .run = run,
+    .open = CLI_OPEN_READ,
     .help_more = help_tables,
 };

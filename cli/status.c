@@ -5,8 +5,8 @@
 
 #include "cli.h"
 #include "table.h"
-#include "quant/features.h"
-#include "quant/inspect.h"
+#include "quant/feature_sets.h"
+#include "quant/status.h"
 #include "core/banned.h"
 
 static void fmt_time(int64_t t, char *out, size_t n)
@@ -56,8 +56,17 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     quant_err_clear(&err);
     struct quant_symbol_status *st = NULL;
     size_t n = 0;
-    if (quant_inspect_status(&ctx->cfg, &st, &n, &err))
+    char busy[QUANT_ERR_MSG_MAX];
+    struct quant_workspace *ws = NULL;
+    if (cli_workspace(ctx, cmd_status.open, &ws, &err) ||
+        quant_status(ws, &st, &n, busy, sizeof busy, &err)) {
+        quant_workspace_close(ws);
         return cli_fail(ctx, "status", &err);
+    }
+    quant_workspace_close(ws);
+    if (busy[0])
+        fprintf(ctx->err, "note: the series store is busy, so bars, derived data and "
+                "predictions are not shown (the registry is): %s\n", busy);
 
     /* Columns: identity, bars, last ingest, then one per feature set and labels. */
     size_t nsets = quant_feature_set_count();
@@ -208,4 +217,5 @@ const struct cli_command cmd_status = {
         "stored per feature set and the label rows of the horizon computed last. A\n"
         "stage marked * is behind its input: its bars changed after it was computed.\n",
     .run = run,
+    .open = CLI_OPEN_READ,
 };

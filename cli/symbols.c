@@ -5,16 +5,24 @@
 
 #include "cli.h"
 #include "table.h"
-#include "quant/market_data.h"
+#include "quant/symbols.h"
 #include "core/banned.h"
 
-static int open_md(struct cli_ctx *ctx, struct quant_md **md)
+/* The subcommands and what each opens: only `list` is a pure read; the
+ * others write the registry (search counts its requests in the ledger) but
+ * never the series store, so none waits for an ingest. */
+struct sub {
+    const char *name;
+    int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+    enum cli_open open;
+};
+static const struct sub *sub_for(const char *name);
+
+static int open_ws(struct cli_ctx *ctx, const char *sub, struct quant_workspace **ws)
 {
-    struct quant_err err;
-    quant_err_clear(&err);
-    if (quant_md_open(&ctx->cfg, md, &err))
-        return cli_fail(ctx, "symbols", &err);
-    return CLI_EXIT_OK;
+    char what[32];
+    snprintf(what, sizeof what, "symbols %s", sub);
+    return cli_open_workspace(ctx, what, sub_for(sub)->open, ws);
 }
 
 /* --name etc.: which field of quant_symbol_info each option fills. */
@@ -60,9 +68,9 @@ static int cmd_add(struct cli_ctx *ctx, int argc, char **argv)
         rc = cli_usage_error(ctx, &cmd_symbols,
                              "--name and the other details describe one symbol; add one "
                              "symbol at a time when giving them");
-    struct quant_md *md = NULL;
+    struct quant_workspace *ws = NULL;
     if (!rc)
-        rc = open_md(ctx, &md);
+        rc = open_ws(ctx, argv[1], &ws);
     for (size_t i = 0; i < syms.n && !rc; i++) {
         struct quant_err err;
         quant_err_clear(&err);
@@ -74,7 +82,7 @@ static int cmd_add(struct cli_ctx *ctx, int argc, char **argv)
         }
         snprintf(info.symbol, sizeof info.symbol, "%s", syms.v[i]);
         int created = 0;
-        if (quant_md_symbol_add(md, &info, &created, &err)) {
+        if (quant_symbols_add(ws, &info, &created, &err)) {
             rc = cli_fail(ctx, "symbols add", &err);
             break;
         }
@@ -84,25 +92,20 @@ static int cmd_add(struct cli_ctx *ctx, int argc, char **argv)
         fprintf(ctx->out, "%s %s%s%s%s\n", created ? "Added" : "Updated", sym,
                 info.name[0] ? " (" : "", info.name, info.name[0] ? ")" : "");
     }
-    quant_md_close(md);
+    quant_workspace_close(ws);
     cli_list_release(&syms);
     return rc;
 }
 
 /* Why each inactive symbol is inactive (its last failed run says), or, when
  * they are hidden, that there are some. */
-static void print_inactive(struct cli_ctx *ctx, struct quant_meta_store *meta,
-                           const struct quant_symbol_record *recs, size_t n, int all)
+static void print_inactive(struct cli_ctx *ctx, const struct quant_symbol_record *recs,
+                           size_t n, size_t hidden, int all)
 {
     if (!all) {
-        struct quant_err err;
-        struct quant_symbol_record *every = NULL;
-        size_t total = 0;
-        if (quant_meta_symbol_list(meta, 0, &every, &total, &err) == QUANT_OK &&
-            total > n)
+        if (hidden)
             fprintf(ctx->out, "(%zu inactive symbol%s not shown: `quant symbols list --all`)\n",
-                    total - n, total - n == 1 ? "" : "s");
-        free(every);
+                    hidden, hidden == 1 ? "" : "s");
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -124,16 +127,16 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
         else
             return cli_usage_error(ctx, &cmd_symbols, "unexpected argument '%s'", argv[i]);
     }
-    struct quant_md *md = NULL;
-    int rc = open_md(ctx, &md);
+    struct quant_workspace *ws = NULL;
+    int rc = open_ws(ctx, argv[1], &ws);
     if (rc)
         return rc;
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_symbol_record *recs = NULL;
-    size_t n = 0;
-    if (quant_meta_symbol_list(quant_md_meta(md), !all, &recs, &n, &err)) {
-        quant_md_close(md);
+    size_t n = 0, hidden = 0;
+    if (quant_symbols_list(ws, !all, &recs, &n, &hidden, &err)) {
+        quant_workspace_close(ws);
         return cli_fail(ctx, "symbols list", &err);
     }
     const char *names[] = {"symbol", "name", "type", "exchange", "currency", "sector",
@@ -156,11 +159,11 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
             cli_rows_print(ctx->out, &rows, fmt);
         }
         if (fmt == CLI_FMT_TABLE)
-            print_inactive(ctx, quant_md_meta(md), recs, n, all);
+            print_inactive(ctx, recs, n, hidden, all);
     }
     cli_table_release(&t);
     free(recs);
-    quant_md_close(md);
+    quant_workspace_close(ws);
     return oom ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
@@ -168,26 +171,19 @@ static int cmd_remove(struct cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 3)
         return cli_usage_error(ctx, &cmd_symbols, "symbols remove needs a symbol");
-    struct quant_md *md = NULL;
-    int rc = open_md(ctx, &md);
+    struct quant_workspace *ws = NULL;
+    int rc = open_ws(ctx, argv[1], &ws);
     for (int i = 2; i < argc && !rc; i++) {
         struct quant_err err;
         quant_err_clear(&err);
         char sym[QUANT_SYMBOL_MAX + 1];
-        if (strlen(argv[i]) > QUANT_SYMBOL_MAX) {
-            quant_err_set(&err, QUANT_EINVAL, "symbol '%.40s...' is too long", argv[i]);
-            rc = cli_fail(ctx, "symbols remove", &err);
-            break;
-        }
-        snprintf(sym, sizeof sym, "%s", argv[i]);
-        if (quant_symbol_normalize(sym, &err) ||
-            quant_meta_symbol_remove(quant_md_meta(md), sym, &err)) {
+        if (quant_symbols_remove(ws, argv[i], sym, &err)) {
             rc = cli_fail(ctx, "symbols remove", &err);
             break;
         }
         fprintf(ctx->out, "Removed %s from the registry (its stored bars are kept)\n", sym);
     }
-    quant_md_close(md);
+    quant_workspace_close(ws);
     return rc;
 }
 
@@ -205,8 +201,8 @@ static int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (!query || !*query)
         return cli_usage_error(ctx, &cmd_symbols, "symbols search needs a query");
-    struct quant_md *md = NULL;
-    int rc = open_md(ctx, &md);
+    struct quant_workspace *ws = NULL;
+    int rc = open_ws(ctx, argv[1], &ws);
     if (rc)
         return rc;
     struct quant_err err;
@@ -214,8 +210,8 @@ static int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_search_hit *hits = NULL;
     size_t n = 0;
     char note[QUANT_ERR_MSG_MAX + 64];
-    if (quant_md_symbol_search(md, query, &hits, &n, note, sizeof note, &err)) {
-        quant_md_close(md);
+    if (quant_symbols_search(ws, query, &hits, &n, note, sizeof note, &err)) {
+        quant_workspace_close(ws);
         return cli_fail(ctx, "symbols search", &err);
     }
     if (note[0])
@@ -244,7 +240,7 @@ static int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
     }
     cli_table_release(&t);
     free(hits);
-    quant_md_close(md);
+    quant_workspace_close(ws);
     return oom ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
@@ -268,8 +264,8 @@ static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
                           "(set ALPHAVANTAGE_API_KEY)\n");
         return CLI_EXIT_CONFIG;
     }
-    struct quant_md *md = NULL;
-    int rc = open_md(ctx, &md);
+    struct quant_workspace *ws = NULL;
+    int rc = open_ws(ctx, argv[1], &ws);
     if (rc)
         return rc;
     struct enrich_view view = {ctx};
@@ -277,7 +273,7 @@ static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_ingest_summary s;
     struct quant_err err;
     quant_err_clear(&err);
-    if (quant_md_symbols_enrich(md, (const char *const *)(argv + 2), (size_t)(argc - 2), &obs,
+    if (quant_symbols_enrich(ws, (const char *const *)(argv + 2), (size_t)(argc - 2), &obs,
                                 &s, &err))
         rc = cli_fail(ctx, "symbols enrich", &err);
     else if (s.n_left)
@@ -293,7 +289,7 @@ static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
         fprintf(ctx->err, "\n");
     }
     quant_ingest_summary_release(&s);
-    quant_md_close(md);
+    quant_workspace_close(ws);
     return rc;
 }
 
@@ -302,13 +298,26 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (argc < 2)
         return cli_usage_error(ctx, &cmd_symbols, "missing subcommand (add, list, remove, "
                                                   "search or enrich)");
-    const char *sub = argv[1];
-    if (strcmp(sub, "add") == 0) return cmd_add(ctx, argc, argv);
-    if (strcmp(sub, "list") == 0) return cmd_list(ctx, argc, argv);
-    if (strcmp(sub, "remove") == 0) return cmd_remove(ctx, argc, argv);
-    if (strcmp(sub, "search") == 0) return cmd_search(ctx, argc, argv);
-    if (strcmp(sub, "enrich") == 0) return cmd_enrich(ctx, argc, argv);
-    return cli_usage_error(ctx, &cmd_symbols, "unknown subcommand '%s'", sub);
+    const struct sub *sub = sub_for(argv[1]);
+    if (!sub)
+        return cli_usage_error(ctx, &cmd_symbols, "unknown subcommand '%s'", argv[1]);
+    return sub->run(ctx, argc, argv);
+}
+
+static const struct sub subs[] = {
+    {"add", cmd_add, CLI_OPEN_META},
+    {"list", cmd_list, CLI_OPEN_READ},
+    {"remove", cmd_remove, CLI_OPEN_META},
+    {"search", cmd_search, CLI_OPEN_META},
+    {"enrich", cmd_enrich, CLI_OPEN_META},
+};
+
+static const struct sub *sub_for(const char *name)
+{
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        if (strcmp(subs[i].name, name) == 0)
+            return &subs[i];
+    return NULL;
 }
 
 const struct cli_command cmd_symbols = {

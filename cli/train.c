@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "quant/ml_service.h"
+#include "quant/train.h"
 #include "core/banned.h"
 
 struct view {
@@ -177,12 +177,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     req.n_params = params.n;
     struct quant_err err;
     quant_err_clear(&err);
-    struct quant_md *md = NULL;
+    struct quant_workspace *ws = NULL;
     struct view v = {ctx, ""};
     struct quant_ml_observer obs = {NULL, on_trained, NULL, &v};
     struct quant_train_summary sum;
     memset(&sum, 0, sizeof sum);
-    if (quant_md_open(&ctx->cfg, &md, &err) || quant_ml_train(md, &req, &obs, &sum, &err)) {
+    if (cli_workspace(ctx, cmd_train.open, &ws, &err) || quant_train(ws, &req, &obs, &sum, &err)) {
         rc = cli_fail(ctx, "train", &err);
     } else {
         print_summary(ctx, &req, &sum);
@@ -191,7 +191,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         else if (sum.trained == 0)
             rc = CLI_EXIT_FAILED; /* every symbol skipped: nothing was trained */
     }
-    quant_md_close(md);
+    quant_workspace_close(ws);
     cli_symbols_release(&symbols);
     cli_list_release(&params);
     return rc;
@@ -233,4 +233,5 @@ const struct cli_command cmd_train = {
         "Symbols: --symbols A B, A,B or @FILE (one per line); --all: every active\n"
         "registered symbol.\n",
     .run = run,
+    .open = CLI_OPEN_WRITE,
 };

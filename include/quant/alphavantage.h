@@ -38,7 +38,7 @@
 #include "quant/error.h"
 #include "quant/http.h"
 #include "quant/provider.h"
-#include "quant/symbol.h"
+#include "quant/symbol_info.h"
 
 #define QUANT_AV_DEFAULT_URL "https://www.alphavantage.co/query"
 

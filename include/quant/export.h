@@ -25,6 +25,7 @@
 
 #include "quant/config.h"
 #include "quant/error.h"
+#include "quant/workspace.h"
 
 enum quant_export_format {
     QUANT_EXPORT_AUTO = 0,   /* from the output's extension: .csv, .parquet or .pq */
@@ -46,8 +47,9 @@ struct quant_export_result {
     char path[PATH_MAX];              /* the file written, absolute */
 };
 
-/* Run the export; out is filled on success. */
-enum quant_code quant_export(const struct quant_config *cfg,
+/* Run the export in a QUANT_WS_READ workspace (it reads through a sandboxed
+ * connection and never waits for a writer); out is filled on success. */
+enum quant_code quant_export(struct quant_workspace *ws,
                              const struct quant_export_request *req,
                              struct quant_export_result *out, struct quant_err *err);
 

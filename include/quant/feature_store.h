@@ -34,7 +34,7 @@
 
 #include "quant/bars.h"
 #include "quant/error.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "quant/series_store.h"
 
 /* Create the tables and the features_daily view if missing (read-write store). */

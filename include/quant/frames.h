@@ -22,7 +22,7 @@
 
 #include "quant/error.h"
 #include "quant/feature_store.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "quant/series_store.h"
 
 struct quant_frames_request {

@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "quant/error.h"
-#include "quant/symbol.h"
+#include "quant/symbol_info.h"
 
 #define QUANT_META_SCHEMA_VERSION 2
 

@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #include "quant/error.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 
 #define QUANT_SPLIT_MIN_TRAIN 200   /* fewer train rows after the embargo is an error */
 

@@ -88,7 +88,7 @@ struct quant_ml_data {
 
 #define QUANT_TRAIN_ROUNDS_DEFAULT 500
 #define QUANT_TRAIN_EARLY_STOP_DEFAULT 50
-#define QUANT_TRAIN_EARLY_STOP_OFF (-1)   /* ml_service.h's request: never stop early */
+#define QUANT_TRAIN_EARLY_STOP_OFF (-1)   /* train.h's request: never stop early */
 #define QUANT_TRAIN_THREADS_DEFAULT 2
 #define QUANT_TRAIN_ROUNDS_MAX 100000
 

@@ -17,7 +17,7 @@
 
 #include "quant/bars.h"
 #include "quant/error.h"
-#include "quant/symbol.h"
+#include "quant/symbol_info.h"
 
 enum quant_fetch_mode {
     QUANT_FETCH_COMPACT,   /* recent history only (Alpha Vantage: last 100 days) */

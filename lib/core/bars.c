@@ -215,3 +215,40 @@ enum quant_code quant_symbol_normalize(char *sym, struct quant_err *err)
         sym[i] = (char)toupper((unsigned char)sym[i]);
     return QUANT_OK;
 }
+
+enum quant_code quant_symbols_normalize_all(const char *const *in, size_t n, char ***out,
+                                            size_t *out_n, struct quant_err *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    char **v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    size_t k = 0;
+    enum quant_code rc = QUANT_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char s[QUANT_SYMBOL_MAX + 1];
+        if (strlen(in[i]) > QUANT_SYMBOL_MAX) {
+            rc = quant_err_set(err, QUANT_EINVAL, "symbol '%.40s...' is longer than %d "
+                               "characters", in[i], QUANT_SYMBOL_MAX);
+            break;
+        }
+        snprintf(s, sizeof s, "%s", in[i]);
+        if ((rc = quant_symbol_normalize(s, err)))
+            break;
+        int dup = 0;
+        for (size_t j = 0; j < k && !dup; j++) /* lists people type are short */
+            dup = strcmp(v[j], s) == 0;
+        if (!dup && !(v[k++] = strdup(s)))
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    }
+    if (rc) {
+        for (size_t j = 0; j < k; j++)
+            free(v[j]);
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *out_n = k;
+    return QUANT_OK;
+}

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "features/feature_sets.h"
+#include "features/sets_internal.h"
 #include "features/rolling.h"
 
 #include "core/banned.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "features/feature_sets.h"
+#include "features/sets_internal.h"
 
 #include "core/banned.h"
 

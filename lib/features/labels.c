@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "features/feature_sets.h"
+#include "features/sets_internal.h"
 
 #include "core/banned.h"
 

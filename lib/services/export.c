@@ -156,38 +156,12 @@ static enum quant_code export_sql(const struct quant_export_request *req, struct
     return rc ? quant_err_set(err, QUANT_ENOMEM, "out of memory") : QUANT_OK;
 }
 
-static enum quant_code open_store(const struct quant_config *cfg, const char *write_path,
-                                  struct quant_series_store **out, struct quant_err *err)
-{
-    long lock_ms = 0, threads = 2;
-    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
-                                               &lock_ms, err);
-    if (!rc)
-        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
-    if (rc)
-        return rc;
-    struct quant_series_store_options o = {
-        .read_only = 1,
-        .threads = (int)threads,
-        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
-        .lock_timeout_ms = lock_ms,
-        .sandbox = 1,
-        .sandbox_write_path = write_path,
-    };
-    rc = quant_series_store_open(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), &o, out, err);
-    if (!rc && (rc = quant_sql_attach_derived(*out, err)) != QUANT_OK) {
-        quant_series_store_close(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
 /* Check the query on a store that may write nothing at all. */
-static enum quant_code check_query(const struct quant_config *cfg, const char *sql,
+static enum quant_code check_query(struct quant_workspace *ws, const char *sql,
                                    struct quant_err *err)
 {
     struct quant_series_store *s = NULL;
-    enum quant_code rc = open_store(cfg, NULL, &s, err);
+    enum quant_code rc = quant_workspace_open_sandbox(ws, NULL, &s, err);
     if (!rc)
         rc = quant_sql_check(s, sql, err);
     quant_series_store_close(s);
@@ -265,7 +239,7 @@ static enum quant_code check_request(const struct quant_export_request *req,
     return QUANT_OK;
 }
 
-enum quant_code quant_export(const struct quant_config *cfg,
+enum quant_code quant_export(struct quant_workspace *ws,
                              const struct quant_export_request *req,
                              struct quant_export_result *out, struct quant_err *err)
 {
@@ -276,13 +250,13 @@ enum quant_code quant_export(const struct quant_config *cfg,
     if (!rc)
         rc = resolve_target(req->output, out->path, sizeof out->path, err);
     if (!rc)
-        rc = check_target(cfg, out->path, req->force, err);
+        rc = check_target(quant_workspace_config(ws), out->path, req->force, err);
     struct quant_buf sql;
     quant_buf_init(&sql, 0);
     if (!rc)
         rc = export_sql(req, &sql, err);
     if (!rc)
-        rc = check_query(cfg, sql.data, err);
+        rc = check_query(ws, sql.data, err);
     char tmp[PATH_MAX];
     if (!rc)
         rc = make_temp(out->path, tmp, sizeof tmp, err);
@@ -291,7 +265,7 @@ enum quant_code quant_export(const struct quant_config *cfg,
         return rc;
     }
     struct quant_series_store *s = NULL;
-    rc = open_store(cfg, tmp, &s, err);
+    rc = quant_workspace_open_sandbox(ws, tmp, &s, err);
     if (!rc)
         rc = quant_sql_copy(s, sql.data, tmp,
                             out->format == QUANT_EXPORT_PARQUET ? QUANT_SQL_PARQUET

@@ -167,7 +167,7 @@ enum quant_code quant_ml_scored_add_(struct quant_ml_scored *s, const char *symb
     return QUANT_OK;
 }
 
-enum quant_code quant_ml_scored_store_(struct quant_md *md, const struct quant_ml_scored *s,
+enum quant_code quant_ml_scored_store_(struct quant_workspace *ws, const struct quant_ml_scored *s,
                                        long *rows, long *out_of_sample, struct quant_err *err)
 {
     *rows = *out_of_sample = 0;
@@ -181,7 +181,7 @@ enum quant_code quant_ml_scored_store_(struct quant_md *md, const struct quant_m
         b[i] = (struct quant_prediction_batch){it->symbol, it->model_id, it->rows.dates,
                                                it->rows.scores, it->rows.segments, it->rows.n};
     }
-    enum quant_code rc = quant_prediction_store_write_many(quant_md_series(md), b, s->n, err);
+    enum quant_code rc = quant_prediction_store_write_many(quant_workspace_series(ws, NULL), b, s->n, err);
     for (size_t i = 0; !rc && i < s->n; i++) {
         *rows += (long)s->v[i].rows.n;
         *out_of_sample += s->v[i].rows.out_of_sample;

@@ -1,6 +1,6 @@
 /*
  * ml_internal.h: what train (ml.c) and score (score.c) share inside the
- * library.  Not public: the CLI sees ml_service.h only.
+ * library.  Not public: the CLI sees train.h and score.h only.
  */
 #ifndef QUANT_ML_INTERNAL_H
 #define QUANT_ML_INTERNAL_H
@@ -13,7 +13,7 @@
 
 #include "quant/error.h"
 #include "quant/feature_store.h"
-#include "quant/market_data.h"
+#include "quant/workspace.h"
 #include "quant/model.h"
 
 /* Seconds on the monotonic clock, for timings. */
@@ -66,7 +66,7 @@ enum quant_code quant_ml_scored_add_(struct quant_ml_scored *s, const char *symb
                                      const char *model_id, struct quant_ml_rows *rows);
 /* Store them all in one transaction, as `quant score` stores its own;
  * *rows and *out_of_sample count what was stored. */
-enum quant_code quant_ml_scored_store_(struct quant_md *md, const struct quant_ml_scored *s,
+enum quant_code quant_ml_scored_store_(struct quant_workspace *ws, const struct quant_ml_scored *s,
                                        long *rows, long *out_of_sample, struct quant_err *err);
 void quant_ml_scored_release_(struct quant_ml_scored *s);
 

@@ -1,11 +1,11 @@
 /*
- * score.c: `quant score` (see ml_service.h): a registered model over the
+ * score.c: `quant score` (see score.h): a registered model over the
  * features computed from the bars as they are read (frames.h), one scan of
  * the bars per feature set for every symbol, each row stored
  * with the segment it was in for that model.  No SQL and no library-specific
  * code: the stores and model.h do that.
  */
-#include "quant/ml_service.h"
+#include "quant/score.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -65,13 +65,13 @@ static void loaded_release(struct loaded *l)
  * model file is only looked at without `file`: symbols rarely share a model,
  * so loading it up front as well would parse every model twice.
  */
-static enum quant_code load_model_as(struct quant_md *md, const char *id, int file,
+static enum quant_code load_model_as(struct quant_workspace *ws, const char *id, int file,
                                      struct loaded *l, struct quant_err *err)
 {
     if (l->rec.id[0] && strcmp(l->rec.id, id) == 0 && (l->model || !file))
         return QUANT_OK;
     loaded_release(l);
-    enum quant_code rc = quant_meta_model_get(quant_md_meta(md), id, &l->rec, err);
+    enum quant_code rc = quant_meta_model_get(quant_workspace_meta(ws, NULL), id, &l->rec, err);
     if (rc)
         return rc;
     const struct quant_model_algo *algo = quant_model_algo_find(l->rec.algorithm);
@@ -91,18 +91,18 @@ static enum quant_code load_model_as(struct quant_md *md, const char *id, int fi
     return rc;
 }
 
-static enum quant_code load_model(struct quant_md *md, const char *id, struct loaded *l,
+static enum quant_code load_model(struct quant_workspace *ws, const char *id, struct loaded *l,
                                   struct quant_err *err)
 {
-    return load_model_as(md, id, 1, l, err);
+    return load_model_as(ws, id, 1, l, err);
 }
 
-static enum quant_code latest_for(struct quant_md *md, const char *symbol, char id[96],
+static enum quant_code latest_for(struct quant_workspace *ws, const char *symbol, char id[96],
                                   struct quant_err *err)
 {
     struct quant_model_record *v = NULL;
     size_t n = 0;
-    enum quant_code rc = quant_meta_model_list(quant_md_meta(md), symbol, &v, &n, err);
+    enum quant_code rc = quant_meta_model_list(quant_workspace_meta(ws, NULL), symbol, &v, &n, err);
     if (rc)
         return rc;
     if (n == 0)
@@ -128,7 +128,7 @@ struct score_target {
 };
 
 struct scorer {
-    struct quant_md *md;
+    struct quant_workspace *ws;
     struct score_target *t;    /* sorted by symbol */
     size_t n;
     struct loaded model;       /* the model last used (symbols often share one) */
@@ -165,7 +165,7 @@ static void flush_scores(struct scorer *sc)
     quant_err_clear(&err);
     enum quant_code rc = b ? QUANT_OK : quant_err_set(&err, QUANT_ENOMEM, "out of memory");
     if (!rc && k)
-        rc = quant_prediction_store_write_many(quant_md_series(sc->md), b, k, &err);
+        rc = quant_prediction_store_write_many(quant_workspace_series(sc->ws, NULL), b, k, &err);
     for (size_t i = 0; i < sc->n; i++) {
         struct score_target *t = &sc->t[i];
         if (t->reported)
@@ -206,7 +206,7 @@ static struct score_target *find_target(struct scorer *sc, const char *symbol)
 static enum quant_code predict_frame(struct scorer *sc, struct score_target *t,
                                      const struct quant_training_frame *f, struct quant_err *err)
 {
-    enum quant_code rc = load_model(sc->md, t->r.model_id, &sc->model, err);
+    enum quant_code rc = load_model(sc->ws, t->r.model_id, &sc->model, err);
     if (rc)
         return rc;
     cJSON *all = cJSON_Parse(sc->model.rec.segments_json);
@@ -263,12 +263,12 @@ static void resolve_models(struct scorer *sc, const char *model)
         quant_err_clear(&e);
         enum quant_code rc = QUANT_OK;
         if (latest)
-            rc = latest_for(sc->md, t->r.symbol, t->r.model_id, &e);
+            rc = latest_for(sc->ws, t->r.symbol, t->r.model_id, &e);
         else
             snprintf(t->r.model_id, sizeof t->r.model_id, "%s", model);
         /* the record, its features and its file now, so errors come early */
         if (!rc)
-            rc = load_model_as(sc->md, t->r.model_id, 0, &sc->model, &e);
+            rc = load_model_as(sc->ws, t->r.model_id, 0, &sc->model, &e);
         if (!rc) {
             t->set = sc->model.set;
             t->model_ok = 1;
@@ -279,7 +279,7 @@ static void resolve_models(struct scorer *sc, const char *model)
     }
 }
 
-enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, size_t n,
+enum quant_code quant_score(struct quant_workspace *ws, const char *const *symbols, size_t n,
                                const char *model, const struct quant_ml_observer *obs,
                                size_t *out_failed, struct quant_err *err)
 {
@@ -292,7 +292,7 @@ enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, 
         return rc;
     struct scorer sc;
     memset(&sc, 0, sizeof sc);
-    sc.md = md;
+    sc.ws = ws;
     sc.obs = obs;
     sc.failed = out_failed;
     sc.t = calloc(n, sizeof *sc.t);
@@ -324,7 +324,7 @@ enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, 
         else if (nw) {
             /* Features are computed from the bars as they are read (frames.h). */
             struct quant_frames_request fq = {.set = set, .want = want, .n_want = nw};
-            rc = quant_frames_scan(quant_md_series(md), &fq, on_frame, &sc, err);
+            rc = quant_frames_scan(quant_workspace_series(ws, NULL), &fq, on_frame, &sc, err);
         }
         free(want);
     }

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "quant/sql_query.h"
 #include "store/store_internal.h"
 #include "core/banned.h"

@@ -18,12 +18,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "quant/features.h"
-#include "quant/inspect.h"
+#include "quant/feature_sets.h"
+#include "quant/models.h"
+#include "quant/status.h"
+#include "quant/workspace.h"
 #include "quant/meta_store.h"
 #include "quant/prediction_read.h"
 #include "quant/series_store.h"
-#include "quant/symbol.h"
+#include "quant/symbol_info.h"
 #include "core/banned.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -103,55 +105,6 @@ static enum quant_code send_store_error(struct quant_api_response *out, enum qua
         return send_error(out, 404, "no store yet: run `quant init-db` or `quant demo`", err);
     /* The message names store paths and DuckDB's reason; never the key. */
     return send_error(out, 500, e->msg, err);
-}
-
-/* ---- store access ------------------------------------------------------ */
-
-/*
- * The dashboard must never wait on the pipeline: a shallow copy of the config
- * with lock_timeout_ms = "0" is handed to the store functions.  The copy
- * borrows cfg's strings and is never released.
- */
-static struct quant_config no_wait(const struct quant_config *cfg)
-{
-    struct quant_config c = *cfg;
-    c.value[QUANT_SET_LOCK_TIMEOUT_MS] = (char *)"0";
-    return c;
-}
-
-static enum quant_code exists(const char *path, struct quant_err *err)
-{
-    struct stat st;
-    if (stat(path, &st) == 0)
-        return QUANT_OK;
-    return quant_err_set(err, QUANT_ENOTFOUND, "no store at %s", path);
-}
-
-static enum quant_code open_series(const struct quant_config *cfg,
-                                   struct quant_series_store **out, struct quant_err *err)
-{
-    long threads = 2;
-    const char *path = quant_config_get(cfg, QUANT_SET_DUCKDB_PATH);
-    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
-    if (!rc)
-        rc = exists(path, err);
-    if (rc)
-        return rc;
-    struct quant_series_store_options o = {
-        .read_only = 1,
-        .threads = (int)threads,
-        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
-        .lock_timeout_ms = 0,
-    };
-    return quant_series_store_open(path, &o, out, err);
-}
-
-static enum quant_code open_meta(const struct quant_config *cfg, struct quant_meta_store **out,
-                                 struct quant_err *err)
-{
-    const char *path = quant_config_get(cfg, QUANT_SET_SQLITE_PATH);
-    enum quant_code rc = exists(path, err);
-    return rc ? rc : quant_meta_store_open_read_only(path, 0, out, err);
 }
 
 /* ---- JSON helpers ------------------------------------------------------ */
@@ -272,33 +225,29 @@ static int status_symbol(cJSON *arr, const struct quant_symbol_status *s)
     return ok;
 }
 
-static long count_models(const struct quant_config *cfg, struct quant_err *err,
+static long count_models(struct quant_workspace *ws, struct quant_err *err,
                          enum quant_code *rc)
 {
-    struct quant_meta_store *m = NULL;
-    struct quant_model_record *recs = NULL;
+    struct quant_model_entry *v = NULL;
     size_t n = 0;
-    *rc = open_meta(cfg, &m, err);
-    if (!*rc)
-        *rc = quant_meta_model_list(m, NULL, &recs, &n, err);
-    for (size_t i = 0; i < n; i++)
-        quant_model_record_release(&recs[i]);
-    free(recs);
-    if (m)
-        quant_meta_store_close(m);
+    *rc = quant_models_list(ws, NULL, &v, &n, err);
+    quant_models_free(v, n);
     return (long)n;
 }
 
-static enum quant_code api_status(const struct quant_config *cfg, struct quant_api_response *out,
+static enum quant_code api_status(struct quant_workspace *ws, struct quant_api_response *out,
                                   struct quant_err *err)
 {
-    struct quant_config c = no_wait(cfg);
     struct quant_symbol_status *st = NULL;
     size_t n = 0;
+    char busy[QUANT_ERR_MSG_MAX];
     struct quant_err e;
     quant_err_clear(&e);
-    enum quant_code rc = quant_inspect_status(&c, &st, &n, &e);
-    long models = rc ? 0 : count_models(&c, &e, &rc);
+    enum quant_code rc = quant_status(ws, &st, &n, busy, sizeof busy, &e);
+    /* The page shows "store busy" and asks again rather than half the numbers. */
+    if (!rc && busy[0])
+        rc = quant_err_set(&e, QUANT_ELOCKED, "%s", busy);
+    long models = rc ? 0 : count_models(ws, &e, &rc);
     if (rc) {
         free(st);
         return send_store_error(out, rc, &e, err);
@@ -334,19 +283,15 @@ static enum quant_code api_status(const struct quant_config *cfg, struct quant_a
 
 /* ---- /api/symbols/{SYMBOL}/bars --------------------------------------- */
 
-static enum quant_code api_bars(const struct quant_config *cfg, const char *symbol,
+static enum quant_code api_bars(struct quant_workspace *ws, const char *symbol,
                                 struct quant_api_response *out, struct quant_err *err)
 {
-    struct quant_series_store *s = NULL;
     struct quant_bars bars;
     struct quant_err e;
     quant_err_clear(&e);
     quant_bars_init(&bars);
-    enum quant_code rc = open_series(cfg, &s, &e);
-    if (!rc)
-        rc = quant_series_store_load_bars(s, symbol, &bars, &e);
-    if (s)
-        quant_series_store_close(s);
+    struct quant_series_store *s = quant_workspace_series(ws, &e);
+    enum quant_code rc = s ? quant_series_store_load_bars(s, symbol, &bars, &e) : e.code;
     if (rc) {
         quant_bars_release(&bars);
         return send_store_error(out, rc, &e, err);
@@ -405,32 +350,25 @@ static cJSON *model_json(const struct quant_model_record *r, const char *symbol)
     return m;
 }
 
-static enum quant_code api_predictions(const struct quant_config *cfg, const char *symbol,
+static enum quant_code api_predictions(struct quant_workspace *ws, const char *symbol,
                                        struct quant_api_response *out, struct quant_err *err)
 {
-    struct quant_meta_store *m = NULL;
     struct quant_series_store *s = NULL;
-    struct quant_model_record *recs = NULL;
+    struct quant_model_entry *recs = NULL;
     size_t nr = 0, n = 0;
     int32_t *dates = NULL;
     double *scores = NULL;
     struct quant_err e;
     quant_err_clear(&e);
-    enum quant_code rc = open_meta(cfg, &m, &e);
-    if (!rc)
-        rc = quant_meta_model_list(m, symbol, &recs, &nr, &e);
-    if (m)
-        quant_meta_store_close(m);
-    if (!rc)
-        rc = open_series(cfg, &s, &e);
+    enum quant_code rc = quant_models_list(ws, symbol, &recs, &nr, &e);
+    if (!rc && !(s = quant_workspace_series(ws, &e)))
+        rc = e.code;
     if (!rc && nr)
-        rc = quant_prediction_read(s, symbol, recs[0].id, &dates, &scores, &n, &e);
+        rc = quant_prediction_read(s, symbol, recs[0].rec.id, &dates, &scores, &n, &e);
     struct quant_series_summary sum;
     memset(&sum, 0, sizeof sum);
     if (!rc && !nr)
         rc = quant_series_store_symbol_summary(s, symbol, &sum, &e);
-    if (s)
-        quant_series_store_close(s);
     cJSON *j = NULL;
     if (!rc && !nr && sum.bars == 0) {
         char msg[128];
@@ -444,7 +382,7 @@ static enum quant_code api_predictions(const struct quant_config *cfg, const cha
     }
     j = cJSON_CreateObject();
     int ok = j && cJSON_AddStringToObject(j, "symbol", symbol) &&
-             attach(j, "model", nr ? model_json(&recs[0], symbol) : cJSON_CreateNull());
+             attach(j, "model", nr ? model_json(&recs[0].rec, symbol) : cJSON_CreateNull());
     cJSON *arr = ok ? cJSON_AddArrayToObject(j, "predictions") : NULL;
     for (size_t i = 0; arr && i < n; i++) {
         cJSON *o = cJSON_CreateObject();
@@ -462,9 +400,7 @@ static enum quant_code api_predictions(const struct quant_config *cfg, const cha
         rc = send_json(out, 200, j, err);
     }
 done:
-    for (size_t i = 0; i < nr; i++)
-        quant_model_record_release(&recs[i]);
-    free(recs);
+    quant_models_free(recs, nr);
     free(dates);
     free(scores);
     return rc;
@@ -472,13 +408,10 @@ done:
 
 /* ---- /api/models ------------------------------------------------------- */
 
-static cJSON *registry_json(const struct quant_model_record *r)
+static cJSON *registry_json(const struct quant_model_entry *entry)
 {
-    struct quant_metrics met;
-    struct quant_err e;
-    char warn[256] = "";
-    if (quant_metrics_from_json(r->metrics_json, &met, &e) == QUANT_OK)
-        quant_metrics_warning(&met, warn, sizeof warn);
+    const struct quant_model_record *r = &entry->rec;
+    const char *warn = entry->warning;
     cJSON *m = cJSON_CreateObject();
     int ok = m && cJSON_AddStringToObject(m, "id", r->id) &&
              cJSON_AddStringToObject(m, "algorithm", r->algorithm) &&
@@ -498,19 +431,14 @@ static cJSON *registry_json(const struct quant_model_record *r)
     return m;
 }
 
-static enum quant_code api_models(const struct quant_config *cfg, struct quant_api_response *out,
+static enum quant_code api_models(struct quant_workspace *ws, struct quant_api_response *out,
                                   struct quant_err *err)
 {
-    struct quant_meta_store *m = NULL;
-    struct quant_model_record *recs = NULL;
+    struct quant_model_entry *recs = NULL;
     size_t n = 0;
     struct quant_err e;
     quant_err_clear(&e);
-    enum quant_code rc = open_meta(cfg, &m, &e);
-    if (!rc)
-        rc = quant_meta_model_list(m, NULL, &recs, &n, &e);
-    if (m)
-        quant_meta_store_close(m);
+    enum quant_code rc = quant_models_list(ws, NULL, &recs, &n, &e);
     if (rc)
         return send_store_error(out, rc, &e, err);
     cJSON *j = cJSON_CreateObject();
@@ -522,9 +450,7 @@ static enum quant_code api_models(const struct quant_config *cfg, struct quant_a
             arr = NULL;
         }
     }
-    for (size_t i = 0; i < n; i++)
-        quant_model_record_release(&recs[i]);
-    free(recs);
+    quant_models_free(recs, n);
     if (!arr) {
         cJSON_Delete(j);
         return set_oom(out, err);
@@ -535,7 +461,7 @@ static enum quant_code api_models(const struct quant_config *cfg, struct quant_a
 /* ---- routing ----------------------------------------------------------- */
 
 /* "/api/symbols/AAPL/bars" -> symbol "AAPL", what "bars". */
-static enum quant_code api_symbol(const struct quant_config *cfg, const char *rest,
+static enum quant_code api_symbol(struct quant_workspace *ws, const char *rest,
                                   struct quant_api_response *out, struct quant_err *err)
 {
     const char *slash = strchr(rest, '/');
@@ -554,22 +480,34 @@ static enum quant_code api_symbol(const struct quant_config *cfg, const char *re
     sym[len] = '\0';
     if (quant_symbol_normalize(sym, &e))
         return send_error(out, 400, e.msg, err);
-    struct quant_config c = no_wait(cfg);
-    return what[0] == 'b' ? api_bars(&c, sym, out, err) : api_predictions(&c, sym, out, err);
+    return what[0] == 'b' ? api_bars(ws, sym, out, err) : api_predictions(ws, sym, out, err);
 }
 
+static enum quant_code route(struct quant_workspace *ws, const char *path,
+                             struct quant_api_response *out, struct quant_err *err)
+{
+    if (strcmp(path, "/api/status") == 0)
+        return api_status(ws, out, err);
+    if (strcmp(path, "/api/models") == 0)
+        return api_models(ws, out, err);
+    if (strncmp(path, "/api/symbols/", 13) == 0)
+        return api_symbol(ws, path + 13, out, err);
+    return send_error(out, 404, "no such API path", err);
+}
+
+/* Each request reads in a workspace of its own, opened read-only: the
+ * dashboard never waits for the pipeline nor writes a byte (workspace.h). */
 static enum quant_code route_api(const struct quant_config *cfg, const char *path,
                                  struct quant_api_response *out, struct quant_err *err)
 {
-    if (strcmp(path, "/api/status") == 0)
-        return api_status(cfg, out, err);
-    if (strcmp(path, "/api/models") == 0) {
-        struct quant_config c = no_wait(cfg);
-        return api_models(&c, out, err);
-    }
-    if (strncmp(path, "/api/symbols/", 13) == 0)
-        return api_symbol(cfg, path + 13, out, err);
-    return send_error(out, 404, "no such API path", err);
+    struct quant_workspace *ws = NULL;
+    struct quant_err e;
+    quant_err_clear(&e);
+    if (quant_workspace_open(cfg, QUANT_WS_READ, &ws, &e))
+        return send_store_error(out, e.code, &e, err);
+    enum quant_code rc = route(ws, path, out, err);
+    quant_workspace_close(ws);
+    return rc;
 }
 
 enum quant_code quant_api_handle(const struct quant_config *cfg, const char *method,

@@ -15,7 +15,7 @@
 
 #include "quant/buf.h"
 #include "quant/csv_provider.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "quant/validate.h"
 
 static char home[PATH_MAX];

@@ -294,8 +294,9 @@ static void test_symbols_from_a_file_and_all(void **state)
     tu_write_file(list, "# my universe\nAAA, bbb\n\n  CCC   # the third\n");
     struct tu_result r;
     RUN(&r, "features", "--all");
-    assert_int_not_equal(r.status, 0); /* no registry yet: says so */
-    assert_non_null(strstr(r.err, "init-db"));
+    assert_int_equal(r.status, 2); /* no registry yet: says so, and what to do */
+    assert_non_null(strstr(r.err, "no active symbols are registered"));
+    assert_non_null(strstr(r.err, "quant symbols add"));
     tu_result_release(&r);
     RUN(&r, "ingest", "--provider", "synthetic", "--days", "400", "--symbols", "@universe.txt");
     assert_int_equal(r.status, 2); /* relative to where quant runs, not QUANT_HOME */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "quant/csv_provider.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "naive_features.c"
 
 #define TK_MAX_FILES 32

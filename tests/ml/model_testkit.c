@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "quant/csv_provider.h"
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 #include "quant/metrics.h"
 #include "quant/ml_split.h"
 #include "quant/model.h"

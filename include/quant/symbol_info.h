@@ -1,5 +1,5 @@
 /*
- * symbol.h: what quant knows about a symbol besides its prices.
+ * symbol_info.h: what quant knows about a symbol besides its prices.
  *
  * Filled by `quant symbols add`, by SYMBOL_SEARCH matches and by OVERVIEW
  * (enrichment); stored in the SQLite `symbols` table.  Fields are plain

@@ -1,22 +1,21 @@
 /*
- * inspect.h: read-only views of the stores for `quant status`, `quant sql`
- * and the dashboard.  These never write and open DuckDB read-only, so
- * several readers can share it; while an ingest holds the write lock they wait
- * up to the configured lock timeout and then fail with QUANT_ELOCKED.
+ * status.h: the service behind `quant status` and the dashboard's overview,
+ * in a QUANT_WS_READ workspace (workspace.h): it never writes, and never
+ * waits for a process writing the series store.
  *
  * Ownership: output arrays are malloc'd; the caller frees them (free() for
  * quant_symbol_status arrays, quant_table_release for tables).
  */
-#ifndef QUANT_INSPECT_H
-#define QUANT_INSPECT_H
+#ifndef QUANT_STATUS_H
+#define QUANT_STATUS_H
 
 #include <stddef.h>
 
-#include "quant/config.h"
 #include "quant/error.h"
 #include "quant/meta_store.h"
 #include "quant/metrics.h"
 #include "quant/series_store.h"
+#include "quant/workspace.h"
 
 #define QUANT_STATUS_MAX_SETS 4
 
@@ -50,32 +49,13 @@ struct quant_symbol_status {
 /*
  * One row per symbol that is registered or has bars, sorted by symbol.
  * QUANT_ENOTFOUND (message: run `quant init-db`) when no store exists yet.
+ * While another process writes the series store, the rows hold what the
+ * metadata store knows (no bars, derived data or predictions) and
+ * series_note says who holds it; otherwise series_note is "".
+ * *out is malloc'd: free() it.
  */
-enum quant_code quant_inspect_status(const struct quant_config *cfg,
-                                     struct quant_symbol_status **out, size_t *out_n,
-                                     struct quant_err *err);
-
-/*
- * `quant sql`: start sql on the DuckDB store, opened read-only as a sandbox
- * (sql_query.h says what may run and how errors come back).  Rows are read
- * through quant_inspect_query_cursor() with quant_sql_cursor_next(); close
- * with quant_inspect_query_close(), which also closes the store.
- */
-struct quant_inspect_query;
-struct quant_sql_cursor;
-enum quant_code quant_inspect_query_open(const struct quant_config *cfg, const char *sql,
-                                         struct quant_inspect_query **out,
-                                         struct quant_err *err);
-struct quant_sql_cursor *quant_inspect_query_cursor(struct quant_inspect_query *q);
-void quant_inspect_query_close(struct quant_inspect_query *q);
-
-/*
- * The tables and views a query can read, for `quant sql --help`: one row per
- * table (name, "table" or "view", its columns as "name TYPE, ..."), sorted
- * by name.  Does not wait for a lock: QUANT_ELOCKED at once while an ingest
- * writes.  Release with quant_table_release.
- */
-enum quant_code quant_inspect_tables(const struct quant_config *cfg, struct quant_table *out,
-                                     struct quant_err *err);
+enum quant_code quant_status(struct quant_workspace *ws, struct quant_symbol_status **out,
+                             size_t *out_n, char *series_note, size_t note_len,
+                             struct quant_err *err);
 
 #endif

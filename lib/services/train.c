@@ -1,5 +1,5 @@
 /*
- * ml.c: `quant train` (see ml_service.h).  It computes features and labels
+ * train.c: `quant train` (see train.h).  It computes features and labels
  * from the stored bars as it reads them (frames.h: one scan for all the
  * symbols; a per-symbol model is trained as soon as its frame arrives),
  * applies the spec's time split per symbol, trains through model.h,
@@ -7,7 +7,8 @@
  * and registers it.  Scoring with a registered model is score.c.
  * No library-specific code (model.h hides LightGBM and XGBoost) and no SQL.
  */
-#include "quant/ml_service.h"
+#include "quant/score.h"
+#include "quant/train.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -175,7 +176,7 @@ static char *json_print(cJSON *j)
 }
 
 /* A registry id: lgb_AAPL_20260115_162246 (suffixed when taken). */
-static void make_id(struct quant_md *md, const char *algo, const char *label, char out[96])
+static void make_id(struct quant_workspace *ws, const char *algo, const char *label, char out[96])
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -186,7 +187,7 @@ static void make_id(struct quant_md *md, const char *algo, const char *label, ch
     snprintf(out, 96, "%s_%s_%s", prefix, label, stamp);
     struct quant_model_record r;
     struct quant_err e;
-    for (int k = 2; quant_meta_model_get(quant_md_meta(md), out, &r, &e) == QUANT_OK; k++) {
+    for (int k = 2; quant_meta_model_get(quant_workspace_meta(ws, NULL), out, &r, &e) == QUANT_OK; k++) {
         quant_model_record_release(&r);
         snprintf(out, 96, "%s_%s_%s_%d", prefix, label, stamp, k);
     }
@@ -278,16 +279,16 @@ static void fit_one(const struct quant_model_algo *algo, const struct quant_trai
  * before the row that names it and removed when the row cannot be written,
  * so the registry never points at a missing file nor leaves one behind.
  */
-static void register_one(struct quant_md *md, const struct quant_train_request *req,
+static void register_one(struct quant_workspace *ws, const struct quant_train_request *req,
                          const struct quant_model_algo *algo, const struct quant_train_opts *o,
                          const struct training *tr, struct quant_model *model,
                          const char *id_label, struct quant_train_result *r)
 {
     struct quant_err err;
     quant_err_clear(&err);
-    make_id(md, quant_model_algo_name(algo), id_label, r->model_id);
+    make_id(ws, quant_model_algo_name(algo), id_label, r->model_id);
     snprintf(r->path, sizeof r->path, "%s/%s%s",
-             quant_config_get(quant_md_config(md), QUANT_SET_MODELS_DIR), r->model_id,
+             quant_config_get(quant_workspace_config(ws), QUANT_SET_MODELS_DIR), r->model_id,
              quant_model_algo_file_ext(algo));
     enum quant_code rc = quant_model_save(model, r->path, &err);
     if (!rc) {
@@ -313,7 +314,7 @@ static void register_one(struct quant_md *md, const struct quant_train_request *
             !rec.symbols_json || !rec.segments_json)
             rc = quant_err_set(&err, QUANT_ENOMEM, "out of memory");
         else
-            rc = quant_meta_model_insert(quant_md_meta(md), &rec, &err);
+            rc = quant_meta_model_insert(quant_workspace_meta(ws, NULL), &rec, &err);
         if (rc)
             remove(r->path); /* an unregistered file would only confuse */
         quant_model_record_release(&rec);
@@ -324,7 +325,7 @@ static void register_one(struct quant_md *md, const struct quant_train_request *
 }
 
 /* Train, evaluate on test, save and register one model, all on this thread. */
-static void train_one(struct quant_md *md, const struct quant_train_request *req,
+static void train_one(struct quant_workspace *ws, const struct quant_train_request *req,
                       const struct quant_model_algo *algo, int threads, struct training *tr,
                       const char *id_label, struct quant_train_result *r)
 {
@@ -333,7 +334,7 @@ static void train_one(struct quant_md *md, const struct quant_train_request *req
     struct quant_model *model = NULL;
     fit_one(algo, &o, tr, &model, r);
     if (model)
-        register_one(md, req, algo, &o, tr, model, id_label, r);
+        register_one(ws, req, algo, &o, tr, model, id_label, r);
     quant_model_free(model);
 }
 
@@ -404,7 +405,7 @@ struct symbol_job {
 
 /* State of one `quant train` call while the frames stream in. */
 struct trainer {
-    struct quant_md *md;
+    struct quant_workspace *ws;
     const struct quant_train_request *req;
     const struct quant_model_algo *algo;
     const struct quant_ml_observer *obs;
@@ -456,7 +457,7 @@ static void finish_job(struct trainer *t, struct symbol_job *j)
 {
     if (j->model) {
         double t0 = quant_ml_wall_();
-        register_one(t->md, t->req, t->algo, &j->opts, &j->tr, j->model, j->r.label, &j->r);
+        register_one(t->ws, t->req, t->algo, &j->opts, &j->tr, j->model, j->r.label, &j->r);
         j->seconds += quant_ml_wall_() - t0;
         if (j->score && !j->r.code &&
             quant_ml_scored_add_(&t->scored, j->r.label, j->r.model_id, &j->rows) != QUANT_OK &&
@@ -549,7 +550,7 @@ static void count_scored(void *ctx, const struct quant_score_result *r)
  * a time: holding every row of every symbol until the model exists would
  * double the memory of a pooled alpha158 run (2 GB for 500 x 6,500).
  */
-static enum quant_code score_pooled(struct quant_md *md, const struct training *tr,
+static enum quant_code score_pooled(struct quant_workspace *ws, const struct training *tr,
                                     const char *model_id, struct quant_train_summary *out,
                                     struct quant_err *err)
 {
@@ -561,7 +562,7 @@ static enum quant_code score_pooled(struct quant_md *md, const struct training *
         syms[i] = cJSON_GetStringValue(cJSON_GetArrayItem(tr->symbols, i));
     struct quant_ml_observer obs = {NULL, NULL, count_scored, out};
     size_t failed = 0;
-    enum quant_code rc = n > 0 ? quant_ml_score(md, syms, (size_t)n, model_id, &obs, &failed,
+    enum quant_code rc = n > 0 ? quant_score(ws, syms, (size_t)n, model_id, &obs, &failed,
                                                 err)
                                : QUANT_OK;
     if (!rc && failed)
@@ -625,7 +626,7 @@ static int cmp_sym(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_request *req,
+enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train_request *req,
                                const struct quant_ml_observer *obs,
                                struct quant_train_summary *out, struct quant_err *err)
 {
@@ -661,7 +662,7 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
     }
     struct trainer t;
     memset(&t, 0, sizeof t);
-    t.md = md;
+    t.ws = ws;
     t.req = req;
     t.algo = algo;
     t.obs = obs;
@@ -698,7 +699,7 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
         .threads = threads,
     };
     if (!t.rc && !rc)
-        rc = quant_frames_scan(quant_md_series(md), &fq, on_frame, &t, err);
+        rc = quant_frames_scan(quant_workspace_series(ws, NULL), &fq, on_frame, &t, err);
     /* The models still in the pool come before the symbols the scan missed. */
     drain(&t, 1);
     quant_ml_pool_stop(t.pool);
@@ -733,19 +734,19 @@ enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_req
             snprintf(r.error, sizeof r.error, "no symbol qualifies for a pooled model (%zu "
                      "tried); the first: %s", u, t.pooled.excluded[0].reason);
         } else {
-            train_one(md, req, algo, threads, &t.pooled, "pooled", &r);
+            train_one(ws, req, algo, threads, &t.pooled, "pooled", &r);
         }
         r.excluded = t.pooled.excluded;
         r.n_excluded = t.pooled.n_excluded;
         r.seconds = quant_ml_wall_() - t0;
         report_train(obs, &r, out);
         if (req->score && !r.code)
-            rc = score_pooled(md, &t.pooled, r.model_id, out, err);
+            rc = score_pooled(ws, &t.pooled, r.model_id, out, err);
     }
     /* The scan is over: the connection is free to store the scores. */
     if (!rc && req->score) {
         long rows = 0, oos = 0;
-        enum quant_code sc = quant_ml_scored_store_(md, &t.scored, &rows, &oos, err);
+        enum quant_code sc = quant_ml_scored_store_(ws, &t.scored, &rows, &oos, err);
         out->predictions += rows;
         out->out_of_sample += oos;
         if (sc) {

@@ -1,117 +1,47 @@
 /*
- * market_data.c: the market-data service.  It owns the ingest flow
- * (provider -> validation -> series store -> run record), the request budget,
- * symbol registration, hybrid search and enrichment.  It ties modules
- * together and decides order and policy; it neither parses payloads nor
- * writes SQL, and it never prints.
+ * ingest.c: the service behind `quant ingest`.  It owns the ingest flow
  *
- * Size: over 800 lines; issue 12 renames services after commands (ingest,
- * symbols), which splits this file along its ingest / symbols seam.
+ *     provider.fetch_daily -> validate -> series store upsert -> ingest_runs row
+ *
+ * its order (a metered vendor's scarce requests go to the stalest symbols
+ * first), batching (files and synthetic series are written many symbols per
+ * transaction) and the request budget.  It ties modules together and decides
+ * order and policy; it neither parses payloads nor writes SQL, and it never
+ * prints.
  */
-#define _GNU_SOURCE /* strcasestr */
-#include "quant/market_data.h"
+#include "quant/ingest.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
-#include "quant/alphavantage.h"
 #include "quant/csv_provider.h"
 #include "quant/feature_store.h"
+#include "quant/clock.h"
 #include "quant/provider.h"
 #include "quant/synthetic.h"
 #include "quant/validate.h"
+#include "services/sources.h"
 #include "core/banned.h"
 
-struct quant_md {
-    const struct quant_config *cfg;
-    struct quant_series_store *series;
-    struct quant_meta_store *meta;
-};
-
-static double now_seconds(void)
+int quant_ingest_provider_parse(const char *name)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int quant_md_provider_parse(const char *name)
-{
-    if (strcmp(name, "alphavantage") == 0) return QUANT_MD_ALPHAVANTAGE;
-    if (strcmp(name, "csv") == 0) return QUANT_MD_CSV;
-    if (strcmp(name, "synthetic") == 0) return QUANT_MD_SYNTHETIC;
+    if (strcmp(name, "alphavantage") == 0) return QUANT_INGEST_ALPHAVANTAGE;
+    if (strcmp(name, "csv") == 0) return QUANT_INGEST_CSV;
+    if (strcmp(name, "synthetic") == 0) return QUANT_INGEST_SYNTHETIC;
     return -1;
 }
 
-const char *quant_md_provider_name(enum quant_md_provider p)
+const char *quant_ingest_provider_name(enum quant_ingest_provider p)
 {
     switch (p) {
-    case QUANT_MD_ALPHAVANTAGE: return "alphavantage";
-    case QUANT_MD_CSV: return "csv";
-    case QUANT_MD_SYNTHETIC: return "synthetic";
+    case QUANT_INGEST_ALPHAVANTAGE: return "alphavantage";
+    case QUANT_INGEST_CSV: return "csv";
+    case QUANT_INGEST_SYNTHETIC: return "synthetic";
     }
     return "?";
 }
-
-enum quant_code quant_md_open(const struct quant_config *cfg, struct quant_md **out,
-                              struct quant_err *err)
-{
-    long lock_ms, threads;
-    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
-                                               &lock_ms, err);
-    if (!rc)
-        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
-    if (!rc)
-        rc = quant_config_ensure_dirs(cfg, err);
-    if (rc)
-        return rc;
-    struct quant_md *md = calloc(1, sizeof *md);
-    if (!md)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    md->cfg = cfg;
-    struct quant_series_store_options so = {
-        .read_only = 0,
-        .threads = (int)threads,
-        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
-        .lock_timeout_ms = lock_ms,
-    };
-    rc = quant_series_store_open(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), &so,
-                                 &md->series, err);
-    if (!rc)
-        rc = quant_feature_store_init(md->series, err);
-    if (!rc)
-        rc = quant_meta_store_open(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), lock_ms,
-                                   &md->meta, err);
-    /* We hold DuckDB's single-writer lock, so no other ingest is running: a run
-     * still marked 'running' was killed.  Say so in its record. */
-    if (!rc)
-        rc = quant_meta_runs_close_stale(md->meta, NULL, err);
-    if (rc) {
-        quant_md_close(md);
-        return rc;
-    }
-    *out = md;
-    return QUANT_OK;
-}
-
-void quant_md_close(struct quant_md *md)
-{
-    if (!md)
-        return;
-    if (md->series)
-        quant_series_store_close(md->series);
-    if (md->meta)
-        quant_meta_store_close(md->meta);
-    free(md);
-}
-
-const struct quant_config *quant_md_config(struct quant_md *md) { return md->cfg; }
-struct quant_series_store *quant_md_series(struct quant_md *md) { return md->series; }
-struct quant_meta_store *quant_md_meta(struct quant_md *md) { return md->meta; }
 
 void quant_ingest_summary_release(struct quant_ingest_summary *s)
 {
@@ -119,58 +49,19 @@ void quant_ingest_summary_release(struct quant_ingest_summary *s)
     memset(s, 0, sizeof *s);
 }
 
-/* ---- providers ----------------------------------------------------------- */
-
-static enum quant_code http_options_from_config(const struct quant_config *cfg,
-                                                struct quant_http_options *http,
-                                                struct quant_err *err)
-{
-    long timeout, retries, backoff, rpm;
-    enum quant_code rc;
-    quant_http_options_default(http);
-    if ((rc = quant_config_get_long(cfg, QUANT_SET_HTTP_TIMEOUT_MS, 100, 600000, &timeout, err)) ||
-        (rc = quant_config_get_long(cfg, QUANT_SET_HTTP_RETRIES, 0, 10, &retries, err)) ||
-        (rc = quant_config_get_long(cfg, QUANT_SET_HTTP_BACKOFF_MS, 0, 600000, &backoff, err)) ||
-        (rc = quant_config_get_long(cfg, QUANT_SET_RPM, 0, 100000, &rpm, err)))
-        return rc;
-    http->timeout_ms = timeout;
-    http->connect_timeout_ms = timeout < 10000 ? timeout : 10000;
-    http->max_retries = (int)retries;
-    http->backoff_initial_ms = backoff;
-    http->requests_per_minute = (double)rpm;
-    return QUANT_OK;
-}
-
-static enum quant_code open_alphavantage(const struct quant_config *cfg, int adjusted,
-                                         struct quant_provider *p, struct quant_err *err)
-{
-    struct quant_av_options o;
-    memset(&o, 0, sizeof o);
-    o.base_url = quant_config_get(cfg, QUANT_SET_AV_URL);
-    o.api_key = quant_config_get(cfg, QUANT_SET_API_KEY);
-    enum quant_code rc = quant_config_get_bool(cfg, QUANT_SET_ADJUSTED, &o.adjusted, err);
-    if (rc)
-        return rc;
-    o.adjusted |= adjusted;
-    rc = http_options_from_config(cfg, &o.http, err);
-    if (rc)
-        return rc;
-    return quant_av_open(&o, p, err);
-}
-
-static enum quant_code open_provider(struct quant_md *md, const struct quant_ingest_request *req,
+static enum quant_code open_provider(struct quant_workspace *ws, const struct quant_ingest_request *req,
                                      const char *const *syms, size_t n_syms,
                                      struct quant_provider *p, struct quant_err *err)
 {
     switch (req->provider) {
-    case QUANT_MD_ALPHAVANTAGE:
-        return open_alphavantage(md->cfg, req->adjusted, p, err);
-    case QUANT_MD_CSV:
+    case QUANT_INGEST_ALPHAVANTAGE:
+        return quant_av_from_config_(quant_workspace_config(ws), req->adjusted, p, err);
+    case QUANT_INGEST_CSV:
         if (!req->csv_path || !*req->csv_path)
             return quant_err_set(err, QUANT_EINVAL,
                                  "the csv provider needs a file or folder: pass --csv PATH");
         return quant_csv_open(req->csv_path, syms, n_syms, p, err);
-    case QUANT_MD_SYNTHETIC: {
+    case QUANT_INGEST_SYNTHETIC: {
         struct quant_synth_options so;
         quant_synth_options_default(&so);
         if (req->synthetic_days > 0)
@@ -246,14 +137,14 @@ static int summary_cmp(const void *a, const void *b)
  * metered run): one symbol is one small query; more are one scan of the
  * store's summary, not a query per symbol (500 of them cost 0.6 s).
  */
-static enum quant_code stored_summaries(struct quant_md *md, struct target *v, size_t n,
+static enum quant_code stored_summaries(struct quant_workspace *ws, struct target *v, size_t n,
                                         struct quant_err *err)
 {
     if (n == 1)
-        return quant_series_store_symbol_summary(md->series, v[0].symbol, &v[0].have, err);
+        return quant_series_store_symbol_summary(quant_workspace_series(ws, NULL), v[0].symbol, &v[0].have, err);
     struct quant_series_summary *all = NULL;
     size_t nall = 0;
-    enum quant_code rc = n ? quant_series_store_summary(md->series, &all, &nall, err) : QUANT_OK;
+    enum quant_code rc = n ? quant_series_store_summary(quant_workspace_series(ws, NULL), &all, &nall, err) : QUANT_OK;
     for (size_t i = 0; i < n && !rc; i++) {
         struct quant_series_summary key;
         snprintf(key.symbol, sizeof key.symbol, "%s", v[i].symbol);
@@ -268,7 +159,7 @@ static enum quant_code stored_summaries(struct quant_md *md, struct target *v, s
     return rc;
 }
 
-static enum quant_code resolve_targets(struct quant_md *md, const struct quant_ingest_request *req,
+static enum quant_code resolve_targets(struct quant_workspace *ws, const struct quant_ingest_request *req,
                                        struct quant_provider *p, struct target **out,
                                        size_t *out_n, struct quant_err *err)
 {
@@ -288,7 +179,7 @@ static enum quant_code resolve_targets(struct quant_md *md, const struct quant_i
     } else {
         struct quant_symbol_record *recs = NULL;
         size_t nr = 0;
-        rc = quant_meta_symbol_list(md->meta, 1, &recs, &nr, err);
+        rc = quant_meta_symbol_list(quant_workspace_meta(ws, NULL), 1, &recs, &nr, err);
         for (size_t i = 0; i < nr && !rc; i++)
             rc = add_target(&v, &n, recs[i].info.symbol, err);
         free(recs);
@@ -298,7 +189,7 @@ static enum quant_code resolve_targets(struct quant_md *md, const struct quant_i
                                "`quant symbols add AAPL NVDA` or pass --symbols");
     }
     if (!rc)
-        rc = stored_summaries(md, v, n, err);
+        rc = stored_summaries(ws, v, n, err);
     if (rc) {
         free(v);
         return rc;
@@ -310,16 +201,16 @@ static enum quant_code resolve_targets(struct quant_md *md, const struct quant_i
 
 /* ---- one symbol ---------------------------------------------------------- */
 
-static enum quant_fetch_mode choose_mode(const struct quant_md *md, enum quant_md_mode asked,
+static enum quant_fetch_mode choose_mode(const struct quant_workspace *ws, enum quant_ingest_mode asked,
                                          const struct quant_series_summary *have)
 {
-    if (asked == QUANT_MD_FULL)
+    if (asked == QUANT_INGEST_FULL)
         return QUANT_FETCH_FULL;
-    if (asked == QUANT_MD_COMPACT)
+    if (asked == QUANT_INGEST_COMPACT)
         return QUANT_FETCH_COMPACT;
     long window = 120;
     struct quant_err ignore;
-    quant_config_get_long(md->cfg, QUANT_SET_COMPACT_DAYS, 0, 100000, &window, &ignore);
+    quant_config_get_long(quant_workspace_config(ws), QUANT_SET_COMPACT_DAYS, 0, 100000, &window, &ignore);
     if (have->bars > 0 && have->last_date >= quant_today_utc() - window)
         return QUANT_FETCH_COMPACT;
     return QUANT_FETCH_FULL;
@@ -367,7 +258,7 @@ struct batch {
 #define BATCH_MAX_ROWS (4u * 1024u * 1024u) /* 320 MB of bars */
 
 /* Fetch and validate one symbol into p (p->r.code says whether it worked). */
-static void fetch_one(struct quant_md *md, struct quant_provider *prov, enum quant_md_mode asked,
+static void fetch_one(struct quant_workspace *ws, struct quant_provider *prov, enum quant_ingest_mode asked,
                       const struct target *t, struct pending *p, long *requests)
 {
     struct quant_ingest_result *r = &p->r;
@@ -379,11 +270,11 @@ static void fetch_one(struct quant_md *md, struct quant_provider *prov, enum qua
     struct quant_fetch_info info;
     memset(&info, 0, sizeof info);
 
-    enum quant_fetch_mode mode = choose_mode(md, asked, &t->have);
+    enum quant_fetch_mode mode = choose_mode(ws, asked, &t->have);
     r->mode = strcmp(provider_name, "csv") == 0 ? "file"
               : mode == QUANT_FETCH_FULL      ? "full"
                                               : "compact";
-    enum quant_code rc = quant_meta_run_begin(md->meta, t->symbol, provider_name, &p->run_id, &err);
+    enum quant_code rc = quant_meta_run_begin(quant_workspace_meta(ws, NULL), t->symbol, provider_name, &p->run_id, &err);
     if (!rc)
         rc = prov->ops->fetch_daily(prov->state, t->symbol, mode, &p->bars, &info, &err);
     *requests += info.requests;
@@ -416,10 +307,10 @@ static void fetch_one(struct quant_md *md, struct quant_provider *prov, enum qua
  * spend a request on it and fail again; so it is marked inactive (its last
  * run keeps the reason) until `quant symbols add` brings it back.
  */
-static void deactivate_unknown(struct quant_md *md, struct pending *p)
+static void deactivate_unknown(struct quant_workspace *ws, struct pending *p)
 {
     struct quant_err e;
-    if (quant_meta_symbol_set_active(md->meta, p->r.symbol, 0, &e) != QUANT_OK)
+    if (quant_meta_symbol_set_active(quant_workspace_meta(ws, NULL), p->r.symbol, 0, &e) != QUANT_OK)
         return; /* the failure itself is still reported */
     size_t used = strlen(p->r.error);
     snprintf(p->r.error + used, sizeof p->r.error - used,
@@ -428,16 +319,16 @@ static void deactivate_unknown(struct quant_md *md, struct pending *p)
 }
 
 /* Record the outcome of one symbol in ingest_runs and hand it to the observer. */
-static void finish_one(struct quant_md *md, struct pending *p,
+static void finish_one(struct quant_workspace *ws, struct pending *p,
                        const struct quant_ingest_observer *obs,
                        struct quant_ingest_summary *summary)
 {
     struct quant_ingest_result *r = &p->r;
     if (r->code == QUANT_ENOTFOUND && p->unknown_to_vendor)
-        deactivate_unknown(md, p);
+        deactivate_unknown(ws, p);
     if (p->run_id) {
         struct quant_err ferr;
-        quant_meta_run_finish(md->meta, p->run_id, r->code ? "failed" : "ok", r->rows,
+        quant_meta_run_finish(quant_workspace_meta(ws, NULL), p->run_id, r->code ? "failed" : "ok", r->rows,
                               r->code ? r->error : NULL, &ferr);
     }
     if (r->code == QUANT_OK) {
@@ -448,7 +339,7 @@ static void finish_one(struct quant_md *md, struct pending *p,
     } else {
         summary->n_failed++;
     }
-    r->seconds = now_seconds() - p->t0;
+    r->seconds = quant_clock_mono() - p->t0;
     if (obs && obs->on_result)
         obs->on_result(obs->ctx, r);
     quant_bars_release(&p->bars);
@@ -473,7 +364,7 @@ static void set_stored(struct pending *p, const struct quant_upsert_stats *st)
  * one transaction per symbol, so a bad symbol fails alone and the others are
  * still stored (each symbol is all-or-nothing either way).
  */
-static void flush_batch(struct quant_md *md, struct batch *b, const char *source,
+static void flush_batch(struct quant_workspace *ws, struct batch *b, const char *source,
                         const struct quant_write_options *wo,
                         const struct quant_ingest_observer *obs,
                         struct quant_ingest_summary *summary)
@@ -488,7 +379,7 @@ static void flush_batch(struct quant_md *md, struct batch *b, const char *source
     if (!rc) {
         for (size_t i = 0; i < b->n; i++)
             series[i] = b->v[i].bars; /* shallow: the batch keeps ownership */
-        rc = quant_series_store_write(md->series, series, b->n, source, wo, stats, &err);
+        rc = quant_series_store_write(quant_workspace_series(ws, NULL), series, b->n, source, wo, stats, &err);
     }
     if (!rc) {
         for (size_t i = 0; i < b->n; i++)
@@ -501,7 +392,7 @@ static void flush_batch(struct quant_md *md, struct batch *b, const char *source
             struct quant_upsert_stats st;
             memset(&st, 0, sizeof st);
             quant_err_clear(&err);
-            enum quant_code one = quant_series_store_write(md->series, &b->v[i].bars, 1,
+            enum quant_code one = quant_series_store_write(quant_workspace_series(ws, NULL), &b->v[i].bars, 1,
                                                            source, wo, &st, &err);
             b->v[i].r.code = one;
             if (one)
@@ -511,7 +402,7 @@ static void flush_batch(struct quant_md *md, struct batch *b, const char *source
         }
     }
     for (size_t i = 0; i < b->n; i++)
-        finish_one(md, &b->v[i], obs, summary);
+        finish_one(ws, &b->v[i], obs, summary);
     free(series);
     free(stats);
     b->n = 0;
@@ -532,24 +423,24 @@ static struct pending *batch_next(struct batch *b)
     struct pending *p = &b->v[b->n];
     memset(p, 0, sizeof *p);
     quant_bars_init(&p->bars);
-    p->t0 = now_seconds();
+    p->t0 = quant_clock_mono();
     return p;
 }
 
 /* ---- the run --------------------------------------------------------------- */
 
-static enum quant_code register_missing(struct quant_md *md, struct target *t,
+static enum quant_code register_missing(struct quant_workspace *ws, struct target *t,
                                         struct quant_err *err)
 {
     struct quant_symbol_record rec;
     struct quant_err e2;
     t->registered_now = 0;
-    if (quant_meta_symbol_get(md->meta, t->symbol, &rec, &e2) == QUANT_OK)
+    if (quant_meta_symbol_get(quant_workspace_meta(ws, NULL), t->symbol, &rec, &e2) == QUANT_OK)
         return QUANT_OK;
     struct quant_symbol_info info;
     memset(&info, 0, sizeof info);
     snprintf(info.symbol, sizeof info.symbol, "%s", t->symbol);
-    return quant_meta_symbol_upsert(md->meta, &info, &t->registered_now, err);
+    return quant_meta_symbol_upsert(quant_workspace_meta(ws, NULL), &info, &t->registered_now, err);
 }
 
 /*
@@ -558,38 +449,13 @@ static enum quant_code register_missing(struct quant_md *md, struct target *t,
  * symbols it never reached in the registry, where the next `quant ingest`
  * finds them.
  */
-static enum quant_code register_all(struct quant_md *md, struct target *t, size_t n,
+static enum quant_code register_all(struct quant_workspace *ws, struct target *t, size_t n,
                                     struct quant_err *err)
 {
     enum quant_code rc = QUANT_OK;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = register_missing(md, &t[i], err);
+        rc = register_missing(ws, &t[i], err);
     return rc;
-}
-
-static enum quant_code budget_left(struct quant_md *md, long *out_left, struct quant_err *err)
-{
-    long budget, used = 0;
-    char fp[17];
-    enum quant_code rc = quant_config_get_long(md->cfg, QUANT_SET_DAILY_BUDGET, 0, 1000000,
-                                               &budget, err);
-    if (rc)
-        return rc;
-    quant_config_key_fingerprint(md->cfg, fp);
-    rc = quant_meta_ledger_get(md->meta, quant_today_utc(), fp, &used, err);
-    if (rc)
-        return rc;
-    *out_left = budget - used;
-    return QUANT_OK;
-}
-
-static enum quant_code record_requests(struct quant_md *md, long n, struct quant_err *err)
-{
-    if (n <= 0)
-        return QUANT_OK;
-    char fp[17];
-    quant_config_key_fingerprint(md->cfg, fp);
-    return quant_meta_ledger_add(md->meta, quant_today_utc(), fp, n, err);
 }
 
 static enum quant_code leave_rest(struct quant_ingest_summary *s, const struct target *t,
@@ -607,16 +473,20 @@ static enum quant_code leave_rest(struct quant_ingest_summary *s, const struct t
     return QUANT_OK;
 }
 
-enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_request *req,
+enum quant_code quant_ingest(struct quant_workspace *ws, const struct quant_ingest_request *req,
                                 const struct quant_ingest_observer *obs,
                                 struct quant_ingest_summary *summary, struct quant_err *err)
 {
-    double t0 = now_seconds();
+    double t0 = quant_clock_mono();
     memset(summary, 0, sizeof *summary);
     struct quant_provider p = {0};
     struct target *targets = NULL;
     size_t n = 0;
-    int metered = req->provider == QUANT_MD_ALPHAVANTAGE;
+    /* A replaced history is the whole history: left to itself, a symbol
+     * stored recently would get a compact fetch (100 days) and lose years. */
+    enum quant_ingest_mode asked =
+        req->replace && req->mode == QUANT_INGEST_AUTO ? QUANT_INGEST_FULL : req->mode;
+    int metered = req->provider == QUANT_INGEST_ALPHAVANTAGE;
     /* A network source is stored symbol by symbol, so what was fetched is kept
      * even if the run stops; local sources are batched for speed. */
     struct batch batch = {.max_symbols = metered ? 1 : BATCH_MAX_SYMBOLS};
@@ -630,15 +500,15 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
         rc = normalize_asked(req->symbols[i], s, err);
     }
     if (!rc)
-        rc = open_provider(md, req, req->symbols, req->n_symbols, &p, err);
+        rc = open_provider(ws, req, req->symbols, req->n_symbols, &p, err);
     if (!rc)
-        rc = resolve_targets(md, req, &p, &targets, &n, err);
+        rc = resolve_targets(ws, req, &p, &targets, &n, err);
     if (rc)
         goto out;
     if (metered && n > 1) /* spend the scarce daily budget on the symbols that need it most */
         qsort(targets, n, sizeof *targets, by_staleness);
     summary->n_symbols = n;
-    if ((rc = register_all(md, targets, n, err)))
+    if ((rc = register_all(ws, targets, n, err)))
         goto out;
     const char *note = p.ops->warnings ? p.ops->warnings(p.state) : NULL;
     if (note && *note && obs && obs->on_note) {
@@ -651,7 +521,7 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
     for (size_t i = 0; i < n; i++) {
         if (metered) {
             long left = 0;
-            if ((rc = budget_left(md, &left, err)))
+            if ((rc = quant_budget_left_(ws, &left, err)))
                 goto out;
             if (left <= 0) {
                 rc = leave_rest(summary, targets, i, n, err);
@@ -668,15 +538,15 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
         snprintf(pend->r.symbol, sizeof pend->r.symbol, "%s", targets[i].symbol);
         pend->r.registered_now = targets[i].registered_now;
         long requests = 0;
-        fetch_one(md, &p, req->mode, &targets[i], pend, &requests);
+        fetch_one(ws, &p, asked, &targets[i], pend, &requests);
         summary->requests += requests;
-        if (metered && (rc = record_requests(md, requests, err)))
+        if (metered && (rc = quant_budget_record_(ws, requests, err)))
             goto out;
         enum quant_code fetched = pend->r.code;
         if (fetched) {
             /* nothing to store: report it now; the slot is reused */
             struct pending failed = *pend;
-            finish_one(md, &failed, obs, summary);
+            finish_one(ws, &failed, obs, summary);
             /* A daily limit answered by the API itself means every further call fails too. */
             if (metered && fetched == QUANT_EDAILYLIMIT && i + 1 < n) {
                 rc = leave_rest(summary, targets, i + 1, n, err);
@@ -687,214 +557,16 @@ enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_r
         batch.n++;
         batch.rows += pend->bars.n;
         if (batch.n >= batch.max_symbols || batch.rows >= BATCH_MAX_ROWS)
-            flush_batch(md, &batch, p.ops->name, &wo, obs, summary);
+            flush_batch(ws, &batch, p.ops->name, &wo, obs, summary);
     }
 out:
     if (p.ops)
-        flush_batch(md, &batch, p.ops->name, &wo, obs, summary);
+        flush_batch(ws, &batch, p.ops->name, &wo, obs, summary);
     for (size_t i = 0; i < batch.n; i++) /* only left over after an early error */
         quant_bars_release(&batch.v[i].bars);
     free(batch.v);
     free(targets);
     quant_provider_close(&p);
-    summary->seconds = now_seconds() - t0;
-    return rc;
-}
-
-/* ---- symbols ------------------------------------------------------------- */
-
-enum quant_code quant_md_symbol_add(struct quant_md *md, const struct quant_symbol_info *info,
-                                    int *out_created, struct quant_err *err)
-{
-    struct quant_symbol_info copy = *info;
-    enum quant_code rc = quant_symbol_normalize(copy.symbol, err);
-    if (rc)
-        return rc;
-    return quant_meta_symbol_upsert(md->meta, &copy, out_created, err);
-}
-
-static int hit_cmp(const void *a, const void *b)
-{
-    const struct quant_search_hit *x = a, *y = b;
-    if (x->rank != y->rank)
-        return x->rank > y->rank ? -1 : 1;
-    return strcmp(x->info.symbol, y->info.symbol);
-}
-
-/* Rank of a hit: an exact symbol match first, then symbol prefix, then name
- * prefix, then substring; local knowledge and remote relevance add to it. */
-static double rank_hit(const struct quant_search_hit *h, const char *q)
-{
-    size_t ql = strlen(q);
-    double r = 0;
-    if (strcasecmp(h->info.symbol, q) == 0)
-        r += 100;
-    else if (strncasecmp(h->info.symbol, q, ql) == 0)
-        r += 50;
-    else if (strncasecmp(h->info.name, q, ql) == 0)
-        r += 30;
-    else if (strcasestr(h->info.symbol, q) || strcasestr(h->info.name, q))
-        r += 10;
-    if (h->local)
-        r += 5;
-    if (h->remote)
-        r += 10 * h->info.match_score;
-    return r;
-}
-
-static enum quant_code merge_hit(struct quant_search_hit **v, size_t *n, size_t *cap,
-                                 const struct quant_symbol_info *info, int remote)
-{
-    for (size_t i = 0; i < *n; i++) {
-        struct quant_search_hit *h = &(*v)[i];
-        if (strcmp(h->info.symbol, info->symbol) != 0)
-            continue;
-        if (remote) {
-            h->remote = 1;
-            h->info.match_score = info->match_score;
-            if (!h->info.name[0])
-                snprintf(h->info.name, sizeof h->info.name, "%s", info->name);
-            if (!h->info.region[0])
-                snprintf(h->info.region, sizeof h->info.region, "%s", info->region);
-            if (!h->info.currency[0])
-                snprintf(h->info.currency, sizeof h->info.currency, "%s", info->currency);
-            if (!h->info.type[0])
-                snprintf(h->info.type, sizeof h->info.type, "%s", info->type);
-        } else {
-            h->local = 1;
-        }
-        return QUANT_OK;
-    }
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 32;
-        struct quant_search_hit *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv)
-            return QUANT_ENOMEM;
-        *v = nv;
-        *cap = nc;
-    }
-    struct quant_search_hit *h = &(*v)[(*n)++];
-    memset(h, 0, sizeof *h);
-    h->info = *info;
-    h->local = !remote;
-    h->remote = remote;
-    return QUANT_OK;
-}
-
-enum quant_code quant_md_symbol_search(struct quant_md *md, const char *query,
-                                       struct quant_search_hit **out, size_t *out_n,
-                                       char *remote_note, size_t note_len,
-                                       struct quant_err *err)
-{
-    struct quant_search_hit *v = NULL;
-    size_t n = 0, cap = 0;
-    remote_note[0] = '\0';
-    struct quant_symbol_record *recs = NULL;
-    size_t nr = 0;
-    enum quant_code rc = quant_meta_symbol_search(md->meta, query, 50, &recs, &nr, err);
-    for (size_t i = 0; i < nr && !rc; i++)
-        rc = merge_hit(&v, &n, &cap, &recs[i].info, 0);
-    free(recs);
-    if (rc) {
-        free(v);
-        return rc == QUANT_ENOMEM ? quant_err_set(err, rc, "out of memory") : rc;
-    }
-
-    struct quant_provider p = {0};
-    struct quant_err rerr;
-    quant_err_clear(&rerr);
-    enum quant_code rrc;
-    if (!*quant_config_get(md->cfg, QUANT_SET_API_KEY))
-        rrc = quant_err_set(&rerr, QUANT_ENOKEY, "no Alpha Vantage key is set "
-                            "(ALPHAVANTAGE_API_KEY)");
-    else
-        rrc = open_alphavantage(md->cfg, 0, &p, &rerr);
-    struct quant_symbol_info *remote = NULL;
-    size_t nrem = 0;
-    if (!rrc) {
-        long before = p.ops->requests_sent(p.state);
-        rrc = p.ops->search(p.state, query, &remote, &nrem, &rerr);
-        struct quant_err lerr;
-        record_requests(md, p.ops->requests_sent(p.state) - before, &lerr);
-    }
-    if (rrc)
-        snprintf(remote_note, note_len, "remote search unavailable: %s", rerr.msg);
-    for (size_t i = 0; i < nrem && !rc; i++) {
-        struct quant_symbol_info info = remote[i];
-        struct quant_err ignore;
-        if (quant_symbol_normalize(info.symbol, &ignore) == QUANT_OK)
-            rc = merge_hit(&v, &n, &cap, &info, 1);
-    }
-    free(remote);
-    quant_provider_close(&p);
-    if (rc) {
-        free(v);
-        return quant_err_set(err, rc, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        v[i].rank = rank_hit(&v[i], query);
-    if (n > 1)
-        qsort(v, n, sizeof *v, hit_cmp);
-    *out = v;
-    *out_n = n;
-    return QUANT_OK;
-}
-
-enum quant_code quant_md_symbols_enrich(struct quant_md *md, const char *const *symbols,
-                                        size_t n_symbols,
-                                        const struct quant_ingest_observer *obs,
-                                        struct quant_ingest_summary *summary,
-                                        struct quant_err *err)
-{
-    memset(summary, 0, sizeof *summary);
-    double t0 = now_seconds();
-    struct quant_provider p = {0};
-    struct target *targets = NULL;
-    size_t n = 0;
-    struct quant_ingest_request req = {.symbols = symbols, .n_symbols = n_symbols,
-                                       .provider = QUANT_MD_ALPHAVANTAGE};
-    enum quant_code rc = open_alphavantage(md->cfg, 0, &p, err);
-    if (!rc)
-        rc = resolve_targets(md, &req, &p, &targets, &n, err);
-    summary->n_symbols = n;
-    for (size_t i = 0; i < n && !rc; i++) {
-        long left = 0;
-        if ((rc = budget_left(md, &left, err)))
-            break;
-        if (left <= 0) {
-            rc = leave_rest(summary, targets, i, n, err);
-            break;
-        }
-        struct quant_ingest_result r;
-        memset(&r, 0, sizeof r);
-        snprintf(r.symbol, sizeof r.symbol, "%s", targets[i].symbol);
-        if (obs && obs->on_start)
-            obs->on_start(obs->ctx, r.symbol, i, n);
-        struct quant_symbol_info info;
-        memset(&info, 0, sizeof info);
-        struct quant_err e;
-        quant_err_clear(&e);
-        long before = p.ops->requests_sent(p.state);
-        r.code = p.ops->overview(p.state, r.symbol, &info, &e);
-        long sent = p.ops->requests_sent(p.state) - before;
-        summary->requests += sent;
-        if ((rc = record_requests(md, sent, err)))
-            break;
-        if (r.code == QUANT_OK) {
-            snprintf(info.symbol, sizeof info.symbol, "%s", r.symbol);
-            r.code = quant_meta_symbol_upsert(md->meta, &info, &r.registered_now, &e);
-        }
-        if (r.code) {
-            snprintf(r.error, sizeof r.error, "%s", e.msg);
-            summary->n_failed++;
-        } else {
-            summary->n_ok++;
-        }
-        if (obs && obs->on_result)
-            obs->on_result(obs->ctx, &r);
-    }
-    free(targets);
-    quant_provider_close(&p);
-    summary->seconds = now_seconds() - t0;
+    summary->seconds = quant_clock_mono() - t0;
     return rc;
 }

@@ -1,133 +1,22 @@
 /*
- * inspect.c: read-only views of the stores (status, ad-hoc SQL).  Opens DuckDB
- * read-only so it never blocks other readers and never changes a byte.
+ * status.c: the service behind `quant status` and the dashboard's overview:
+ * one row per symbol joining the registry, the stored series, what was
+ * derived, predictions and the latest model.  It works in a QUANT_WS_READ
+ * workspace, so it never changes a byte; while another process writes the
+ * series store it answers with what the metadata store knows and says so.
  */
-#include "quant/inspect.h"
+#include "quant/status.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <math.h>
 
 #include "quant/feature_store.h"
-#include "quant/features.h"
-#include "quant/sql_query.h"
+#include "quant/feature_sets.h"
 #include "core/banned.h"
-
-static enum quant_code require_file(const char *path, struct quant_err *err)
-{
-    struct stat st;
-    if (stat(path, &st) == 0)
-        return QUANT_OK;
-    if (errno == ENOENT)
-        return quant_err_set(err, QUANT_ENOTFOUND,
-                             "no store at %s yet: run `quant init-db` (or `quant demo`) "
-                             "first, or point --home / QUANT_HOME at an existing one", path);
-    return quant_err_set(err, QUANT_EIO, "cannot read %s: %s", path, strerror(errno));
-}
-
-/* sandbox: for SQL a person wrote (sql_query.h); lock_ms < 0: the configured timeout. */
-static enum quant_code open_series(const struct quant_config *cfg, int sandbox, long lock_ms,
-                                   struct quant_series_store **out, struct quant_err *err)
-{
-    long threads = 2;
-    enum quant_code rc = QUANT_OK;
-    if (lock_ms < 0)
-        rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L, &lock_ms, err);
-    if (!rc)
-        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
-    const char *path = quant_config_get(cfg, QUANT_SET_DUCKDB_PATH);
-    if (!rc)
-        rc = require_file(path, err);
-    if (rc)
-        return rc;
-    struct quant_series_store_options o = {
-        .read_only = 1,
-        .threads = (int)threads,
-        .memory_limit = quant_config_get(cfg, QUANT_SET_MEMORY_LIMIT),
-        .lock_timeout_ms = lock_ms,
-        .sandbox = sandbox,
-    };
-    rc = quant_series_store_open(path, &o, out, err);
-    if (!rc && sandbox && (rc = quant_sql_attach_derived(*out, err)) != QUANT_OK) {
-        quant_series_store_close(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-static enum quant_code open_series_ro(const struct quant_config *cfg,
-                                      struct quant_series_store **out, struct quant_err *err)
-{
-    return open_series(cfg, 0, -1, out, err);
-}
-
-struct quant_inspect_query {
-    struct quant_series_store *store;
-    struct quant_sql_cursor *cursor;
-};
-
-enum quant_code quant_inspect_query_open(const struct quant_config *cfg, const char *sql,
-                                         struct quant_inspect_query **out,
-                                         struct quant_err *err)
-{
-    *out = NULL;
-    struct quant_inspect_query *q = calloc(1, sizeof *q);
-    if (!q)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    enum quant_code rc = open_series(cfg, 1, -1, &q->store, err);
-    if (!rc)
-        rc = quant_sql_cursor_open(q->store, sql, &q->cursor, err);
-    if (rc) {
-        quant_inspect_query_close(q);
-        return rc;
-    }
-    *out = q;
-    return QUANT_OK;
-}
-
-struct quant_sql_cursor *quant_inspect_query_cursor(struct quant_inspect_query *q)
-{
-    return q->cursor;
-}
-
-void quant_inspect_query_close(struct quant_inspect_query *q)
-{
-    if (!q)
-        return;
-    quant_sql_cursor_close(q->cursor);
-    quant_series_store_close(q->store);
-    free(q);
-}
-
-enum quant_code quant_inspect_tables(const struct quant_config *cfg, struct quant_table *out,
-                                     struct quant_err *err)
-{
-    memset(out, 0, sizeof *out);
-    struct quant_series_store *s = NULL;
-    enum quant_code rc = open_series(cfg, 1, 0, &s, err);
-    if (rc)
-        return rc;
-    rc = quant_series_store_query(
-        s,
-        /* the derived views (temp catalog) shadow stored copies of the same name */
-        "SELECT c.table_name, CASE WHEN c.table_catalog = 'temp' THEN 'on read'"
-        " WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END,"
-        " string_agg(c.column_name || ' ' || c.data_type, ', ' ORDER BY c.ordinal_position)"
-        " FROM information_schema.columns c JOIN information_schema.tables t"
-        " ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema"
-        " AND t.table_name = c.table_name"
-        " WHERE c.table_schema = 'main' AND (c.table_catalog = 'temp' OR c.table_name NOT IN"
-        " (SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp'))"
-        " GROUP BY ALL ORDER BY 1",
-        0, out, err);
-    quant_series_store_close(s);
-    return rc;
-}
 
 /* Fill the derived columns from derived_state; a store that predates those
  * tables simply has nothing derived yet. */
@@ -249,28 +138,34 @@ static struct quant_symbol_status *row_for(struct quant_symbol_status **v, size_
     return r;
 }
 
-enum quant_code quant_inspect_status(const struct quant_config *cfg,
-                                     struct quant_symbol_status **out, size_t *out_n,
-                                     struct quant_err *err)
+enum quant_code quant_status(struct quant_workspace *ws, struct quant_symbol_status **out,
+                             size_t *out_n, char *series_note, size_t note_len,
+                             struct quant_err *err)
 {
-    struct quant_series_store *s = NULL;
-    struct quant_meta_store *m = NULL;
     struct quant_series_summary *sums = NULL;
     struct quant_symbol_record *recs = NULL;
     struct quant_symbol_status *v = NULL;
     size_t ns = 0, nr = 0, n = 0;
-    long lock_ms = 0;
+    *out = NULL;
+    *out_n = 0;
+    if (note_len)
+        series_note[0] = '\0';
 
-    enum quant_code rc = open_series_ro(cfg, &s, err);
-    if (!rc)
+    /* A series store being written is not a failure: the registry, the runs
+     * and the models are still worth showing. */
+    struct quant_err why;
+    quant_err_clear(&why);
+    struct quant_series_store *s = quant_workspace_series(ws, &why);
+    enum quant_code rc = QUANT_OK;
+    if (!s && why.code == QUANT_ELOCKED)
+        snprintf(series_note, note_len, "%s", why.msg);
+    else if (!s)
+        rc = quant_err_set(err, why.code, "%s", why.msg);
+    if (!rc && s)
         rc = quant_series_store_summary(s, &sums, &ns, err);
-    if (!rc)
-        rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L, &lock_ms, err);
-    if (!rc)
-        rc = require_file(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), err);
-    if (!rc)
-        rc = quant_meta_store_open_read_only(quant_config_get(cfg, QUANT_SET_SQLITE_PATH),
-                                             lock_ms, &m, err);
+    struct quant_meta_store *m = rc ? NULL : quant_workspace_meta(ws, err);
+    if (!rc && !m)
+        rc = err->code;
     if (!rc)
         rc = quant_meta_symbol_list(m, 0, &recs, &nr, err);
     for (size_t i = 0; i < nr && !rc; i++) {
@@ -297,16 +192,14 @@ enum quant_code quant_inspect_status(const struct quant_config *cfg,
             v[i].has_run = 1;
     }
     if (!rc) {
-        add_derived(s, v, n);
-        add_predictions(s, v, n);
+        if (s) {
+            add_derived(s, v, n);
+            add_predictions(s, v, n);
+        }
         add_models(m, v, n);
     }
     free(sums);
     free(recs);
-    if (m)
-        quant_meta_store_close(m);
-    if (s)
-        quant_series_store_close(s);
     if (rc) {
         free(v);
         return rc;

@@ -1,6 +1,6 @@
 /*
- * ml_service.h: the ML service behind `quant train`, `quant score` and
- * `quant models`: stored features + labels -> leakage-safe split -> a model
+ * train.h: the service behind `quant train` (and, with score.h, `quant
+ * score`): stored features + labels -> leakage-safe split -> a model
  * (model.h) -> metrics on the test segment -> model file + registry row; and
  * registry model + stored features -> predictions.
  *
@@ -9,16 +9,16 @@
  * Metrics are computed on the test segment only and always come with the
  * baseline.  The service never prints; it reports through callbacks.
  */
-#ifndef QUANT_ML_SERVICE_H
-#define QUANT_ML_SERVICE_H
+#ifndef QUANT_TRAIN_H
+#define QUANT_TRAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "quant/error.h"
-#include "quant/features.h"
-#include "quant/market_data.h"
+#include "quant/feature_sets.h"
+#include "quant/workspace.h"
 #include "quant/metrics.h"
 #include "quant/model.h"
 
@@ -86,15 +86,7 @@ struct quant_train_summary {
     long out_of_sample;            /* of which test or unseen rows */
 };
 
-struct quant_score_result {
-    char symbol[QUANT_SYMBOL_MAX + 1];
-    char model_id[96];
-    enum quant_code code;
-    char error[QUANT_ERR_MSG_MAX];
-    long predictions;
-    long out_of_sample;            /* of which test or unseen rows */
-    double seconds;
-};
+struct quant_score_result;
 
 struct quant_ml_observer {
     void (*on_train_start)(void *ctx, const char *label, const char *algo_name);
@@ -112,20 +104,8 @@ struct quant_ml_observer {
  * is skipped in per-symbol mode and left out of a pooled model, with the
  * reason; a pooled model fails only when no symbol qualifies.
  */
-enum quant_code quant_ml_train(struct quant_md *md, const struct quant_train_request *req,
+enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train_request *req,
                                const struct quant_ml_observer *obs,
                                struct quant_train_summary *out, struct quant_err *err);
-
-/*
- * Score each symbol with `model` (a registry id, or NULL/"latest" for the
- * newest model trained on that symbol): every date whose features are all
- * present, labelled or not, into predictions, each row with the segment it
- * was in for that model (feature_store.h: train, embargo, valid, test,
- * unlabelled, unseen).  A model whose feature list
- * differs from the stored set's is a clear error.
- */
-enum quant_code quant_ml_score(struct quant_md *md, const char *const *symbols, size_t n,
-                               const char *model, const struct quant_ml_observer *obs,
-                               size_t *out_failed, struct quant_err *err);
 
 #endif

@@ -1,65 +1,43 @@
 /*
- * market_data.h: the market-data service, the flow between the CLI and the
- * stores and providers:
+ * ingest.h: the service behind `quant ingest`, the flow between the CLI and
+ * the stores and providers:
  *
  *     provider.fetch_daily -> validate -> series store upsert -> ingest_runs row
  *
- * plus symbol registration, hybrid symbol search and OVERVIEW enrichment.
- * The service never prints: it reports through an observer the CLI supplies.
- *
- * Ownership: quant_md_open() allocates the service and opens both stores
- * read-write (creating and migrating them); quant_md_close() closes them.
- * The config is borrowed and must outlive the service.
+ * It never prints: it reports through an observer the caller supplies.  It
+ * works in a workspace opened with QUANT_WS_WRITE (workspace.h).
  */
-#ifndef QUANT_MARKET_DATA_H
-#define QUANT_MARKET_DATA_H
+#ifndef QUANT_INGEST_H
+#define QUANT_INGEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "quant/config.h"
 #include "quant/error.h"
-#include "quant/meta_store.h"
-#include "quant/series_store.h"
-#include "quant/symbol.h"
+#include "quant/symbol_info.h"
+#include "quant/workspace.h"
 
-struct quant_md;
-
-enum quant_md_provider {
-    QUANT_MD_ALPHAVANTAGE,
-    QUANT_MD_CSV,
-    QUANT_MD_SYNTHETIC,
+enum quant_ingest_provider {
+    QUANT_INGEST_ALPHAVANTAGE,
+    QUANT_INGEST_CSV,
+    QUANT_INGEST_SYNTHETIC,
 };
 
 /* Parse "alphavantage" | "csv" | "synthetic"; -1 when unknown. */
-int quant_md_provider_parse(const char *name);
-const char *quant_md_provider_name(enum quant_md_provider p);
+int quant_ingest_provider_parse(const char *name);
+const char *quant_ingest_provider_name(enum quant_ingest_provider p);
 
-enum quant_md_mode {
-    QUANT_MD_AUTO,     /* compact when the stored history is recent, else full */
-    QUANT_MD_FULL,
-    QUANT_MD_COMPACT,
+enum quant_ingest_mode {
+    QUANT_INGEST_AUTO,     /* compact when the stored history is recent, else full */
+    QUANT_INGEST_FULL,
+    QUANT_INGEST_COMPACT,
 };
-
-/* Open both stores (read-write) as the config says; creates them if needed. */
-enum quant_code quant_md_open(const struct quant_config *cfg, struct quant_md **out,
-                              struct quant_err *err);
-void quant_md_close(struct quant_md *md);
-
-/* The configuration the service was opened with (borrowed). */
-const struct quant_config *quant_md_config(struct quant_md *md);
-
-/* The open stores, for the other services. */
-struct quant_series_store *quant_md_series(struct quant_md *md);
-struct quant_meta_store *quant_md_meta(struct quant_md *md);
-
-/* ---- ingest -------------------------------------------------------------- */
 
 struct quant_ingest_request {
     const char *const *symbols;   /* NULL/0: all active symbols (csv: all in the files) */
     size_t n_symbols;
-    enum quant_md_provider provider;
-    enum quant_md_mode mode;
+    enum quant_ingest_provider provider;
+    enum quant_ingest_mode mode;
     const char *csv_path;         /* provider csv: a file or a folder */
     int synthetic_days;           /* provider synthetic: trading days (0 = 6500) */
     uint64_t synthetic_seed;      /* provider synthetic: seed (0 = 42) */
@@ -130,44 +108,8 @@ void quant_ingest_summary_release(struct quant_ingest_summary *s);
  * an error that stopped everything (no symbols, missing API key, bad CSV
  * path, a store that cannot be written).
  */
-enum quant_code quant_md_ingest(struct quant_md *md, const struct quant_ingest_request *req,
+enum quant_code quant_ingest(struct quant_workspace *ws, const struct quant_ingest_request *req,
                                 const struct quant_ingest_observer *obs,
                                 struct quant_ingest_summary *summary, struct quant_err *err);
-
-/* ---- symbols ------------------------------------------------------------- */
-
-/* Validate, normalise and register (or update) a symbol. */
-enum quant_code quant_md_symbol_add(struct quant_md *md, const struct quant_symbol_info *info,
-                                    int *out_created, struct quant_err *err);
-
-struct quant_search_hit {
-    struct quant_symbol_info info;
-    int local;        /* found in the local registry */
-    int remote;       /* found by SYMBOL_SEARCH */
-    double rank;      /* higher first */
-};
-
-/*
- * Hybrid search: the local registry (prefix and substring on symbol and name)
- * merged with Alpha Vantage SYMBOL_SEARCH, de-duplicated by symbol and ranked.
- * When the remote part cannot be reached (no key, offline, rate limited) the
- * local answer is still returned and *remote_note says why ("" when fine).
- * *out malloc'd; caller frees.
- */
-enum quant_code quant_md_symbol_search(struct quant_md *md, const char *query,
-                                       struct quant_search_hit **out, size_t *out_n,
-                                       char *remote_note, size_t note_len,
-                                       struct quant_err *err);
-
-/*
- * Fill name/type/exchange/currency/sector/industry of registered symbols from
- * OVERVIEW (one request each, counted in the ledger).  symbols NULL/0 = all
- * active.  The observer's on_result reports each (rows = 0).
- */
-enum quant_code quant_md_symbols_enrich(struct quant_md *md, const char *const *symbols,
-                                        size_t n_symbols,
-                                        const struct quant_ingest_observer *obs,
-                                        struct quant_ingest_summary *summary,
-                                        struct quant_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * feature_sets.h: what a feature set is inside libquant: a name, its ordered
+ * sets_internal.h: what a feature set is inside libquant: a name, its ordered
  * feature names and one compute function, plus the sets that exist.  Adding
  * a set is one file defining a `const struct quant_feature_set` and one line
  * in features.c's table.
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "quant/features.h"
+#include "quant/feature_sets.h"
 
 /*
  * Writes every feature into out->values (already reserved to n_features x

@@ -1,11 +1,12 @@
 /*
- * derive.c: features and labels from stored bars (see derive.h).  It decides
+ * features.c: the service behind `quant features` and `quant labels` (see
+ * features.h): features and labels from stored bars.  It decides
  * which symbols need work, reads their bars in one pass, computes on worker
  * threads and stores on the calling thread, which owns the DuckDB connection
  * (a connection must not be shared between threads).  Compute kernels live in
  * lib/features, storage in lib/store; this file only orchestrates.
  */
-#include "quant/derive.h"
+#include "quant/features.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -215,12 +216,12 @@ static void report(const struct quant_derive_observer *obs, const char *symbol, 
  * bars; a requested symbol without bars is reported as failed; an up-to-date
  * one as skipped.
  */
-static enum quant_code plan(struct quant_md *md, const struct quant_derive_request *req,
+static enum quant_code plan(struct quant_workspace *ws, const struct quant_derive_request *req,
                             const char *kind, const char *kind_label,
                             const struct quant_derive_observer *obs, struct pipeline *pl,
                             struct quant_derive_summary *sum, struct quant_err *err)
 {
-    struct quant_series_store *store = quant_md_series(md);
+    struct quant_series_store *store = quant_workspace_series(ws, NULL);
     struct quant_input_state *in = NULL;
     struct quant_derived_state *st = NULL;
     size_t nin = 0, nst = 0;
@@ -296,7 +297,7 @@ out:
     return rc;
 }
 
-static enum quant_code read_bars(struct quant_md *md, struct pipeline *pl, struct quant_err *err)
+static enum quant_code read_bars(struct quant_workspace *ws, struct pipeline *pl, struct quant_err *err)
 {
     if (pl->n == 0)
         return QUANT_OK;
@@ -306,7 +307,7 @@ static enum quant_code read_bars(struct quant_md *md, struct pipeline *pl, struc
     for (size_t i = 0; i < pl->n; i++)
         want[i] = pl->jobs[i].symbol;
     struct reader r = {pl, 0};
-    enum quant_code rc = quant_series_store_scan_bars(quant_md_series(md), want, pl->n,
+    enum quant_code rc = quant_series_store_scan_bars(quant_workspace_series(ws, NULL), want, pl->n,
                                                       take_bars, &r, err);
     free(want);
     for (size_t i = r.at; i < pl->n; i++)
@@ -414,7 +415,7 @@ static void *writer(void *arg)
     return NULL;
 }
 
-static enum quant_code run(struct quant_md *md, const struct quant_derive_request *req,
+static enum quant_code run(struct quant_workspace *ws, const struct quant_derive_request *req,
                            const struct quant_feature_set *set, const char *kind,
                            const char *kind_label, const struct quant_derive_observer *obs,
                            struct quant_derive_summary *sum, struct quant_err *err)
@@ -429,7 +430,7 @@ static enum quant_code run(struct quant_md *md, const struct quant_derive_reques
     pthread_mutex_init(&pl.lock, NULL);
     pthread_cond_init(&pl.changed, NULL);
 
-    enum quant_code rc = plan(md, req, kind, kind_label, obs, &pl, sum, err);
+    enum quant_code rc = plan(ws, req, kind, kind_label, obs, &pl, sum, err);
     /* Size batches by cells from the symbols' bar counts (known from the plan). */
     size_t cells = (set ? quant_feature_set_size(set) : 2) *
                    (pl.n ? pl.avg_rows : 1);
@@ -456,10 +457,10 @@ static enum quant_code run(struct quant_md *md, const struct quant_derive_reques
      */
     double tr = wall();
     if (!rc)
-        rc = read_bars(md, &pl, err);
+        rc = read_bars(ws, &pl, err);
     sum->seconds_read = wall() - tr;
     if (!rc && pl.n)
-        rc = quant_feature_store_bulk(quant_md_series(md), 1, err);
+        rc = quant_feature_store_bulk(quant_workspace_series(ws, NULL), 1, err);
     /*
      * Writers: two let DuckDB build two transactions' rows at once, which
      * measured faster for narrow tables (tech-v1 on 500 x 6,500: 2.65 s against
@@ -469,7 +470,7 @@ static enum quant_code run(struct quant_md *md, const struct quant_derive_reques
     int nwriters = (set && quant_feature_set_size(set) > 64) ? 1 : nthreads;
     for (int i = 0; !rc && i < nwriters && (size_t)i * pl.batch < pl.n; i++) {
         wa[i].pl = &pl;
-        if ((rc = quant_feature_session_open(quant_md_series(md), &wa[i].session, err)))
+        if ((rc = quant_feature_session_open(quant_workspace_series(ws, NULL), &wa[i].session, err)))
             break;
         if (pthread_create(&wid[writers], NULL, writer, &wa[i]) != 0) {
             quant_feature_session_close(wa[i].session);
@@ -505,7 +506,7 @@ static enum quant_code run(struct quant_md *md, const struct quant_derive_reques
     }
     if (pl.n) {
         struct quant_err ignore;
-        quant_feature_store_bulk(quant_md_series(md), 0, &ignore);
+        quant_feature_store_bulk(quant_workspace_series(ws, NULL), 0, &ignore);
     }
     if (!rc && pl.rc) {
         rc = pl.rc;
@@ -524,7 +525,7 @@ static enum quant_code run(struct quant_md *md, const struct quant_derive_reques
     return rc;
 }
 
-enum quant_code quant_derive_features(struct quant_md *md, const struct quant_derive_request *req,
+enum quant_code quant_derive_features(struct quant_workspace *ws, const struct quant_derive_request *req,
                                       const struct quant_derive_observer *obs,
                                       struct quant_derive_summary *summary,
                                       struct quant_err *err)
@@ -532,10 +533,10 @@ enum quant_code quant_derive_features(struct quant_md *md, const struct quant_de
     if (!req->set)
         return quant_err_set(err, QUANT_EINVAL, "no feature set given");
     const char *name = quant_feature_set_name(req->set);
-    return run(md, req, req->set, name, name, obs, summary, err);
+    return run(ws, req, req->set, name, name, obs, summary, err);
 }
 
-enum quant_code quant_derive_labels(struct quant_md *md, const struct quant_derive_request *req,
+enum quant_code quant_derive_labels(struct quant_workspace *ws, const struct quant_derive_request *req,
                                     const struct quant_derive_observer *obs,
                                     struct quant_derive_summary *summary,
                                     struct quant_err *err)
@@ -545,5 +546,5 @@ enum quant_code quant_derive_labels(struct quant_md *md, const struct quant_deri
                              req->horizon, QUANT_LABEL_HORIZON_MIN, QUANT_LABEL_HORIZON_MAX);
     char kind[32];
     snprintf(kind, sizeof kind, "labels:h%d", req->horizon);
-    return run(md, req, NULL, kind, "labels", obs, summary, err);
+    return run(ws, req, NULL, kind, "labels", obs, summary, err);
 }

@@ -1,0 +1,189 @@
+/*
+ * workspace.c: the configuration turned into open stores, in the mode a
+ * command declares (workspace.h).  Nothing else in the library or the CLI
+ * opens a store from a configuration, so what a read may touch is decided
+ * here once: the read modes open lazily and read-only, never create a file
+ * or a folder, and never wait for DuckDB's writer.
+ */
+#include "quant/workspace.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "quant/feature_store.h"
+#include "quant/sql_query.h"
+#include "core/banned.h"
+
+struct quant_workspace {
+    const struct quant_config *cfg;
+    enum quant_ws_mode mode;
+    long lock_ms;                       /* lock_timeout_ms from the config */
+    long threads;                       /* DuckDB threads from the config */
+    struct quant_series_store *series;  /* NULL until opened */
+    struct quant_meta_store *meta;      /* NULL until opened */
+    struct quant_err series_err;        /* why the series store could not be opened */
+    struct quant_err meta_err;          /* likewise the metadata store */
+};
+
+/* A read must find the file: opening a missing path read-only would create
+ * nothing useful and the message would be DuckDB's or SQLite's, not ours. */
+static enum quant_code require_file(const char *path, struct quant_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return QUANT_OK;
+    if (errno == ENOENT)
+        return quant_err_set(err, QUANT_ENOTFOUND,
+                             "no store at %s yet: run `quant init-db` (or `quant demo`) "
+                             "first, or point --home / QUANT_HOME at an existing one", path);
+    return quant_err_set(err, QUANT_EIO, "cannot read %s: %s", path, strerror(errno));
+}
+
+static void series_options(const struct quant_workspace *ws, int read_only,
+                           struct quant_series_store_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->read_only = read_only;
+    o->threads = (int)ws->threads;
+    o->memory_limit = quant_config_get(ws->cfg, QUANT_SET_MEMORY_LIMIT);
+    /* A read answers at once: waiting for an ingest to finish is what a
+     * reader never wants (the dashboard and status mark the part busy). */
+    o->lock_timeout_ms = read_only ? 0 : ws->lock_ms;
+}
+
+static enum quant_code open_series_rw(struct quant_workspace *ws, struct quant_err *err)
+{
+    struct quant_series_store_options o;
+    series_options(ws, 0, &o);
+    enum quant_code rc = quant_series_store_open(quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH),
+                                                 &o, &ws->series, err);
+    if (!rc)
+        rc = quant_feature_store_init(ws->series, err);
+    return rc;
+}
+
+static enum quant_code open_meta_rw(struct quant_workspace *ws, struct quant_err *err)
+{
+    return quant_meta_store_open(quant_config_get(ws->cfg, QUANT_SET_SQLITE_PATH), ws->lock_ms,
+                                 &ws->meta, err);
+}
+
+enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_ws_mode mode,
+                                     struct quant_workspace **out, struct quant_err *err)
+{
+    *out = NULL;
+    long lock_ms, threads;
+    enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
+                                               &lock_ms, err);
+    if (!rc)
+        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
+    if (!rc && mode != QUANT_WS_READ)
+        rc = quant_config_ensure_dirs(cfg, err);
+    if (rc)
+        return rc;
+    struct quant_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    ws->cfg = cfg;
+    ws->mode = mode;
+    ws->lock_ms = lock_ms;
+    ws->threads = threads;
+    if (mode == QUANT_WS_WRITE)
+        rc = open_series_rw(ws, err);
+    if (!rc && mode != QUANT_WS_READ)
+        rc = open_meta_rw(ws, err);
+    /* We hold DuckDB's single-writer lock, so no other ingest is running: a
+     * run still marked 'running' was killed.  Say so in its record. */
+    if (!rc && mode == QUANT_WS_WRITE)
+        rc = quant_meta_runs_close_stale(ws->meta, NULL, err);
+    if (rc) {
+        quant_workspace_close(ws);
+        return rc;
+    }
+    *out = ws;
+    return QUANT_OK;
+}
+
+void quant_workspace_close(struct quant_workspace *ws)
+{
+    if (!ws)
+        return;
+    if (ws->series)
+        quant_series_store_close(ws->series);
+    if (ws->meta)
+        quant_meta_store_close(ws->meta);
+    free(ws);
+}
+
+enum quant_ws_mode quant_workspace_mode(const struct quant_workspace *ws) { return ws->mode; }
+
+const struct quant_config *quant_workspace_config(const struct quant_workspace *ws)
+{
+    return ws->cfg;
+}
+
+/* Hand back a remembered failure (a second try would only fail again, and
+ * slower: DuckDB's lock error costs an open). */
+static void *failed(const struct quant_err *why, struct quant_err *err)
+{
+    if (err)
+        *err = *why;
+    return NULL;
+}
+
+struct quant_series_store *quant_workspace_series(struct quant_workspace *ws,
+                                                  struct quant_err *err)
+{
+    if (ws->series)
+        return ws->series;
+    if (ws->series_err.code)
+        return failed(&ws->series_err, err);
+    const char *path = quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH);
+    struct quant_series_store_options o;
+    series_options(ws, 1, &o);
+    enum quant_code rc = require_file(path, &ws->series_err);
+    if (!rc)
+        rc = quant_series_store_open(path, &o, &ws->series, &ws->series_err);
+    return rc ? failed(&ws->series_err, err) : ws->series;
+}
+
+struct quant_meta_store *quant_workspace_meta(struct quant_workspace *ws, struct quant_err *err)
+{
+    if (ws->meta)
+        return ws->meta;
+    if (ws->meta_err.code)
+        return failed(&ws->meta_err, err);
+    const char *path = quant_config_get(ws->cfg, QUANT_SET_SQLITE_PATH);
+    enum quant_code rc = require_file(path, &ws->meta_err);
+    if (!rc)
+        rc = quant_meta_store_open_read_only(path, ws->lock_ms, &ws->meta, &ws->meta_err);
+    return rc ? failed(&ws->meta_err, err) : ws->meta;
+}
+
+enum quant_code quant_workspace_open_sandbox(struct quant_workspace *ws, const char *write_path,
+                                             struct quant_series_store **out,
+                                             struct quant_err *err)
+{
+    *out = NULL;
+    const char *path = quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH);
+    struct quant_series_store_options o;
+    series_options(ws, 1, &o);
+    o.sandbox = 1;
+    o.sandbox_write_path = write_path;
+    enum quant_code rc = require_file(path, err);
+    if (!rc)
+        rc = quant_series_store_open(path, &o, out, err);
+    if (!rc && (rc = quant_sql_attach_derived(*out, err)) != QUANT_OK) {
+        quant_series_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int quant_workspace_meta_found_version(struct quant_workspace *ws)
+{
+    return ws->meta ? quant_meta_store_found_version(ws->meta) : -1;
+}
