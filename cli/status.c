@@ -7,6 +7,7 @@
 #include "table.h"
 #include "quant/feature_sets.h"
 #include "quant/status.h"
+#include "quant/clock.h"
 #include "core/banned.h"
 
 static void fmt_time(int64_t t, char *out, size_t n)
@@ -15,10 +16,7 @@ static void fmt_time(int64_t t, char *out, size_t n)
         snprintf(out, n, "-");
         return;
     }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm);
+    quant_utc_format(t, QUANT_UTC_HUMAN, out, n);
 }
 
 /* "2,398 repaired, 1 gap, 100 carried" from the quality bits of a symbol's bars; "-" if none. */

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "quant/train.h"
+#include "quant/clock.h"
 #include "core/banned.h"
 
 struct view {
@@ -16,9 +17,7 @@ struct view {
  * reported is not necessarily this model's. */
 static void set_started(struct view *v, const struct quant_train_result *r)
 {
-    struct tm tm;
-    gmtime_r(&r->started, &tm);
-    strftime(v->started, sizeof v->started, "%H:%M:%S", &tm);
+    quant_utc_format((int64_t)r->started, QUANT_UTC_TIME, v->started, sizeof v->started);
 }
 
 static void print_exclusions(struct view *v, const struct quant_train_result *r)

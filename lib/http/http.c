@@ -22,6 +22,7 @@
 
 #include <curl/curl.h>
 
+#include "quant/clock.h"
 #include "core/banned.h"
 
 #ifndef QUANT_VERSION
@@ -35,7 +36,7 @@ struct quant_http {
     struct quant_http_options opts;   /* copy; user_agent points at ua */
     char ua[128];                     /* owned copy of the user agent */
     struct quant_http_stats stats;
-    struct timespec last_start;       /* monotonic start of the last attempt */
+    double last_start;                /* monotonic start of the last attempt, seconds */
     int started;                      /* last_start is valid */
 };
 
@@ -75,38 +76,14 @@ void quant_http_options_default(struct quant_http_options *opts)
     opts->user_agent = NULL;
 }
 
-/* ---- time ------------------------------------------------------------------ */
-
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(double ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec req = {(time_t)(ms / 1000.0), 0};
-    req.tv_nsec = (long)((ms - (double)req.tv_sec * 1000.0) * 1e6);
-    if (req.tv_nsec >= 1000000000L)
-        req.tv_nsec = 999999999L;
-    struct timespec rem;
-    while (nanosleep(&req, &rem) != 0 && errno == EINTR)
-        req = rem;
-}
-
 /* Wait until the next request may start: starts are 60/rpm seconds apart. */
 static void rate_limit_wait(struct quant_http *h)
 {
     if (h->opts.requests_per_minute > 0 && h->started) {
         double interval = 60000.0 / h->opts.requests_per_minute;
-        double last = (double)h->last_start.tv_sec * 1000.0 +
-                      (double)h->last_start.tv_nsec / 1e6;
-        sleep_ms(last + interval - mono_ms());
+        quant_clock_sleep_ms(h->last_start * 1000.0 + interval - quant_clock_mono() * 1000.0);
     }
-    clock_gettime(CLOCK_MONOTONIC, &h->last_start);
+    h->last_start = quant_clock_mono();
     h->started = 1;
 }
 
@@ -415,7 +392,7 @@ enum quant_code quant_http_get(struct quant_http *http, const char *url,
             return translate(&a, rurl, attempts, &http->opts, err);
         }
         http->stats.retries++;
-        sleep_ms((double)backoff_ms(http, attempts - 1, &a));
+        quant_clock_sleep_ms((double)backoff_ms(http, attempts - 1, &a));
     }
     /* An empty body still reaches the caller as a valid empty string. */
     enum quant_code rc = quant_buf_append(body, "", 0);

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/json.h"
 #include "core/banned.h"
 
 struct scored {
@@ -130,34 +131,22 @@ enum quant_code quant_metrics_compute(const float *y_test, const double *p_test,
     return quant_metric_auc(y_test, p_test, n_test, &out->auc, err);
 }
 
-/* A number, or null when it is not finite; 0 on allocation failure. */
-static int add_num(cJSON *o, const char *key, double v)
-{
-    cJSON *item = isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-    if (!item)
-        return 0;
-    if (!cJSON_AddItemToObject(o, key, item)) {
-        cJSON_Delete(item);
-        return 0;
-    }
-    return 1;
-}
 
 struct cJSON *quant_metrics_to_json(const struct quant_metrics *m)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    int ok = add_num(o, "accuracy", m->accuracy) && add_num(o, "precision", m->precision) &&
-             add_num(o, "recall", m->recall) && add_num(o, "f1", m->f1) &&
-             add_num(o, "auc", m->auc) && add_num(o, "logloss", m->logloss) &&
-             add_num(o, "base_rate", m->base_rate) &&
-             add_num(o, "baseline_accuracy", m->baseline_accuracy) &&
-             add_num(o, "predicted_positive_rate", m->predicted_positive_rate) &&
-             add_num(o, "n_train", (double)m->n_train) &&
-             add_num(o, "n_valid", (double)m->n_valid) &&
-             add_num(o, "n_test", (double)m->n_test) &&
-             add_num(o, "threshold", m->threshold);
+    int ok = quant_json_add_num(o, "accuracy", m->accuracy) && quant_json_add_num(o, "precision", m->precision) &&
+             quant_json_add_num(o, "recall", m->recall) && quant_json_add_num(o, "f1", m->f1) &&
+             quant_json_add_num(o, "auc", m->auc) && quant_json_add_num(o, "logloss", m->logloss) &&
+             quant_json_add_num(o, "base_rate", m->base_rate) &&
+             quant_json_add_num(o, "baseline_accuracy", m->baseline_accuracy) &&
+             quant_json_add_num(o, "predicted_positive_rate", m->predicted_positive_rate) &&
+             quant_json_add_num(o, "n_train", (double)m->n_train) &&
+             quant_json_add_num(o, "n_valid", (double)m->n_valid) &&
+             quant_json_add_num(o, "n_test", (double)m->n_test) &&
+             quant_json_add_num(o, "threshold", m->threshold);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -165,15 +154,10 @@ struct cJSON *quant_metrics_to_json(const struct quant_metrics *m)
     return o;
 }
 
-static double json_num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 static size_t json_count(const cJSON *o, const char *key)
 {
-    double v = json_num(o, key);
+    double v = quant_json_num(o, key);
     return isfinite(v) && v >= 0 ? (size_t)v : 0;
 }
 
@@ -185,19 +169,19 @@ enum quant_code quant_metrics_from_json(const char *json, struct quant_metrics *
         cJSON_Delete(o);
         return quant_err_set(err, QUANT_EINVAL, "model metrics are not a JSON object");
     }
-    out->accuracy = json_num(o, "accuracy");
-    out->precision = json_num(o, "precision");
-    out->recall = json_num(o, "recall");
-    out->f1 = json_num(o, "f1");
-    out->auc = json_num(o, "auc");
-    out->logloss = json_num(o, "logloss");
-    out->base_rate = json_num(o, "base_rate");
-    out->baseline_accuracy = json_num(o, "baseline_accuracy");
-    out->predicted_positive_rate = json_num(o, "predicted_positive_rate");
+    out->accuracy = quant_json_num(o, "accuracy");
+    out->precision = quant_json_num(o, "precision");
+    out->recall = quant_json_num(o, "recall");
+    out->f1 = quant_json_num(o, "f1");
+    out->auc = quant_json_num(o, "auc");
+    out->logloss = quant_json_num(o, "logloss");
+    out->base_rate = quant_json_num(o, "base_rate");
+    out->baseline_accuracy = quant_json_num(o, "baseline_accuracy");
+    out->predicted_positive_rate = quant_json_num(o, "predicted_positive_rate");
     out->n_train = json_count(o, "n_train");
     out->n_valid = json_count(o, "n_valid");
     out->n_test = json_count(o, "n_test");
-    out->threshold = json_num(o, "threshold");
+    out->threshold = quant_json_num(o, "threshold");
     cJSON_Delete(o);
     return QUANT_OK;
 }

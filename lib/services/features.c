@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "quant/clock.h"
 #include "quant/feature_store.h"
 #include "core/banned.h"
 
@@ -28,19 +29,6 @@
 #define WRITE_BATCH 96
 #define BATCH_CELLS (16u * 1024u * 1024u)
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One symbol's work item. */
 struct job {
@@ -95,7 +83,7 @@ static void compute_job(struct pipeline *pl, struct job *j)
 static void *worker(void *arg)
 {
     struct pipeline *pl = arg;
-    double cpu0 = thread_cpu();
+    double cpu0 = quant_clock_thread_cpu();
     pthread_mutex_lock(&pl->lock);
     for (;;) {
         while (!pl->stop && pl->next < pl->n &&
@@ -111,7 +99,7 @@ static void *worker(void *arg)
         j->done = 1;
         pthread_cond_broadcast(&pl->changed);
     }
-    pl->cpu += thread_cpu() - cpu0;
+    pl->cpu += quant_clock_thread_cpu() - cpu0;
     pthread_mutex_unlock(&pl->lock);
     return NULL;
 }
@@ -343,10 +331,10 @@ static void write_batch(struct writer_arg *wa, size_t from, size_t to)
     quant_err_clear(&err);
     enum quant_code rc = QUANT_OK;
     if (k) {
-        double t0 = wall();
+        double t0 = quant_clock_mono();
         rc = pl->set ? quant_feature_session_write(wa->session, pl->set, items, k, &err)
                      : quant_label_session_write(wa->session, pl->horizon, items, k, &err);
-        wa->seconds += wall() - t0;
+        wa->seconds += quant_clock_mono() - t0;
     }
     struct quant_derive_summary *sum = pl->sum;
     pthread_mutex_lock(&pl->lock);
@@ -420,7 +408,7 @@ static enum quant_code run(struct quant_workspace *ws, const struct quant_derive
                            const char *kind_label, const struct quant_derive_observer *obs,
                            struct quant_derive_summary *sum, struct quant_err *err)
 {
-    double t0 = wall();
+    double t0 = quant_clock_mono();
     memset(sum, 0, sizeof *sum);
     struct pipeline pl;
     memset(&pl, 0, sizeof pl);
@@ -455,10 +443,10 @@ static enum quant_code run(struct quant_workspace *ws, const struct quant_derive
      * scan runs was measured slower (tech-v1 on 500 x 6,500: 2.9-4.5 s against
      * 2.65 s): the scan and two writers contend inside DuckDB.
      */
-    double tr = wall();
+    double tr = quant_clock_mono();
     if (!rc)
         rc = read_bars(ws, &pl, err);
-    sum->seconds_read = wall() - tr;
+    sum->seconds_read = quant_clock_mono() - tr;
     if (!rc && pl.n)
         rc = quant_feature_store_bulk(quant_workspace_series(ws, NULL), 1, err);
     /*
@@ -521,7 +509,7 @@ static enum quant_code run(struct quant_workspace *ws, const struct quant_derive
     free(pl.jobs);
     pthread_cond_destroy(&pl.changed);
     pthread_mutex_destroy(&pl.lock);
-    sum->seconds = wall() - t0;
+    sum->seconds = quant_clock_mono() - t0;
     return rc;
 }
 

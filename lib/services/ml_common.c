@@ -15,37 +15,6 @@
 #include "quant/provider.h"
 #include "core/banned.h"
 
-double quant_ml_wall_(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-enum quant_code quant_ml_normalise_(const char *const *in, size_t n, char ***out,
-                                    struct quant_err *err)
-{
-    char **v = calloc(n ? n : 1, sizeof *v);
-    if (!v)
-        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char s[QUANT_SYMBOL_MAX + 1];
-        enum quant_code rc = QUANT_OK;
-        if (strlen(in[i]) > QUANT_SYMBOL_MAX)
-            rc = quant_err_set(err, QUANT_EINVAL, "symbol '%.40s...' is too long", in[i]);
-        snprintf(s, sizeof s, "%s", in[i]);
-        if (!rc)
-            rc = quant_symbol_normalize(s, err);
-        if (!rc && !(v[i] = strdup(s)))
-            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-        if (rc) {
-            quant_strings_free(v, i + 1);
-            return rc;
-        }
-    }
-    *out = v;
-    return QUANT_OK;
-}
 
 /* A model's train / valid / test date ranges for one symbol (from its
  * registry row), to say which segment each scored row was in. */

@@ -1,5 +1,5 @@
 /*
- * ml_internal.h: what train (ml.c) and score (score.c) share inside the
+ * ml_internal.h: what train (train.c) and score (score.c) share inside the
  * library.  Not public: the CLI sees train.h and score.h only.
  */
 #ifndef QUANT_ML_INTERNAL_H
@@ -11,18 +11,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "quant/clock.h"
 #include "quant/error.h"
 #include "quant/feature_store.h"
 #include "quant/workspace.h"
 #include "quant/model.h"
-
-/* Seconds on the monotonic clock, for timings. */
-double quant_ml_wall_(void);
-
-/* Normalised malloc'd copies of the requested symbols in *out (caller frees
- * with quant_strings_free(*out, n)); QUANT_EINVAL naming a bad symbol. */
-enum quant_code quant_ml_normalise_(const char *const *in, size_t n, char ***out,
-                                    struct quant_err *err);
 
 /*
  * The rows of one symbol's frame a model scores (score.c): every date whose

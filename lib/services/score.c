@@ -229,13 +229,13 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
     t->seen = 1;
     struct quant_err e;
     quant_err_clear(&e);
-    double t0 = quant_ml_wall_();
+    double t0 = quant_clock_mono();
     enum quant_code rc = it->code;
     if (rc)
         quant_err_set(&e, rc, "%s", it->error);
     else
         rc = predict_frame(sc, t, it->frame, &e);
-    t->r.seconds = quant_ml_wall_() - t0;
+    t->r.seconds = quant_clock_mono() - t0;
     if (rc) {
         t->r.code = rc;
         snprintf(t->r.error, sizeof t->r.error, "%s", e.msg);
@@ -287,7 +287,7 @@ enum quant_code quant_score(struct quant_workspace *ws, const char *const *symbo
     if (n == 0)
         return quant_err_set(err, QUANT_EINVAL, "give the symbols to score (--symbols AAPL ...)");
     char **syms = NULL;
-    enum quant_code rc = quant_ml_normalise_(symbols, n, &syms, err);
+    enum quant_code rc = quant_symbols_normalize_all(symbols, n, &syms, &n, err);
     if (rc)
         return rc;
     struct scorer sc;
@@ -300,13 +300,8 @@ enum quant_code quant_score(struct quant_workspace *ws, const char *const *symbo
         quant_strings_free(syms, n);
         return quant_err_set(err, QUANT_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        int dup = 0;
-        for (size_t k = 0; k < sc.n && !dup; k++)
-            dup = strcmp(sc.t[k].r.symbol, syms[i]) == 0;
-        if (!dup)
-            snprintf(sc.t[sc.n++].r.symbol, sizeof sc.t[0].r.symbol, "%s", syms[i]);
-    }
+    for (size_t i = 0; i < n; i++) /* normalised and each once */
+        snprintf(sc.t[sc.n++].r.symbol, sizeof sc.t[0].r.symbol, "%s", syms[i]);
     quant_strings_free(syms, n);
     qsort(sc.t, sc.n, sizeof *sc.t, target_cmp);
     resolve_models(&sc, model);

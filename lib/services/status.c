@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-#include <math.h>
 
 #include "quant/feature_store.h"
+#include "quant/models.h"
 #include "quant/feature_sets.h"
 #include "core/banned.h"
 
@@ -94,23 +93,21 @@ static void add_predictions(struct quant_series_store *s, struct quant_symbol_st
 
 /* The newest model trained on each symbol, with its test metrics and the
  * warning they earn (one class only, no better than the baselines). */
-static void add_models(struct quant_meta_store *m, struct quant_symbol_status *v, size_t n)
+/* The newest model of each symbol, its metrics judged (models.c). */
+static void add_models(struct quant_workspace *ws, struct quant_symbol_status *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        struct quant_model_record *recs = NULL;
-        size_t nr = 0;
-        struct quant_err e;
-        if (quant_meta_model_list(m, v[i].info.symbol, &recs, &nr, &e))
+        struct quant_model_entry *e = NULL;
+        size_t ne = 0;
+        struct quant_err ignore;
+        if (quant_models_list(ws, v[i].info.symbol, &e, &ne, &ignore))
             continue;
-        if (nr) {
-            snprintf(v[i].model_id, sizeof v[i].model_id, "%s", recs[0].id);
-            if (quant_metrics_from_json(recs[0].metrics_json, &v[i].model, &e) == QUANT_OK)
-                quant_metrics_warning(&v[i].model, v[i].model_warning,
-                                      sizeof v[i].model_warning);
+        if (ne) {
+            snprintf(v[i].model_id, sizeof v[i].model_id, "%s", e[0].rec.id);
+            v[i].model = e[0].metrics;
+            snprintf(v[i].model_warning, sizeof v[i].model_warning, "%s", e[0].warning);
         }
-        for (size_t k = 0; k < nr; k++)
-            quant_model_record_release(&recs[k]);
-        free(recs);
+        quant_models_free(e, ne);
     }
 }
 
@@ -196,7 +193,7 @@ enum quant_code quant_status(struct quant_workspace *ws, struct quant_symbol_sta
             add_derived(s, v, n);
             add_predictions(s, v, n);
         }
-        add_models(m, v, n);
+        add_models(ws, v, n);
     }
     free(sums);
     free(recs);

@@ -178,11 +178,8 @@ static char *json_print(cJSON *j)
 /* A registry id: lgb_AAPL_20260115_162246 (suffixed when taken). */
 static void make_id(struct quant_workspace *ws, const char *algo, const char *label, char out[96])
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
     char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+    quant_utc_format((int64_t)time(NULL), QUANT_UTC_STAMP, stamp, sizeof stamp);
     const char *prefix = strcmp(algo, "xgboost") == 0 ? "xgb" : "lgb";
     snprintf(out, 96, "%s_%s_%s", prefix, label, stamp);
     struct quant_model_record r;
@@ -437,7 +434,7 @@ static void fit_job(void *p)
     struct symbol_job *j = p;
     if (!j->fit)
         return;
-    double t0 = quant_ml_wall_();
+    double t0 = quant_clock_mono();
     fit_one(j->algo, &j->opts, &j->tr, &j->model, &j->r);
     if (j->model && j->score) {
         struct quant_err e;
@@ -449,16 +446,16 @@ static void fit_job(void *p)
             j->model = NULL;
         }
     }
-    j->seconds += quant_ml_wall_() - t0;
+    j->seconds += quant_clock_mono() - t0;
 }
 
 /* Register (when fitted), report and free a job, on the main thread. */
 static void finish_job(struct trainer *t, struct symbol_job *j)
 {
     if (j->model) {
-        double t0 = quant_ml_wall_();
+        double t0 = quant_clock_mono();
         register_one(t->ws, t->req, t->algo, &j->opts, &j->tr, j->model, j->r.label, &j->r);
-        j->seconds += quant_ml_wall_() - t0;
+        j->seconds += quant_clock_mono() - t0;
         if (j->score && !j->r.code &&
             quant_ml_scored_add_(&t->scored, j->r.label, j->r.model_id, &j->rows) != QUANT_OK &&
             !t->rc) {
@@ -487,7 +484,7 @@ static void drain(struct trainer *t, int wait)
  * once without one); it is reported in the order the frames came. */
 static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_item *it)
 {
-    double t0 = quant_ml_wall_();
+    double t0 = quant_clock_mono();
     struct symbol_job *j = calloc(1, sizeof *j);
     if (!j)
         return QUANT_ENOMEM;
@@ -520,7 +517,7 @@ static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_
         snprintf(j->r.error, sizeof j->r.error, "%s", e.msg);
     }
     j->fit = !code;
-    j->seconds = quant_ml_wall_() - t0;
+    j->seconds = quant_clock_mono() - t0;
     if (!t->pool) {
         fit_job(j);
         finish_job(t, j);
@@ -631,7 +628,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
                                struct quant_train_summary *out, struct quant_err *err)
 {
     memset(out, 0, sizeof *out);
-    double t_start = quant_ml_wall_();
+    double t_start = quant_clock_mono();
     const char *algo_name = req->algo ? req->algo : "lightgbm";
     const struct quant_model_algo *algo = quant_model_algo_find(algo_name);
     if (!algo)
@@ -646,20 +643,13 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
                              "use 0 (off) or more", req->early_stopping);
     enum quant_code rc = quant_model_params_check(algo, req->params, req->n_params, err);
     char **syms = NULL;
+    size_t u = 0;
     if (!rc)
-        rc = quant_ml_normalise_(req->symbols, req->n_symbols, &syms, err);
+        rc = quant_symbols_normalize_all(req->symbols, req->n_symbols, &syms, &u, err);
     if (rc)
         return rc;
-    /* The scan wants its symbols sorted and unique. */
-    size_t n = req->n_symbols, u = 0;
-    qsort(syms, n, sizeof *syms, cmp_sym);
-    for (size_t i = 0; i < n; i++) {
-        if (u && strcmp(syms[u - 1], syms[i]) == 0) {
-            free(syms[i]);
-            continue;
-        }
-        syms[u++] = syms[i];
-    }
+    /* The scan wants its symbols sorted (normalize_all made them unique). */
+    qsort(syms, u, sizeof *syms, cmp_sym);
     struct trainer t;
     memset(&t, 0, sizeof t);
     t.ws = ws;
@@ -669,7 +659,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
     t.out = out;
     t.set = set;
     t.horizon = h;
-    double t0 = quant_ml_wall_();
+    double t0 = quant_clock_mono();
     struct quant_train_result r;
     result_init(&t, &r, "pooled");
     if (req->pooled) {
@@ -738,7 +728,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
         }
         r.excluded = t.pooled.excluded;
         r.n_excluded = t.pooled.n_excluded;
-        r.seconds = quant_ml_wall_() - t0;
+        r.seconds = quant_clock_mono() - t0;
         report_train(obs, &r, out);
         if (req->score && !r.code)
             rc = score_pooled(ws, &t.pooled, r.model_id, out, err);
@@ -762,6 +752,6 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
         training_release(&t.pooled);
     quant_strings_free(t.seen, t.n_seen);
     quant_strings_free(syms, u);
-    out->seconds = quant_ml_wall_() - t_start;
+    out->seconds = quant_clock_mono() - t_start;
     return rc;
 }

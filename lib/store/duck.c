@@ -21,32 +21,13 @@
 
 #include <duckdb.h>
 
+#include "quant/clock.h"
 #include "quant/buf.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 
-int64_t quant_duck_now_micros_(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static long elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
-}
 
 /*
  * What to do about a DuckDB failure whose words show a cause the user can act
@@ -360,8 +341,7 @@ static enum quant_code open_db(struct quant_series_store *s,
     enum quant_code rc = make_config(o, &cfg, err);
     if (rc)
         return rc;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = quant_clock_mono();
     for (;;) {
         char *msg = NULL;
         if (duckdb_open_ext(s->path, &s->db, cfg, &msg) == DuckDBSuccess) {
@@ -369,11 +349,11 @@ static enum quant_code open_db(struct quant_series_store *s,
             return QUANT_OK;
         }
         s->db = NULL;
-        long waited = elapsed_ms(&t0);
+        long waited = (long)((quant_clock_mono() - t0) * 1000.0);
         if (is_lock_error(msg) && waited < o->lock_timeout_ms) {
             duckdb_free(msg);
             long left = o->lock_timeout_ms - waited;
-            sleep_ms(left < 100 ? left : 100);
+            quant_clock_sleep_ms((double)(left < 100 ? left : 100));
             continue;
         }
         rc = open_error(s->path, msg, waited, err);

@@ -19,6 +19,7 @@
 
 #include <duckdb.h>
 
+#include "quant/clock.h"
 #include "quant/buf.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
@@ -532,7 +533,7 @@ static enum quant_code write_derived(struct derived_writer *w, const char *kind,
                                      struct quant_derived_write *items, size_t n,
                                      struct quant_err *err)
 {
-    int64_t at = quant_duck_now_micros_(); /* one stamp for the whole batch, in microseconds */
+    int64_t at = quant_clock_unix_micros(); /* one stamp for the whole batch, in microseconds */
     int32_t *first = calloc(n ? n : 1, sizeof *first), *last = calloc(n ? n : 1, sizeof *last);
     enum quant_code rc = first && last ? QUANT_OK
                                        : quant_err_set(err, QUANT_ENOMEM, "out of memory");

@@ -22,6 +22,7 @@
 
 #include <sqlite3.h>
 
+#include "quant/clock.h"
 #include "core/banned.h"
 
 struct quant_meta_store {
@@ -127,9 +128,7 @@ static enum quant_code step_done(struct quant_meta_store *s, sqlite3_stmt *st, c
 
 static void iso_time(int64_t t, char out[32])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    if (!quant_utc_format(t, QUANT_UTC_ISO, out, 32)[0])
         snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 

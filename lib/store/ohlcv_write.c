@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "quant/adjust.h"
+#include "quant/clock.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 
@@ -439,7 +440,7 @@ static enum quant_code upsert_all(struct quant_series_store *s, const struct qua
                                   const char *source, int replace,
                                   struct quant_upsert_stats *stats, struct quant_err *err)
 {
-    int64_t ts = quant_duck_now_micros_(); /* one ingested_at per call, in UTC */
+    int64_t ts = quant_clock_unix_micros(); /* one ingested_at per call, in UTC */
     duckdb_value source_v = duckdb_create_varchar(source);
     duckdb_value ingested_v = duckdb_create_timestamp((duckdb_timestamp){ts});
     struct writer w = {quant_ohlcv_pending_new_(source_v, ingested_v), NULL, 0};

@@ -176,7 +176,6 @@ enum quant_code quant_duck_append_error_(struct quant_series_store *s, duckdb_ap
 /* Append '...' (quotes doubled) to b: text inside an SQL string literal. */
 enum quant_code quant_duck_quote_(struct quant_buf *b, const char *text);
 /* Now as microseconds since the epoch, UTC (ingested_at). */
-int64_t quant_duck_now_micros_(void);
 /* Normalised copy of a caller's symbol (upper-case, checked). */
 enum quant_code quant_duck_symbol_(const char *in, char out[QUANT_SYMBOL_MAX + 1],
                                    struct quant_err *err);

@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "quant/clock.h"
 #include "quant/feature_sets.h"
 #include "quant/models.h"
 #include "quant/status.h"
@@ -26,6 +27,7 @@
 #include "quant/prediction_read.h"
 #include "quant/series_store.h"
 #include "quant/symbol_info.h"
+#include "core/json.h"
 #include "core/banned.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -122,19 +124,10 @@ static cJSON *add_time(cJSON *o, const char *key, int64_t t)
 {
     if (t <= 0)
         return cJSON_AddNullToObject(o, key);
-    time_t tt = (time_t)t;
-    struct tm tm;
     char buf[32];
-    gmtime_r(&tt, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return cJSON_AddStringToObject(o, key, buf);
+    return cJSON_AddStringToObject(o, key, quant_utc_format(t, QUANT_UTC_ISO, buf, sizeof buf));
 }
 
-/* A finite number, or null (cJSON would print NaN as null anyway; be explicit). */
-static cJSON *add_num(cJSON *o, const char *key, double v)
-{
-    return isfinite(v) ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key);
-}
 
 /* Parse stored JSON text; null when absent or malformed. */
 static cJSON *parsed_or_null(const char *text)
@@ -215,8 +208,8 @@ static int status_symbol(cJSON *arr, const struct quant_symbol_status *s)
     if (ok && s->model_id[0]) {
         cJSON *m = cJSON_AddObjectToObject(o, "model");
         ok = m && cJSON_AddStringToObject(m, "id", s->model_id) &&
-             add_num(m, "auc", s->model.auc) && add_num(m, "accuracy", s->model.accuracy) &&
-             add_num(m, "baseline_accuracy", s->model.baseline_accuracy) &&
+             quant_json_add_num(m, "auc", s->model.auc) && quant_json_add_num(m, "accuracy", s->model.accuracy) &&
+             quant_json_add_num(m, "baseline_accuracy", s->model.baseline_accuracy) &&
              (s->model_warning[0] ? cJSON_AddStringToObject(m, "warning", s->model_warning)
                                   : cJSON_AddNullToObject(m, "warning")) != NULL;
     } else if (ok) {
@@ -313,10 +306,10 @@ static enum quant_code api_bars(struct quant_workspace *ws, const char *symbol,
             arr = NULL;
             break;
         }
-        if (!add_date(o, "date", b->date, 1) || !add_num(o, "open", b->open) ||
-            !add_num(o, "high", b->high) || !add_num(o, "low", b->low) ||
-            !add_num(o, "close", b->close) || !add_num(o, "adj_close", b->adj_close) ||
-            !add_num(o, "volume", b->volume))
+        if (!add_date(o, "date", b->date, 1) || !quant_json_add_num(o, "open", b->open) ||
+            !quant_json_add_num(o, "high", b->high) || !quant_json_add_num(o, "low", b->low) ||
+            !quant_json_add_num(o, "close", b->close) || !quant_json_add_num(o, "adj_close", b->adj_close) ||
+            !quant_json_add_num(o, "volume", b->volume))
             arr = NULL;
     }
     quant_bars_release(&bars);
@@ -389,7 +382,7 @@ static enum quant_code api_predictions(struct quant_workspace *ws, const char *s
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
             arr = NULL;
-        } else if (!add_date(o, "date", dates[i], 1) || !add_num(o, "score", scores[i])) {
+        } else if (!add_date(o, "date", dates[i], 1) || !quant_json_add_num(o, "score", scores[i])) {
             arr = NULL;
         }
     }
