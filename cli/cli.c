@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "quant/bars.h"
-#include "quant/buf.h"
 #include "quant/symbols.h"
 #include "quant/workspace.h"
 
@@ -153,8 +152,6 @@ void cli_list_release(struct cli_list *list)
 
 /* ---- symbols: --symbols, @FILE, --all ------------------------------------------ */
 
-#define SYMBOL_FILE_MAX ((size_t)1 << 20) /* a list of symbols, not a data file */
-
 /* Add a copy of s[0..n) to the list (the list owns it). */
 static int list_add_copy(struct cli_list *list, const char *s, size_t n)
 {
@@ -173,63 +170,23 @@ static int list_add_copy(struct cli_list *list, const char *s, size_t n)
     return 0;
 }
 
-/* One token of a symbol file: checked here, so the message can name the line. */
-static int file_token(struct cli_ctx *ctx, const struct cli_command *cmd, const char *file,
-                      long line, const char *tok, size_t n, struct cli_list *list)
-{
-    char sym[QUANT_SYMBOL_MAX + 1];
-    struct quant_err err;
-    quant_err_clear(&err);
-    if (n > QUANT_SYMBOL_MAX)
-        quant_err_set(&err, QUANT_EINVAL, "'%.*s...' is longer than %d characters", 40, tok,
-                      QUANT_SYMBOL_MAX);
-    else {
-        snprintf(sym, sizeof sym, "%.*s", (int)n, tok);
-        quant_symbol_normalize(sym, &err);
-    }
-    if (err.code)
-        return cli_usage_error(ctx, cmd, "%s line %ld: %s", file, line, err.msg);
-    return list_add_copy(list, sym, strlen(sym)) ? CLI_EXIT_FAILED : 0;
-}
-
 /* Add the symbols listed in file (the word after '@'). */
 static int add_symbol_file(struct cli_ctx *ctx, const struct cli_command *cmd,
                            const char *file, struct cli_list *list)
 {
     if (!*file)
         return cli_usage_error(ctx, cmd, "'@' needs a file name: --symbols @symbols.txt");
-    struct quant_buf buf;
-    quant_buf_init(&buf, SYMBOL_FILE_MAX);
+    char **v = NULL;
+    size_t n = 0;
     struct quant_err err;
     quant_err_clear(&err);
-    if (quant_buf_read_file(&buf, file, &err)) {
-        quant_buf_release(&buf);
-        return cli_usage_error(ctx, cmd, "cannot read the symbol list @%s: %s", file, err.msg);
-    }
-    size_t before = list->n;
-    long line = 1;
+    if (quant_symbols_read_file(file, &v, &n, &err))
+        return err.code == QUANT_ENOMEM ? cli_fail(ctx, cmd->name, &err)
+                                        : cli_usage_error(ctx, cmd, "%s", err.msg);
     int rc = 0;
-    const char *p = buf.data, *end = buf.data + buf.len;
-    while (p < end && !rc) {
-        if (*p == '\n') {
-            line++;
-            p++;
-        } else if (*p == '#') {
-            while (p < end && *p != '\n')
-                p++;
-        } else if (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r') {
-            p++;
-        } else {
-            const char *t = p;
-            while (p < end && !strchr(",# \t\r\n", *p))
-                p++;
-            rc = file_token(ctx, cmd, file, line, t, (size_t)(p - t), list);
-        }
-    }
-    quant_buf_release(&buf);
-    if (!rc && list->n == before)
-        rc = cli_usage_error(ctx, cmd, "the symbol list @%s holds no symbols (one per line; "
-                             "'#' starts a comment)", file);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = list_add_copy(list, v[i], strlen(v[i])) ? CLI_EXIT_FAILED : 0;
+    quant_strings_free(v, n);
     return rc;
 }
 

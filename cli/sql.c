@@ -1,13 +1,12 @@
 /*
  * sql.c: `quant sql`: one read-only query on the DuckDB store, its rows
- * printed as they stream out (what may run: include/quant/sql_query.h).
+ * printed as they stream out (what may run: include/quant/sql.h).
  */
 #include <string.h>
 
 #include "cli.h"
 #include "table.h"
 #include "quant/sql.h"
-#include "quant/sql_query.h"
 #include "core/banned.h"
 
 /* Rows an aligned table holds to measure its columns (CSV and JSON hold none). */

@@ -107,9 +107,12 @@ enum quant_code quant_symbol_normalize(char *sym, struct quant_err *err);
  * quant_symbol_normalize over a list a user gave: *out gets the normalised
  * names in the order given, a name asked twice once (*out_n of them); the
  * first bad name fails the whole list with its message.  *out is malloc'd,
- * as is each name: free with quant_strings_free (provider.h).
+ * as is each name: free with quant_strings_free.
  */
 enum quant_code quant_symbols_normalize_all(const char *const *in, size_t n, char ***out,
                                             size_t *out_n, struct quant_err *err);
+
+/* Free n malloc'd strings and the malloc'd array holding them (NULL is fine). */
+void quant_strings_free(char **v, size_t n);
 
 #endif

@@ -32,6 +32,16 @@ enum quant_code quant_symbols_remove(struct quant_workspace *ws, const char *sym
                                      char out_symbol[QUANT_SYMBOL_MAX + 1],
                                      struct quant_err *err);
 
+/*
+ * A symbol list file (`--symbols @FILE`): symbols separated by newlines,
+ * commas or blanks, '#' starting a comment; each normalised, in file order
+ * (1 MiB at most).  QUANT_EINVAL naming the file and line of a bad symbol, or
+ * saying the file holds none; QUANT_EIO when it cannot be read.  *out is
+ * malloc'd, as is each name: free with quant_strings_free.
+ */
+enum quant_code quant_symbols_read_file(const char *path, char ***out, size_t *out_n,
+                                        struct quant_err *err);
+
 /* Validate, normalise and register (or update) a symbol. */
 enum quant_code quant_symbols_add(struct quant_workspace *ws, const struct quant_symbol_info *info,
                                     int *out_created, struct quant_err *err);

@@ -19,7 +19,7 @@
 
 #include "quant/buf.h"
 #include "quant/series_store.h"
-#include "quant/sql_query.h"
+#include "store/sql_internal.h"
 #include "core/banned.h"
 
 const char *quant_export_format_name(enum quant_export_format f)

@@ -1,11 +1,11 @@
 /*
  * sql.c: the service behind `quant sql`: SQL a person wrote, run on a
  * sandboxed read-only connection to the series store (workspace.h,
- * quant_workspace_open_sandbox; sql_query.h says what may run), and the list
+ * quant_workspace_open_sandbox; sql.h says what may run), and the list
  * of tables and views such a query can read.
  */
 #include "quant/sql.h"
-#include "quant/sql_query.h"
+#include "store/sql_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,10 +13,88 @@
 #include <string.h>
 #include <strings.h>
 
+#include "quant/buf.h"
 #include "quant/clock.h"
 #include "quant/provider.h"
 #include "services/sources.h"
 #include "core/banned.h"
+
+#define SYMBOL_FILE_MAX ((size_t)1 << 20) /* a list of symbols, not a data file */
+
+/* Append a normalised copy of tok[0..n), or say which line holds a bad one. */
+static enum quant_code file_token(const char *path, long line, const char *tok, size_t n,
+                                  char ***v, size_t *nv, struct quant_err *err)
+{
+    char sym[QUANT_SYMBOL_MAX + 1];
+    struct quant_err why;
+    quant_err_clear(&why);
+    if (n > QUANT_SYMBOL_MAX)
+        quant_err_set(&why, QUANT_EINVAL, "'%.*s...' is longer than %d characters", 40, tok,
+                      QUANT_SYMBOL_MAX);
+    else {
+        snprintf(sym, sizeof sym, "%.*s", (int)n, tok);
+        quant_symbol_normalize(sym, &why);
+    }
+    if (why.code)
+        return quant_err_set(err, QUANT_EINVAL, "%s line %ld: %s", path, line, why.msg);
+    char **nvv = realloc(*v, (*nv + 1) * sizeof *nvv);
+    if (!nvv || !(nvv[*nv] = strdup(sym))) {
+        if (nvv)
+            *v = nvv;
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    }
+    *v = nvv;
+    (*nv)++;
+    return QUANT_OK;
+}
+
+enum quant_code quant_symbols_read_file(const char *path, char ***out, size_t *out_n,
+                                        struct quant_err *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    struct quant_buf buf;
+    quant_buf_init(&buf, SYMBOL_FILE_MAX);
+    struct quant_err why;
+    quant_err_clear(&why);
+    if (quant_buf_read_file(&buf, path, &why)) {
+        quant_buf_release(&buf);
+        return quant_err_set(err, why.code == QUANT_ENOMEM ? QUANT_ENOMEM : QUANT_EIO,
+                             "cannot read the symbol list @%s: %s", path, why.msg);
+    }
+    char **v = NULL;
+    size_t n = 0;
+    long line = 1;
+    enum quant_code rc = QUANT_OK;
+    const char *p = buf.data, *end = buf.data + buf.len;
+    while (p < end && !rc) {
+        if (*p == '\n') {
+            line++;
+            p++;
+        } else if (*p == '#') {
+            while (p < end && *p != '\n')
+                p++;
+        } else if (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r') {
+            p++;
+        } else {
+            const char *t = p;
+            while (p < end && !strchr(",# \t\r\n", *p))
+                p++;
+            rc = file_token(path, line, t, (size_t)(p - t), &v, &n, err);
+        }
+    }
+    quant_buf_release(&buf);
+    if (!rc && n == 0)
+        rc = quant_err_set(err, QUANT_EINVAL, "the symbol list @%s holds no symbols (one per "
+                           "line; '#' starts a comment)", path);
+    if (rc) {
+        quant_strings_free(v, n);
+        return rc;
+    }
+    *out = v;
+    *out_n = n;
+    return QUANT_OK;
+}
 
 enum quant_code quant_symbols_list(struct quant_workspace *ws, int active_only,
                                    struct quant_symbol_record **out, size_t *out_n,

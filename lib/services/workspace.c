@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "quant/feature_store.h"
-#include "quant/sql_query.h"
+#include "store/sql_internal.h"
 #include "core/banned.h"
 
 struct quant_workspace {

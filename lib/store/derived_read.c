@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "quant/feature_sets.h"
-#include "quant/sql_query.h"
+#include "store/sql_internal.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 

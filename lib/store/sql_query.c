@@ -1,11 +1,11 @@
 /*
  * sql_query.c: user-written SQL on a sandboxed, read-only series store
- * (sql_query.h): the one-statement, query-only check, a streaming cursor
+ * (sql_internal.h): the one-statement, query-only check, a streaming cursor
  * that turns each DuckDB chunk into text, and COPY to the one file an
  * export may write.  It must not print, and must never run a statement that
  * has not passed check_text().
  */
-#include "quant/sql_query.h"
+#include "store/sql_internal.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -166,7 +166,7 @@ static const char *explained(const char *sql)
 }
 
 /*
- * The check of sql_query.h.  On success *out (when not NULL) is the prepared
+ * The check of sql_internal.h.  On success *out (when not NULL) is the prepared
  * statement, ready to run; the caller destroys it.
  */
 static enum quant_code check_text(duckdb_connection con, const char *sql, int depth,

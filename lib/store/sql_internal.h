@@ -1,5 +1,5 @@
 /*
- * sql_query.h: SQL a person wrote (quant sql, quant export), run on the
+ * sql_internal.h: SQL a person wrote (quant sql, quant export), run on the
  * series store so that it can read the store's tables and nothing else, and
  * change nothing at all.
  *
@@ -32,13 +32,14 @@
  * Ownership: a cursor is opened on a store the caller keeps open until the
  * cursor is closed; the strings a cursor hands out belong to it.
  */
-#ifndef QUANT_SQL_QUERY_H
-#define QUANT_SQL_QUERY_H
+#ifndef QUANT_SQL_INTERNAL_H
+#define QUANT_SQL_INTERNAL_H
 
 #include <stddef.h>
 
 #include "quant/error.h"
 #include "quant/series_store.h"
+#include "quant/sql.h"
 
 /*
  * Check that sql is one statement this header allows, without running it.
@@ -69,21 +70,8 @@ struct quant_sql_cursor;
  */
 enum quant_code quant_sql_cursor_open(struct quant_series_store *store, const char *sql,
                                       struct quant_sql_cursor **out, struct quant_err *err);
-size_t quant_sql_cursor_ncols(const struct quant_sql_cursor *c);
-const char *quant_sql_cursor_name(const struct quant_sql_cursor *c, size_t col);
-/* 1 for number columns (right-aligned in a table, bare numbers in JSON). */
-int quant_sql_cursor_numeric(const struct quant_sql_cursor *c, size_t col);
-
-/*
- * The next batch of rows (one DuckDB chunk, at most 2,048 rows), as text:
- * *out_cells is *out_nrows * ncols strings, row by row, NULL for SQL NULL;
- * they belong to the cursor and stay valid until the next call or close.
- * *out_nrows = 0 at the end.  Formats: DOUBLE in the shortest form that
- * reads back exactly, DATE as YYYY-MM-DD, TIMESTAMP as "YYYY-MM-DD
- * HH:MM:SS", BOOLEAN as true/false, nested values as DuckDB draws them.
- */
-enum quant_code quant_sql_cursor_next(struct quant_sql_cursor *c, size_t *out_nrows,
-                                      const char *const **out_cells, struct quant_err *err);
+/* The reading half of the cursor (ncols, name, numeric, next) is public:
+ * quant/sql.h. */
 void quant_sql_cursor_close(struct quant_sql_cursor *c);
 
 enum quant_sql_file_format { QUANT_SQL_CSV, QUANT_SQL_PARQUET };
