@@ -23,7 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "quant/config.h"
-#include "quant/web.h"
+#include "web/web_internal.h"
 
 #include "fuzz_check.h"
 

@@ -7,7 +7,7 @@
  * writer holds them.  It must never read a file named by a request, never
  * write to a store and never read or echo the API key.
  */
-#include "quant/web.h"
+#include "web/web_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -431,7 +431,11 @@ static enum quant_code api_models(struct quant_workspace *ws, struct quant_api_r
     size_t n = 0;
     struct quant_err e;
     quant_err_clear(&e);
-    enum quant_code rc = quant_models_list(ws, NULL, &recs, &n, &e);
+    /* No store yet is a 404 here, as on every API route (the CLI prints an
+     * empty registry instead). */
+    enum quant_code rc = quant_workspace_meta(ws, &e) ? QUANT_OK : e.code;
+    if (!rc)
+        rc = quant_models_list(ws, NULL, &recs, &n, &e);
     if (rc)
         return send_store_error(out, rc, &e, err);
     cJSON *j = cJSON_CreateObject();

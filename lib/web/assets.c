@@ -5,7 +5,7 @@
  * maps a decoded request path onto it.  It never reads the filesystem, which
  * is what makes path traversal impossible by construction.
  */
-#include "quant/web.h"
+#include "web/web_internal.h"
 
 #include <string.h>
 

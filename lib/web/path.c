@@ -5,7 +5,7 @@
  * name something outside the served set ("." and ".." segments, encoded or
  * not, backslashes, NUL and control bytes).  It must never touch the disk.
  */
-#include "quant/web.h"
+#include "web/web_internal.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
  * any routing or store logic of its own, and it never prints (civetweb's log
  * lines are swallowed: the CLI reports what matters).
  */
-#include "quant/web.h"
+#include "web/web_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>

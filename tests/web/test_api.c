@@ -20,7 +20,7 @@
 
 #include "quant/config.h"
 #include "quant/series_store.h"
-#include "quant/web.h"
+#include "web/web_internal.h"
 
 #define KEY "SECRET123456789"
 #define XSS_NAME "<img src=x onerror=alert(1)>\"'&"

@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 
 #include "quant/config.h"
-#include "quant/web.h"
+#include "web/web_internal.h"
 
 static char home[PATH_MAX];
 static struct quant_config cfg;

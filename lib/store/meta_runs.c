@@ -1,0 +1,177 @@
+/*
+ * meta_runs.c: ingest runs (one row per symbol and attempt, closed as
+ * interrupted when a killed process left it running) and the request
+ * ledger (API requests per day and key fingerprint) in the metadata store.
+ */
+#include "store/meta_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/banned.h"
+
+/* ---- ingest runs --------------------------------------------------------- */
+
+enum quant_code quant_meta_run_begin(struct quant_meta_store *s, const char *symbol,
+                                     const char *provider, int64_t *out_id,
+                                     struct quant_err *err)
+{
+    char now[32];
+    quant_meta_iso_time_((int64_t)time(NULL), now);
+    sqlite3_stmt *st;
+    enum quant_code rc = quant_meta_prep_(s,
+                              "INSERT INTO ingest_runs (symbol, provider, started_at, rows, status)"
+                              " VALUES (?1, ?2, ?3, 0, 'running')",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, symbol);
+    quant_meta_bind_text_(st, 2, provider);
+    quant_meta_bind_text_(st, 3, now);
+    if ((rc = quant_meta_step_done_(s, st, "recording an ingest run", err)))
+        return rc;
+    if (out_id)
+        *out_id = sqlite3_last_insert_rowid(s->db);
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
+                                      const char *status, long rows, const char *error_text,
+                                      struct quant_err *err)
+{
+    if (!status || (strcmp(status, "ok") != 0 && strcmp(status, "failed") != 0))
+        return quant_err_set(err, QUANT_EINVAL, "ingest run %lld: status must be ok or failed",
+                             (long long)id);
+    char now[32];
+    quant_meta_iso_time_((int64_t)time(NULL), now);
+    sqlite3_stmt *st;
+    enum quant_code rc = quant_meta_prep_(s,
+                              "UPDATE ingest_runs SET finished_at = ?1, status = ?2, rows = ?3,"
+                              " error = ?4 WHERE id = ?5",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, now);
+    quant_meta_bind_text_(st, 2, status);
+    sqlite3_bind_int64(st, 3, rows);
+    if (error_text) {
+        /* Stored text outlives the run and is shown by status and the
+         * dashboard: no secret may reach the file (error.h). */
+        char masked[QUANT_ERR_MSG_MAX];
+        snprintf(masked, sizeof masked, "%s", error_text);
+        quant_mask_secrets(masked);
+        sqlite3_bind_text(st, 4, masked, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, 4);
+    }
+    sqlite3_bind_int64(st, 5, id);
+    if ((rc = quant_meta_step_done_(s, st, "finishing an ingest run", err)))
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return quant_err_set(err, QUANT_ENOTFOUND, "ingest run %lld does not exist",
+                             (long long)id);
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *s, long *out_closed,
+                                           struct quant_err *err)
+{
+    char now[32];
+    quant_meta_iso_time_((int64_t)time(NULL), now);
+    sqlite3_stmt *st;
+    enum quant_code rc = quant_meta_prep_(s,
+                              "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"
+                              " error = 'interrupted: the ingest stopped before it finished"
+                              " (killed or crashed); nothing of it was stored'"
+                              " WHERE status = 'running'",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, now);
+    if ((rc = quant_meta_step_done_(s, st, "closing interrupted ingest runs", err)))
+        return rc;
+    if (out_closed)
+        *out_closed = (long)sqlite3_changes(s->db);
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_run_last(struct quant_meta_store *s, const char *symbol,
+                                    struct quant_ingest_run *out, struct quant_err *err)
+{
+    sqlite3_stmt *st;
+    enum quant_code rc = quant_meta_prep_(s,
+                              "SELECT id, coalesce(symbol,''), coalesce(provider,''), started_at,"
+                              " finished_at, coalesce(rows,0), status, coalesce(error,'')"
+                              " FROM ingest_runs WHERE symbol = ?1 ORDER BY id DESC LIMIT 1",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, symbol);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        quant_meta_col_text_(st, 1, out->symbol, sizeof out->symbol);
+        quant_meta_col_text_(st, 2, out->provider, sizeof out->provider);
+        out->started_at = quant_meta_parse_iso_(sqlite3_column_text(st, 3));
+        out->finished_at = quant_meta_parse_iso_(sqlite3_column_text(st, 4));
+        out->rows = (long)sqlite3_column_int64(st, 5);
+        quant_meta_col_text_(st, 6, out->status, sizeof out->status);
+        quant_meta_col_text_(st, 7, out->error, sizeof out->error);
+    } else if (step == SQLITE_DONE) {
+        rc = quant_err_set(err, QUANT_ENOTFOUND, "no ingest run recorded for %s yet",
+                           symbol ? symbol : "");
+    } else {
+        rc = quant_meta_db_error_(s, "reading ingest runs", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- request ledger ------------------------------------------------------ */
+
+enum quant_code quant_meta_ledger_get(struct quant_meta_store *s, int32_t day,
+                                      const char *key_fingerprint, long *out_requests,
+                                      struct quant_err *err)
+{
+    char d[11];
+    quant_date_format(day, d);
+    sqlite3_stmt *st;
+    enum quant_code rc = quant_meta_prep_(s,
+                              "SELECT requests FROM request_ledger"
+                              " WHERE day = ?1 AND key_fingerprint = ?2",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, d);
+    quant_meta_bind_text_(st, 2, key_fingerprint);
+    int step = sqlite3_step(st);
+    *out_requests = step == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = quant_meta_db_error_(s, "reading the request ledger", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum quant_code quant_meta_ledger_add(struct quant_meta_store *s, int32_t day,
+                                      const char *key_fingerprint, long requests,
+                                      struct quant_err *err)
+{
+    char d[11];
+    quant_date_format(day, d);
+    sqlite3_stmt *st;
+    enum quant_code rc = quant_meta_prep_(s,
+                              "INSERT INTO request_ledger (day, key_fingerprint, requests)"
+                              " VALUES (?1, ?2, ?3) ON CONFLICT (day, key_fingerprint)"
+                              " DO UPDATE SET requests = requests + excluded.requests",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, d);
+    quant_meta_bind_text_(st, 2, key_fingerprint);
+    sqlite3_bind_int64(st, 3, requests);
+    return quant_meta_step_done_(s, st, "counting a request", err);
+}
+
