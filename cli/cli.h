@@ -148,14 +148,10 @@ struct quant_ingest_result;
 void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_result *r);
 
 /*
- * features.c's helpers, shared with labels.c: parse the options both take
- * (--symbols, --force, --threads, bare symbols; returns 1 when argv[*i] was
- * one, 0 when not, else an exit code), and run the derive service with the
- * progress lines both print.
+ * features.c's run, shared with labels.c: the derive service with the
+ * progress lines both print (their options: opts.h, CLI_DERIVE_OPTS).
  */
 struct quant_derive_request;
-int cli_derive_common(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
-                      int *i, struct cli_symbols *symbols, struct quant_derive_request *req);
 int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_request *req,
                    int labels);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "quant/web.h"
 #include "core/banned.h"
 
@@ -20,24 +21,11 @@ static int is_loopback(const char *host)
 
 static int parse(struct cli_ctx *ctx, int argc, char **argv, const char **host, int *port)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int r;
-        if ((r = cli_opt_value(argc, argv, &i, "--host", &val)) != 0) {
-            if (r < 0 || !*val)
-                return cli_usage_error(ctx, &cmd_dashboard, "--host needs an address");
-            *host = val;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--port", &val)) != 0) {
-            char *end;
-            long p = r > 0 ? strtol(val, &end, 10) : -1;
-            if (r < 0 || *end || p < 0 || p > 65535)
-                return cli_usage_error(ctx, &cmd_dashboard, "--port takes 0 to 65535");
-            *port = (int)p;
-        } else {
-            return cli_usage_error(ctx, &cmd_dashboard, "unexpected argument '%s'", argv[i]);
-        }
-    }
-    return CLI_EXIT_OK;
+    const struct cli_opt opts[] = {
+        {"--host", NULL, CLI_OPT_STRING, host, 0, 0, "an address"},
+        {"--port", NULL, CLI_OPT_INT, port, 0, 65535, NULL},
+    };
+    return cli_parse(ctx, &cmd_dashboard, argc, argv, opts, CLI_NOPTS(opts), NULL);
 }
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "quant/features.h"
 #include "core/banned.h"
 
@@ -31,33 +32,6 @@ static void on_result(void *p, const struct quant_derive_result *r)
         fprintf(v->ctx->out, "%s %s %s values for %s (%s dates)\n", v->verb, vals, r->kind,
                 r->symbol, rows);
     }
-}
-
-/* Shared by features and labels: parse --symbols/--force/--threads. */
-int cli_derive_common(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
-                      int *i, struct cli_symbols *symbols, struct quant_derive_request *req)
-{
-    const char *val;
-    int r, rc;
-    if (cli_symbols_opt(ctx, cmd, argc, argv, i, symbols, &rc))
-        return rc ? rc : 1;
-    if (strcmp(argv[*i], "--force") == 0) {
-        req->force = 1;
-        return 1;
-    }
-    if (strcmp(argv[*i], "--materialize") == 0) {
-        req->materialize = 1;
-        return 1;
-    }
-    if ((r = cli_opt_value(argc, argv, i, "--threads", &val)) != 0) {
-        char *end;
-        long t = r > 0 ? strtol(val, &end, 10) : 0;
-        if (r < 0 || *end || t < 1 || t > 16)
-            return cli_usage_error(ctx, cmd, "--threads takes 1 to 16");
-        req->threads = (int)t;
-        return 1;
-    }
-    return 0;
 }
 
 int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_request *req,
@@ -103,24 +77,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
     const char *set_name = "tech-v1";
-    int rc = CLI_EXIT_OK;
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *val;
-        int r = cli_derive_common(ctx, &cmd_features, argc, argv, &i, &symbols, &req);
-        if (r == 1)
-            continue;
-        if (r) {
-            rc = r;
-            break;
-        }
-        if ((r = cli_opt_value(argc, argv, &i, "--set", &val)) != 0) {
-            if (r < 0)
-                rc = cli_usage_error(ctx, &cmd_features, "--set needs a name");
-            set_name = val;
-        } else {
-            rc = cli_usage_error(ctx, &cmd_features, "unknown option '%s'", argv[i]);
-        }
-    }
+    const struct cli_opt opts[] = {
+        {"--features", "--set", CLI_OPT_STRING, &set_name, 0, 0, "tech-v1, alpha158 or all"},
+        CLI_DERIVE_OPTS(req),
+    };
+    int rc = cli_parse(ctx, &cmd_features, argc, argv, opts, CLI_NOPTS(opts), &symbols);
     const struct quant_feature_set *sets[8];
     size_t nsets = 0;
     if (!rc && strcmp(set_name, "all") == 0) {
@@ -150,8 +111,9 @@ const struct cli_command cmd_features = {
     .name = "features",
     .summary = "compute feature sets (tech-v1, alpha158) from stored bars",
     .usage =
-        "usage: quant features [--symbols S ... | --all] [--set tech-v1|alpha158|all]\n"
-        "                      [--materialize] [--force] [--threads N]\n"
+        "usage: quant features [--symbols S ... | --all]\n"
+        "                      [--features tech-v1|alpha158|all] [--materialize]\n"
+        "                      [--force] [--threads N]\n"
         "\n"
         "Computes a versioned feature set (default tech-v1) for each symbol with bars\n"
         "(or those given: --symbols A B, A,B or @FILE with one per line; --all: every\n"
@@ -164,7 +126,8 @@ const struct cli_command cmd_features = {
         "value. --materialize also stores the values in those tables of the DuckDB\n"
         "file, for other DuckDB clients (each symbol's set replaced atomically; a run\n"
         "without it drops them again). A symbol whose bars did not change since its\n"
-        "last run is skipped (--force recomputes).\n"
+        "last run is skipped (--force recomputes). --set is an older name for\n"
+        "--features (train takes the same words).\n"
         "\n"
         "Example: quant sql \"SELECT * FROM features_daily WHERE symbol='AAPL' AND\n"
         "         version='tech-v1' LIMIT 20\"\n",

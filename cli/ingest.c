@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "quant/ingest.h"
 #include "core/banned.h"
 
@@ -141,49 +142,35 @@ static void print_resume(struct cli_ctx *ctx, const struct quant_ingest_request 
 static int parse(struct cli_ctx *ctx, int argc, char **argv, struct quant_ingest_request *req,
                  struct cli_symbols *symbols)
 {
-    int provider_set = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int r, rc;
-        if (cli_symbols_opt(ctx, &cmd_ingest, argc, argv, &i, symbols, &rc)) {
-            if (rc)
-                return rc;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--provider", &val)) != 0) {
-            int p = r > 0 ? quant_ingest_provider_parse(val) : -1;
-            if (p < 0)
-                return cli_usage_error(ctx, &cmd_ingest,
-                                       "--provider takes alphavantage, csv or synthetic");
-            req->provider = p;
-            provider_set = 1;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--csv", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error(ctx, &cmd_ingest, "--csv needs a file or folder");
-            req->csv_path = val;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--days", &val)) != 0) {
-            char *end;
-            long d = r > 0 ? strtol(val, &end, 10) : 0;
-            if (r < 0 || *end || d < 1 || d > 100000)
-                return cli_usage_error(ctx, &cmd_ingest, "--days takes 1 to 100000");
-            req->synthetic_days = (int)d;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--seed", &val)) != 0) {
-            char *end;
-            unsigned long long s = r > 0 ? strtoull(val, &end, 10) : 0;
-            if (r < 0 || *end || s == 0)
-                return cli_usage_error(ctx, &cmd_ingest, "--seed takes a positive integer");
-            req->synthetic_seed = s;
-        } else if (strcmp(argv[i], "--full") == 0) {
-            req->mode = QUANT_INGEST_FULL;
-        } else if (strcmp(argv[i], "--compact") == 0) {
-            req->mode = QUANT_INGEST_COMPACT;
-        } else if (strcmp(argv[i], "--replace") == 0) {
-            req->replace = 1;
-        } else if (strcmp(argv[i], "--adjusted") == 0) {
-            req->adjusted = 1;
-        } else {
-            return cli_usage_error(ctx, &cmd_ingest, "unknown option '%s'", argv[i]);
-        }
+    const char *provider = NULL;
+    int days = 0, seed = 0, full = 0, compact = 0;
+    const struct cli_opt opts[] = {
+        {"--provider", NULL, CLI_OPT_STRING, &provider, 0, 0, "alphavantage, csv or synthetic"},
+        {"--csv", NULL, CLI_OPT_STRING, &req->csv_path, 0, 0, "a file or folder"},
+        {"--days", NULL, CLI_OPT_INT, &days, 1, 100000, NULL},
+        {"--seed", NULL, CLI_OPT_INT, &seed, 1, 2147483647L, "a positive integer"},
+        {"--full", NULL, CLI_OPT_FLAG, &full, 0, 0, NULL},
+        {"--compact", NULL, CLI_OPT_FLAG, &compact, 0, 0, NULL},
+        {"--replace", NULL, CLI_OPT_FLAG, &req->replace, 0, 0, NULL},
+        {"--adjusted", NULL, CLI_OPT_FLAG, &req->adjusted, 0, 0, NULL},
+    };
+    int rc = cli_parse(ctx, &cmd_ingest, argc, argv, opts, CLI_NOPTS(opts), symbols);
+    if (rc)
+        return rc;
+    int provider_set = provider != NULL;
+    if (provider) {
+        int p = quant_ingest_provider_parse(provider);
+        if (p < 0)
+            return cli_usage_error(ctx, &cmd_ingest,
+                                   "--provider takes alphavantage, csv or synthetic");
+        req->provider = p;
     }
-    int rc = cli_symbols_finish(ctx, &cmd_ingest, symbols);
+    if (full && compact)
+        return cli_usage_error(ctx, &cmd_ingest, "give --full or --compact, not both");
+    req->mode = full ? QUANT_INGEST_FULL : compact ? QUANT_INGEST_COMPACT : req->mode;
+    req->synthetic_days = days;
+    req->synthetic_seed = (uint64_t)seed;
+    rc = cli_symbols_finish(ctx, &cmd_ingest, symbols);
     if (rc)
         return rc;
     if (!provider_set && req->csv_path)

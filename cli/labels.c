@@ -1,8 +1,10 @@
 /* labels.c: `quant labels`: forward-return labels from stored bars. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "quant/features.h"
 #include "core/banned.h"
 
@@ -13,28 +15,15 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     req.horizon = QUANT_LABEL_HORIZON_DEFAULT;
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
-    int rc = CLI_EXIT_OK;
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *val;
-        int r = cli_derive_common(ctx, &cmd_labels, argc, argv, &i, &symbols, &req);
-        if (r == 1)
-            continue;
-        if (r) {
-            rc = r;
-            break;
-        }
-        if ((r = cli_opt_value(argc, argv, &i, "--horizon", &val)) != 0) {
-            char *end;
-            long h = r > 0 ? strtol(val, &end, 10) : 0;
-            if (r < 0 || *end || h < QUANT_LABEL_HORIZON_MIN || h > QUANT_LABEL_HORIZON_MAX)
-                rc = cli_usage_error(ctx, &cmd_labels, "--horizon takes %d to %d trading days",
-                                     QUANT_LABEL_HORIZON_MIN, QUANT_LABEL_HORIZON_MAX);
-            else
-                req.horizon = (int)h;
-        } else {
-            rc = cli_usage_error(ctx, &cmd_labels, "unknown option '%s'", argv[i]);
-        }
-    }
+    char takes[48];
+    snprintf(takes, sizeof takes, "%d to %d trading days", QUANT_LABEL_HORIZON_MIN,
+             QUANT_LABEL_HORIZON_MAX);
+    const struct cli_opt opts[] = {
+        {"--horizon", NULL, CLI_OPT_INT, &req.horizon, QUANT_LABEL_HORIZON_MIN,
+         QUANT_LABEL_HORIZON_MAX, takes},
+        CLI_DERIVE_OPTS(req),
+    };
+    int rc = cli_parse(ctx, &cmd_labels, argc, argv, opts, CLI_NOPTS(opts), &symbols);
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_labels, &symbols);
     req.symbols = (const char *const *)symbols.list.v;

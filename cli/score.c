@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "quant/score.h"
 #include "core/banned.h"
 
@@ -36,18 +37,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
     const char *model = "latest";
-    int rc = CLI_EXIT_OK;
-    for (int i = 1; i < argc && !rc; i++) {
-        int r;
-        if (cli_symbols_opt(ctx, &cmd_score, argc, argv, &i, &symbols, &rc)) {
-            continue;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--model", &model)) != 0) {
-            if (r < 0)
-                rc = cli_usage_error(ctx, &cmd_score, "--model takes a model id or latest");
-        } else {
-            rc = cli_usage_error(ctx, &cmd_score, "unknown option '%s'", argv[i]);
-        }
-    }
+    const struct cli_opt opts[] = {
+        {"--model", NULL, CLI_OPT_STRING, &model, 0, 0, "a model id or latest"},
+    };
+    int rc = cli_parse(ctx, &cmd_score, argc, argv, opts, CLI_NOPTS(opts), &symbols);
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_score, &symbols);
     if (!rc && symbols.list.n == 0)

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "table.h"
 #include "quant/feature_sets.h"
 #include "quant/status.h"
@@ -43,13 +44,12 @@ static void fmt_quality(const struct quant_series_summary *s, char *out, size_t 
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
-    enum cli_format fmt = CLI_FMT_TABLE;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            fmt = CLI_FMT_JSON;
-        else
-            return cli_usage_error(ctx, &cmd_status, "unexpected argument '%s'", argv[i]);
-    }
+    int json = 0;
+    const struct cli_opt opts[] = {{"--json", NULL, CLI_OPT_FLAG, &json, 0, 0, NULL}};
+    int rc = cli_parse(ctx, &cmd_status, argc, argv, opts, CLI_NOPTS(opts), NULL);
+    if (rc)
+        return rc;
+    enum cli_format fmt = json ? CLI_FMT_JSON : CLI_FMT_TABLE;
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_symbol_status *st = NULL;

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "quant/train.h"
 #include "quant/clock.h"
 #include "core/banned.h"
@@ -55,16 +56,6 @@ static void on_trained(void *p, const struct quant_train_result *r)
     fprintf(v->ctx->out, "Model %s saved and registered.\n", r->model_id);
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void print_summary(struct cli_ctx *ctx, const struct quant_train_request *req,
                           const struct quant_train_summary *s)
 {
@@ -97,63 +88,39 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_list params;
     memset(&symbols, 0, sizeof symbols);
     memset(&params, 0, sizeof params);
-    int rc = CLI_EXIT_OK;
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *val = NULL;
-        long n;
-        int r;
-        if (cli_symbols_opt(ctx, &cmd_train, argc, argv, &i, &symbols, &rc)) {
-            continue;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--features", &val)) != 0) {
-            req.set = r > 0 ? quant_feature_set_find(val) : NULL;
-            if (!req.set)
-                rc = cli_usage_error(ctx, &cmd_train, "--features takes tech-v1 or alpha158");
-        } else if ((r = cli_opt_value(argc, argv, &i, "--horizon", &val)) != 0) {
-            if (r < 0 || parse_int(val, 1, 250, &n))
-                rc = cli_usage_error(ctx, &cmd_train, "--horizon takes 1 to 250");
-            else
-                req.horizon = (int)n;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--algo", &val)) != 0) {
-            if (r < 0 || !quant_model_algo_find(val))
-                rc = cli_usage_error(ctx, &cmd_train, "--algo takes lightgbm or xgboost");
-            else
-                req.algo = val;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--param", &val)) != 0) {
-            if (r < 0 || !strchr(val, '='))
-                rc = cli_usage_error(ctx, &cmd_train, "--param takes key=value");
-            else if (cli_list_add(&params, (char *)val))
-                rc = CLI_EXIT_FAILED;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--rounds", &val)) != 0) {
-            if (r < 0 || parse_int(val, 1, QUANT_TRAIN_ROUNDS_MAX, &n))
-                rc = cli_usage_error(ctx, &cmd_train, "--rounds takes 1 to %d",
-                                     QUANT_TRAIN_ROUNDS_MAX);
-            else
-                req.rounds = (int)n;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--early-stopping", &val)) != 0) {
-            if (r < 0 || parse_int(val, 0, QUANT_TRAIN_ROUNDS_MAX, &n))
-                rc = cli_usage_error(ctx, &cmd_train, "--early-stopping takes 0 (off) to %d "
-                                     "rounds without a better valid logloss",
-                                     QUANT_TRAIN_ROUNDS_MAX);
-            else
-                req.early_stopping = n ? (int)n : QUANT_TRAIN_EARLY_STOP_OFF;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--seed", &val)) != 0) {
-            if (r < 0 || parse_int(val, 1, 2147483647L, &n))
-                rc = cli_usage_error(ctx, &cmd_train, "--seed takes a positive integer");
-            else
-                req.seed = (uint64_t)n;
-        } else if ((r = cli_opt_value(argc, argv, &i, "--threads", &val)) != 0) {
-            if (r < 0 || parse_int(val, 1, 64, &n))
-                rc = cli_usage_error(ctx, &cmd_train, "--threads takes 1 to 64");
-            else
-                req.threads = (int)n;
-        } else if (strcmp(argv[i], "--pooled") == 0) {
-            req.pooled = 1;
-        } else if (strcmp(argv[i], "--score") == 0) {
-            req.score = 1;
-        } else {
-            rc = cli_usage_error(ctx, &cmd_train, "unknown option '%s'", argv[i]);
-        }
-    }
+    const char *set = NULL, *algo = NULL;
+    int horizon = 0, rounds = 0, early = -1, seed = 0, threads = 0;
+    char rounds_max[48], early_takes[96];
+    snprintf(rounds_max, sizeof rounds_max, "1 to %d", QUANT_TRAIN_ROUNDS_MAX);
+    snprintf(early_takes, sizeof early_takes, "0 (off) to %d rounds without a better valid "
+             "logloss", QUANT_TRAIN_ROUNDS_MAX);
+    const struct cli_opt opts[] = {
+        {"--features", "--set", CLI_OPT_STRING, &set, 0, 0, "tech-v1 or alpha158"},
+        {"--horizon", NULL, CLI_OPT_INT, &horizon, QUANT_LABEL_HORIZON_MIN,
+         QUANT_LABEL_HORIZON_MAX, NULL},
+        {"--algo", NULL, CLI_OPT_STRING, &algo, 0, 0, "lightgbm or xgboost"},
+        {"--param", NULL, CLI_OPT_LIST, &params, 0, 0, "key=value"},
+        {"--rounds", NULL, CLI_OPT_INT, &rounds, 1, QUANT_TRAIN_ROUNDS_MAX, rounds_max},
+        {"--early-stopping", NULL, CLI_OPT_INT, &early, 0, QUANT_TRAIN_ROUNDS_MAX, early_takes},
+        {"--seed", NULL, CLI_OPT_INT, &seed, 1, 2147483647L, "a positive integer"},
+        {"--threads", NULL, CLI_OPT_INT, &threads, 1, 64, NULL},
+        {"--pooled", NULL, CLI_OPT_FLAG, &req.pooled, 0, 0, NULL},
+        {"--score", NULL, CLI_OPT_FLAG, &req.score, 0, 0, NULL},
+    };
+    int rc = cli_parse(ctx, &cmd_train, argc, argv, opts, CLI_NOPTS(opts), &symbols);
+    if (!rc && set && !(req.set = quant_feature_set_find(set)))
+        rc = cli_usage_error(ctx, &cmd_train, "--features takes tech-v1 or alpha158");
+    if (!rc && algo && !quant_model_algo_find(algo))
+        rc = cli_usage_error(ctx, &cmd_train, "--algo takes lightgbm or xgboost");
+    for (size_t k = 0; !rc && k < params.n; k++)
+        if (!strchr(params.v[k], '='))
+            rc = cli_usage_error(ctx, &cmd_train, "--param takes key=value");
+    req.algo = algo;
+    req.horizon = horizon;
+    req.rounds = rounds;
+    req.early_stopping = early < 0 ? 0 : early ? early : QUANT_TRAIN_EARLY_STOP_OFF;
+    req.seed = (uint64_t)seed;
+    req.threads = threads;
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_train, &symbols);
     if (!rc && symbols.list.n == 0)
@@ -165,11 +132,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
     /* Without --threads, the `threads` setting (QUANT_THREADS, quant.conf). */
-    long threads = QUANT_TRAIN_THREADS_DEFAULT;
+    long conf_threads = QUANT_TRAIN_THREADS_DEFAULT;
     struct quant_err terr;
-    if (!req.threads &&
-        quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, 64, &threads, &terr) == QUANT_OK)
-        req.threads = (int)threads;
+    if (!req.threads && quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, 64,
+                                              &conf_threads, &terr) == QUANT_OK)
+        req.threads = (int)conf_threads;
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
     req.params = (const char *const *)params.v;

@@ -1,0 +1,95 @@
+/* opts.c: the option table parser every command uses (opts.h). */
+#include "opts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/banned.h"
+
+int cli_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The option argv[*i] names (by name or alias, "--x" or "--x=v"), or NULL. */
+static const struct cli_opt *find(const struct cli_opt *opts, size_t n, const char *arg)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *names[2] = {opts[k].name, opts[k].alias};
+        for (int j = 0; j < 2; j++) {
+            size_t len = names[j] ? strlen(names[j]) : 0;
+            if (len && strncmp(arg, names[j], len) == 0 &&
+                (arg[len] == '\0' || (arg[len] == '=' && opts[k].kind != CLI_OPT_FLAG)))
+                return &opts[k];
+        }
+    }
+    return NULL;
+}
+
+static int bad_value(struct cli_ctx *ctx, const struct cli_command *cmd,
+                     const struct cli_opt *o, const char *as_typed)
+{
+    if (o->takes)
+        return cli_usage_error(ctx, cmd, "%s takes %s", as_typed, o->takes);
+    if (o->kind == CLI_OPT_INT)
+        return cli_usage_error(ctx, cmd, "%s takes %ld to %ld", as_typed, o->min, o->max);
+    return cli_usage_error(ctx, cmd, "%s needs a value", as_typed);
+}
+
+static int take(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_opt *o,
+                int argc, char **argv, int *i)
+{
+    if (o->kind == CLI_OPT_FLAG) {
+        *(int *)o->dest = 1;
+        return 0;
+    }
+    char *arg = argv[*i], *eq = strchr(arg, '=');
+    char typed[64];
+    snprintf(typed, sizeof typed, "%.*s", (int)(eq ? (size_t)(eq - arg) : strlen(arg)), arg);
+    const char *val = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+    if (!val || (!eq && strncmp(val, "--", 2) == 0 && val[2]))
+        return bad_value(ctx, cmd, o, typed);
+    long n;
+    switch (o->kind) {
+    case CLI_OPT_INT:
+        if (cli_parse_long(val, o->min, o->max, &n))
+            return bad_value(ctx, cmd, o, typed);
+        *(int *)o->dest = (int)n;
+        return 0;
+    case CLI_OPT_STRING:
+        if (!*val)
+            return bad_value(ctx, cmd, o, typed);
+        *(const char **)o->dest = val;
+        return 0;
+    case CLI_OPT_LIST:
+        return cli_list_add(o->dest, (char *)val) ? CLI_EXIT_FAILED : 0;
+    case CLI_OPT_FLAG:
+        break;
+    }
+    return 0;
+}
+
+int cli_parse(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+              const struct cli_opt *opts, size_t n_opts, struct cli_symbols *symbols)
+{
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        if (symbols && cli_symbols_opt(ctx, cmd, argc, argv, &i, symbols, &rc))
+            continue;
+        const struct cli_opt *o = find(opts, n_opts, argv[i]);
+        if (o)
+            rc = take(ctx, cmd, o, argc, argv, &i);
+        else if (strncmp(argv[i], "-", 1) == 0 && argv[i][1])
+            rc = cli_usage_error(ctx, cmd, "unknown option '%s'", argv[i]);
+        else
+            rc = cli_usage_error(ctx, cmd, "unexpected argument '%s'", argv[i]);
+    }
+    return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * opts.h: a command's options as a table, parsed one way for every command:
+ * the same spellings (--name VALUE, --name=VALUE), the same refusals
+ * ("unknown option", "--x takes ...") and the same exit code (2).  Each
+ * command lists its options; what a value means beyond its type (a feature
+ * set's name, an algorithm) the command checks after parsing.
+ *
+ *     int horizon = 5;
+ *     const struct cli_opt opts[] = {
+ *         {"--horizon", NULL, CLI_OPT_INT, &horizon, 1, 250, "1 to 250 trading days"},
+ *     };
+ *     int rc = cli_parse(ctx, &cmd_labels, argc, argv, opts, CLI_NOPTS(opts), &symbols);
+ */
+#ifndef QUANT_CLI_OPTS_H
+#define QUANT_CLI_OPTS_H
+
+#include <stddef.h>
+
+#include "cli.h"
+
+enum cli_opt_kind {
+    CLI_OPT_FLAG,     /* int *: set to 1 */
+    CLI_OPT_INT,      /* int *: a whole number in min..max */
+    CLI_OPT_STRING,   /* const char **: the value (points into argv) */
+    CLI_OPT_LIST,     /* struct cli_list *: every value, commas split */
+};
+
+struct cli_opt {
+    const char *name;       /* "--horizon" */
+    const char *alias;      /* another spelling kept working ("--set"), or NULL */
+    enum cli_opt_kind kind;
+    void *dest;             /* see the kinds */
+    long min, max;          /* CLI_OPT_INT */
+    const char *takes;      /* the value in words, for "--x takes ..." ("1 to 250");
+                               NULL: "MIN to MAX" for numbers, "a value" otherwise */
+};
+
+#define CLI_NOPTS(a) (sizeof(a) / sizeof *(a))
+
+/* The options features and labels share, filling a quant_derive_request. */
+#define CLI_DERIVE_OPTS(req)                                                     \
+    {"--force", NULL, CLI_OPT_FLAG, &(req).force, 0, 0, NULL},                   \
+    {"--materialize", NULL, CLI_OPT_FLAG, &(req).materialize, 0, 0, NULL},       \
+    {"--threads", NULL, CLI_OPT_INT, &(req).threads, 1, 16, NULL}
+
+/*
+ * Parse argv[1..argc) against opts.  With symbols non-NULL, --symbols, @FILE,
+ * --all and bare words name symbols (cli_symbols_opt; finish them with
+ * cli_symbols_finish).  Anything else is a usage error.  Returns 0, or the
+ * exit code after printing the error.
+ */
+int cli_parse(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+              const struct cli_opt *opts, size_t n_opts, struct cli_symbols *symbols);
+
+/* A whole number in lo..hi from text: 0, or -1 when it is not one. */
+int cli_parse_long(const char *s, long lo, long hi, long *out);
+
+#endif
