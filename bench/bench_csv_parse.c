@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "quant/csv_provider.h"
 #include "bench_util.h"
 #include "quant/synthetic.h"

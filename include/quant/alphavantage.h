@@ -36,7 +36,7 @@
 
 #include "quant/bars.h"
 #include "quant/error.h"
-#include "quant/http.h"
+#include "http/http_internal.h"
 #include "quant/provider.h"
 #include "quant/symbol_info.h"
 

@@ -1,5 +1,5 @@
 /* buf.c: capped growable buffer. */
-#include "quant/buf.h"
+#include "core/buf.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "core/banned.h"
 
 struct setting_def {

@@ -9,7 +9,7 @@
  * leak through an error.  It must not print, log to stdout, or follow
  * redirects (a redirect would carry the key to another host).
  */
-#include "quant/http.h"
+#include "http/http_internal.h"
 
 #include <ctype.h>
 #include <errno.h>

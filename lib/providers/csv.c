@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 
 #include "csv_internal.h"
 

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "quant/series_store.h"
 #include "store/sql_internal.h"
 #include "core/banned.h"

@@ -8,7 +8,7 @@
  * order whatever order the workers finish in, and a full ring makes the scan
  * wait for the caller (a slow trainer holds back the reading, not memory).
  */
-#include "quant/frames.h"
+#include "services/frames.h"
 
 #include <pthread.h>
 #include <stdio.h>

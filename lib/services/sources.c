@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "quant/alphavantage.h"
-#include "quant/http.h"
+#include "http/http_internal.h"
 #include "core/banned.h"
 
 static enum quant_code http_options_from_config(const struct quant_config *cfg,

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "quant/clock.h"
 #include "quant/provider.h"
 #include "services/sources.h"

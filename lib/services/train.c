@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "quant/feature_store.h"
-#include "quant/frames.h"
+#include "services/frames.h"
 #include "quant/meta_store.h"
 #include "quant/ml_split.h"
 #include "quant/provider.h"

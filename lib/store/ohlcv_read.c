@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 

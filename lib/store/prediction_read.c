@@ -3,7 +3,7 @@
  * prepared statement (the symbol and id are never interpolated into SQL).
  * Read-only: it must not create or change any table.
  */
-#include "quant/prediction_read.h"
+#include "store/prediction_read.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 
 #include <duckdb.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 

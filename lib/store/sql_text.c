@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "quant/bars.h"
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "store/store_internal.h"
 #include "core/banned.h"
 

@@ -38,7 +38,7 @@
 
 #include <duckdb.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "quant/error.h"
 #include "quant/feature_store.h"
 #include "quant/series_store.h"

@@ -24,7 +24,7 @@
 #include "quant/status.h"
 #include "quant/workspace.h"
 #include "quant/meta_store.h"
-#include "quant/prediction_read.h"
+#include "store/prediction_read.h"
 #include "quant/series_store.h"
 #include "quant/symbol_info.h"
 #include "core/json.h"

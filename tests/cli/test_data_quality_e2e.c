@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "av_fixture.h"
-#include "quant/buf.h"
+#include "core/buf.h"
 
 #define QUANT(f, res, ...) tu_run_quant((const char *const[]){__VA_ARGS__, NULL}, (f)->env, (res))
 

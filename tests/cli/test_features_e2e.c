@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "quant/csv_provider.h"
 #include "quant/feature_sets.h"
 #include "quant/validate.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "loopback_server.h"
-#include "quant/http.h"
+#include "http/http_internal.h"
 
 #define KEY "SECRETKEY123"
 

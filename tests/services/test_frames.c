@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "quant/frames.h"
+#include "services/frames.h"
 
 static char dir[PATH_MAX];
 static char db[PATH_MAX + 16];

@@ -1,5 +1,5 @@
 /*
- * http.h: quant's HTTP GET client over libcurl.
+ * http_internal.h: quant's HTTP GET client over libcurl.
  *
  * What it adds over a bare curl_easy_perform:
  *  - bounded retries with exponential backoff (and jitter-free, so tests are
@@ -21,7 +21,7 @@
 #ifndef QUANT_HTTP_H
 #define QUANT_HTTP_H
 
-#include "quant/buf.h"
+#include "core/buf.h"
 #include "quant/error.h"
 
 struct quant_http_options {
