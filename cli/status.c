@@ -211,9 +211,14 @@ const struct cli_command cmd_status = {
         "\n"
         "One row per registered symbol (or symbol with stored bars): bars stored,\n"
         "first and last date, data quality (bars repaired, gaps, split-like jumps,\n"
-        "adjustment carried; see README), the last ingest run's time, status and error, the values\n"
-        "stored per feature set and the label rows of the horizon computed last. A\n"
-        "stage marked * is behind its input: its bars changed after it was computed.\n",
+        "adjustment carried; see README), the last ingest run's time, status and\n"
+        "error, the values stored per feature set and the label rows of the horizon\n"
+        "computed last, predictions and the latest model. A stage marked * is behind\n"
+        "its input: its bars changed after it was computed.\n"
+        "\n"
+        "It never waits for a writer: while another process (an ingest, a training)\n"
+        "holds the series store, it shows what the registry knows and says who\n"
+        "holds the store.\n",
     .run = run,
     .open = CLI_OPEN_READ,
 };
