@@ -171,7 +171,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         free(st);
         return CLI_EXIT_FAILED;
     }
-    if (n == 0 && fmt == CLI_FMT_TABLE) {
+    if (n == 0 && fmt == CLI_FMT_TABLE && busy[0]) {
+        fprintf(ctx->out, "No symbols registered yet; the process writing the store may be "
+                          "adding some: run `quant status` again when it has finished.\n");
+    } else if (n == 0 && fmt == CLI_FMT_TABLE) {
         fprintf(ctx->out, "No symbols yet: add some with `quant symbols add AAPL`, then "
                           "`quant ingest`.\n");
     } else {
