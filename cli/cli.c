@@ -105,20 +105,22 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
     return 1;
 }
 
+int cli_list_add_word(struct cli_list *list, char *word)
+{
+    char **v = realloc(list->v, (list->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    list->v = v;
+    list->v[list->n++] = word;
+    return 0;
+}
+
 int cli_list_add(struct cli_list *list, char *word)
 {
     /* Split "A,B" into pieces we own; plain words point into argv. */
     char *comma = strchr(word, ',');
-    if (!comma) {
-        if (!*word)
-            return 0;
-        char **v = realloc(list->v, (list->n + 1) * sizeof *v);
-        if (!v)
-            return -1;
-        list->v = v;
-        list->v[list->n++] = word;
-        return 0;
-    }
+    if (!comma)
+        return *word ? cli_list_add_word(list, word) : 0;
     char *copy = strdup(word);
     char **owned = realloc(list->owned, (list->n_owned + 1) * sizeof *owned);
     if (!copy || !owned) {

@@ -116,6 +116,7 @@ struct cli_list {
     size_t n_owned;
 };
 int cli_list_add(struct cli_list *list, char *word);  /* splits commas; 0 ok, -1 oom */
+int cli_list_add_word(struct cli_list *list, char *word);  /* as it is; 0 ok, -1 oom */
 void cli_list_release(struct cli_list *list);
 
 /*

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "quant/export.h"
 #include "core/banned.h"
 
@@ -20,26 +21,16 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct quant_export_request req = {0};
     const char *fmt = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char **slot = NULL, *v = NULL;
-        int r = 0;
-        static const char *const names[] = {"--table", "--query", "--output", "--format"};
-        const char **slots[] = {&req.table, &req.query, &req.output, &fmt};
-        for (size_t k = 0; k < 4 && r == 0; k++) {
-            r = cli_opt_value(argc, argv, &i, names[k], &v);
-            slot = slots[k];
-            if (r < 0)
-                return cli_usage_error(ctx, &cmd_export, "%s needs a value", names[k]);
-        }
-        if (r > 0)
-            *slot = v;
-        else if (strcmp(argv[i], "--force") == 0)
-            req.force = 1;
-        else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            req.output = argv[++i];
-        else
-            return cli_usage_error(ctx, &cmd_export, "unexpected '%s'", argv[i]);
-    }
+    const struct cli_opt opts[] = {
+        {"--table", NULL, CLI_OPT_STRING, &req.table, 0, 0, "a table name"},
+        {"--query", NULL, CLI_OPT_STRING, &req.query, 0, 0, "one SELECT"},
+        {"--output", "-o", CLI_OPT_STRING, &req.output, 0, 0, "a file"},
+        {"--format", NULL, CLI_OPT_STRING, &fmt, 0, 0, "csv or parquet"},
+        {"--force", NULL, CLI_OPT_FLAG, &req.force, 0, 0, NULL},
+    };
+    int prc = cli_parse(ctx, &cmd_export, argc, argv, opts, CLI_NOPTS(opts), NULL);
+    if (prc)
+        return prc;
     if (!req.table == !req.query)
         return cli_usage_error(ctx, &cmd_export, "give either --table NAME or --query SQL");
     if (!req.output)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "table.h"
 #include "quant/clock.h"
 #include "quant/models.h"
@@ -91,15 +92,13 @@ static int cmd_list(struct cli_ctx *ctx, struct quant_workspace *ws, int argc, c
 {
     const char *symbol = NULL;
     int json = 0;
-    for (int i = 2; i < argc; i++) {
-        int r = cli_opt_value(argc, argv, &i, "--symbol", &symbol);
-        if (r < 0)
-            return cli_usage_error(ctx, &cmd_models, "--symbol needs a symbol");
-        if (r == 0 && strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (r == 0)
-            return cli_usage_error(ctx, &cmd_models, "unexpected argument '%s'", argv[i]);
-    }
+    const struct cli_opt opts[] = {
+        {"--symbol", NULL, CLI_OPT_STRING, &symbol, 0, 0, "a symbol"},
+        {"--json", NULL, CLI_OPT_FLAG, &json, 0, 0, NULL},
+    };
+    int rc = cli_parse_words(ctx, &cmd_models, argc, argv, 2, opts, CLI_NOPTS(opts), NULL);
+    if (rc)
+        return rc;
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_model_entry *v = NULL;
@@ -123,17 +122,16 @@ static void print_json_block(FILE *f, const char *title, const char *json)
 
 static int cmd_show(struct cli_ctx *ctx, struct quant_workspace *ws, int argc, char **argv)
 {
-    const char *id = NULL, *symbol = NULL;
-    for (int i = 2; i < argc; i++) {
-        int r = cli_opt_value(argc, argv, &i, "--symbol", &symbol);
-        if (r < 0)
-            return cli_usage_error(ctx, &cmd_models, "--symbol needs a symbol");
-        if (r == 0 && !id && strncmp(argv[i], "--", 2) != 0)
-            id = argv[i];
-        else if (r == 0)
-            return cli_usage_error(ctx, &cmd_models, "models show takes one model id (or "
-                                                     "latest [--symbol S])");
-    }
+    const char *symbol = NULL;
+    const struct cli_opt opts[] = {
+        {"--symbol", NULL, CLI_OPT_STRING, &symbol, 0, 0, "a symbol"},
+    };
+    struct cli_list words = {0};
+    int rc = cli_parse_words(ctx, &cmd_models, argc, argv, 2, opts, CLI_NOPTS(opts), &words);
+    const char *id = words.n == 1 ? words.v[0] : NULL;
+    cli_list_release(&words); /* id points into argv */
+    if (rc)
+        return rc;
     if (!id)
         return cli_usage_error(ctx, &cmd_models, "models show takes one model id (or latest "
                                                  "[--symbol S])");

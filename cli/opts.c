@@ -76,20 +76,42 @@ static int take(struct cli_ctx *ctx, const struct cli_command *cmd, const struct
     return 0;
 }
 
-int cli_parse(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
-              const struct cli_opt *opts, size_t n_opts, struct cli_symbols *symbols)
+static int parse(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+                 int first, const struct cli_opt *opts, size_t n_opts,
+                 struct cli_symbols *symbols, struct cli_list *words)
 {
-    int rc = 0;
-    for (int i = 1; i < argc && !rc; i++) {
+    int rc = 0, only_words = 0;
+    for (int i = first; i < argc && !rc; i++) {
+        if (only_words) {
+            rc = cli_list_add_word(words, argv[i]) ? CLI_EXIT_FAILED : 0;
+            continue;
+        }
         if (symbols && cli_symbols_opt(ctx, cmd, argc, argv, &i, symbols, &rc))
             continue;
         const struct cli_opt *o = find(opts, n_opts, argv[i]);
         if (o)
             rc = take(ctx, cmd, o, argc, argv, &i);
-        else if (strncmp(argv[i], "-", 1) == 0 && argv[i][1])
+        else if (words && strcmp(argv[i], "--") == 0)
+            only_words = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
             rc = cli_usage_error(ctx, cmd, "unknown option '%s'", argv[i]);
+        else if (words)
+            rc = cli_list_add_word(words, argv[i]) ? CLI_EXIT_FAILED : 0;
         else
             rc = cli_usage_error(ctx, cmd, "unexpected argument '%s'", argv[i]);
     }
     return rc;
+}
+
+int cli_parse(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+              const struct cli_opt *opts, size_t n_opts, struct cli_symbols *symbols)
+{
+    return parse(ctx, cmd, argc, argv, 1, opts, n_opts, symbols, NULL);
+}
+
+int cli_parse_words(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+                    int first, const struct cli_opt *opts, size_t n_opts,
+                    struct cli_list *words)
+{
+    return parse(ctx, cmd, argc, argv, first, opts, n_opts, NULL, words);
 }

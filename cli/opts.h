@@ -52,6 +52,15 @@ struct cli_opt {
 int cli_parse(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
               const struct cli_opt *opts, size_t n_opts, struct cli_symbols *symbols);
 
+/*
+ * The same from argv[first] (2 after a subcommand), with the bare words
+ * (and anything after "--") going to words (NULL: none allowed); a bare word
+ * may start with '-' only after "--".
+ */
+int cli_parse_words(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+                    int first, const struct cli_opt *opts, size_t n_opts,
+                    struct cli_list *words);
+
 /* A whole number in lo..hi from text: 0, or -1 when it is not one. */
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 

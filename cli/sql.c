@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "table.h"
 #include "quant/sql.h"
 #include "core/banned.h"
@@ -59,23 +60,24 @@ static int stream(struct cli_ctx *ctx, struct quant_sql_cursor *c, enum cli_form
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
-    enum cli_format fmt = CLI_FMT_TABLE;
-    const char *sql = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--csv") == 0)
-            fmt = CLI_FMT_CSV;
-        else if (strcmp(argv[i], "--json") == 0)
-            fmt = CLI_FMT_JSON;
-        else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2])
-            return cli_usage_error(ctx, &cmd_sql, "unknown option '%s'", argv[i]);
-        else if (!sql)
-            sql = argv[i];
-        else
-            return cli_usage_error(ctx, &cmd_sql,
-                                   "give the query as one argument (quote it)");
-    }
-    if (!sql || !*sql)
-        return cli_usage_error(ctx, &cmd_sql, "missing the SQL query");
+    int csv = 0, json = 0;
+    const struct cli_opt opts[] = {
+        {"--csv", NULL, CLI_OPT_FLAG, &csv, 0, 0, NULL},
+        {"--json", NULL, CLI_OPT_FLAG, &json, 0, 0, NULL},
+    };
+    struct cli_list words = {0};
+    int rc = cli_parse_words(ctx, &cmd_sql, argc, argv, 1, opts, CLI_NOPTS(opts), &words);
+    const char *sql = words.n ? words.v[0] : NULL;
+    if (!rc && words.n > 1)
+        rc = cli_usage_error(ctx, &cmd_sql, "give the query as one argument (quote it)");
+    else if (!rc && (!sql || !*sql))
+        rc = cli_usage_error(ctx, &cmd_sql, "missing the SQL query");
+    else if (!rc && csv && json)
+        rc = cli_usage_error(ctx, &cmd_sql, "give --csv or --json, not both");
+    cli_list_release(&words); /* sql points into argv */
+    if (rc)
+        return rc;
+    enum cli_format fmt = csv ? CLI_FMT_CSV : json ? CLI_FMT_JSON : CLI_FMT_TABLE;
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_workspace *ws = NULL;
@@ -85,7 +87,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         quant_workspace_close(ws);
         return query_fail(ctx, &err);
     }
-    int rc = stream(ctx, quant_sql_session_cursor(q), fmt);
+    rc = stream(ctx, quant_sql_session_cursor(q), fmt);
     quant_sql_session_close(q);
     quant_workspace_close(ws);
     return rc;

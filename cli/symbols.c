@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "table.h"
 #include "quant/symbols.h"
 #include "core/banned.h"
@@ -117,18 +118,17 @@ static void print_inactive(struct cli_ctx *ctx, const struct quant_symbol_record
 
 static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-    int all = 0;
-    enum cli_format fmt = CLI_FMT_TABLE;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--all") == 0)
-            all = 1;
-        else if (strcmp(argv[i], "--json") == 0)
-            fmt = CLI_FMT_JSON;
-        else
-            return cli_usage_error(ctx, &cmd_symbols, "unexpected argument '%s'", argv[i]);
-    }
+    int all = 0, json = 0;
+    const struct cli_opt opts[] = {
+        {"--all", NULL, CLI_OPT_FLAG, &all, 0, 0, NULL},
+        {"--json", NULL, CLI_OPT_FLAG, &json, 0, 0, NULL},
+    };
+    int rc = cli_parse_words(ctx, &cmd_symbols, argc, argv, 2, opts, CLI_NOPTS(opts), NULL);
+    if (rc)
+        return rc;
+    enum cli_format fmt = json ? CLI_FMT_JSON : CLI_FMT_TABLE;
     struct quant_workspace *ws = NULL;
-    int rc = open_ws(ctx, argv[1], &ws);
+    rc = open_ws(ctx, argv[1], &ws);
     if (rc)
         return rc;
     struct quant_err err;
@@ -189,20 +189,22 @@ static int cmd_remove(struct cli_ctx *ctx, int argc, char **argv)
 
 static int cmd_search(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const char *query = NULL;
-    enum cli_format fmt = CLI_FMT_TABLE;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            fmt = CLI_FMT_JSON;
-        else if (!query)
-            query = argv[i];
-        else
-            return cli_usage_error(ctx, &cmd_symbols, "give the search as one argument");
-    }
-    if (!query || !*query)
-        return cli_usage_error(ctx, &cmd_symbols, "symbols search needs a query");
+    int json = 0;
+    const struct cli_opt opts[] = {{"--json", NULL, CLI_OPT_FLAG, &json, 0, 0, NULL}};
+    struct cli_list words = {0};
+    int rc = cli_parse_words(ctx, &cmd_symbols, argc, argv, 2, opts, CLI_NOPTS(opts), &words);
+    const char *query = words.n ? words.v[0] : NULL;
+    size_t nwords = words.n;
+    cli_list_release(&words); /* query points into argv */
+    if (!rc && nwords > 1)
+        rc = cli_usage_error(ctx, &cmd_symbols, "give the search as one argument");
+    else if (!rc && (!query || !*query))
+        rc = cli_usage_error(ctx, &cmd_symbols, "symbols search needs a query");
+    if (rc)
+        return rc;
+    enum cli_format fmt = json ? CLI_FMT_JSON : CLI_FMT_TABLE;
     struct quant_workspace *ws = NULL;
-    int rc = open_ws(ctx, argv[1], &ws);
+    rc = open_ws(ctx, argv[1], &ws);
     if (rc)
         return rc;
     struct quant_err err;

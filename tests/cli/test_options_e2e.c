@@ -76,6 +76,15 @@ static void test_unknown_and_conflicting(void **state)
     REFUSED("--algo takes lightgbm or xgboost", "train", "--all", "--algo", "svm");
     REFUSED("--param takes key=value", "train", "--all", "--param", "eta");
     REFUSED("unknown feature set 'x'", "features", "--set", "x");
+    REFUSED("give the query as one argument", "sql", "SELECT", "1");
+    REFUSED("give --csv or --json, not both", "sql", "--csv", "--json", "SELECT 1");
+    REFUSED("missing the SQL query", "sql", "--csv");
+    REFUSED("--format takes csv or parquet", "export", "--table", "ohlcv", "--format");
+    REFUSED("-o takes a file", "export", "--table", "ohlcv", "-o"); /* as typed */
+    REFUSED("models show takes one model id", "models", "show");
+    REFUSED("--symbol takes a symbol", "models", "list", "--symbol");
+    REFUSED("unknown option '--bogus'", "symbols", "list", "--bogus");
+    REFUSED("give the search as one argument", "symbols", "search", "a", "b");
 }
 
 /* The old spelling and the = form reach the same place as the new one: past
