@@ -188,6 +188,7 @@ static void av_close(void *state)
 
 static const struct quant_provider_ops av_ops = {
     .name = "alphavantage",
+    .caps = QUANT_PROVIDER_METERED, /* 25 requests a day on a free key */
     .fetch_daily = av_fetch_daily,
     .list_symbols = NULL,
     .search = av_search,

@@ -525,6 +525,7 @@ static void test_provider_directory(void **state)
     if (quant_csv_open(dir, NULL, 0, &p, &err))
         fail_msg("%s", err.msg);
     assert_string_equal(p.ops->name, "csv");
+    assert_int_equal(p.ops->caps & QUANT_PROVIDER_METERED, 0); /* files: no request budget */
     char **syms;
     size_t n;
     assert_int_equal(p.ops->list_symbols(p.state, &syms, &n, &err), QUANT_OK);
