@@ -202,6 +202,23 @@ static enum quant_code classify_obj(const cJSON *root, struct quant_err *err)
     return QUANT_OK;
 }
 
+/* The body [p, end) is empty or starts like no `what` (JSON, CSV): HTML from
+ * a proxy or an outage page, usually.  Says what it starts with. */
+static enum quant_code wrong_body(const char *p, const char *end, const char *what,
+                                  struct quant_err *err)
+{
+    if (p == end)
+        return quant_err_set(err, QUANT_EPARSE,
+                             "Alpha Vantage answered with an empty body; try again later");
+    char ex[32];
+    excerpt(p, (size_t)(end - p), 12, ex, sizeof ex);
+    return quant_err_set(err, QUANT_EPARSE,
+                         "Alpha Vantage answered with something that is not %s (starts "
+                         "with '%s'); the service or a proxy in between may be failing: "
+                         "try again later and check the alphavantage_url setting "
+                         "(quant.conf, QUANT_ALPHAVANTAGE_URL or --alphavantage-url)", what, ex);
+}
+
 /*
  * Parse body as a JSON object (after size/depth checks) into *out, which the
  * caller frees with cJSON_Delete.  Non-JSON bodies get a message saying what
@@ -213,18 +230,8 @@ static enum quant_code parse_object(const char *body, size_t len, cJSON **out,
     *out = NULL;
     const char *end = body + len;
     const char *p = skip_space(body, end);
-    if (p == end)
-        return quant_err_set(err, QUANT_EPARSE,
-                             "Alpha Vantage answered with an empty body; try again later");
-    if (*p != '{') {
-        char ex[32];
-        excerpt(p, (size_t)(end - p), 12, ex, sizeof ex);
-        return quant_err_set(err, QUANT_EPARSE,
-                             "Alpha Vantage answered with something that is not JSON (starts "
-                             "with '%s'); the service or a proxy in between may be failing: "
-                             "try again later and check the alphavantage_url setting "
-                             "(quant.conf, QUANT_ALPHAVANTAGE_URL or --alphavantage-url)", ex);
-    }
+    if (p == end || *p != '{')
+        return wrong_body(p, end, "JSON", err);
     if (!json_depth_ok(p, (size_t)(end - p), AV_MAX_DEPTH))
         return quant_err_set(err, QUANT_EPARSE,
                              "Alpha Vantage answer nests deeper than %d levels; refusing to "
@@ -244,6 +251,19 @@ static enum quant_code parse_object(const char *body, size_t len, cJSON **out,
     }
     *out = root;
     return QUANT_OK;
+}
+
+/* parse_object, then an error payload's code (classify_obj); *out only when
+ * it is data (the caller frees it), else NULL. */
+static enum quant_code payload_object(const char *body, size_t len, cJSON **out,
+                                      struct quant_err *err)
+{
+    enum quant_code rc = parse_object(body, len, out, err);
+    if (!rc && (rc = classify_obj(*out, err))) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 enum quant_code quant_av_classify(const char *body, size_t len, struct quant_err *err)
@@ -361,11 +381,9 @@ enum quant_code quant_av_parse_daily_json(const char *body, size_t len,
                                           struct quant_bars *out, struct quant_err *err)
 {
     cJSON *root = NULL;
-    enum quant_code rc = parse_object(body, len, &root, err);
+    enum quant_code rc = payload_object(body, len, &root, err);
     if (rc)
         return rc;
-    if ((rc = classify_obj(root, err)))
-        goto done;
     const cJSON *series = cJSON_GetObjectItemCaseSensitive(root, DAILY_KEY);
     if (!cJSON_IsObject(series)) {
         char keys[160];
@@ -405,39 +423,31 @@ done:
 
 /*
  * Before a CSV body is parsed: a JSON body is an error payload (or not CSV at
- * all), HTML is a proxy or outage page.  Returns QUANT_OK when it looks like CSV.
+ * all), HTML is a proxy or outage page.  Returns QUANT_OK when it looks like
+ * CSV, with its first line split into *hdr and *pos where the next begins.
  */
-static enum quant_code csv_precheck(const char *body, size_t len, const char **start,
-                                    struct quant_err *err)
+static enum quant_code csv_start(const char *body, size_t len, const char **pos,
+                                 struct csv_record *hdr, struct quant_err *err)
 {
     const char *end = body + len;
     const char *p = skip_space(body, end);
-    *start = p;
-    if (p == end)
-        return quant_err_set(err, QUANT_EPARSE,
-                             "Alpha Vantage answered with an empty body; try again later");
+    const char *line = p;
+    size_t ll = 0;
+    *pos = p;
+    if (p == end || *p == '<')
+        return wrong_body(p, end, "CSV", err);
     if (*p == '{') {
         cJSON *root = NULL;
-        enum quant_code rc = parse_object(body, len, &root, err);
+        enum quant_code rc = payload_object(body, len, &root, err);
         if (rc)
             return rc;
-        rc = classify_obj(root, err);
         cJSON_Delete(root);
-        if (rc)
-            return rc;
         return quant_err_set(err, QUANT_EPARSE,
                              "Alpha Vantage answered with JSON where CSV was asked for "
                              "(datatype=csv); the response format may have changed");
     }
-    if (*p == '<') {
-        char ex[32];
-        excerpt(p, (size_t)(end - p), 12, ex, sizeof ex);
-        return quant_err_set(err, QUANT_EPARSE,
-                             "Alpha Vantage answered with something that is not CSV (starts "
-                             "with '%s'); the service or a proxy in between may be failing: "
-                             "try again later and check the alphavantage_url setting "
-                             "(quant.conf, QUANT_ALPHAVANTAGE_URL or --alphavantage-url)", ex);
-    }
+    csv_next_line(pos, end, &line, &ll);
+    csv_record_split(line, ll, hdr);
     return QUANT_OK;
 }
 
@@ -512,17 +522,12 @@ static enum quant_code csv_daily_row(const struct csv_record *l, const int col[C
 enum quant_code quant_av_parse_daily_csv(const char *body, size_t len,
                                          struct quant_bars *out, struct quant_err *err)
 {
-    const char *pos;
-    enum quant_code rc = csv_precheck(body, len, &pos, err);
-    if (rc)
-        return rc;
-    const char *end = body + len, *line = pos;
+    const char *pos, *end = body + len, *line;
     size_t ll = 0;
     struct csv_record l;
     int col[C_N];
-    csv_next_line(&pos, end, &line, &ll);
-    csv_record_split(line, ll, &l);
-    if ((rc = csv_daily_header(&l, col, err)))
+    enum quant_code rc = csv_start(body, len, &pos, &l, err);
+    if (rc || (rc = csv_daily_header(&l, col, err)))
         return rc;
     int nfields = l.n;
     size_t n0 = out->n;
@@ -581,11 +586,9 @@ enum quant_code quant_av_parse_search_json(const char *body, size_t len,
     *out = NULL;
     *out_n = 0;
     cJSON *root = NULL;
-    enum quant_code rc = parse_object(body, len, &root, err);
+    enum quant_code rc = payload_object(body, len, &root, err);
     if (rc)
         return rc;
-    if ((rc = classify_obj(root, err)))
-        goto done;
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "bestMatches");
     if (!cJSON_IsArray(arr)) {
         rc = quant_err_set(err, QUANT_EPARSE, "Alpha Vantage search answer has no "
@@ -641,15 +644,12 @@ enum quant_code quant_av_parse_search_csv(const char *body, size_t len,
 {
     *out = NULL;
     *out_n = 0;
-    const char *pos;
-    enum quant_code rc = csv_precheck(body, len, &pos, err);
-    if (rc)
-        return rc;
-    const char *end = body + len, *line = pos;
+    const char *pos, *end = body + len, *line;
     size_t ll = 0;
     struct csv_record hdr, l;
-    csv_next_line(&pos, end, &line, &ll);
-    csv_record_split(line, ll, &hdr);
+    enum quant_code rc = csv_start(body, len, &pos, &hdr, err);
+    if (rc)
+        return rc;
     int c_sym = csv_record_column(&hdr, "symbol");
     int c_name = csv_record_column(&hdr, "name");
     int c_type = csv_record_column(&hdr, "type");
@@ -705,11 +705,9 @@ enum quant_code quant_av_parse_overview_json(const char *body, size_t len,
 {
     memset(out, 0, sizeof *out);
     cJSON *root = NULL;
-    enum quant_code rc = parse_object(body, len, &root, err);
+    enum quant_code rc = payload_object(body, len, &root, err);
     if (rc)
         return rc;
-    if ((rc = classify_obj(root, err)))
-        goto done;
     if (!root->child) {   /* Alpha Vantage answers {} for a symbol it has no overview of */
         rc = quant_err_set(err, QUANT_ENOTFOUND, "Alpha Vantage has no company overview for "
                            "this symbol (empty answer); ETFs and some listings have none");
