@@ -380,6 +380,24 @@ static void test_bom_dupes_and_quotes(void **state)
     quant_csv_file_release(&f);
 }
 
+/* A quoted name may hold commas and "" (RFC 4180), in the header and in the
+ * rows alike: the columns after it stay where the header says they are. */
+static void test_quoted_commas(void **state)
+{
+    (void)state;
+    struct quant_csv_file f;
+    parse_text("Date,\"Name, as listed\",Open,High,Low,Close,Volume\n"
+               "2024-01-02,\"Apple, Inc.\",1,2,0.5,1.5,100\n"
+               "2024-01-03,\"Say \"\"A, B\"\"\",1,2,0.5,1.75,200\n"
+               "2024-01-04,\"never closed,1,2,0.5,2,300\n", "x", &f);
+    assert_int_equal(f.series[0].n, 2);
+    assert_true(f.series[0].v[0].close == 1.5 && f.series[0].v[0].volume == 100);
+    assert_true(f.series[0].v[1].close == 1.75 && f.series[0].v[1].volume == 200);
+    assert_int_equal(f.n_bad, 1); /* the open quote swallows its row's columns */
+    assert_int_equal(f.bad[0].line, 4);
+    quant_csv_file_release(&f);
+}
+
 /* Rows of one date that agree (a repeated line, or another rounding) are one
  * bar; rows that disagree are counted per date, per symbol. */
 static void test_duplicate_dates(void **state)
@@ -716,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_unknown_header),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bom_dupes_and_quotes),
+        cmocka_unit_test(test_quoted_commas),
         cmocka_unit_test(test_intraday_row_after_daily),
         cmocka_unit_test(test_long_line_rejected),
         cmocka_unit_test(test_symbol_from_filename),
