@@ -2,7 +2,10 @@
  * fuzz_alphavantage.c: libFuzzer harness for the Alpha Vantage body parsers
  * (include/quant/alphavantage.h).  A body from the network can be anything,
  * and Alpha Vantage answers errors as JSON even when CSV was asked for, so
- * every input goes through the classifier and all five parsers.
+ * every input goes through the classifier and all five parsers.  The CSV
+ * lines, fields and numbers under the CSV parsers are the providers' shared
+ * reader (csv_core.h), which fuzz_csv.c checks on its own; here it is what
+ * Alpha Vantage's columns and payloads make of it.
  *
  * Checked beyond "no crash":
  *  - an error payload (classify != OK) gives that same code from every parser;

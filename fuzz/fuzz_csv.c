@@ -1,6 +1,9 @@
 /*
- * fuzz_csv.c: libFuzzer harness for the CSV parser (quant_csv_parse, the
- * buffer API under the csv provider) and its number parser.
+ * fuzz_csv.c: libFuzzer harness for the CSV reader the providers share
+ * (lib/providers/csv_core.h: fields, records, lines, numbers), the CSV
+ * parser on top of it (quant_csv_parse, the buffer API under the csv
+ * provider) and its public number parser.  The Alpha Vantage CSV parsers read
+ * through the same core; fuzz_alphavantage.c covers what they make of it.
  *
  * Checked beyond "no crash":
  *  - on success: a known format; every series non-empty, strictly ascending
@@ -12,7 +15,13 @@
  *    parse without a default gives the same series; without one, it fails;
  *  - quant_csv_parse_number, on every field of the input, equals strtod bit
  *    for bit whenever it accepts (its header's promise; the fast path is
- *    hand-written SWAR code).
+ *    hand-written SWAR code), and agrees with csv_number on the trimmed text;
+ *    csv_number accepts only text strtod reads whole, to the same bits;
+ *  - csv_next_line gives back every byte of the input, line by line, and
+ *    csv_record_split keeps its fields inside their line, in order, with at
+ *    most CSV_RECORD_MAX_FIELDS of them; a line without quotes is exactly its
+ *    fields joined by commas; csv_field_end never leaves the text and stops
+ *    only at a field end.
  */
 #define _GNU_SOURCE /* memmem */
 #include <math.h>
@@ -21,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/csv_core.h"
 #include "quant/csv_provider.h"
 
 #include "fuzz_bars.h"
@@ -108,11 +118,9 @@ static int is_bare(const char *s, size_t len)
     return len > 0 && !strchr(wrap, s[0]) && !strchr(wrap, s[len - 1]);
 }
 
-static void check_number(const char *s, size_t len)
+/* s[0..len), accepted as the number got, is what strtod makes of it whole. */
+static void check_strtod(const char *s, size_t len, double got)
 {
-    double got;
-    if (!is_bare(s, len) || quant_csv_parse_number(s, len, &got) != 0)
-        return;
     char buf[128];
     FUZZ_CHECK(len < sizeof buf);
     memcpy(buf, s, len);
@@ -121,6 +129,65 @@ static void check_number(const char *s, size_t len)
     double want = strtod(buf, &end);
     FUZZ_CHECK(*end == '\0' && isfinite(got));
     FUZZ_CHECK(memcmp(&got, &want, sizeof got) == 0);
+}
+
+static void check_number(const char *s, size_t len)
+{
+    double got, strict;
+    int rc = quant_csv_parse_number(s, len, &got);
+    if (is_bare(s, len) && rc == 0)
+        check_strtod(s, len, got);
+    /* The public parser is the strict one after trimming. */
+    const char *ts = s, *te = s + len;
+    trim(&ts, &te);
+    int src = csv_number(ts, (size_t)(te - ts), &strict);
+    if (src == 0) {
+        check_strtod(ts, (size_t)(te - ts), strict);
+        FUZZ_CHECK(rc == 0 && memcmp(&got, &strict, sizeof got) == 0);
+    } else {
+        FUZZ_CHECK(rc != 0);
+    }
+}
+
+/* One line (without its '\n') split into a record. */
+static void check_record(const char *line, size_t len)
+{
+    struct csv_record r;
+    csv_record_split(line, len, &r);
+    FUZZ_CHECK(r.n == -1 || (r.n >= 1 && r.n <= CSV_RECORD_MAX_FIELDS));
+    if (r.n < 0)
+        return;
+    const char *prev = line;
+    for (int i = 0; i < r.n; i++) {
+        FUZZ_CHECK(r.f[i] >= prev && r.f[i] + r.len[i] <= line + len);
+        prev = r.f[i] + r.len[i];
+    }
+    if (memchr(line, '"', len))
+        return;
+    /* No quotes: the fields joined by commas are the line (less a final CR). */
+    size_t body = len && line[len - 1] == '\r' ? len - 1 : len, at = 0;
+    for (int i = 0; i < r.n; i++) {
+        FUZZ_CHECK(r.f[i] == line + at && !memchr(r.f[i], ',', r.len[i]));
+        at += r.len[i] + (i + 1 < r.n);
+    }
+    FUZZ_CHECK(at == body);
+}
+
+static void check_core(const char *text, size_t size)
+{
+    const char *pos = text, *end = text + size, *line;
+    size_t len, seen = 0;
+    while (csv_next_line(&pos, end, &line, &len)) {
+        FUZZ_CHECK(line == text + seen && !memchr(line, '\n', len));
+        seen += len + (line + len < end); /* its '\n', when it has one */
+        check_record(line, len);
+    }
+    FUZZ_CHECK(seen == size);
+    for (const char *p = text; p < end;) {
+        const char *q = csv_field_end(p, end);
+        FUZZ_CHECK(q >= p && q <= end && csv_at_field_end(q, end));
+        p = q + 1;
+    }
 }
 
 static void check_numbers(const char *text, size_t len)
@@ -162,5 +229,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     quant_csv_file_release(&with);
 
     check_numbers(text, size);
+    check_core(text, size);
     return 0;
 }

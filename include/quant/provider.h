@@ -32,8 +32,20 @@ struct quant_fetch_info {
     char warning[512];        /* a warning for the user ("" = none) */
 };
 
+/*
+ * What a source is, for the services that drive it (bits of
+ * quant_provider_ops.caps), so they test the ops and never which vendor it is.
+ */
+enum quant_provider_cap {
+    /* Every request spends a daily request budget and one request fetches one
+     * symbol: ingest keeps the budget ledger, fetches the stalest symbols
+     * first and stores each symbol as soon as it arrives. */
+    QUANT_PROVIDER_METERED = 1u << 0,
+};
+
 struct quant_provider_ops {
     const char *name;   /* stored in ohlcv.source: "alphavantage", "csv", "synthetic" */
+    unsigned caps;      /* enum quant_provider_cap bits; 0: a local, unmetered source */
 
     /* Fetch one symbol's daily bars into out (ascending by date). */
     enum quant_code (*fetch_daily)(void *state, const char *symbol,

@@ -130,9 +130,13 @@ enum quant_code csv_parse_header(const char *s, const char *e, struct layout *lo
     int time_col = -1;
     const char *p = s;
     for (;;) {
+        /* Quoted names split as row fields do (csv_core.h), so a header and
+         * its rows agree on where the columns are; a lone '\r' inside the
+         * line stays in its field, as it always has. */
         const char *f = p;
+        p = csv_field_end(p, e);
         while (p < e && *p != ',')
-            p++;
+            p = csv_field_end(p + 1, e);
         if (lo->ncols == CSV_MAX_COLUMNS)
             return header_error(err, s, e, "more than 256 columns");
         const char *fs = f, *fe = p;

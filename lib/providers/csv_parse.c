@@ -1,12 +1,11 @@
 /*
  * csv_parse.c: the pure CSV parser behind quant_csv_parse: rows of daily bars
  * from CSV text already in memory, in one pass, parsed in place (no per-field
- * allocation; numbers through csv_internal.h's exact fast path).  It sits on
+ * allocation; fields and numbers through csv_core.h).  It sits on
  * the ingest hot path.  It does no I/O and never touches a store; reading
  * files and folders is csv.c's.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -18,44 +17,6 @@
 #include "csv_internal.h"
 
 #include "core/banned.h"
-
-/* ---- numbers ------------------------------------------------------------ */
-
-static int is_null_word(const char *s, size_t n)
-{
-    return n == 4 && (s[0] | 32) == 'n' && (s[1] | 32) == 'u' && (s[2] | 32) == 'l' &&
-           (s[3] | 32) == 'l';
-}
-
-int quant_csv_parse_number(const char *s, size_t len, double *out)
-{
-    const char *e = s + len;
-    trim(&s, &e);
-    size_t n = (size_t)(e - s);
-    if (n == 0 || is_null_word(s, n))
-        return 1;
-    const char *q = fast_number(s, e, out);
-    if (q == e)
-        return 0;
-    /* Slow path: exponents and long mantissas.  Only plain decimal characters
-     * reach strtod, so "inf", "nan" and hex floats are refused. */
-    char buf[64];
-    if (n >= sizeof buf)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!(is_digit(s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '+' || s[i] == 'e' ||
-              s[i] == 'E'))
-            return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *endp;
-    errno = 0;
-    double v = strtod(buf, &endp);
-    if (endp != buf + n || !isfinite(v) || (errno == ERANGE && v != 0.0))
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* ---- symbol table: symbol -> series index (open addressing) ------------- */
 
@@ -131,26 +92,6 @@ struct parser {
     char reason[128];
     int fatal;                         /* the row makes the whole file unacceptable */
 };
-
-/* End of the field starting at p: the next ',' '\n' '\r' outside quotes. */
-static const char *field_end(const char *p, const char *end)
-{
-    if (p < end && *p == '"') {
-        p++;
-        while (p < end && *p != '"')
-            p++;
-        if (p < end)
-            p++;
-    }
-    while (p < end && *p != ',' && *p != '\n' && *p != '\r')
-        p++;
-    return p;
-}
-
-static int at_field_end(const char *p, const char *end)
-{
-    return p == end || *p == ',' || *p == '\n' || *p == '\r';
-}
 
 static void row_problem(struct parser *ps, const char *fmt, const char *col, const char *s,
                         const char *e)
@@ -325,11 +266,11 @@ static const char *numeric_field(struct parser *ps, const char *p, const char *e
 {
     enum role role = ps->lo->role[col];
     const char *q = fast_number(p, end, &r->num[role]);
-    if (q && at_field_end(q, end)) {
+    if (q && csv_at_field_end(q, end)) {
         r->state[role] = V_OK;
         return q;
     }
-    q = field_end(p, end);
+    q = csv_field_end(p, end);
     int st = quant_csv_parse_number(p, (size_t)(q - p), &r->num[role]);
     r->state[role] = (signed char)st;
     if (st == V_BAD)
@@ -359,16 +300,16 @@ static const char *scan_row(struct parser *ps, const char *p, const char *end, s
         if (role < N_NUMERIC) {
             q = numeric_field(ps, p, end, col, r);
         } else if (role == R_DATE) {
-            q = field_end(p, end);
+            q = csv_field_end(p, end);
             r->date_ok = parse_date_field(ps, p, q, &r->date) == 0;
         } else if (role == R_PERIOD) {
-            q = field_end(p, end);
+            q = csv_field_end(p, end);
             period_field(ps, p, q);
         } else if (role == R_SYMBOL) {
-            q = field_end(p, end);
+            q = csv_field_end(p, end);
             r->symbol_ok = symbol_field(ps, p, q, &r->series, &r->sym) == QUANT_OK;
         } else {
-            q = field_end(p, end);
+            q = csv_field_end(p, end);
         }
         p = q;
         r->nfields = col + 1;

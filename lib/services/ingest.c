@@ -486,10 +486,10 @@ enum quant_code quant_ingest(struct quant_workspace *ws, const struct quant_inge
      * stored recently would get a compact fetch (100 days) and lose years. */
     enum quant_ingest_mode asked =
         req->replace && req->mode == QUANT_INGEST_AUTO ? QUANT_INGEST_FULL : req->mode;
-    int metered = req->provider == QUANT_INGEST_ALPHAVANTAGE;
+    int metered = 0; /* the opened provider's ops say (QUANT_PROVIDER_METERED) */
     /* A network source is stored symbol by symbol, so what was fetched is kept
      * even if the run stops; local sources are batched for speed. */
-    struct batch batch = {.max_symbols = metered ? 1 : BATCH_MAX_SYMBOLS};
+    struct batch batch = {.max_symbols = BATCH_MAX_SYMBOLS};
     struct quant_write_options wo = {.replace = req->replace};
 
     /* Check the asked symbols before a source is opened: a bad one is a usage
@@ -505,6 +505,9 @@ enum quant_code quant_ingest(struct quant_workspace *ws, const struct quant_inge
         rc = resolve_targets(ws, req, &p, &targets, &n, err);
     if (rc)
         goto out;
+    metered = (p.ops->caps & QUANT_PROVIDER_METERED) != 0;
+    if (metered)
+        batch.max_symbols = 1;
     if (metered && n > 1) /* spend the scarce daily budget on the symbols that need it most */
         qsort(targets, n, sizeof *targets, by_staleness);
     summary->n_symbols = n;

@@ -43,6 +43,8 @@ static void fx_open(struct fx *f, int adjusted, int use_csv)
     assert_non_null(f->p.ops);
     assert_string_equal(f->p.ops->name, "alphavantage");
     assert_null(f->p.ops->list_symbols);
+    /* ingest keeps the daily budget for it because its ops say so */
+    assert_int_equal(f->p.ops->caps, QUANT_PROVIDER_METERED);
     quant_bars_init(&f->bars);
 }
 

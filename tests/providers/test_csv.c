@@ -2,8 +2,7 @@
  * test_csv.c: the CSV parser and the "csv" provider against every real file in
  * the shared data set (formats, counts, first/last rows, spot values) and
  * against fixtures written here (CRLF, BOM, long files, bad rows, unknown
- * headers, directories), plus the fast number parser checked bit for bit
- * against strtod.
+ * headers, directories).  The number parser's tests are test_csv_core.c's.
  */
 #include "test_util.h"
 
@@ -381,6 +380,24 @@ static void test_bom_dupes_and_quotes(void **state)
     quant_csv_file_release(&f);
 }
 
+/* A quoted name may hold commas and "" (RFC 4180), in the header and in the
+ * rows alike: the columns after it stay where the header says they are. */
+static void test_quoted_commas(void **state)
+{
+    (void)state;
+    struct quant_csv_file f;
+    parse_text("Date,\"Name, as listed\",Open,High,Low,Close,Volume\n"
+               "2024-01-02,\"Apple, Inc.\",1,2,0.5,1.5,100\n"
+               "2024-01-03,\"Say \"\"A, B\"\"\",1,2,0.5,1.75,200\n"
+               "2024-01-04,\"never closed,1,2,0.5,2,300\n", "x", &f);
+    assert_int_equal(f.series[0].n, 2);
+    assert_true(f.series[0].v[0].close == 1.5 && f.series[0].v[0].volume == 100);
+    assert_true(f.series[0].v[1].close == 1.75 && f.series[0].v[1].volume == 200);
+    assert_int_equal(f.n_bad, 1); /* the open quote swallows its row's columns */
+    assert_int_equal(f.bad[0].line, 4);
+    quant_csv_file_release(&f);
+}
+
 /* Rows of one date that agree (a repeated line, or another rounding) are one
  * bar; rows that disagree are counted per date, per symbol. */
 static void test_duplicate_dates(void **state)
@@ -525,6 +542,7 @@ static void test_provider_directory(void **state)
     if (quant_csv_open(dir, NULL, 0, &p, &err))
         fail_msg("%s", err.msg);
     assert_string_equal(p.ops->name, "csv");
+    assert_int_equal(p.ops->caps & QUANT_PROVIDER_METERED, 0); /* files: no request budget */
     char **syms;
     size_t n;
     assert_int_equal(p.ops->list_symbols(p.state, &syms, &n, &err), QUANT_OK);
@@ -704,73 +722,6 @@ static void test_split_history_merges(void **state)
     tu_rmrf(dir);
 }
 
-/* ---- numbers ------------------------------------------------------------- */
-
-static uint64_t bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static void expect_same_as_strtod(const char *s)
-{
-    double got = -12345.0;
-    int rc = quant_csv_parse_number(s, strlen(s), &got);
-    double want = strtod(s, NULL);
-    if (rc != 0 || bits(got) != bits(want))
-        fail_msg("'%s': rc %d, got %.17g, strtod %.17g", s, rc, got, want);
-}
-
-static void test_number_random(void **state)
-{
-    (void)state;
-    uint64_t x = 0x243F6A8885A308D3ULL;
-    char s[64];
-    for (int i = 0; i < 1000000; i++) {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-        uint64_t whole = (x >> 20) % 1000000, frac = x % 1000000;
-        snprintf(s, sizeof s, "%s%llu.%06llu", (x >> 63) ? "-" : "", (unsigned long long)whole,
-                 (unsigned long long)frac);
-        expect_same_as_strtod(s);
-    }
-    /* and 15-16 significant digits, the edge of the fast path */
-    for (int i = 0; i < 200000; i++) {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-        int scale = (int)(x % 16);
-        snprintf(s, sizeof s, "%.*f", scale, (double)(x >> 11 & ((1ULL << 50) - 1)) /
-                 pow(10.0, scale));
-        expect_same_as_strtod(s);
-    }
-}
-
-static void test_number_edges(void **state)
-{
-    (void)state;
-    const char *good[] = {
-        "0", "-0", "0.0", "1", "1.", ".5", "-.5", "+3.25", "007.50", "123456789012345",
-        "9007199254740992", "9007199254740993", "9007199254740993.5", "0.1", "0.3",
-        "24.469904286423922", "0.0000000000000000000001", "0.00000000000000000000001",
-        "1e3", "1.5E-7", "123456789012345678901234567890", "4006500.0", "1031788800",
-        "0.1000000000000000055511151231257827", "2.2250738585072014e-308",
-        "99999999999999999", "17976931348623157e292",
-    };
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-        expect_same_as_strtod(good[i]);
-    const char *bad[] = {"abc", "inf", "-inf", "nan", "NaN", "0x10", "1.2.3", "1,5", "--1",
-                         "1e", "1e999", "12a", ".", "-", "1 2"};
-    double v;
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        if (quant_csv_parse_number(bad[i], strlen(bad[i]), &v) != -1)
-            fail_msg("'%s' should be refused", bad[i]);
-    }
-    const char *missing[] = {"", "  ", "null", "NULL", "\"\""};
-    for (size_t i = 0; i < sizeof missing / sizeof *missing; i++)
-        assert_int_equal(quant_csv_parse_number(missing[i], strlen(missing[i]), &v), 1);
-    assert_int_equal(quant_csv_parse_number(" \"2.5\" ", 7, &v), 0);
-    assert_true(v == 2.5);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -783,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_unknown_header),
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bom_dupes_and_quotes),
+        cmocka_unit_test(test_quoted_commas),
         cmocka_unit_test(test_intraday_row_after_daily),
         cmocka_unit_test(test_long_line_rejected),
         cmocka_unit_test(test_symbol_from_filename),
@@ -792,8 +744,6 @@ int main(void)
         cmocka_unit_test(test_split_history_merges),
         cmocka_unit_test(test_duplicate_dates),
         cmocka_unit_test(test_provider_refuses_empty_files),
-        cmocka_unit_test(test_number_random),
-        cmocka_unit_test(test_number_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

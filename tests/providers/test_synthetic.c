@@ -243,6 +243,7 @@ static void test_provider(void **state)
     struct quant_err err;
     assert_int_equal(quant_synth_open(&o, &p, &err), QUANT_OK);
     assert_string_equal(p.ops->name, "synthetic");
+    assert_int_equal(p.ops->caps & QUANT_PROVIDER_METERED, 0); /* generated locally */
     struct quant_bars full, compact, direct;
     quant_bars_init(&full);
     quant_bars_init(&compact);
