@@ -31,6 +31,32 @@ static int teardown(void **state)
     return 0;
 }
 
+/*
+ * The line of text that starts with key followed by a space, with each run of
+ * spaces squeezed to one ("daily_budget 12 environment QUANT_DAILY_BUDGET"),
+ * so a check names one row of a table and every column in it.  Returns a
+ * static buffer; "" when no line starts with key.
+ */
+static const char *row(const char *text, const char *key)
+{
+    static char out[512];
+    size_t klen = strlen(key);
+    out[0] = '\0';
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, key, klen) != 0 || l[klen] != ' ')
+            continue;
+        size_t n = 0;
+        for (const char *c = l; *c && *c != '\n' && n + 1 < sizeof out; c++)
+            if (*c != ' ' || (n > 0 && out[n - 1] != ' '))
+                out[n++] = *c;
+        while (n > 0 && out[n - 1] == ' ')
+            n--;
+        out[n] = '\0';
+        break;
+    }
+    return out;
+}
+
 #define RUN(res, ...) \
     tu_run_quant((const char *const[]){__VA_ARGS__, NULL}, (const char *const[]){env_home, NULL}, (res))
 
@@ -42,14 +68,25 @@ static void test_help_and_usage_errors(void **state)
     assert_int_equal(r.status, 0);
     const char *cmds[] = {"init-db", "symbols", "ingest", "sql", "export", "status", "demo",
                           "config"};
-    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        assert_non_null(strstr(r.out, cmds[i]));
+    /* each command listed as a row of the Commands table, not just mentioned */
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char listed[64];
+        snprintf(listed, sizeof listed, "\n  %s ", cmds[i]);
+        if (!strstr(r.out, listed))
+            fail_msg("quant --help does not list %s as a command:\n%s", cmds[i], r.out);
+    }
     assert_non_null(strstr(r.out, "Exit codes"));
+    assert_string_equal(r.err, "");
     tu_result_release(&r);
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         RUN(&r, cmds[i], "--help");
         assert_int_equal(r.status, 0);
-        assert_non_null(strstr(r.out, "usage: quant"));
+        /* its own usage line: the top-level help also starts "usage: quant" */
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: quant %s", cmds[i]);
+        if (strncmp(r.out, usage, strlen(usage)) != 0)
+            fail_msg("quant %s --help does not start with '%s':\n%.200s", cmds[i], usage, r.out);
+        assert_null(strstr(r.out, "\nCommands:\n"));
         tu_result_release(&r);
     }
     RUN(&r, "frobnicate");
@@ -62,24 +99,59 @@ static void test_help_and_usage_errors(void **state)
     tu_result_release(&r);
     RUN(&r, "sql");
     assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "quant sql: missing the SQL query"));
     tu_result_release(&r);
 }
 
+/*
+ * Each setting's row shows the value that won and where it came from.  Every
+ * row is printed whatever the settings are (with "environment" a column
+ * heading and "12" inside compact_window_days' 120), so the checks name the
+ * row and all of its columns.
+ */
 static void test_config_masks_key(void **state)
 {
     (void)state;
+    char conf[PATH_MAX + 16], want[PATH_MAX + 64];
+    snprintf(conf, sizeof conf, "%s/quant.conf", home);
+    tu_write_file(conf, "http_retries = 9\nrequests_per_minute = 3\n");
     struct tu_result r;
     tu_run_quant((const char *const[]){"config", NULL},
                  (const char *const[]){env_home, "ALPHAVANTAGE_API_KEY=" KEY,
-                                       "QUANT_DAILY_BUDGET=12", NULL}, &r);
+                                       "QUANT_DAILY_BUDGET=12", "QUANT_HTTP_RETRIES=4", NULL},
+                 &r);
     assert_int_equal(r.status, 0);
     assert_null(strstr(r.out, KEY));
     assert_null(strstr(r.out, "SECRETKEY"));
     assert_null(strstr(r.err, "SECRETKEY"));
-    assert_non_null(strstr(r.out, "daily_budget"));
-    assert_non_null(strstr(r.out, "12"));
-    assert_non_null(strstr(r.out, "environment"));
-    assert_non_null(strstr(r.out, "quant.duckdb"));
+    /* the key: masked to its last two characters, from the environment */
+    assert_string_equal(row(r.out, "alphavantage_api_key"),
+                        "alphavantage_api_key ****EY environment ALPHAVANTAGE_API_KEY");
+    assert_string_equal(row(r.out, "daily_budget"),
+                        "daily_budget 12 environment QUANT_DAILY_BUDGET");
+    /* the environment beats quant.conf; quant.conf beats the default */
+    assert_string_equal(row(r.out, "http_retries"),
+                        "http_retries 4 environment QUANT_HTTP_RETRIES");
+    assert_string_equal(row(r.out, "requests_per_minute"),
+                        "requests_per_minute 3 config file QUANT_REQUESTS_PER_MINUTE");
+    assert_string_equal(row(r.out, "http_backoff_ms"),
+                        "http_backoff_ms 1000 default QUANT_HTTP_BACKOFF_MS");
+    snprintf(want, sizeof want, "home %s environment QUANT_HOME", home);
+    assert_string_equal(row(r.out, "home"), want);
+    snprintf(want, sizeof want, "duckdb_path %s/quant.duckdb default QUANT_DUCKDB_PATH", home);
+    assert_string_equal(row(r.out, "duckdb_path"), want);
+    snprintf(want, sizeof want, "\nconfig file: %s (read)\n", conf);
+    assert_non_null(strstr(r.out, want));
+    tu_result_release(&r);
+
+    /* a key from quant.conf is masked too, and says so */
+    tu_write_file(conf, "alphavantage_api_key = " KEY "\n");
+    RUN(&r, "config");
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "SECRETKEY"));
+    assert_null(strstr(r.err, "SECRETKEY"));
+    assert_string_equal(row(r.out, "alphavantage_api_key"),
+                        "alphavantage_api_key ****EY config file ALPHAVANTAGE_API_KEY");
     tu_result_release(&r);
 }
 
@@ -93,11 +165,13 @@ static void test_init_db_twice_and_status(void **state)
     tu_result_release(&r);
     RUN(&r, "init-db");
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "created"));
+    assert_non_null(strstr(r.out, "meta.sqlite (created, schema v2)"));
+    assert_null(strstr(r.out, "up to date"));
     tu_result_release(&r);
     RUN(&r, "init-db");
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "up to date"));
+    assert_null(strstr(r.out, "created"));
     tu_result_release(&r);
     RUN(&r, "status");
     assert_int_equal(r.status, 0);
@@ -117,12 +191,20 @@ static void test_symbols_registry(void **state)
     assert_int_equal(r.status, 0);
     tu_result_release(&r);
     /* hostile input never reaches SQL or the file system */
-    const char *bad[] = {"A'; DROP TABLE symbols; --", "../etc", "ÄPFEL",
-                         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+    const struct {
+        const char *symbol, *why;
+    } bad[] = {
+        {"A'; DROP TABLE symbols; --", "has a character that is not allowed (''';"},
+        {"../etc", "has a character that is not allowed ('/';"},
+        {"ÄPFEL", "has a character that is not allowed (byte 0xC3;"},
+        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+         "is longer than 32 characters"},
+    };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        RUN(&r, "symbols", "add", bad[i]);
+        RUN(&r, "symbols", "add", bad[i].symbol);
         assert_int_equal(r.status, 2);
-        assert_true(strlen(r.err) > 10);
+        if (!strstr(r.err, bad[i].why))
+            fail_msg("symbols add '%s': expected '%s' in:\n%s", bad[i].symbol, bad[i].why, r.err);
         tu_result_release(&r);
     }
     /* a name with quotes and markup is stored verbatim */
@@ -139,9 +221,12 @@ static void test_symbols_registry(void **state)
     tu_result_release(&r);
     RUN(&r, "symbols", "remove", "SPY");
     assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "symbol SPY is not in the registry"));
     tu_result_release(&r);
     RUN(&r, "symbols", "list");
+    assert_int_equal(r.status, 0);
     assert_null(strstr(r.out, "SPY"));
+    assert_non_null(strstr(r.out, "\nQQQ "));
     assert_non_null(strstr(r.out, "Apple Inc."));
     tu_result_release(&r);
     /* offline search: local answer, and it says the remote part was unavailable */

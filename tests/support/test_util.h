@@ -4,7 +4,7 @@
  *
  *  - shared data: tu_shared_data() finds ../shared/data (or $QUANT_SHARED_DATA);
  *    TU_REQUIRE_SHARED_DATA() reports the test as SKIPPED, with the reason,
- *    when it is absent: never as passed.
+ *    when it is absent, and fails it under CI=true (tu_skip_or_fail).
  *  - scratch dirs: tu_mkdtemp()/tu_rmrf(), and tu_scratch_setup()/teardown()
  *    for cmocka.
  *  - running the real CLI: tu_run_quant() with extra environment, capturing
@@ -29,14 +29,34 @@ const char *tu_shared_data(void);
 /* Join the shared data dir and a relative path into out (PATH_MAX bytes). */
 void tu_shared_path(char *out, const char *rel);
 
-#define TU_REQUIRE_SHARED_DATA()                                                    \
-    do {                                                                            \
-        if (!tu_shared_data()) {                                                    \
-            print_message("SKIPPED: ../shared/data not found (set QUANT_SHARED_DATA " \
-                          "to the shared data folder to run this test)\n");         \
-            skip();                                                                 \
-        }                                                                           \
+/*
+ * Nonzero when the environment variable CI holds a true value ("true", "1" or
+ * "yes", any case), as .ci/run sets it.  A test that would skip for want of a
+ * part (shared data, a tool, a privilege) fails instead under CI, where every
+ * part must be there: a skip is counted as a pass, so it must never hide there.
+ */
+int tu_under_ci(void);
+
+/*
+ * Skip the running cmocka test, printing "SKIPPED: why"; under CI (see
+ * tu_under_ci) fail it instead with "under CI=...: why; CI must have it".
+ * Does not return.
+ */
+#define tu_skip_or_fail(...) tu_skip_or_fail_(__FILE__, __LINE__, __VA_ARGS__)
+void tu_skip_or_fail_(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+
+/* Skip (fail under CI) when the shared data folder is missing, naming where it was looked for. */
+#define TU_REQUIRE_SHARED_DATA()                                                         \
+    do {                                                                                 \
+        if (!tu_shared_data())                                                           \
+            tu_skip_or_fail("../shared/data not found at %s (set QUANT_SHARED_DATA to "  \
+                            "the shared data folder to run this test)",                  \
+                            tu_shared_data_wanted());                                    \
     } while (0)
+
+/* Where tu_shared_data() looks: $QUANT_SHARED_DATA, else the build's default. */
+const char *tu_shared_data_wanted(void);
 
 /* Create a fresh directory under $TMPDIR (or /tmp); path written to out. */
 void tu_mkdtemp(char out[PATH_MAX]);

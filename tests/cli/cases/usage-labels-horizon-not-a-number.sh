@@ -1,0 +1,1 @@
+quant labels --horizon abc

@@ -1,0 +1,2 @@
+# A global option at the end of the line, without its value.
+quant --home

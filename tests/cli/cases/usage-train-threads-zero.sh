@@ -1,0 +1,1 @@
+quant train --symbols AAA --threads 0
