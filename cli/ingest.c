@@ -88,8 +88,8 @@ void cli_print_ingest_result(struct cli_ctx *ctx, const struct quant_ingest_resu
     cli_fmt_count(r->updated, upd, sizeof upd);
     cli_fmt_count(r->unchanged, same, sizeof same);
     print_quality(ctx, r);
-    fprintf(ctx->out, "Ingested %s rows for %s (%s new, %s updated, %s unchanged; %s)\n",
-            rows, r->symbol, ins, upd, same, r->mode);
+    fprintf(ctx->out, "Ingested %s row%s for %s (%s new, %s updated, %s unchanged; %s)\n",
+            rows, r->rows == 1 ? "" : "s", r->symbol, ins, upd, same, r->mode);
 }
 
 static void on_result(void *p, const struct quant_ingest_result *r)
@@ -202,10 +202,10 @@ static int report(struct cli_ctx *ctx, const struct quant_ingest_request *req,
     cli_fmt_count(s->rows, rows, sizeof rows);
     cli_fmt_count(s->inserted, ins, sizeof ins);
     cli_fmt_count(s->updated, upd, sizeof upd);
-    fprintf(ctx->out, "Done: %zu of %zu symbol%s ingested, %zu failed; %s rows (%s new, "
+    fprintf(ctx->out, "Done: %zu of %zu symbol%s ingested, %zu failed; %s row%s (%s new, "
                       "%s updated) in %.2f s",
-            s->n_ok, s->n_symbols, s->n_symbols == 1 ? "" : "s", s->n_failed, rows, ins, upd,
-            s->seconds);
+            s->n_ok, s->n_symbols, s->n_symbols == 1 ? "" : "s", s->n_failed, rows,
+            s->rows == 1 ? "" : "s", ins, upd, s->seconds);
     if (s->requests)
         fprintf(ctx->out, "; %ld API request%s", s->requests, s->requests == 1 ? "" : "s");
     fprintf(ctx->out, "\n");

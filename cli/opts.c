@@ -53,9 +53,17 @@ static int take(struct cli_ctx *ctx, const struct cli_command *cmd, const struct
     char *arg = argv[*i], *eq = strchr(arg, '=');
     char typed[64];
     snprintf(typed, sizeof typed, "%.*s", (int)(eq ? (size_t)(eq - arg) : strlen(arg)), arg);
-    const char *val = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-    if (!val || (!eq && strncmp(val, "--", 2) == 0 && val[2]))
-        return bad_value(ctx, cmd, o, typed);
+    const char *val = eq ? eq + 1 : *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!val || (!eq && strncmp(val, "--", 2) == 0 && val[2])) {
+        char range[64];
+        snprintf(range, sizeof range, "%ld to %ld", o->min, o->max);
+        return cli_usage_error(ctx, cmd, "%s needs a value (%s)", typed,
+                               o->takes                 ? o->takes
+                               : o->kind == CLI_OPT_INT ? range
+                                                        : "see --help");
+    }
+    if (!eq)
+        ++*i;
     long n;
     switch (o->kind) {
     case CLI_OPT_INT:

@@ -195,7 +195,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             if (any_quality)
                 fprintf(ctx->out, "quality: bars repaired (zero open/high/low), gaps left by "
                                   "dropped bars and unexplained\n  split-like jumps (nothing "
-                                  "derived spans either), bars whose adjustment quant carried\n");
+                                  "derived spans either), bars whose adjustment quant carried\n"
+                                  "  from the stored history (the file had no adjusted close)\n");
             for (size_t i = 0; any_warning && i < n; i++)
                 if (st[i].model_warning[0])
                     fprintf(ctx->out, "! %s: %s\n", st[i].model_id, st[i].model_warning);

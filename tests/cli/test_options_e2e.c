@@ -58,8 +58,8 @@ static void test_values_out_of_range_or_missing(void **state)
     REFUSED("--days takes 1 to 100000", "ingest", "--provider", "synthetic", "--days", "9e3");
     REFUSED("--port takes 0 to 65535", "dashboard", "--port", "70000");
     /* a missing value, also when the next word is another option */
-    REFUSED("--model takes a model id or latest", "score", "--all", "--model");
-    REFUSED("--model takes a model id or latest", "score", "--model", "--all");
+    REFUSED("--model needs a value (a model id or latest)", "score", "--all", "--model");
+    REFUSED("--model needs a value (a model id or latest)", "score", "--model", "--all");
     REFUSED("--csv takes a file or folder", "ingest", "--csv=");
 }
 
@@ -79,10 +79,10 @@ static void test_unknown_and_conflicting(void **state)
     REFUSED("give the query as one argument", "sql", "SELECT", "1");
     REFUSED("give --csv or --json, not both", "sql", "--csv", "--json", "SELECT 1");
     REFUSED("missing the SQL query", "sql", "--csv");
-    REFUSED("--format takes csv or parquet", "export", "--table", "ohlcv", "--format");
-    REFUSED("-o takes a file", "export", "--table", "ohlcv", "-o"); /* as typed */
+    REFUSED("--format needs a value (csv or parquet)", "export", "--table", "ohlcv", "--format");
+    REFUSED("-o needs a value (a file)", "export", "--table", "ohlcv", "-o"); /* as typed */
     REFUSED("models show takes one model id", "models", "show");
-    REFUSED("--symbol takes a symbol", "models", "list", "--symbol");
+    REFUSED("--symbol needs a value (a symbol)", "models", "list", "--symbol");
     REFUSED("unknown option '--bogus'", "symbols", "list", "--bogus");
     REFUSED("give the search as one argument", "symbols", "search", "a", "b");
 }
