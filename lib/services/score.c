@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "quant/feature_store.h"
+#include "quant/models.h"
 #include "services/frames.h"
 #include "quant/meta_store.h"
 #include "quant/ml_split.h"
@@ -97,23 +98,15 @@ static enum quant_code load_model(struct quant_workspace *ws, const char *id, st
     return load_model_as(ws, id, 1, l, err);
 }
 
+/* "latest" means what `quant models show latest --symbol S` shows (models.c). */
 static enum quant_code latest_for(struct quant_workspace *ws, const char *symbol, char id[96],
                                   struct quant_err *err)
 {
-    struct quant_model_record *v = NULL;
-    size_t n = 0;
-    enum quant_code rc = quant_meta_model_list(quant_workspace_meta(ws, NULL), symbol, &v, &n, err);
-    if (rc)
-        return rc;
-    if (n == 0)
-        rc = quant_err_set(err, QUANT_ENOTFOUND,
-                           "no model has been trained on %s: run `quant train --symbols %s`",
-                           symbol, symbol);
-    else
-        snprintf(id, 96, "%s", v[0].id);
-    for (size_t i = 0; i < n; i++)
-        quant_model_record_release(&v[i]);
-    free(v);
+    struct quant_model_entry e;
+    enum quant_code rc = quant_models_get(ws, "latest", symbol, &e, err);
+    if (!rc)
+        snprintf(id, 96, "%s", e.rec.id);
+    quant_model_entry_release(&e);
     return rc;
 }
 
