@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 #include "bench_util.h"
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 
 #define RUNS 5
 

@@ -18,7 +18,7 @@
 
 #include "bench_util.h"
 #include "quant/feature_sets.h"
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 
 /* Pull "read X s, compute Y CPU-s ..., store Z s" out of the Done line. */
 static void parse_split(const char *out, double *rd, double *cpu, double *st)

@@ -17,7 +17,7 @@
 #include "features/rolling.h"
 #include "quant/feature_sets.h"
 #include "bench_util.h"
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 
 #define MAX_THREADS 2
 

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 
 static long write_universe(const char *dir, int n_symbols, int n_days)
 {

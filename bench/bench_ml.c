@@ -17,7 +17,7 @@
 
 #include "bench_util.h"
 #include "quant/model.h"
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 
 static char **symbol_args(const char *bin, const char *home, const char *const *words, int nw,
                           int n_symbols, char *names)

@@ -41,7 +41,7 @@
 #include "bench_util.h"
 #include "quant/feature_sets.h"
 #include "quant/ml_split.h"
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 #include "quant/validate.h"
 
 struct opts {

@@ -1,6 +1,6 @@
 /*
  * fuzz_alphavantage.c: libFuzzer harness for the Alpha Vantage body parsers
- * (include/quant/alphavantage.h).  A body from the network can be anything,
+ * (lib/providers/alphavantage_internal.h).  A body from the network can be anything,
  * and Alpha Vantage answers errors as JSON even when CSV was asked for, so
  * every input goes through the classifier and all five parsers.  The CSV
  * lines, fields and numbers under the CSV parsers are the providers' shared
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quant/alphavantage.h"
+#include "providers/alphavantage_internal.h"
 
 #include "fuzz_bars.h"
 #include "fuzz_check.h"

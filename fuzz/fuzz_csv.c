@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "providers/csv_core.h"
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 
 #include "fuzz_bars.h"
 #include "fuzz_check.h"

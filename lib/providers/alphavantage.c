@@ -8,7 +8,7 @@
  * message quotes it (error.h), and URLs quoted in messages have their apikey=
  * value redacted (scrub_key).
  */
-#include "quant/alphavantage.h"
+#include "providers/alphavantage_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  * alphavantage.c fetches the bodies.  Messages quote API sentences through
  * quote_api, which masks a key an API notice repeats.
  */
-#include "quant/alphavantage.h"
+#include "providers/alphavantage_internal.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 
 #include "csv_core.h"
 

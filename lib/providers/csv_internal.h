@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 
 #include "csv_core.h"
 

@@ -3,7 +3,7 @@
  * any one source: closing a provider through its ops table and freeing the
  * string arrays list_symbols() hands out.
  */
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 
 #include <stdlib.h>
 

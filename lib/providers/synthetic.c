@@ -6,7 +6,7 @@
  * first never changes it.  It must stay fast (millions of bars per second)
  * and never touch the network, files or global state.
  */
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 
 #include <math.h>
 #include <stdio.h>

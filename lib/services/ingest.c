@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 #include "quant/feature_store.h"
 #include "quant/clock.h"
-#include "quant/provider.h"
-#include "quant/synthetic.h"
+#include "providers/provider_internal.h"
+#include "providers/synthetic_internal.h"
 #include "quant/validate.h"
 #include "services/sources.h"
 #include "core/banned.h"

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "quant/ml_split.h"
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 #include "core/banned.h"
 
 

@@ -20,7 +20,7 @@
 #include "services/frames.h"
 #include "quant/meta_store.h"
 #include "quant/ml_split.h"
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 #include "services/ml_internal.h"
 #include "core/banned.h"
 

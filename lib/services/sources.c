@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "quant/alphavantage.h"
+#include "providers/alphavantage_internal.h"
 #include "http/http_internal.h"
 #include "core/banned.h"
 

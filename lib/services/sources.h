@@ -8,7 +8,7 @@
 
 #include "quant/config.h"
 #include "quant/error.h"
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 #include "quant/workspace.h"
 
 /* Alpha Vantage with the key, URL and HTTP settings of cfg; adjusted forces

@@ -15,7 +15,7 @@
 
 #include "core/buf.h"
 #include "quant/clock.h"
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 #include "services/sources.h"
 #include "core/banned.h"
 

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "core/buf.h"
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 #include "quant/feature_sets.h"
 #include "quant/validate.h"
 

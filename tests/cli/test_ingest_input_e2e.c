@@ -80,7 +80,7 @@ static long write_us_dates(const char *rel, const char *out, char first[16])
         if (nl - line < 10)
             continue;
         if (strstr(line, ",null,") && strstr(line, ",null,") < nl)
-            rows--; /* an all-null row is no row to quant (csv_provider.h) */
+            rows--; /* an all-null row is no row to quant (csv_provider_internal.h) */
         char us[16];
         snprintf(us, sizeof us, "%.2s/%.2s/%.4s", line + 5, line + 8, line);
         if (rows++ == 0)

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 #include "quant/feature_sets.h"
 #include "naive_features.c"
 

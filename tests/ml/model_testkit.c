@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 #include "quant/feature_sets.h"
 #include "quant/metrics.h"
 #include "quant/ml_split.h"

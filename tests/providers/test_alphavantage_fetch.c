@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "loopback_server.h"
-#include "quant/alphavantage.h"
+#include "providers/alphavantage_internal.h"
 
 #define AV "alphavantage/"
 #define KEY "TESTKEY987654"

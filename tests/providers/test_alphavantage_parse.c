@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "quant/alphavantage.h"
+#include "providers/alphavantage_internal.h"
 
 #define AV "alphavantage/"
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

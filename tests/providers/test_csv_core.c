@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "providers/csv_core.h"
-#include "quant/csv_provider.h"
+#include "providers/csv_provider_internal.h"
 
 /* ---- numbers ------------------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "quant/synthetic.h"
+#include "providers/synthetic_internal.h"
 
 static void options(struct quant_synth_options *o, int n_days)
 {

@@ -1,5 +1,5 @@
 /*
- * alphavantage.h: the Alpha Vantage provider (HTTPS via quant_http).
+ * alphavantage_internal.h: the Alpha Vantage provider (HTTPS via quant_http).
  *
  * Two layers, both public so tests can reach each:
  *  1. Pure parsers over a response body already in memory.  They never touch
@@ -29,15 +29,15 @@
  * are: HTML or other non-JSON text, an intraday/weekly series given to the
  * daily parser, a CSV with a time of day in its timestamps.
  */
-#ifndef QUANT_ALPHAVANTAGE_H
-#define QUANT_ALPHAVANTAGE_H
+#ifndef QUANT_ALPHAVANTAGE_INTERNAL_H
+#define QUANT_ALPHAVANTAGE_INTERNAL_H
 
 #include <stddef.h>
 
 #include "quant/bars.h"
 #include "quant/error.h"
 #include "http/http_internal.h"
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 #include "quant/symbol_info.h"
 
 #define QUANT_AV_DEFAULT_URL "https://www.alphavantage.co/query"

@@ -1,5 +1,5 @@
 /*
- * synthetic.h: a seeded, deterministic synthetic market for demos, tests and
+ * synthetic_internal.h: a seeded, deterministic synthetic market for demos, tests and
  * benchmarks (no network, no files).
  *
  * Each symbol's walk depends only on (seed, symbol) and starts on a fixed epoch
@@ -15,14 +15,14 @@
  * continuous).  Trading days are weekdays; bars always satisfy
  * low <= min(open, close) <= max(open, close) <= high, prices > 0.
  */
-#ifndef QUANT_SYNTHETIC_H
-#define QUANT_SYNTHETIC_H
+#ifndef QUANT_SYNTHETIC_INTERNAL_H
+#define QUANT_SYNTHETIC_INTERNAL_H
 
 #include <stdint.h>
 
 #include "quant/bars.h"
 #include "quant/error.h"
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 
 struct quant_synth_options {
     uint64_t seed;       /* default 42 */

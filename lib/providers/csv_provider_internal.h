@@ -1,5 +1,5 @@
 /*
- * csv_provider.h: daily bars from CSV files.
+ * csv_provider_internal.h: daily bars from CSV files.
  *
  * Recognised by their header line (case-insensitive, surrounding spaces and a
  * UTF-8 BOM ignored):
@@ -45,14 +45,14 @@
  *  - Numbers: up to 15-16 significant digits are converted by a fast exact
  *    path; longer ones and exponents go through strtod; inf/nan/hex are bad.
  */
-#ifndef QUANT_CSV_PROVIDER_H
-#define QUANT_CSV_PROVIDER_H
+#ifndef QUANT_CSV_PROVIDER_INTERNAL_H
+#define QUANT_CSV_PROVIDER_INTERNAL_H
 
 #include <stddef.h>
 
 #include "quant/bars.h"
 #include "quant/error.h"
-#include "quant/provider.h"
+#include "providers/provider_internal.h"
 
 #define QUANT_CSV_MAX_LINE 65536   /* a longer line is an error, not a truncation */
 

@@ -1,5 +1,5 @@
 /*
- * provider.h: the interface every market-data source implements.
+ * provider_internal.h: the interface every market-data source implements.
  *
  * A provider only fetches and parses: it turns a symbol into a quant_bars
  * series and knows nothing of storage.  Each source is one file with one
@@ -10,8 +10,8 @@
  * it.  fetch_daily() fills a caller-initialised quant_bars (the caller releases
  * it) sorted ascending by date.
  */
-#ifndef QUANT_PROVIDER_H
-#define QUANT_PROVIDER_H
+#ifndef QUANT_PROVIDER_INTERNAL_H
+#define QUANT_PROVIDER_INTERNAL_H
 
 #include <stddef.h>
 
@@ -55,7 +55,7 @@ struct quant_provider_ops {
     /*
      * Optional (NULL when the source has no fixed universe): the symbols this
      * provider can answer for, as a malloc'd array of malloc'd strings that
-     * the caller frees with quant_strings_free().
+     * the caller frees with quant_strings_free() (bars.h).
      */
     enum quant_code (*list_symbols)(void *state, char ***out, size_t *out_n,
                                     struct quant_err *err);
@@ -91,7 +91,6 @@ struct quant_provider {
 /* Free the provider's state (safe on a zeroed struct). */
 void quant_provider_close(struct quant_provider *p);
 
-/* Free an array of strings from list_symbols. */
-void quant_strings_free(char **v, size_t n);
+/* quant_strings_free (bars.h) frees the arrays list_symbols hands out. */
 
 #endif
