@@ -251,18 +251,19 @@ def quant_env(home):
     return env
 
 
-def run_quant(args, ds, rep, run_dir):
-    home = os.path.join(run_dir, "quant-home")
+def run_quant(args, ds, rep, run_dir, binary=None, tag="quant"):
+    binary = binary or args.quant
+    home = os.path.join(run_dir, f"{tag}-home")
     shutil.rmtree(home, ignore_errors=True)
     env = quant_env(home)
     samples = []
     try:
         for stage, argv in quant_stages(args, ds["csv"]):
-            wall, rss, out = run_timed([args.quant] + argv, env,
-                                       os.path.join(run_dir, f"quant-{stage}.stderr"))
+            wall, rss, out = run_timed([binary] + argv, env,
+                                       os.path.join(run_dir, f"{tag}-{stage}.stderr"))
             samples.append({"rep": rep, "stage": stage, "seconds": wall, "rss_kib": rss,
                             "done": last_done_line(out)})
-            log(f"  quant {stage:18s} {wall:8.2f} s  {rss / 1024:8.0f} MiB")
+            log(f"  {tag} {stage:18s} {wall:8.2f} s  {rss / 1024:8.0f} MiB")
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return samples
@@ -333,6 +334,8 @@ def bench_dataset(args, ds, all_results):
     run_dir = os.path.join(args.work, "runs", ds["name"])
     os.makedirs(run_dir, exist_ok=True)
     res = {"quant": [], "peer": [], "duckdb": []}
+    if args.quant_before:
+        res["before"] = []
     all_results["datasets"][ds["name"]] = {k: v for k, v in ds.items()} | {"samples": res}
 
     def quant(rep):
@@ -345,14 +348,17 @@ def bench_dataset(args, ds, all_results):
     def duck(rep):
         for mode in DUCKDB_MODES:
             res["duckdb"].append(run_duckdb(args, ds, rep, run_dir, mode))
-    order = [quant, peer, duck]
+    def before(rep):
+        res["before"] += run_quant(args, ds, rep, run_dir, args.quant_before, "before")
+    order = [quant, peer, duck] + ([before] if args.quant_before else [])
     loads = all_results["datasets"][ds["name"]]["rep_loads"] = []
     for rep in range(args.reps):
         loads.append(os.getloadavg())
         log(f"== {ds['name']} repetition {rep + 1}/{args.reps}, load "
             f"{' '.join(f'{x:.2f}' for x in loads[-1])}")
         # Rotate who goes first, so a build starting mid-rep slows each in turn.
-        for fn in order[rep % 3:] + order[:rep % 3]:
+        k = rep % len(order)
+        for fn in order[k:] + order[:k]:
             fn(rep)
         save_json(args, all_results)
     return res
@@ -466,6 +472,25 @@ def table(ds, res, args):
     return "\n".join(lines)
 
 
+def before_after_table(res, args):
+    """quant against --quant-before, stage by stage, both run in every repetition."""
+    q, b = res["quant"], res["before"]
+    rows = []
+    for stage, _ in quant_stages(args, ""):
+        qs, bs = med(q, stage), med(b, stage)
+        rows.append([stage, fs(bs), fs(qs), f"{qs / bs:.2f}" if qs and bs else "",
+                     frss(med(b, stage, "rss_kib")), frss(med(q, stage, "rss_kib"))])
+    for name, stages in (("whole loop (tech-v1)", LOOP), ("loop as a user runs it", LOOP_ON_READ)):
+        qs, bs = loop_median(q, stages), loop_median(b, stages)
+        rows.append([name, fs(bs), fs(qs), f"{qs / bs:.2f}" if qs and bs else "", "", ""])
+    head = ["stage", "before median (s)", "after median (s)", "after/before",
+            "peak RSS before", "peak RSS after"]
+    lines = [f"before = {args.quant_before}; after = {args.quant}",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def notes(ds, res, args):
     reps = len({s["rep"] for s in res["quant"]})
     out = [f"### {ds['name']}: {ds['symbols']} symbols, {ds['rows']:,} rows "
@@ -513,6 +538,9 @@ def parse_args(argv):
                     help="cache of inputs, scratch stores and results (never the repo)")
     ap.add_argument("--quant", default=os.path.join(REPO, "build", "quant"),
                     help="the quant binary (default build/quant, the release build)")
+    ap.add_argument("--quant-before", metavar="PATH",
+                    help="another quant binary (e.g. a build of an older commit) run through "
+                         "the same stages in every repetition: adds a before/after table")
     ap.add_argument("--bulk", help="bench_duckdb_bulk (default: beside --quant)")
     ap.add_argument("--shared", help="the shared folder (default $QUANT_SHARED_DATA/.. "
                     "or <repo>/../shared)")
@@ -561,6 +589,10 @@ def setup(args):
     if not os.access(args.bulk, os.X_OK):
         raise BenchError(f"no bench_duckdb_bulk at {args.bulk}: it is built with quant "
                          "(make build), or pass --bulk PATH")
+    if args.quant_before:
+        args.quant_before = os.path.abspath(args.quant_before)
+        if not os.access(args.quant_before, os.X_OK):
+            raise BenchError(f"no quant binary at {args.quant_before} (--quant-before)")
     check_peer_python(args.python)
     train_help = quant_help(args.quant, "train")
     args.early_stopping_flag = "--early-stopping" in train_help
@@ -582,7 +614,9 @@ def report(path):
         results = json.load(fh)
     meta = results["meta"]
     args = argparse.Namespace(alpha158=meta["alpha158"], threads=meta["threads"],
-                              early_stopping_flag=meta["early_stopping_flag"])
+                              early_stopping_flag=meta["early_stopping_flag"],
+                              train_score_flag=meta.get("train_score_flag", True),
+                              quant=meta["quant"], quant_before=meta.get("quant_before"))
     print(f"# {path}: {meta['quant']} (repo HEAD {meta.get('git_head') or '?'}), "
           f"{meta['cpus']} CPUs, load at start "
           f"{' '.join(f'{x:.2f}' for x in meta['load_start'])}, at end "
@@ -590,6 +624,8 @@ def report(path):
     for ds in results["datasets"].values():
         res = ds["samples"]
         print("\n" + notes(ds, res, args) + "\n\n" + table(ds, res, args))
+        if res.get("before"):
+            print("\n" + before_after_table(res, args))
     return 0
 
 
@@ -618,6 +654,8 @@ def main(argv):
         results = {"meta": {"quant": args.quant, "git_head": git_head(), "reps": args.reps,
                             "threads": args.threads, "alpha158": args.alpha158,
                             "early_stopping_flag": args.early_stopping_flag,
+                            "train_score_flag": args.train_score_flag,
+                            "quant_before": args.quant_before,
                             "cpus": os.cpu_count(), "load_start": load0,
                             "argv": sys.argv},
                    "datasets": {}}
@@ -625,6 +663,8 @@ def main(argv):
         for ds in datasets:
             res = bench_dataset(args, ds, results)
             tables.append(notes(ds, res, args) + "\n\n" + table(ds, res, args))
+            if res.get("before"):
+                tables[-1] += "\n\n" + before_after_table(res, args)
             print("\n" + tables[-1] + "\n", flush=True)
         load1 = os.getloadavg()
         results["meta"]["load_end"] = load1

@@ -40,9 +40,12 @@ int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_req
     struct quant_err err;
     quant_err_clear(&err);
     long threads = 2;
-    if (!req->threads &&
-        quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, 16, &threads, &err) == QUANT_OK)
+    if (!req->threads) {
+        if (quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, QUANT_THREADS_MAX, &threads,
+                                  &err))
+            return cli_fail(ctx, cmd, &err);
         req->threads = (int)threads;
+    }
     struct quant_workspace *ws = NULL;
     if (cli_workspace(ctx, CLI_OPEN_WRITE, &ws, &err))
         return cli_fail(ctx, cmd, &err);

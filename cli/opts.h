@@ -41,7 +41,7 @@ struct cli_opt {
 #define CLI_DERIVE_OPTS(req)                                                     \
     {"--force", NULL, CLI_OPT_FLAG, &(req).force, 0, 0, NULL},                   \
     {"--materialize", NULL, CLI_OPT_FLAG, &(req).materialize, 0, 0, NULL},       \
-    {"--threads", NULL, CLI_OPT_INT, &(req).threads, 1, 16, NULL}
+    {"--threads", NULL, CLI_OPT_INT, &(req).threads, 1, QUANT_THREADS_MAX, NULL}
 
 /*
  * Parse argv[1..argc) against opts.  With symbols non-NULL, --symbols, @FILE,

@@ -1,4 +1,5 @@
 /* symbols.c: `quant symbols add|list|remove|search|enrich`: the symbol registry. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,42 +27,58 @@ static int open_ws(struct cli_ctx *ctx, const char *sub, struct quant_workspace 
     return cli_open_workspace(ctx, what, sub_for(sub)->open, ws);
 }
 
-/* --name etc.: which field of quant_symbol_info each option fills. */
-static char *field_for(struct quant_symbol_info *info, const char *opt, size_t *len)
+/* The subcommand's options and its symbols: bare words, "A,B" split as
+ * --symbols splits them. */
+static int parse_symbols(struct cli_ctx *ctx, int argc, char **argv, const struct cli_opt *opts,
+                         size_t n_opts, struct cli_list *syms)
 {
-#define FIELD(o, f) if (strcmp(opt, o) == 0) { *len = sizeof info->f; return info->f; }
-    FIELD("--name", name)
-    FIELD("--type", type)
-    FIELD("--region", region)
-    FIELD("--exchange", exchange)
-    FIELD("--currency", currency)
-    FIELD("--sector", sector)
-    FIELD("--industry", industry)
-#undef FIELD
-    return NULL;
+    struct cli_list words = {0};
+    int rc = cli_parse_words(ctx, &cmd_symbols, argc, argv, 2, opts, n_opts, &words);
+    for (size_t i = 0; i < words.n && !rc; i++)
+        if (cli_list_add(syms, words.v[i]))
+            rc = CLI_EXIT_FAILED;
+    cli_list_release(&words);
+    return rc;
 }
+
+/* The details `add` takes, each filling one field of quant_symbol_info. */
+struct detail {
+    const char *opt;
+    size_t offset, size;
+};
+#define DETAIL(o, f) {o, offsetof(struct quant_symbol_info, f), \
+                      sizeof((struct quant_symbol_info *)0)->f}
+static const struct detail details[] = {
+    DETAIL("--name", name),         DETAIL("--type", type),
+    DETAIL("--region", region),     DETAIL("--exchange", exchange),
+    DETAIL("--currency", currency), DETAIL("--sector", sector),
+    DETAIL("--industry", industry),
+};
+#undef DETAIL
+#define N_DETAILS (sizeof details / sizeof *details)
 
 static int cmd_add(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct quant_symbol_info info;
     memset(&info, 0, sizeof info);
-    struct cli_list syms;
-    memset(&syms, 0, sizeof syms);
-    int has_fields = 0, rc = CLI_EXIT_OK;
-    for (int i = 2; i < argc && !rc; i++) {
-        size_t len = 0;
-        char *f = field_for(&info, argv[i], &len);
-        if (f) {
-            if (i + 1 >= argc)
-                rc = cli_usage_error(ctx, &cmd_symbols, "%s needs a value", argv[i]);
-            else
-                snprintf(f, len, "%s", argv[++i]);
-            has_fields = 1;
-        } else if (strncmp(argv[i], "--", 2) == 0) {
-            rc = cli_usage_error(ctx, &cmd_symbols, "unknown option '%s'", argv[i]);
-        } else if (cli_list_add(&syms, argv[i])) {
-            rc = CLI_EXIT_FAILED;
-        }
+    const char *given[N_DETAILS] = {0};
+    struct cli_opt opts[N_DETAILS];
+    for (size_t i = 0; i < N_DETAILS; i++)
+        opts[i] = (struct cli_opt){details[i].opt, NULL, CLI_OPT_STRING, &given[i], 0, 0,
+                                   "text"};
+    struct cli_list syms = {0};
+    int rc = parse_symbols(ctx, argc, argv, opts, N_DETAILS, &syms);
+    int has_fields = 0;
+    for (size_t i = 0; i < N_DETAILS && !rc; i++) {
+        if (!given[i])
+            continue;
+        has_fields = 1;
+        /* A truncated name would be stored as if it were the real one. */
+        if (strlen(given[i]) >= details[i].size)
+            rc = cli_usage_error(ctx, &cmd_symbols, "%s takes at most %zu characters",
+                                 details[i].opt, details[i].size - 1);
+        else
+            memcpy((char *)&info + details[i].offset, given[i], strlen(given[i]) + 1);
     }
     if (!rc && syms.n == 0)
         rc = cli_usage_error(ctx, &cmd_symbols, "symbols add needs at least one symbol");
@@ -169,21 +186,25 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 
 static int cmd_remove(struct cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 3)
-        return cli_usage_error(ctx, &cmd_symbols, "symbols remove needs a symbol");
+    struct cli_list syms = {0};
+    int rc = parse_symbols(ctx, argc, argv, NULL, 0, &syms);
+    if (!rc && syms.n == 0)
+        rc = cli_usage_error(ctx, &cmd_symbols, "symbols remove needs a symbol");
     struct quant_workspace *ws = NULL;
-    int rc = open_ws(ctx, argv[1], &ws);
-    for (int i = 2; i < argc && !rc; i++) {
+    if (!rc)
+        rc = open_ws(ctx, argv[1], &ws);
+    for (size_t i = 0; i < syms.n && !rc; i++) {
         struct quant_err err;
         quant_err_clear(&err);
         char sym[QUANT_SYMBOL_MAX + 1];
-        if (quant_symbols_remove(ws, argv[i], sym, &err)) {
+        if (quant_symbols_remove(ws, syms.v[i], sym, &err)) {
             rc = cli_fail(ctx, "symbols remove", &err);
             break;
         }
         fprintf(ctx->out, "Removed %s from the registry (its stored bars are kept)\n", sym);
     }
     quant_workspace_close(ws);
+    cli_list_release(&syms);
     return rc;
 }
 
@@ -261,21 +282,28 @@ static void enrich_result(void *p, const struct quant_ingest_result *r)
 
 static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
 {
+    struct cli_list syms = {0};
+    int rc = parse_symbols(ctx, argc, argv, NULL, 0, &syms);
+    if (rc)
+        return rc;
     if (!*quant_config_get(&ctx->cfg, QUANT_SET_API_KEY)) {
         fprintf(ctx->err, "quant symbols enrich: needs an Alpha Vantage API key "
                           "(set ALPHAVANTAGE_API_KEY)\n");
+        cli_list_release(&syms);
         return CLI_EXIT_CONFIG;
     }
     struct quant_workspace *ws = NULL;
-    int rc = open_ws(ctx, argv[1], &ws);
-    if (rc)
+    rc = open_ws(ctx, argv[1], &ws);
+    if (rc) {
+        cli_list_release(&syms);
         return rc;
+    }
     struct enrich_view view = {ctx};
     struct quant_ingest_observer obs = {NULL, enrich_result, &view, NULL};
     struct quant_ingest_summary s;
     struct quant_err err;
     quant_err_clear(&err);
-    if (quant_symbols_enrich(ws, (const char *const *)(argv + 2), (size_t)(argc - 2), &obs,
+    if (quant_symbols_enrich(ws, (const char *const *)syms.v, syms.n, &obs,
                                 &s, &err))
         rc = cli_fail(ctx, "symbols enrich", &err);
     else if (s.n_left)
@@ -292,6 +320,7 @@ static int cmd_enrich(struct cli_ctx *ctx, int argc, char **argv)
     }
     quant_ingest_summary_release(&s);
     quant_workspace_close(ws);
+    cli_list_release(&syms);
     return rc;
 }
 

@@ -103,7 +103,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         {"--rounds", NULL, CLI_OPT_INT, &rounds, 1, QUANT_TRAIN_ROUNDS_MAX, rounds_max},
         {"--early-stopping", NULL, CLI_OPT_INT, &early, 0, QUANT_TRAIN_ROUNDS_MAX, early_takes},
         {"--seed", NULL, CLI_OPT_INT, &seed, 1, 2147483647L, "a positive integer"},
-        {"--threads", NULL, CLI_OPT_INT, &threads, 1, 64, NULL},
+        {"--threads", NULL, CLI_OPT_INT, &threads, 1, QUANT_THREADS_MAX, NULL},
         {"--pooled", NULL, CLI_OPT_FLAG, &req.pooled, 0, 0, NULL},
         {"--score", NULL, CLI_OPT_FLAG, &req.score, 0, 0, NULL},
     };
@@ -134,9 +134,16 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     /* Without --threads, the `threads` setting (QUANT_THREADS, quant.conf). */
     long conf_threads = QUANT_TRAIN_THREADS_DEFAULT;
     struct quant_err terr;
-    if (!req.threads && quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, 64,
-                                              &conf_threads, &terr) == QUANT_OK)
+    quant_err_clear(&terr);
+    if (!req.threads) {
+        if (quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, QUANT_THREADS_MAX,
+                                  &conf_threads, &terr)) {
+            cli_symbols_release(&symbols);
+            cli_list_release(&params);
+            return cli_fail(ctx, "train", &terr);
+        }
         req.threads = (int)conf_threads;
+    }
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
     req.params = (const char *const *)params.v;

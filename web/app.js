@@ -623,15 +623,28 @@
 
   // ---------- boot ----------
 
-  function markNav() {
+  // The one copy of the header every page shares: brand, the pages, the
+  // symbol box.  Pages hold an empty <header class="top">.
+  const PAGES = [
+    ['index.html', 'monitor', 'Data Monitor'],
+    ['symbol.html', 'symbol', 'Symbol'],
+    ['models.html', 'models', 'Models'],
+  ];
+
+  function renderHeader() {
+    const top = document.querySelector('header.top');
+    if (!top) return;
     const page = document.body.dataset.page;
-    for (const a of document.querySelectorAll('nav a[data-page]')) {
-      if (a.getAttribute('data-page') === page) a.classList.add('active');
-    }
+    const nav = el('nav', null, PAGES.map(([href, key, label]) =>
+      el('a', { href, 'data-page': key, class: key === page ? 'active' : null }, label)));
+    const form = el('form', { class: 'goto', action: 'symbol.html', method: 'get' },
+      el('input', { name: 's', placeholder: 'Symbol, e.g. AAPL', 'aria-label': 'Open symbol',
+                    autocomplete: 'off', spellcheck: 'false' }));
+    top.replaceChildren(el('span', { class: 'brand' }, 'quant'), nav, form);
   }
 
   function boot() {
-    markNav();
+    renderHeader();
     const page = document.body.dataset.page;
     const run = { monitor: initMonitor, symbol: initSymbol, models: initModels }[page];
     if (run) {

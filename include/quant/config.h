@@ -23,6 +23,9 @@
 #ifndef QUANT_CONFIG_H
 #define QUANT_CONFIG_H
 
+/* The threads setting and every --threads take 1..QUANT_THREADS_MAX. */
+#define QUANT_THREADS_MAX 64
+
 #include <stddef.h>
 
 #include "quant/error.h"

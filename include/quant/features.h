@@ -27,7 +27,7 @@ struct quant_derive_request {
     const struct quant_feature_set *set;  /* features: the set; NULL for labels */
     int horizon;                  /* labels: 1..250 */
     int force;                    /* recompute even when up to date */
-    int threads;                  /* compute threads; 0 = 2 */
+    int threads;                  /* compute threads; 0 = 2; at most 8 are used */
     int materialize;              /* also store the values (quant_derived_write) */
 };
 

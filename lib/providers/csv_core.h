@@ -7,8 +7,11 @@
  *
  * The rules, written once:
  *   field     runs to the next ',' (or line end); a field that starts with '"'
- *             runs to its closing quote first, so commas and line ends inside
- *             quotes belong to it, and "" inside quotes is an escaped quote
+ *             runs to its closing quote first, so commas inside quotes belong
+ *             to it, and "" inside quotes is an escaped quote.  A quote never
+ *             spans a line end: one left open ends with its line, so a stray
+ *             quote costs its own row, not every row after it (daily price
+ *             files have no multi-line fields)
  *   line end  "\n" or "\r\n"
  *   number    [+-]digits[.digits][(e|E)[+-]digits], or [+-].digits...; plain
  *             decimal characters only ("inf", "nan" and hex floats are not
@@ -33,13 +36,14 @@
 /* ---- fields ----------------------------------------------------------------- */
 
 /* p is just past an opening quote: where the closing quote is ("" inside is an
- * escaped quote, not the end), or end when the quote is never closed. */
+ * escaped quote, not the end), or the line end (or end) when the quote is not
+ * closed on its line. */
 static inline const char *csv_closing_quote(const char *p, const char *end)
 {
     for (;;) {
-        while (p < end && *p != '"')
+        while (p < end && *p != '"' && *p != '\n')
             p++;
-        if (end - p < 2 || p[1] != '"')
+        if (p == end || *p == '\n' || end - p < 2 || p[1] != '"')
             return p;
         p += 2;
     }
@@ -50,7 +54,7 @@ static inline const char *csv_field_end(const char *p, const char *end)
 {
     if (p < end && *p == '"') {
         p = csv_closing_quote(p + 1, end);
-        if (p < end)
+        if (p < end && *p == '"')
             p++;
     }
     while (p < end && *p != ',' && *p != '\n' && *p != '\r')

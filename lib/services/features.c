@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "quant/clock.h"
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "core/banned.h"
 
 /*

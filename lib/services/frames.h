@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "quant/error.h"
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/feature_sets.h"
 #include "quant/series_store.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "providers/csv_provider_internal.h"
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/clock.h"
 #include "providers/provider_internal.h"
 #include "providers/synthetic_internal.h"

@@ -13,7 +13,7 @@
 
 #include "quant/clock.h"
 #include "quant/error.h"
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/workspace.h"
 #include "quant/model.h"
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/models.h"
 #include "services/frames.h"
 #include "quant/meta_store.h"

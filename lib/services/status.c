@@ -12,7 +12,7 @@
 #include <string.h>
 
 
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/models.h"
 #include "quant/feature_sets.h"
 #include "core/banned.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "services/frames.h"
 #include "quant/meta_store.h"
 #include "quant/ml_split.h"

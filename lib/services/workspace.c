@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "store/sql_internal.h"
 #include "core/banned.h"
 
@@ -79,7 +79,7 @@ enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_
     enum quant_code rc = quant_config_get_long(cfg, QUANT_SET_LOCK_TIMEOUT_MS, 0, 86400000L,
                                                &lock_ms, err);
     if (!rc)
-        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, 256, &threads, err);
+        rc = quant_config_get_long(cfg, QUANT_SET_THREADS, 1, QUANT_THREADS_MAX, &threads, err);
     if (!rc && mode != QUANT_WS_READ)
         rc = quant_config_ensure_dirs(cfg, err);
     if (rc)

@@ -4,7 +4,7 @@
  * to a callback (quant_series_store_scan_bars: train, score, quant features)
  * or pulled through a cursor (the table functions of derived_read.c).
  */
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * The bars derivation reads are bars_scan.c; predictions are predictions.c.
  */
 #define _GNU_SOURCE
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 
 #include <limits.h>
 #include <math.h>

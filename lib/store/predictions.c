@@ -1,7 +1,7 @@
 /*
  * predictions.c: writing the predictions table (layout in feature_store.h).
  */
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -40,7 +40,7 @@
 
 #include "core/buf.h"
 #include "quant/error.h"
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/series_store.h"
 
 /* ---- the handle (duck.c) --------------------------------------------------- */

@@ -53,7 +53,8 @@ static void test_values_out_of_range_or_missing(void **state)
     REFUSED("--threads takes 1 to 64", "train", "--symbols", "A", "--threads=65");
     REFUSED("--horizon takes 1 to 250 trading days", "labels", "--horizon", "abc");
     REFUSED("--horizon takes 1 to 250", "train", "--all", "--horizon", "251");
-    REFUSED("--threads takes 1 to 16", "features", "--threads", "17");
+    REFUSED("--threads takes 1 to 64", "features", "--threads", "65");
+    REFUSED("--threads takes 1 to 64", "labels", "--threads=0");
     REFUSED("--rounds takes 1 to", "train", "--all", "--rounds", "-3");
     REFUSED("--days takes 1 to 100000", "ingest", "--provider", "synthetic", "--days", "9e3");
     REFUSED("--port takes 0 to 65535", "dashboard", "--port", "70000");
@@ -85,6 +86,33 @@ static void test_unknown_and_conflicting(void **state)
     REFUSED("--symbol needs a value (a symbol)", "models", "list", "--symbol");
     REFUSED("unknown option '--bogus'", "symbols", "list", "--bogus");
     REFUSED("give the search as one argument", "symbols", "search", "a", "b");
+    REFUSED("--sector needs a value (text)", "symbols", "add", "A", "--sector");
+    REFUSED("unknown option '--sectors'", "symbols", "add", "A", "--sectors", "x");
+    REFUSED("--name takes at most 255 characters", "symbols", "add", "A", "--name",
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxx");
+    REFUSED("unknown option '--all'", "symbols", "remove", "--all");
+    REFUSED("symbols remove needs a symbol", "symbols", "remove");
+    REFUSED("unknown option '--full'", "symbols", "enrich", "--full");
+}
+
+/* The threads setting has the range --threads has, and a wrong one is an
+ * error rather than a silent fall back to the default. */
+static void test_threads_setting_range(void **state)
+{
+    (void)state;
+    const char *bad_env[] = {env[0], env[1], "QUANT_THREADS=65", NULL};
+    const char *const cmds[][3] = {{"features", "--all", NULL}, {"train", "--all", NULL}};
+    for (size_t i = 0; i < 2; i++) {
+        struct tu_result r;
+        tu_run_quant(cmds[i], bad_env, &r);
+        if (r.status != 3 || !strstr(r.err, "setting threads") || !strstr(r.err, "1 to 64"))
+            fail_msg("quant %s with QUANT_THREADS=65: exit %d\nstderr: %s", cmds[i][0],
+                     r.status, r.err);
+        tu_result_release(&r);
+    }
 }
 
 /* The old spelling and the = form reach the same place as the new one: past
@@ -112,6 +140,7 @@ int main(void)
                                         tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_aliases_and_equals_form_parse, setup,
                                         tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_setting_range, setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

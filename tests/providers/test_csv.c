@@ -398,6 +398,25 @@ static void test_quoted_commas(void **state)
     quant_csv_file_release(&f);
 }
 
+/* A stray quote costs its own row only: the rows after it are read as usual
+ * (it used to run on to the end of the file, one "bad row" hiding the rest). */
+static void test_stray_quote_keeps_later_rows(void **state)
+{
+    (void)state;
+    struct quant_csv_file f;
+    parse_text("Date,Open,High,Low,Close,Volume\n"
+               "2024-01-02,1,2,0.5,1.5,100\n"
+               "2024-01-03,\"1,2,0.5,1.75,200\n"
+               "2024-01-04,1,2,0.5,2,300\r\n"
+               "2024-01-05,1,2,0.5,2.5,400\n", "x", &f);
+    assert_int_equal(f.n_bad, 1);
+    assert_int_equal(f.bad[0].line, 3);
+    assert_int_equal(f.series[0].n, 3);
+    assert_true(f.series[0].v[1].close == 2 && f.series[0].v[1].volume == 300);
+    assert_true(f.series[0].v[2].close == 2.5 && f.series[0].v[2].volume == 400);
+    quant_csv_file_release(&f);
+}
+
 /* Rows of one date that agree (a repeated line, or another rounding) are one
  * bar; rows that disagree are counted per date, per symbol. */
 static void test_duplicate_dates(void **state)
@@ -735,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bom_dupes_and_quotes),
         cmocka_unit_test(test_quoted_commas),
+        cmocka_unit_test(test_stray_quote_keeps_later_rows),
         cmocka_unit_test(test_intraday_row_after_daily),
         cmocka_unit_test(test_long_line_rejected),
         cmocka_unit_test(test_symbol_from_filename),

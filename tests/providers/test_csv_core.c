@@ -138,8 +138,12 @@ static void test_field_end(void **state)
     assert_int_equal(field_len("\"a,b\",c"), 5);          /* a comma inside quotes */
     assert_int_equal(field_len("\"a\"\",b\",c"), 7);      /* "" is a quote, not the end */
     assert_int_equal(field_len("\"a\" x,c"), 5);          /* text after the closing quote */
-    assert_int_equal(field_len("\"a\nb\",c"), 5);         /* a line end inside quotes */
-    assert_int_equal(field_len("\"never closed,x\ny"), 17); /* runs to the end of text */
+    /* A quote never spans a line: left open, it ends with its line. */
+    assert_int_equal(field_len("\"a\nb\",c"), 2);
+    assert_int_equal(field_len("\"a\r\nb\",c"), 3);       /* the CR is the caller's trim */
+    assert_int_equal(field_len("\"never closed,x\ny"), 15);
+    assert_int_equal(field_len("\"never closed,x"), 15);    /* or with the text */
+    assert_int_equal(field_len("\"a\"\"\nb"), 4);          /* an escaped quote, then the end */
     const char *t = "1.5,2";
     assert_true(csv_at_field_end(t + 3, t + 5));
     assert_true(csv_at_field_end(t + 5, t + 5));

@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/series_store.h"
 
 /* The value every column of bar (sym, day) was written with: reconstructible,

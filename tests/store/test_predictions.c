@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "quant/feature_store.h"
+#include "store/feature_store.h"
 #include "quant/series_store.h"
 
 /* A score reconstructible from the row: symbol base + day / 4. */

@@ -1,5 +1,6 @@
 /*
- * feature_store.h: the derived tables of the DuckDB store: materialised
+ * feature_store.h (internal to lib/: the services and the store use it): the
+ * derived tables of the DuckDB store: materialised
  * features and labels, derived_state, predictions.
  *
  * quant reads features and labels computed from the bars (frames.h for train
