@@ -65,6 +65,7 @@ static void compute(const struct quant_frames_request *req, struct slot *s)
     /* The frame borrows the slot's arrays; nothing is copied. */
     s->frame.n = s->adj.n;
     s->frame.dates = s->adj.date;
+    s->frame.close = s->adj.close;
     s->frame.features = s->features;
     s->frame.labels = s->labels;
 }

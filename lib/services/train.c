@@ -23,337 +23,12 @@
 #include "quant/ml_split.h"
 #include "providers/provider_internal.h"
 #include "services/ml_internal.h"
+#include "services/fit_internal.h"
 #include "services/ml_pool.h"
 #include "core/banned.h"
 
-/* ---- growing row-major data sets ------------------------------------------------- */
-
-struct dataset {
-    float *x, *y;
-    size_t n, cap, nf;
-};
-
-static void dataset_release(struct dataset *d)
-{
-    free(d->x);
-    free(d->y);
-    memset(d, 0, sizeof *d);
-}
-
-/* Append positions [begin, end) of rows from a frame. */
-static enum quant_code dataset_add(struct dataset *d, const struct quant_training_frame *f,
-                                   const size_t *rows, size_t begin, size_t end,
-                                   struct quant_err *err)
-{
-    size_t k = end - begin;
-    if (d->n + k > d->cap) {
-        size_t cap = d->cap ? d->cap : 1024;
-        while (cap < d->n + k)
-            cap *= 2;
-        float *x = realloc(d->x, cap * d->nf * sizeof *x);
-        if (x)
-            d->x = x;
-        float *y = realloc(d->y, cap * sizeof *y);
-        if (y)
-            d->y = y;
-        if (!x || !y)
-            return quant_err_set(err, QUANT_ENOMEM, "out of memory gathering training rows");
-        d->cap = cap;
-    }
-    quant_split_gather(&f->features, &f->labels, rows, begin, end, d->x + d->n * d->nf,
-                       d->y + d->n);
-    d->n += k;
-    return QUANT_OK;
-}
-
-static struct quant_ml_data as_data(const struct dataset *d)
-{
-    struct quant_ml_data m = {d->x, d->y, d->n, d->nf};
-    return m;
-}
-
-/* ---- what one model is trained on ------------------------------------------------- */
-
-struct training {
-    const struct quant_feature_set *set;
-    int horizon;
-    struct dataset train, valid, test;
-    cJSON *segments;        /* {"AAPL": {"train": [first, last], ...}} */
-    cJSON *symbols;         /* ["AAPL", ...] */
-    struct quant_train_exclusion *excluded;   /* pooled: symbols left out */
-    size_t n_excluded;
-};
-
-static cJSON *date_pair(const struct quant_training_frame *f, const size_t *rows, size_t begin,
-                        size_t end)
-{
-    cJSON *a = cJSON_CreateArray();
-    if (!a)
-        return NULL;
-    if (end > begin) {
-        char d1[11], d2[11];
-        quant_date_format(f->dates[rows[begin]], d1);
-        quant_date_format(f->dates[rows[end - 1]], d2);
-        cJSON_AddItemToArray(a, cJSON_CreateString(d1));
-        cJSON_AddItemToArray(a, cJSON_CreateString(d2));
-    }
-    return a;
-}
-
-/*
- * Split one symbol's frame by time and add its segments to tr.  *too_short is
- * set when the failure is the symbol's data (too few rows after the embargo)
- * rather than the machine's: such a symbol is skipped or left out of a
- * pooled model, not a failed run.
- */
-static enum quant_code add_frame(struct training *tr, const char *symbol,
-                                 const struct quant_training_frame *f, int *too_short,
-                                 struct quant_err *err)
-{
-    *too_short = 0;
-    size_t *rows = malloc((f->n ? f->n : 1) * sizeof *rows);
-    size_t n = 0;
-    struct quant_split sp;
-    enum quant_code rc = QUANT_OK;
-    if (!rows)
-        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    if (!rc)
-        rc = quant_split_rows(&f->features, &f->labels, rows, &n, err);
-    if (!rc && n == 0) {
-        *too_short = 1;
-        rc = quant_err_set(err, QUANT_ENOTFOUND,
-                           "%s has no date with every %s feature and an h=%d label (%zu bars "
-                           "stored): its history is too short",
-                           symbol, quant_feature_set_name(tr->set), tr->horizon, f->n);
-    }
-    if (!rc && (rc = quant_split_compute(symbol, n, tr->horizon, &sp, err)) != QUANT_OK)
-        *too_short = 1;
-    if (!rc)
-        rc = dataset_add(&tr->train, f, rows, sp.train_begin, sp.train_end, err);
-    if (!rc)
-        rc = dataset_add(&tr->valid, f, rows, sp.valid_begin, sp.valid_end, err);
-    if (!rc)
-        rc = dataset_add(&tr->test, f, rows, sp.test_begin, sp.test_end, err);
-    if (!rc) {
-        cJSON *seg = cJSON_CreateObject();
-        cJSON_AddItemToObject(seg, "train", date_pair(f, rows, sp.train_begin, sp.train_end));
-        cJSON_AddItemToObject(seg, "valid", date_pair(f, rows, sp.valid_begin, sp.valid_end));
-        cJSON_AddItemToObject(seg, "test", date_pair(f, rows, sp.test_begin, sp.test_end));
-        cJSON_AddNumberToObject(seg, "n_train", (double)sp.n_train);
-        cJSON_AddNumberToObject(seg, "n_valid", (double)sp.n_valid);
-        cJSON_AddNumberToObject(seg, "n_test", (double)sp.n_test);
-        cJSON_AddItemToObject(tr->segments, symbol, seg);
-        cJSON_AddItemToArray(tr->symbols, cJSON_CreateString(symbol));
-    }
-    free(rows);
-    return rc;
-}
-
-/* FNV-1a over the exact training, validation and test arrays. */
-static void fingerprint(const struct training *tr, char out[17])
-{
-    uint64_t h = 1469598103934665603ULL;
-    const struct dataset *parts[3] = {&tr->train, &tr->valid, &tr->test};
-    for (int p = 0; p < 3; p++) {
-        const unsigned char *b = (const unsigned char *)parts[p]->x;
-        size_t len = parts[p]->n * parts[p]->nf * sizeof(float);
-        for (size_t i = 0; i < len; i++)
-            h = (h ^ b[i]) * 1099511628211ULL;
-        b = (const unsigned char *)parts[p]->y;
-        len = parts[p]->n * sizeof(float);
-        for (size_t i = 0; i < len; i++)
-            h = (h ^ b[i]) * 1099511628211ULL;
-        h = (h ^ (uint64_t)parts[p]->n) * 1099511628211ULL;
-    }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
-static char *json_print(cJSON *j)
-{
-    char *s = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    return s;
-}
-
-/* A registry id: lgb_AAPL_20260115_162246 (suffixed when taken). */
-static void make_id(struct quant_workspace *ws, const char *algo, const char *label, char out[96])
-{
-    char stamp[32];
-    quant_utc_format((int64_t)time(NULL), QUANT_UTC_STAMP, stamp, sizeof stamp);
-    const char *prefix = strcmp(algo, "xgboost") == 0 ? "xgb" : "lgb";
-    snprintf(out, 96, "%s_%s_%s", prefix, label, stamp);
-    struct quant_model_record r;
-    struct quant_err e;
-    for (int k = 2; quant_meta_model_get(quant_workspace_meta(ws, NULL), out, &r, &e) == QUANT_OK; k++) {
-        quant_model_record_release(&r);
-        snprintf(out, 96, "%s_%s_%s_%d", prefix, label, stamp, k);
-    }
-}
-
-static cJSON *params_json(const struct quant_train_request *req, const struct quant_train_opts *o,
-                          const struct quant_train_info *info)
-{
-    cJSON *p = cJSON_CreateObject();
-    for (size_t i = 0; i < req->n_params; i++) {
-        const char *eq = strchr(req->params[i], '=');
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)(eq ? eq - req->params[i] : 0), req->params[i]);
-        cJSON_AddStringToObject(p, key, eq ? eq + 1 : "");
-    }
-    cJSON_AddNumberToObject(p, "rounds", o->rounds);
-    cJSON_AddNumberToObject(p, "early_stopping_rounds", o->early_stopping_rounds);
-    cJSON_AddNumberToObject(p, "seed", (double)o->seed);
-    cJSON_AddNumberToObject(p, "threads", o->threads);
-    cJSON_AddNumberToObject(p, "rounds_trained", info->rounds_trained);
-    cJSON_AddNumberToObject(p, "best_round", info->best_round);
-    return p;
-}
-
-/* The symbols a pooled model left out, as {"SYM": "reason"} in its params. */
-static void add_excluded(cJSON *params, const struct training *tr)
-{
-    if (!params || tr->n_excluded == 0)
-        return;
-    cJSON *x = cJSON_AddObjectToObject(params, "excluded");
-    for (size_t i = 0; x && i < tr->n_excluded; i++)
-        cJSON_AddStringToObject(x, tr->excluded[i].symbol, tr->excluded[i].reason);
-}
-
-static const char *display_name(const char *algo)
-{
-    return strcmp(algo, "xgboost") == 0 ? "XGBoost" : "LightGBM";
-}
-
-static void train_opts(const struct quant_train_request *req, int threads,
-                       struct quant_train_opts *o)
-{
-    quant_train_opts_init(o);
-    o->rounds = req->rounds > 0 ? req->rounds : QUANT_TRAIN_ROUNDS_DEFAULT;
-    o->early_stopping_rounds = req->early_stopping == QUANT_TRAIN_EARLY_STOP_OFF ? 0
-                               : req->early_stopping > 0 ? req->early_stopping
-                               : QUANT_TRAIN_EARLY_STOP_DEFAULT;
-    o->seed = req->seed ? req->seed : 42;
-    o->threads = threads;
-    o->params = req->params;
-    o->n_params = req->n_params;
-}
-
-/*
- * Train one model and evaluate it on its test rows: the part that touches
- * nothing shared (no registry, no files), so the pool's workers run it.
- * On failure r->code and r->error say why and *out_model is NULL.
- */
-static void fit_one(const struct quant_model_algo *algo, const struct quant_train_opts *o,
-                    const struct training *tr, struct quant_model **out_model,
-                    struct quant_train_result *r)
-{
-    struct quant_err err;
-    quant_err_clear(&err);
-    struct quant_model *model = NULL;
-    double *p = malloc((tr->test.n ? tr->test.n : 1) * sizeof *p);
-    struct quant_ml_data train = as_data(&tr->train), valid = as_data(&tr->valid);
-    enum quant_code rc = p ? QUANT_OK : quant_err_set(&err, QUANT_ENOMEM, "out of memory");
-    if (!rc)
-        rc = quant_model_train(algo, &train, &valid, o, &model, &r->info, &err);
-    if (!rc)
-        rc = quant_model_predict(model, tr->test.x, tr->test.n, tr->test.nf, p, &err);
-    if (!rc)
-        rc = quant_metrics_compute(tr->test.y, p, tr->test.n, tr->train.y, tr->train.n,
-                                   tr->valid.n, &r->metrics, &err);
-    free(p);
-    r->code = rc;
-    if (rc) {
-        snprintf(r->error, sizeof r->error, "%s", err.msg);
-        quant_model_free(model);
-        model = NULL;
-    }
-    *out_model = model;
-}
-
-/*
- * Save and register a fitted model (on the calling thread: the registry
- * connection and the ids are not shared with workers).  The file is written
- * before the row that names it and removed when the row cannot be written,
- * so the registry never points at a missing file nor leaves one behind.
- */
-static void register_one(struct quant_workspace *ws, const struct quant_train_request *req,
-                         const struct quant_model_algo *algo, const struct quant_train_opts *o,
-                         const struct training *tr, struct quant_model *model,
-                         const char *id_label, struct quant_train_result *r)
-{
-    struct quant_err err;
-    quant_err_clear(&err);
-    make_id(ws, quant_model_algo_name(algo), id_label, r->model_id);
-    snprintf(r->path, sizeof r->path, "%s/%s%s",
-             quant_config_get(quant_workspace_config(ws), QUANT_SET_MODELS_DIR), r->model_id,
-             quant_model_algo_file_ext(algo));
-    enum quant_code rc = quant_model_save(model, r->path, &err);
-    if (!rc) {
-        struct quant_model_record rec;
-        memset(&rec, 0, sizeof rec);
-        snprintf(rec.id, sizeof rec.id, "%s", r->model_id);
-        snprintf(rec.algorithm, sizeof rec.algorithm, "%s", quant_model_algo_name(algo));
-        snprintf(rec.feature_set, sizeof rec.feature_set, "%s", quant_feature_set_name(tr->set));
-        rec.horizon = tr->horizon;
-        cJSON *params = params_json(req, o, &r->info);
-        add_excluded(params, tr);
-        rec.params_json = json_print(params);
-        rec.metrics_json = json_print(quant_metrics_to_json(&r->metrics));
-        cJSON *names = cJSON_CreateArray();
-        for (size_t i = 0; i < quant_feature_set_size(tr->set); i++)
-            cJSON_AddItemToArray(names, cJSON_CreateString(quant_feature_set_feature(tr->set, i)));
-        rec.feature_names_json = json_print(names);
-        rec.symbols_json = cJSON_PrintUnformatted(tr->symbols);
-        rec.segments_json = cJSON_PrintUnformatted(tr->segments);
-        fingerprint(tr, rec.fingerprint);
-        snprintf(rec.path, sizeof rec.path, "%s", r->path);
-        if (!rec.params_json || !rec.metrics_json || !rec.feature_names_json ||
-            !rec.symbols_json || !rec.segments_json)
-            rc = quant_err_set(&err, QUANT_ENOMEM, "out of memory");
-        else
-            rc = quant_meta_model_insert(quant_workspace_meta(ws, NULL), &rec, &err);
-        if (rc)
-            remove(r->path); /* an unregistered file would only confuse */
-        quant_model_record_release(&rec);
-    }
-    r->code = rc;
-    if (rc)
-        snprintf(r->error, sizeof r->error, "%s", err.msg);
-}
-
-/* Train, evaluate on test, save and register one model, all on this thread. */
-static void train_one(struct quant_workspace *ws, const struct quant_train_request *req,
-                      const struct quant_model_algo *algo, int threads, struct training *tr,
-                      const char *id_label, struct quant_train_result *r)
-{
-    struct quant_train_opts o;
-    train_opts(req, threads, &o);
-    struct quant_model *model = NULL;
-    fit_one(algo, &o, tr, &model, r);
-    if (model)
-        register_one(ws, req, algo, &o, tr, model, id_label, r);
-    quant_model_free(model);
-}
-
-static void training_init(struct training *tr, const struct quant_feature_set *set, int h)
-{
-    memset(tr, 0, sizeof *tr);
-    tr->set = set;
-    tr->horizon = h;
-    tr->train.nf = tr->valid.nf = tr->test.nf = quant_feature_set_size(set);
-    tr->segments = cJSON_CreateObject();
-    tr->symbols = cJSON_CreateArray();
-}
-
-static void training_release(struct training *tr)
-{
-    dataset_release(&tr->train);
-    dataset_release(&tr->valid);
-    dataset_release(&tr->test);
-    cJSON_Delete(tr->segments);
-    cJSON_Delete(tr->symbols);
-    free(tr->excluded);
-}
+/* The model-fitting building blocks (datasets, splits, fit, register) are in
+ * fit.c, shared with the walk-forward (walkforward.c). */
 
 static void report_train(const struct quant_ml_observer *obs, struct quant_train_result *r,
                          struct quant_train_summary *sum)
@@ -372,7 +47,7 @@ static void report_train(const struct quant_ml_observer *obs, struct quant_train
         obs->on_trained(obs->ctx, r);
 }
 
-static enum quant_code exclude(struct training *tr, const char *symbol, const char *reason)
+static enum quant_code exclude(struct quant_fit_training *tr, const char *symbol, const char *reason)
 {
     struct quant_train_exclusion *v = realloc(tr->excluded, (tr->n_excluded + 1) * sizeof *v);
     if (!v)
@@ -391,7 +66,7 @@ static enum quant_code exclude(struct training *tr, const char *symbol, const ch
 struct symbol_job {
     const struct quant_model_algo *algo;
     struct quant_train_opts opts;
-    struct training tr;
+    struct quant_fit_training tr;
     struct quant_model *model;     /* fitted, until registered */
     struct quant_ml_rows rows;     /* request.score: this symbol's rows to score */
     int score;
@@ -409,7 +84,7 @@ struct trainer {
     struct quant_train_summary *out;
     const struct quant_feature_set *set;
     int horizon;
-    struct training pooled;       /* req->pooled: the one model's rows */
+    struct quant_fit_training pooled;       /* req->pooled: the one model's rows */
     struct quant_ml_pool *pool;   /* per-symbol with threads > 1; else NULL */
     int model_threads;            /* library threads per per-symbol model */
     struct quant_ml_scored scored; /* request.score: predictions, stored at the end */
@@ -423,19 +98,19 @@ static void result_init(struct trainer *t, struct quant_train_result *r, const c
 {
     memset(r, 0, sizeof *r);
     snprintf(r->algo_name, sizeof r->algo_name, "%s",
-             display_name(quant_model_algo_name(t->algo)));
+             quant_fit_display_name_(quant_model_algo_name(t->algo)));
     snprintf(r->label, sizeof r->label, "%s", label);
     r->started = time(NULL);
 }
 
-/* The pool's work: fit and evaluate, nothing else (see fit_one). */
+/* The pool's work: fit and evaluate, nothing else (see quant_fit_one_). */
 static void fit_job(void *p)
 {
     struct symbol_job *j = p;
     if (!j->fit)
         return;
     double t0 = quant_clock_mono();
-    fit_one(j->algo, &j->opts, &j->tr, &j->model, &j->r);
+    quant_fit_one_(j->algo, &j->opts, &j->tr, &j->model, &j->r);
     if (j->model && j->score) {
         struct quant_err e;
         quant_err_clear(&e);
@@ -454,7 +129,8 @@ static void finish_job(struct trainer *t, struct symbol_job *j)
 {
     if (j->model) {
         double t0 = quant_clock_mono();
-        register_one(t->ws, t->req, t->algo, &j->opts, &j->tr, j->model, j->r.label, &j->r);
+        quant_fit_register_(t->ws, t->req, t->algo, &j->opts, &j->tr, j->model, j->r.label, NULL,
+                            &j->r);
         j->seconds += quant_clock_mono() - t0;
         if (j->score && !j->r.code &&
             quant_ml_scored_add_(&t->scored, j->r.label, j->r.model_id, &j->rows) != QUANT_OK &&
@@ -467,7 +143,7 @@ static void finish_job(struct trainer *t, struct symbol_job *j)
     j->r.seconds = j->seconds;
     report_train(t->obs, &j->r, t->out);
     quant_model_free(j->model);
-    training_release(&j->tr);
+    quant_fit_training_release_(&j->tr);
     free(j);
 }
 
@@ -489,11 +165,11 @@ static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_
     if (!j)
         return QUANT_ENOMEM;
     j->algo = t->algo;
-    train_opts(t->req, t->model_threads, &j->opts);
+    quant_fit_opts_(t->req, t->model_threads, &j->opts);
     result_init(t, &j->r, it->symbol);
     if (t->obs && t->obs->on_train_start)
         t->obs->on_train_start(t->obs->ctx, j->r.label, j->r.algo_name);
-    training_init(&j->tr, t->set, t->horizon);
+    quant_fit_training_init_(&j->tr, t->set, t->horizon);
     struct quant_err e;
     quant_err_clear(&e);
     int too_short = 0;
@@ -503,7 +179,7 @@ static enum quant_code train_symbol(struct trainer *t, const struct quant_frame_
     else if (!j->tr.segments || !j->tr.symbols)
         code = quant_err_set(&e, QUANT_ENOMEM, "out of memory");
     else
-        code = add_frame(&j->tr, it->symbol, it->frame, &too_short, &e);
+        code = quant_fit_add_frame_(&j->tr, it->symbol, it->frame, &too_short, &e);
     /* Its rows to score, with the segments the split just gave them. */
     if (!code && t->req->score) {
         code = quant_ml_rows_gather_(it->frame, quant_feature_set_size(t->set),
@@ -547,7 +223,7 @@ static void count_scored(void *ctx, const struct quant_score_result *r)
  * a time: holding every row of every symbol until the model exists would
  * double the memory of a pooled alpha158 run (2 GB for 500 x 6,500).
  */
-static enum quant_code score_pooled(struct quant_workspace *ws, const struct training *tr,
+static enum quant_code score_pooled(struct quant_workspace *ws, const struct quant_fit_training *tr,
                                     const char *model_id, struct quant_train_summary *out,
                                     struct quant_err *err)
 {
@@ -597,7 +273,7 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
     if (code)
         quant_err_set(&e, code, "%s", it->error);
     else
-        code = add_frame(&t->pooled, it->symbol, it->frame, &too_short, &e);
+        code = quant_fit_add_frame_(&t->pooled, it->symbol, it->frame, &too_short, &e);
     if (code && too_short && exclude(&t->pooled, it->symbol, e.msg) != QUANT_OK)
         quant_err_set(&e, code = QUANT_ENOMEM, "out of memory");
     else if (code && too_short)
@@ -665,7 +341,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
     if (req->pooled) {
         if (obs && obs->on_train_start)
             obs->on_train_start(obs->ctx, r.label, r.algo_name);
-        training_init(&t.pooled, set, h);
+        quant_fit_training_init_(&t.pooled, set, h);
         if (!t.pooled.segments || !t.pooled.symbols)
             t.rc = QUANT_ENOMEM;
         if (t.rc)
@@ -724,7 +400,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
             snprintf(r.error, sizeof r.error, "no symbol qualifies for a pooled model (%zu "
                      "tried); the first: %s", u, t.pooled.excluded[0].reason);
         } else {
-            train_one(ws, req, algo, threads, &t.pooled, "pooled", &r);
+            quant_fit_train_one_(ws, req, algo, threads, &t.pooled, "pooled", &r);
         }
         r.excluded = t.pooled.excluded;
         r.n_excluded = t.pooled.n_excluded;
@@ -749,7 +425,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
     }
     quant_ml_scored_release_(&t.scored);
     if (req->pooled)
-        training_release(&t.pooled);
+        quant_fit_training_release_(&t.pooled);
     quant_strings_free(t.seen, t.n_seen);
     quant_strings_free(syms, u);
     out->seconds = quant_clock_mono() - t_start;

@@ -22,6 +22,7 @@
 #include "quant/clock.h"
 #include "core/buf.h"
 #include "store/store_internal.h"
+#include "store/walkforward_store.h"
 #include "core/banned.h"
 
 #define LABEL_COLS 5   /* symbol, date, horizon, fwd_return, label */
@@ -125,6 +126,8 @@ enum quant_code quant_feature_store_init(struct quant_series_store *s, struct qu
     enum quant_code rc = QUANT_OK;
     for (size_t i = 0; !rc && i < sizeof fixed / sizeof *fixed; i++)
         rc = exec(s, fixed[i], "creating the label tables", err);
+    for (size_t i = 0; !rc && quant_wf_store_ddl[i]; i++)
+        rc = exec(s, quant_wf_store_ddl[i], "creating the walk-forward tables", err);
     for (size_t i = 0; !rc && i < quant_feature_set_count(); i++)
         rc = create_set_table(s, quant_feature_set_at(i), &sql, err);
     if (!rc)

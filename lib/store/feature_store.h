@@ -125,6 +125,9 @@ enum quant_code quant_label_store_write(struct quant_series_store *store, int ho
 struct quant_training_frame {
     size_t n;
     int32_t *dates;                        /* n dates */
+    const double *close;                   /* n adjusted closes C_t (FEATURES.md), as
+                                              the labels use them; borrowed, never freed
+                                              here (NULL when the maker has none) */
     struct quant_feature_matrix features;
     struct quant_feature_matrix labels;
 };
