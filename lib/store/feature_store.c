@@ -22,6 +22,7 @@
 #include "quant/clock.h"
 #include "core/buf.h"
 #include "store/store_internal.h"
+#include "store/evaluation_store.h"
 #include "store/walkforward_store.h"
 #include "core/banned.h"
 
@@ -128,6 +129,8 @@ enum quant_code quant_feature_store_init(struct quant_series_store *s, struct qu
         rc = exec(s, fixed[i], "creating the label tables", err);
     for (size_t i = 0; !rc && quant_wf_store_ddl[i]; i++)
         rc = exec(s, quant_wf_store_ddl[i], "creating the walk-forward tables", err);
+    for (size_t i = 0; !rc && quant_eval_store_ddl[i]; i++)
+        rc = exec(s, quant_eval_store_ddl[i], "creating the evaluation tables", err);
     for (size_t i = 0; !rc && i < quant_feature_set_count(); i++)
         rc = create_set_table(s, quant_feature_set_at(i), &sql, err);
     if (!rc)

@@ -1,6 +1,7 @@
 /*
- * prediction_read.h: read one model's stored scores for one symbol (for the
- * dashboard).  Works on a read-only series store; never writes.
+ * prediction_read.h: read stored scores: one model's for one symbol (the
+ * dashboard), and whole prediction sets (evaluate).  Works on a read-only
+ * series store; never writes.
  *
  * Ownership: *out_dates and *out_scores are malloc'd (NULL when n = 0); the
  * caller frees both.
@@ -23,5 +24,29 @@ enum quant_code quant_prediction_read(struct quant_series_store *s, const char *
                                       const char *model_id, int32_t **out_dates,
                                       double **out_scores, size_t *out_n,
                                       struct quant_err *err);
+
+/*
+ * A prediction set for evaluation (evaluate.c): rows sorted by symbol, then
+ * date; symbol ids number the distinct symbols in strcmp order.  Owned:
+ * release with quant_score_rows_release.
+ */
+struct quant_score_rows {
+    size_t n;
+    uint32_t *sym;
+    int32_t *date;
+    double *score;
+    char **symbols;               /* n_symbols names, ascending */
+    size_t n_symbols;
+};
+void quant_score_rows_release(struct quant_score_rows *r);
+
+/* The out-of-sample scores of a walk-forward run (walkforward_predictions). */
+enum quant_code quant_prediction_read_run(struct quant_series_store *s, const char *run_id,
+                                          struct quant_score_rows *out, struct quant_err *err);
+/* A model's scores on its test segment only (predictions.segment = 'test'):
+ * a model is never judged on the dates it was trained or early-stopped on. */
+enum quant_code quant_prediction_read_test(struct quant_series_store *s, const char *model_id,
+                                           struct quant_score_rows *out,
+                                           struct quant_err *err);
 
 #endif
