@@ -66,6 +66,7 @@ extern const struct cli_command cmd_features;
 extern const struct cli_command cmd_labels;
 extern const struct cli_command cmd_train;
 extern const struct cli_command cmd_walkforward;
+extern const struct cli_command cmd_evaluate;
 extern const struct cli_command cmd_score;
 extern const struct cli_command cmd_models;
 extern const struct cli_command cmd_dashboard;

@@ -190,3 +190,30 @@ enum quant_code quant_wf_store_run_get(struct quant_series_store *s, const char 
     duckdb_destroy_prepare(&st);
     return rc;
 }
+
+enum quant_code quant_wf_store_latest_run(struct quant_series_store *s, char out[64],
+                                          struct quant_err *err)
+{
+    out[0] = '\0';
+    duckdb_result res;
+    enum quant_code rc = QUANT_OK;
+    if (duckdb_query(quant_series_store_con_(s),
+                     "SELECT run_id FROM walkforward_runs WHERE status = 'ok'"
+                     " ORDER BY created_at DESC, run_id DESC LIMIT 1", &res) == DuckDBError) {
+        const char *msg = duckdb_result_error(&res);
+        rc = msg && strstr(msg, "walkforward_runs")
+                 ? QUANT_ENOTFOUND
+                 : quant_series_store_fail_(s, "finding the latest walk-forward run", msg, err);
+    } else if (duckdb_row_count(&res) == 0) {
+        rc = QUANT_ENOTFOUND;
+    } else {
+        char *v = duckdb_value_varchar(&res, 0, 0);
+        snprintf(out, 64, "%s", v ? v : "");
+        duckdb_free(v);
+    }
+    duckdb_destroy_result(&res);
+    if (rc == QUANT_ENOTFOUND)
+        quant_err_set(err, rc, "no finished walk-forward run in %s: run `quant walkforward "
+                      "--all` first", quant_series_store_path_(s));
+    return rc;
+}

@@ -67,6 +67,9 @@ struct quant_wf_run_info {
     int64_t n_blocks, n_predictions;
     int64_t created_us;           /* UTC microseconds */
 };
+/* The newest finished ('ok') run's id; QUANT_ENOTFOUND when there is none. */
+enum quant_code quant_wf_store_latest_run(struct quant_series_store *s, char out[64],
+                                          struct quant_err *err);
 /* QUANT_ENOTFOUND (naming the run and how to list runs) when there is none. */
 enum quant_code quant_wf_store_run_get(struct quant_series_store *s, const char *run_id,
                                        struct quant_wf_run_info *out, struct quant_err *err);
