@@ -26,14 +26,14 @@
 #include <stdint.h>
 
 #include "quant/error.h"
+#include "quant/evaluation.h"
 #include "quant/feature_sets.h"
 #include "quant/metrics.h"
 #include "quant/model.h"
 #include "quant/workspace.h"
 
-#define QUANT_WF_VALID_DAYS_DEFAULT 252
-#define QUANT_WF_MIN_TRAIN_DATES 756   /* the first test block needs three years ... */
-#define QUANT_WF_MIN_TRAIN_ROWS 200    /* ... and this many usable rows before it */
+#define QUANT_WF_VALID_DAYS_DEFAULT QUANT_EVAL_VALID_DATES
+#define QUANT_WF_MIN_TRAIN_DATES QUANT_EVAL_MIN_TRAIN_DATES  /* a train segment's least dates */
 
 struct quant_walkforward_request {
     const char *const *symbols;    /* at least one */

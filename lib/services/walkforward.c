@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "quant/clock.h"
+#include "quant/evaluation.h"
 #include "quant/ml_split.h"
 #include "services/fit_internal.h"
 #include "services/frames.h"
@@ -243,92 +244,55 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
 
 /* ---- blocks -------------------------------------------------------------------------- */
 
+/* A block of evaluation.h's plan, with inclusive ends and its span. */
 struct block {
     char label[16];
     size_t a, train_end, valid_begin, valid_end, s, e; /* date indices, inclusive ends */
     int32_t span_last;                                 /* INT32_MAX: open */
 };
 
-static int year_of(int32_t days)
-{
-    char d[11];
-    quant_date_format(days, d);
-    return (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
-}
-
-/*
- * The blocks of EVALUATION.md over dates D[0..m) with usable-row counts c:
- * test blocks of calendar years (step 0) or of `step` dates; valid the V
- * dates ending h before test; train the dates ending h before valid, from 0
- * (window 0) or the last `window` of them.  The first block is the first
- * whose train holds QUANT_WF_MIN_TRAIN_DATES dates and QUANT_WF_MIN_TRAIN_ROWS
- * rows; every block after it is formed.
- */
+/* The spec's blocks (evaluation.h computes them) over D[0..m). */
 static enum quant_code plan_blocks(const int32_t *D, const size_t *rows_before, size_t m,
                                    int h, int V, int step, int window, struct block **out,
                                    size_t *out_n, struct quant_err *err)
 {
     *out = NULL;
     *out_n = 0;
-    struct block *v = calloc(m ? m : 1, sizeof *v);
-    if (!v)
+    size_t *rows = malloc((m ? m : 1) * sizeof *rows);
+    if (!rows)
         return quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    size_t n = 0, need = (size_t)(2 * h + V);
-    size_t s = 0;
-    while (s < m) {
-        size_t e = s;
-        if (step > 0) {
-            e = s + (size_t)step - 1 < m - 1 ? s + (size_t)step - 1 : m - 1;
-        } else {
-            int y = year_of(D[s]);
-            while (e + 1 < m && year_of(D[e + 1]) == y)
-                e++;
-        }
-        if (s >= need + 1) {
-            size_t train_end = s - need - 1;
-            size_t a = 0;
-            if (window > 0)
-                a = train_end + 1 >= (size_t)window ? train_end + 1 - (size_t)window : SIZE_MAX;
-            /* Once the first block is formed, every later one is (the spec
-             * picks the first test block; later train segments are as long). */
-            if (a != SIZE_MAX &&
-                (n > 0 || (train_end + 1 - a >= QUANT_WF_MIN_TRAIN_DATES &&
-                           rows_before[train_end + 1] - rows_before[a] >=
-                               QUANT_WF_MIN_TRAIN_ROWS))) {
-                struct block *b = &v[n++];
-                b->a = a;
-                b->train_end = train_end;
-                b->valid_begin = s - (size_t)h - (size_t)V;
-                b->valid_end = s - (size_t)h - 1;
-                b->s = s;
-                b->e = e;
-                if (step > 0)
-                    snprintf(b->label, sizeof b->label, "b%02zu", n);
-                else
-                    snprintf(b->label, sizeof b->label, "%d", year_of(D[s]));
-            }
-        }
-        /* With step = N the blocks start where the first one can. */
-        if (step > 0 && n == 0)
-            s++;
+    for (size_t i = 0; i < m; i++)
+        rows[i] = rows_before[i + 1] - rows_before[i];
+    struct quant_eval_wf_params p;
+    quant_eval_wf_params_default(&p);
+    p.horizon = h;
+    p.valid_dates = (size_t)V;
+    p.step = step > 0 ? QUANT_EVAL_STEP_DATES : QUANT_EVAL_STEP_YEAR;
+    p.step_dates = step > 0 ? (size_t)step : 0;
+    p.train_dates = window > 0 ? (size_t)window : 0;
+    struct quant_eval_blocks b = {0};
+    enum quant_code rc = quant_eval_blocks_compute(D, rows, m, &p, &b, err);
+    free(rows);
+    struct block *v = rc ? NULL : calloc(b.n ? b.n : 1, sizeof *v);
+    if (!rc && !v)
+        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < b.n; i++) {
+        const struct quant_eval_block *x = &b.v[i];
+        v[i] = (struct block){.a = x->train_begin, .train_end = x->train_end - 1,
+                              .valid_begin = x->valid_begin, .valid_end = x->valid_end - 1,
+                              .s = x->test_begin, .e = x->test_end - 1};
+        if (x->year)
+            snprintf(v[i].label, sizeof v[i].label, "%d", x->year);
         else
-            s = e + 1;
+            snprintf(v[i].label, sizeof v[i].label, "b%02zu", i + 1);
+        v[i].span_last = i + 1 < b.n ? D[b.v[i + 1].test_begin] - 1 : INT32_MAX;
     }
-    for (size_t i = 0; i < n; i++)
-        v[i].span_last = i + 1 < n ? D[v[i + 1].s] - 1 : INT32_MAX;
-    if (n == 0) {
-        free(v);
-        return quant_err_set(err, QUANT_EINVAL,
-                             "not enough history for a walk-forward: %zu dates with usable "
-                             "rows; the first test block needs %d train dates (and %d rows) "
-                             "plus %d valid dates and two embargoes of %d before it, i.e. more "
-                             "than %zu dates",
-                             m, QUANT_WF_MIN_TRAIN_DATES, QUANT_WF_MIN_TRAIN_ROWS, V, h,
-                             QUANT_WF_MIN_TRAIN_DATES + need);
+    if (!rc) {
+        *out = v;
+        *out_n = b.n;
     }
-    *out = v;
-    *out_n = n;
-    return QUANT_OK;
+    quant_eval_blocks_release(&b);
+    return rc;
 }
 
 /* ---- one run ------------------------------------------------------------------------- */

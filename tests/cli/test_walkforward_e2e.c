@@ -9,7 +9,10 @@
  *    the same out-of-sample scores on every date up to X (the models before X
  *    never saw what came after, and the features of a date only its past);
  *  - what the run stores is what it says: the view's rows per block equal the
- *    block's n_scored, and they cover every date from the first test date on.
+ *    block's n_scored, and they cover every date from the first test date on;
+ *  - `quant evaluate` of the run agrees with the same statistic recomputed by
+ *    DuckDB from the stored scores and the materialised labels, and stores
+ *    one daily row per date.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+#include <math.h>
 
 #include "test_util.h"
 #include "providers/synthetic_internal.h"
@@ -169,11 +175,120 @@ static void test_no_look_ahead(void **state)
     free(cut);
 }
 
+
+static double sql_double(const char *const *env, const char *sql)
+{
+    char *text = tu_sql_text(env, sql);
+    char *nl = strchr(text, '\n'); /* past the header */
+    assert_non_null(nl);
+    double v = strtod(nl + 1, NULL);
+    free(text);
+    return v;
+}
+
+static cJSON *evaluate_json(const char *const *env, const char *const *argv)
+{
+    struct tu_result r;
+    tu_run_quant(argv, env, &r);
+    if (r.status != 0)
+        fail_msg("quant evaluate: exit %d\nstderr: %s", r.status, r.err);
+    cJSON *j = cJSON_Parse(r.out);
+    if (!j)
+        fail_msg("quant evaluate --json printed no JSON:\n%s", r.out);
+    tu_result_release(&r);
+    return j;
+}
+
+static double num(const cJSON *j, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!cJSON_IsNumber(v))
+        fail_msg("evaluate --json lacks a number '%s'", key);
+    return v->valuedouble;
+}
+
+static void test_evaluate_agrees_with_duckdb(void **state)
+{
+    (void)state;
+    const char *env[] = {env_full, NULL};
+    run_ok(env_full, (const char *const[]){"labels", "--horizon", HORIZON, "--materialize",
+                                           NULL});
+    cJSON *j = evaluate_json(env, (const char *const[]){"evaluate", "--run", "latest", "--json",
+                                                        NULL});
+    /* IC_t = corr(score, fwd_ret_h) over the symbols of date t; a date counts
+     * with 5+ of them and neither side constant (EVALUATION.md). */
+    const char *daily =
+        "WITH d AS (SELECT p.date, corr(p.score, l.fwd_return) AS ic, count(*) AS n,"
+        " stddev_pop(p.score) AS ss, stddev_pop(l.fwd_return) AS sr"
+        " FROM walkforward_predictions p JOIN labels l ON l.symbol = p.symbol"
+        " AND l.date = p.date AND l.horizon = " HORIZON " GROUP BY p.date)";
+    char sql[1024];
+    snprintf(sql, sizeof sql, "%s SELECT printf('%%.17g', avg(ic)) FROM d"
+             " WHERE n >= 5 AND ss > 0 AND sr > 0", daily);
+    double ic = sql_double(env, sql);
+    snprintf(sql, sizeof sql, "%s SELECT count(*) FROM d WHERE n >= 5 AND ss > 0 AND sr > 0",
+             daily);
+    long k = tu_sql_long(env, sql);
+    assert_true(k > 500);
+    assert_int_equal((long)num(j, "ic_dates"), k);
+    if (!(fabs(num(j, "ic") - ic) <= 1e-9 * fabs(ic) + 1e-12))
+        fail_msg("ic: evaluate %.17g, DuckDB %.17g", num(j, "ic"), ic);
+    /* the stored daily series holds each counted date's IC */
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "evaluation"));
+    assert_non_null(id);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation_daily WHERE eval_id = '%s'"
+             " AND ic IS NOT NULL", id);
+    assert_int_equal(tu_sql_long(env, sql), k);
+    snprintf(sql, sizeof sql, "%s SELECT count(*) FROM d JOIN evaluation_daily e"
+             " ON e.date = d.date AND e.eval_id = '%s' WHERE abs(e.ic - d.ic) > 1e-9", daily, id);
+    assert_int_equal(tu_sql_long(env, sql), 0);
+    /* the backtest's steps: |T| - 2 of them, each a row with its equity */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation_daily WHERE eval_id = '%s'"
+             " AND equity IS NOT NULL", id);
+    assert_int_equal(tu_sql_long(env, sql), (long)num(j, "steps"));
+    long dates = tu_sql_long(env, "SELECT count(DISTINCT date) FROM walkforward_predictions");
+    assert_int_equal((long)num(j, "steps"), dates - 2);
+    /* with 6 symbols, the default top 50 holds every name: net = gross - costs */
+    assert_true(num(j, "total_cost") > 0);
+    assert_true(num(j, "annual_return_gross") >= num(j, "annual_return"));
+    cJSON_Delete(j);
+    /* --dry-run stores nothing */
+    long before = tu_sql_long(env, "SELECT count(DISTINCT eval_id) FROM evaluation_daily");
+    j = evaluate_json(env, (const char *const[]){"evaluate", "--run", "latest", "--json",
+                                                 "--dry-run", "--topk", "3", NULL});
+    assert_int_equal(tu_sql_long(env, "SELECT count(DISTINCT eval_id) FROM evaluation_daily"),
+                     before);
+    assert_int_equal((long)num(j, "topk"), 3);
+    cJSON_Delete(j);
+}
+
+static void test_evaluate_refuses(void **state)
+{
+    (void)state;
+    const char *env[] = {env_full, NULL};
+    struct tu_result r;
+    tu_run_quant((const char *const[]){"evaluate", "--run", "wf_nope", NULL}, env, &r);
+    assert_int_not_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "no walk-forward run 'wf_nope'"));
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"evaluate", "--run", "latest", "--model", "x", NULL},
+                 env, &r);
+    assert_int_equal(r.status, 2);
+    tu_result_release(&r);
+    tu_run_quant((const char *const[]){"evaluate", "--run", "latest", "--buy-cost", "5", NULL},
+                 env, &r);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--buy-cost takes a fraction"));
+    tu_result_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embargo_and_registry),
         cmocka_unit_test(test_no_look_ahead),
+        cmocka_unit_test(test_evaluate_agrees_with_duckdb),
+        cmocka_unit_test(test_evaluate_refuses),
     };
     return cmocka_run_group_tests(tests, setup, tu_scratch_teardown);
 }
