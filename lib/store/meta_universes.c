@@ -231,6 +231,7 @@ static enum quant_code read_intervals(struct quant_meta_store *s, const char *na
             }
             v = p;
         }
+        memset(&v[n], 0, sizeof v[n]);
         quant_meta_col_text_(st, 0, v[n].symbol, sizeof v[n].symbol);
         v[n].start = col_date(st, 1);
         v[n].end = col_date(st, 2);
