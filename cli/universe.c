@@ -237,9 +237,10 @@ static int show_table(struct cli_ctx *ctx, const struct quant_universe *u, const
         size_t members = 0;
         for (size_t i = 0; i < n; i++)
             members += i == 0 || rows[i].symbol != rows[i - 1].symbol;
-        char m[48];
-        counted((long)members, "member", m, sizeof m);
-        fprintf(ctx->out, "On %s: %s\n", date, m);
+        char of[48];
+        counted(r->n_symbols, "symbol", of, sizeof of);
+        fprintf(ctx->out, "On %s: %zu of %s %s\n", date, members, of,
+                members == 1 ? "is a member" : "are members");
         if (n == 0)
             return 0;
     }
@@ -273,7 +274,8 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
     int32_t date = 0;
     if (!rc && date_text &&
         (strlen(date_text) != 10 || quant_date_parse(date_text, 10, &date) != 0))
-        rc = cli_usage_error(ctx, &cmd_universe, "--date takes a day YYYY-MM-DD, not '%s'",
+        rc = cli_usage_error(ctx, &cmd_universe, "--date takes a calendar day YYYY-MM-DD, "
+                                                 "not '%s'",
                              date_text);
     struct quant_workspace *ws = NULL;
     if (rc || (rc = open_ws(ctx, argv[1], &ws)))
