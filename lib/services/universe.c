@@ -189,11 +189,11 @@ static enum quant_code parse_line(const char *line, size_t len, int first_data, 
                            ? " (an instruments file has no header line)"
                            : "";
     if (field_date(&f[1], &x->iv.start))
-        return quant_err_set(why, QUANT_EPARSE, "start date '%.*s' is not a calendar day YYYY-MM-DD%s",
-                             (int)(f[1].n > 40 ? 40 : f[1].n), f[1].p, hint);
+        return quant_err_set(why, QUANT_EPARSE, "start date '%.*s' is not a calendar day "
+                             "YYYY-MM-DD%s", (int)(f[1].n > 40 ? 40 : f[1].n), f[1].p, hint);
     if (field_date(&f[2], &x->iv.end))
-        return quant_err_set(why, QUANT_EPARSE, "end date '%.*s' is not a calendar day YYYY-MM-DD%s",
-                             (int)(f[2].n > 40 ? 40 : f[2].n), f[2].p, hint);
+        return quant_err_set(why, QUANT_EPARSE, "end date '%.*s' is not a calendar day "
+                             "YYYY-MM-DD%s", (int)(f[2].n > 40 ? 40 : f[2].n), f[2].p, hint);
     if (x->iv.end < x->iv.start)
         return quant_err_set(why, QUANT_EPARSE, "%s ends (%.10s) before it starts (%.10s); "
                              "both days are included, so an interval of one day has START = "
