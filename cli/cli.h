@@ -61,6 +61,7 @@ struct cli_command {
 extern const struct cli_command cmd_config;
 extern const struct cli_command cmd_init_db;
 extern const struct cli_command cmd_symbols;
+extern const struct cli_command cmd_universe;
 extern const struct cli_command cmd_ingest;
 extern const struct cli_command cmd_features;
 extern const struct cli_command cmd_labels;

@@ -2,7 +2,7 @@
  * meta_store.h: the metadata store (SQLite): symbols, ingest runs, the
  * request ledger, and the schema version.
  *
- * Schema (version 1, plus the models table in version 2):
+ * Schema (version 1, plus the models table in version 2, the universes in 3):
  *   schema_version(version INTEGER NOT NULL)            -- one row
  *   symbols(symbol TEXT PRIMARY KEY, name, type, region, exchange, currency,
  *           sector, industry TEXT, active INTEGER NOT NULL DEFAULT 1,
@@ -16,6 +16,12 @@
  *   models(id TEXT PRIMARY KEY, algorithm, feature_set TEXT, horizon INTEGER,
  *          params, metrics, feature_names, symbols, segments TEXT (JSON),
  *          data_fingerprint, model_path, created_at TEXT)      -- v2
+ *   universes(name TEXT PRIMARY KEY COLLATE NOCASE, source TEXT, created_at TEXT,
+ *             symbols INTEGER, intervals INTEGER, first_date TEXT,
+ *             last_date TEXT)                                  -- v3
+ *   universe_members(universe TEXT REFERENCES universes ON DELETE CASCADE,
+ *                    symbol TEXT, start_date TEXT, end_date TEXT,
+ *                    PRIMARY KEY (universe, symbol, start_date))  -- v3
  * Times are UTC ISO-8601 text ("2026-11-24T03:30:00Z"); days "YYYY-MM-DD".
  *
  * Opening migrates an older schema forward in one transaction; a schema newer
@@ -34,7 +40,7 @@
 #include "quant/error.h"
 #include "quant/symbol_info.h"
 
-#define QUANT_META_SCHEMA_VERSION 2
+#define QUANT_META_SCHEMA_VERSION 3
 
 struct quant_meta_store;
 
@@ -181,5 +187,72 @@ enum quant_code quant_meta_model_get(struct quant_meta_store *store, const char 
 enum quant_code quant_meta_model_list(struct quant_meta_store *store, const char *symbol,
                                       struct quant_model_record **out, size_t *out_n,
                                       struct quant_err *err);
+
+/* ---- universes (v3) ------------------------------------------------------ */
+
+#define QUANT_UNIVERSE_NAME_MAX 64
+
+/* One membership interval: symbol is a member from start to end, both days
+ * included (days since 1970-01-01, stored as "YYYY-MM-DD"). */
+struct quant_universe_interval {
+    char symbol[QUANT_SYMBOL_MAX + 1];  /* normalised */
+    int32_t start;
+    int32_t end;
+};
+
+/* A stored universe, without its intervals. */
+struct quant_universe_record {
+    char name[QUANT_UNIVERSE_NAME_MAX + 1];
+    char source[1024];    /* the members file as it was named to `add` */
+    int64_t created_at;   /* unix seconds; the time these members were stored */
+    long n_symbols;       /* distinct symbols */
+    long n_intervals;
+    int32_t first;        /* earliest start and latest end, days */
+    int32_t last;
+};
+
+/*
+ * Store a universe: rec (created_at 0 = now) and its n intervals, in one
+ * transaction.  A universe of that name (names compare without case) is
+ * swapped whole when replace is set, else refused with QUANT_EINVAL saying
+ * to add --replace; *out_replaced (may be NULL) says which happened.  The
+ * caller validates the intervals (universe.h does); the store only refuses
+ * an empty list or start > end.
+ */
+enum quant_code quant_meta_universe_put(struct quant_meta_store *store,
+                                        const struct quant_universe_record *rec,
+                                        const struct quant_universe_interval *iv, size_t n,
+                                        int replace, int *out_replaced, struct quant_err *err);
+
+/* Every universe, by name.  *out malloc'd; the caller frees it. */
+enum quant_code quant_meta_universe_list(struct quant_meta_store *store,
+                                         struct quant_universe_record **out, size_t *out_n,
+                                         struct quant_err *err);
+
+/*
+ * One universe by name: its record, and with out_iv non-NULL its intervals
+ * sorted by symbol then start (*out_iv malloc'd; the caller frees it).
+ * QUANT_ENOTFOUND saying how to list them when there is none.
+ */
+enum quant_code quant_meta_universe_get(struct quant_meta_store *store, const char *name,
+                                        struct quant_universe_record *out,
+                                        struct quant_universe_interval **out_iv,
+                                        size_t *out_n, struct quant_err *err);
+
+/* Delete a universe and its intervals; *out (may be NULL) gets what was
+ * removed.  QUANT_ENOTFOUND when there is none. */
+enum quant_code quant_meta_universe_remove(struct quant_meta_store *store, const char *name,
+                                           struct quant_universe_record *out,
+                                           struct quant_err *err);
+
+/*
+ * The universe's symbols that no ingest has stored bars for (no run of
+ * theirs ended 'ok'), sorted: the registry's cheap answer to "is this symbol
+ * a typo?", never a read of the series store.  *out malloc'd, as is each
+ * name: free with quant_strings_free.
+ */
+enum quant_code quant_meta_universe_without_bars(struct quant_meta_store *store,
+                                                 const char *name, char ***out, size_t *out_n,
+                                                 struct quant_err *err);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * meta_store.c: the SQLite metadata store behind meta_store.h (symbols, ingest
- * runs, the request ledger, the model registry).  With the other meta_*.c
+ * runs, the request ledger, the model registry, universes).  With the other meta_*.c
  * files (meta_internal.h) the only code that includes sqlite3.h: SQLite
  * errors become quant codes here, once (quant_meta_db_error_).  Every value travels as a bound
  * parameter, never inside SQL text; times are stored as UTC ISO-8601 text.
@@ -54,8 +54,24 @@ static const char *const migration_v2[] = {
     NULL,
 };
 
-static const char *const *const migrations[QUANT_META_SCHEMA_VERSION] = {migration_v1,
-                                                                         migration_v2};
+/* v3: point-in-time universes (quant universe).  Days are "YYYY-MM-DD" text,
+ * as elsewhere in this store, so they sort and compare as dates.  Names
+ * compare without case: "SP500" and "sp500" side by side could only be a
+ * mistake.  The counts and first/last dates are written with the intervals,
+ * in the same transaction, so `universe list` reads one row per universe. */
+static const char *const migration_v3[] = {
+    "CREATE TABLE universes (name TEXT PRIMARY KEY COLLATE NOCASE, source TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, symbols INTEGER NOT NULL, intervals INTEGER NOT NULL,"
+    " first_date TEXT NOT NULL, last_date TEXT NOT NULL)",
+    "CREATE TABLE universe_members (universe TEXT NOT NULL COLLATE NOCASE"
+    " REFERENCES universes (name) ON DELETE CASCADE, symbol TEXT NOT NULL,"
+    " start_date TEXT NOT NULL, end_date TEXT NOT NULL, CHECK (start_date <= end_date),"
+    " PRIMARY KEY (universe, symbol, start_date)) WITHOUT ROWID",
+    NULL,
+};
+
+static const char *const *const migrations[QUANT_META_SCHEMA_VERSION] = {
+    migration_v1, migration_v2, migration_v3};
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -2,8 +2,9 @@
  * test_meta_store.c: the SQLite metadata store.  Schema creation and a
  * harmless reopen, symbol upsert semantics (empty fields keep stored values),
  * get/list/remove, search ranking, hostile strings stored verbatim, ingest
- * runs, the request ledger, a garbage file left untouched, and a schema newer
- * than this build.
+ * runs, the request ledger, a garbage file left untouched, a schema newer
+ * than this build, migrations from v1 and v2 (and one that fails part way,
+ * leaving the old version), and universes.
  */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -347,6 +348,8 @@ static void test_migrates_v1(void **state)
     struct quant_meta_store *m = open_ok();
     quant_meta_store_close(m);
     raw_sql("DROP TABLE models");
+    raw_sql("DROP TABLE universe_members");
+    raw_sql("DROP TABLE universes");
     raw_sql("UPDATE schema_version SET version = 1");
     m = open_ok();
     assert_int_equal(quant_meta_store_found_version(m), 1);
@@ -357,6 +360,182 @@ static void test_migrates_v1(void **state)
     assert_int_equal(n, 0);
     free(v);
     quant_meta_store_close(m);
+}
+
+/* Make the store a version-2 file (no universes), as quant before v3 left it. */
+static void make_v2(void)
+{
+    struct quant_meta_store *m = open_ok();
+    add(m, "AAPL", "Apple Inc.", 1);
+    quant_meta_store_close(m);
+    raw_sql("DROP TABLE universe_members");
+    raw_sql("DROP TABLE universes");
+    raw_sql("UPDATE schema_version SET version = 2");
+}
+
+static int table_exists(const char *name)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(tu_scratch_sqlite, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static int stored_version(void)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(tu_scratch_sqlite, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* A version-2 file gains the universe tables on open, its rows kept. */
+static void test_migrates_v2(void **state)
+{
+    (void)state;
+    make_v2();
+    struct quant_meta_store *m = open_ok();
+    assert_int_equal(quant_meta_store_found_version(m), 2);
+    assert_int_equal(stored_version(), 3);
+    struct quant_symbol_record rec;
+    struct quant_err err;
+    assert_int_equal(quant_meta_symbol_get(m, "AAPL", &rec, &err), QUANT_OK);
+    struct quant_universe_record *v = NULL;
+    size_t n = 99;
+    assert_int_equal(quant_meta_universe_list(m, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 0);
+    free(v);
+    quant_meta_store_close(m);
+}
+
+/* A migration that fails part way (here its second table's name is taken)
+ * leaves the file at the old version with none of the new tables: the
+ * steps and the version run in one transaction. */
+static void test_failed_migration_leaves_the_old_version(void **state)
+{
+    (void)state;
+    make_v2();
+    raw_sql("CREATE TABLE universe_members (x INTEGER)");
+    struct quant_meta_store *m = NULL;
+    struct quant_err err;
+    quant_err_clear(&err);
+    assert_int_equal(quant_meta_store_open(tu_scratch_sqlite, 100, &m, &err), QUANT_ESTORE);
+    assert_null(m);
+    assert_non_null(strstr(err.msg, "migrating the schema"));
+    assert_int_equal(stored_version(), 2);
+    assert_int_equal(table_exists("universes"), 0); /* the first step was rolled back */
+    /* once the obstacle is gone the same open migrates */
+    raw_sql("DROP TABLE universe_members");
+    m = open_ok();
+    assert_int_equal(quant_meta_store_found_version(m), 2);
+    quant_meta_store_close(m);
+    assert_int_equal(stored_version(), 3);
+    assert_int_equal(table_exists("universes"), 1);
+}
+
+static void interval(struct quant_universe_interval *iv, const char *sym, const char *start,
+                     const char *end)
+{
+    memset(iv, 0, sizeof *iv);
+    snprintf(iv->symbol, sizeof iv->symbol, "%s", sym);
+    assert_int_equal(quant_date_parse(start, 10, &iv->start), 0);
+    assert_int_equal(quant_date_parse(end, 10, &iv->end), 0);
+}
+
+static void test_universes(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    struct quant_err err;
+    struct quant_universe_interval iv[3];
+    interval(&iv[0], "AAA", "2020-01-02", "2020-06-30");
+    interval(&iv[1], "AAA", "2021-01-04", "2024-12-31");
+    interval(&iv[2], "BBB", "2020-03-02", "2020-03-02");
+    struct quant_universe_record rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.name, sizeof rec.name, "demo");
+    snprintf(rec.source, sizeof rec.source, "members.tsv");
+    rec.created_at = 1700000000;
+    rec.n_symbols = 2;
+    rec.n_intervals = 3;
+    rec.first = iv[0].start;
+    rec.last = iv[1].end;
+    int replaced = -1;
+    assert_int_equal(quant_meta_universe_put(m, &rec, iv, 3, 0, &replaced, &err), QUANT_OK);
+    assert_int_equal(replaced, 0);
+    /* names compare without case: a second "DEMO" is the same universe */
+    snprintf(rec.name, sizeof rec.name, "DEMO");
+    assert_int_equal(quant_meta_universe_put(m, &rec, iv, 2, 0, &replaced, &err), QUANT_EINVAL);
+    assert_non_null(strstr(err.msg, "--replace"));
+    /* nothing is stored from a refused list */
+    assert_int_equal(quant_meta_universe_put(m, &rec, iv, 0, 1, NULL, &err), QUANT_EINVAL);
+    struct quant_universe_interval backwards = iv[0];
+    backwards.end = backwards.start - 1;
+    assert_int_equal(quant_meta_universe_put(m, &rec, &backwards, 1, 1, NULL, &err),
+                     QUANT_EINVAL);
+
+    struct quant_universe_record got;
+    struct quant_universe_interval *v = NULL;
+    size_t n = 0;
+    assert_int_equal(quant_meta_universe_get(m, "Demo", &got, &v, &n, &err), QUANT_OK);
+    assert_string_equal(got.name, "demo");
+    assert_string_equal(got.source, "members.tsv");
+    assert_int_equal(got.created_at, 1700000000);
+    assert_int_equal(got.n_symbols, 2);
+    assert_int_equal(got.n_intervals, 3);
+    assert_int_equal(got.first, iv[0].start);
+    assert_int_equal(got.last, iv[1].end);
+    assert_int_equal(n, 3);
+    assert_memory_equal(v, iv, sizeof iv); /* dates round-trip, in order */
+    free(v);
+
+    /* --replace swaps every interval in one step */
+    rec.n_symbols = 1;
+    rec.n_intervals = 1;
+    assert_int_equal(quant_meta_universe_put(m, &rec, &iv[2], 1, 1, &replaced, &err), QUANT_OK);
+    assert_int_equal(replaced, 1);
+    assert_int_equal(quant_meta_universe_get(m, "demo", &got, &v, &n, &err), QUANT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].symbol, "BBB");
+    free(v);
+    assert_int_equal(quant_meta_universe_get(m, "demo", &got, NULL, NULL, &err), QUANT_OK);
+    assert_string_equal(got.name, "DEMO");
+
+    struct quant_universe_record *list = NULL;
+    assert_int_equal(quant_meta_universe_list(m, &list, &n, &err), QUANT_OK);
+    assert_int_equal(n, 1);
+    free(list);
+    assert_int_equal(quant_meta_universe_remove(m, "demo", &got, &err), QUANT_OK);
+    assert_int_equal(got.n_intervals, 1);
+    assert_int_equal(quant_meta_universe_remove(m, "demo", NULL, &err), QUANT_ENOTFOUND);
+    assert_int_equal(quant_meta_universe_get(m, "demo", &got, NULL, NULL, &err),
+                     QUANT_ENOTFOUND);
+    quant_meta_store_close(m);
+    /* the intervals went with their universe (ON DELETE CASCADE) */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(tu_scratch_sqlite, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM universe_members", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 /* The reader's open: sees what the writer stored, never writes, never
@@ -489,6 +668,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_file, tu_scratch_setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_schema_too_new, tu_scratch_setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_migrates_v1, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_v2, tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_migration_leaves_the_old_version,
+                                        tu_scratch_setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_universes, tu_scratch_setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_read_only_open, tu_scratch_setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_model_registry, tu_scratch_setup, tu_scratch_teardown),
     };
