@@ -71,7 +71,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_list params;
     memset(&symbols, 0, sizeof symbols);
     memset(&params, 0, sizeof params);
-    const char *set = NULL, *algo = NULL, *step = NULL, *window = NULL;
+    const char *set = NULL, *algo = NULL, *step = NULL, *window = NULL, *universe = NULL;
     int horizon = 0, rounds = 0, early = -1, seed = 0, threads = 0, valid = 0;
     char rounds_max[48];
     snprintf(rounds_max, sizeof rounds_max, "1 to %d", QUANT_TRAIN_ROUNDS_MAX);
@@ -89,6 +89,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         {"--train-window", NULL, CLI_OPT_STRING, &window, 0, 0,
          "expanding or a number of dates"},
         {"--valid-days", NULL, CLI_OPT_INT, &valid, 1, 100000, NULL},
+        {"--universe", NULL, CLI_OPT_STRING, &universe, 0, 0, "a universe name"},
     };
     int rc = cli_parse(ctx, &cmd_walkforward, argc, argv, opts, CLI_NOPTS(opts), &symbols);
     if (!rc && set && !(req.set = quant_feature_set_find(set)))
@@ -112,9 +113,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_walkforward, &symbols);
-    if (!rc && symbols.list.n == 0)
-        rc = cli_usage_error(ctx, &cmd_walkforward, "give the symbols (--symbols AAPL, @FILE "
-                             "or --all)");
+    if (!rc && symbols.list.n == 0 && !universe)
+        rc = cli_usage_error(ctx, &cmd_walkforward, "give the symbols (--symbols AAPL, @FILE, "
+                             "--all or --universe NAME)");
     struct quant_err err;
     quant_err_clear(&err);
     long conf_threads = QUANT_TRAIN_THREADS_DEFAULT;
@@ -140,6 +141,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     req.seed = (uint64_t)seed;
     req.threads = threads;
     req.valid_days = valid;
+    req.universe = universe;
     struct quant_workspace *ws = NULL;
     struct view v = {ctx};
     struct quant_walkforward_observer obs = {on_plan, on_block_start, on_block_done, &v};
@@ -169,7 +171,8 @@ const struct cli_command cmd_walkforward = {
     .name = "walkforward",
     .summary = "retrain a pooled model per test block and store out-of-sample scores",
     .usage =
-        "usage: quant walkforward --symbols S ... | --all [--features tech-v1|alpha158]\n"
+        "usage: quant walkforward --symbols S ... | --all | --universe NAME\n"
+        "                         [--features tech-v1|alpha158]\n"
         "                         [--horizon H] [--algo lightgbm|xgboost] [--param k=v ...]\n"
         "                         [--step year|N] [--train-window expanding|N]\n"
         "                         [--valid-days V] [--rounds N] [--early-stopping N]\n"
@@ -189,6 +192,9 @@ const struct cli_command cmd_walkforward = {
         "  quant sql \"SELECT symbol, date, score FROM walkforward_predictions\n"
         "             WHERE run_id = 'ID'\"\n"
         "and `quant evaluate --run ID` says whether they would have made money.\n"
+        "--universe NAME (see `quant universe`): a symbol's rows count only on the\n"
+        "dates it is a member, so no model trains on, and no score is made for, a\n"
+        "name before it joined or after it left; alone, it names the symbols too.\n"
         "Defaults: tech-v1, H = 5, lightgbm, as `quant train` (rounds, early stopping\n"
         "50, seed 42); --threads: the threads setting.\n",
     .run = run,

@@ -62,6 +62,33 @@ struct quant_evaluation {
     double compute_seconds;        /* the kernels alone */
 };
 
+/* ---- stored evaluations (the dashboard's Evaluation page) ---------------- */
+
+/* One row of evaluation_daily (evaluation_store.h says which date each
+ * column belongs to).  NAN for SQL NULL; n < 0 for NULL. */
+struct quant_eval_daily_row {
+    int32_t date;
+    int64_t n;
+    double ic, rank_ic;
+    double gross, net, benchmark, turnover, cost, equity, equity_gross, equity_benchmark;
+};
+
+struct quant_evaluation_record;   /* meta_store.h */
+
+/* Newest first; a workspace with no registry yet has none.  *out malloc'd:
+ * release each record (quant_evaluation_record_release), then free it. */
+enum quant_code quant_evaluations_list(struct quant_workspace *ws,
+                                       struct quant_evaluation_record **out, size_t *out_n,
+                                       struct quant_err *err);
+
+/* One stored evaluation: its registry row and its daily rows (symbol ""
+ * for a cross-section row).  *rows and *symbols malloc'd; QUANT_ENOTFOUND
+ * when there is no such id. */
+enum quant_code quant_evaluation_read(struct quant_workspace *ws, const char *id,
+                                      struct quant_evaluation_record *rec,
+                                      struct quant_eval_daily_row **rows, char (**symbols)[33],
+                                      size_t *n, struct quant_err *err);
+
 enum quant_code quant_evaluate(struct quant_workspace *ws, const struct quant_evaluate_request *req,
                                struct quant_evaluation *out, struct quant_err *err);
 void quant_evaluation_release(struct quant_evaluation *e);

@@ -40,7 +40,7 @@
 #include "quant/error.h"
 #include "quant/symbol_info.h"
 
-#define QUANT_META_SCHEMA_VERSION 3
+#define QUANT_META_SCHEMA_VERSION 4
 
 struct quant_meta_store;
 
@@ -254,5 +254,32 @@ enum quant_code quant_meta_universe_remove(struct quant_meta_store *store, const
 enum quant_code quant_meta_universe_without_bars(struct quant_meta_store *store,
                                                  const char *name, char ***out, size_t *out_n,
                                                  struct quant_err *err);
+
+/* ---- evaluations (v4) ------------------------------------------------------ */
+
+struct quant_evaluation_record {
+    char id[64];                /* "ev_20261205_213000" */
+    char target_kind[8];        /* "run" or "model" */
+    char target[96];            /* the walk-forward run or model id */
+    char features[32];
+    int horizon;
+    char *params_json;          /* {"topk": 50, ...} */
+    char *metrics_json;         /* the spec's names: {"ic": ..., "sharpe": ...} */
+    int64_t created_at;         /* unix seconds; 0 = now (insert) */
+};
+
+void quant_evaluation_record_release(struct quant_evaluation_record *r);
+/* QUANT_ESTORE when the id is taken. */
+enum quant_code quant_meta_evaluation_insert(struct quant_meta_store *store,
+                                             const struct quant_evaluation_record *r,
+                                             struct quant_err *err);
+/* QUANT_ENOTFOUND when absent.  Caller releases *out. */
+enum quant_code quant_meta_evaluation_get(struct quant_meta_store *store, const char *id,
+                                          struct quant_evaluation_record *out,
+                                          struct quant_err *err);
+/* Newest first; *out malloc'd: release each record, then free the array. */
+enum quant_code quant_meta_evaluation_list(struct quant_meta_store *store,
+                                           struct quant_evaluation_record **out, size_t *out_n,
+                                           struct quant_err *err);
 
 #endif

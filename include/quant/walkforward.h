@@ -36,8 +36,12 @@
 #define QUANT_WF_MIN_TRAIN_DATES QUANT_EVAL_MIN_TRAIN_DATES  /* a train segment's least dates */
 
 struct quant_walkforward_request {
-    const char *const *symbols;    /* at least one */
+    const char *const *symbols;    /* at least one, unless universe is given */
     size_t n_symbols;
+    /* A universe (universe.h): with no symbols, its members; a row of
+     * (symbol, date) takes part only when the symbol is a member that day
+     * (point in time: no survivorship bias). */
+    const char *universe;
     const struct quant_feature_set *set;   /* NULL = tech-v1 */
     int horizon;                   /* 0 = 5 */
     const char *algo;              /* NULL = "lightgbm" */

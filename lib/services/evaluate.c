@@ -17,7 +17,9 @@
 #include <time.h>
 
 #include "quant/clock.h"
+#include "quant/meta_store.h"
 #include "quant/models.h"
+#include "quant/universe.h"
 #include "services/frames.h"
 #include "store/evaluation_store.h"
 #include "store/prediction_read.h"
@@ -108,6 +110,7 @@ struct panel {
     int32_t *date;
     uint32_t *sym;
     double *score, *fwd;
+    uint8_t *member;       /* NULL without a universe */
     size_t n;
 };
 
@@ -117,6 +120,7 @@ static void panel_release(struct panel *p)
     free(p->sym);
     free(p->score);
     free(p->fwd);
+    free(p->member);
     memset(p, 0, sizeof *p);
 }
 
@@ -174,6 +178,26 @@ static enum quant_code build_panel(const struct loaded *L, struct panel *p, stru
     return QUANT_OK;
 }
 
+/* Membership of every row on its date; a symbol outside the universe never is. */
+static enum quant_code mark_members(const struct quant_universe *u, char *const *names,
+                                    size_t n_names, struct panel *p, struct quant_err *err)
+{
+    long *idx = malloc((n_names ? n_names : 1) * sizeof *idx);
+    p->member = malloc(p->n ? p->n : 1);
+    if (!idx || !p->member) {
+        free(idx);
+        return quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n_names; i++)
+        idx[i] = quant_universe_symbol_index(u, names[i]);
+    for (size_t i = 0; i < p->n; i++) {
+        long k = idx[p->sym[i]];
+        p->member[i] = k >= 0 && quant_universe_member_at(u, (size_t)k, p->date[i]);
+    }
+    free(idx);
+    return QUANT_OK;
+}
+
 /* ---- storing the result ------------------------------------------------------------ */
 
 static void row_blank(struct quant_eval_daily_row *r, int32_t date)
@@ -227,12 +251,25 @@ static enum quant_code daily_cross(const struct quant_evaluation *e,
     return QUANT_OK;
 }
 
-static enum quant_code store_result(struct quant_workspace *ws, const struct quant_evaluation *e,
+static enum quant_code store_result(struct quant_workspace *ws, struct quant_evaluation *e,
                                     struct quant_err *err)
 {
     struct quant_series_store *series = quant_workspace_series(ws, err);
     if (!series)
         return err->code ? err->code : QUANT_ESTORE;
+    /* ev_<UTC stamp>, suffixed when two evaluations share a second */
+    char stamp[32];
+    quant_utc_format((int64_t)time(NULL), QUANT_UTC_STAMP, stamp, sizeof stamp);
+    snprintf(e->id, sizeof e->id, "ev_%s", stamp);
+    struct quant_meta_store *reg = quant_workspace_meta(ws, err);
+    if (!reg)
+        return err->code ? err->code : QUANT_ESTORE;
+    struct quant_evaluation_record taken;
+    struct quant_err ignore;
+    for (int k = 2; quant_meta_evaluation_get(reg, e->id, &taken, &ignore) == QUANT_OK; k++) {
+        quant_evaluation_record_release(&taken);
+        snprintf(e->id, sizeof e->id, "ev_%s_%d", stamp, k);
+    }
     enum quant_code rc = QUANT_OK;
     if (!e->single) {
         struct quant_eval_daily_row *rows = NULL;
@@ -254,6 +291,39 @@ static enum quant_code store_result(struct quant_workspace *ws, const struct qua
         }
         rc = quant_eval_store_daily(series, e->id, e->symbols[s->symbol], rows, s->m.steps, err);
         free(rows);
+    }
+    /* The registry row last: it is what lists the evaluation, so a failure
+     * before it leaves nothing that claims to be complete. */
+    struct quant_meta_store *meta = rc ? NULL : quant_workspace_meta(ws, err);
+    if (!rc && !meta)
+        rc = err->code ? err->code : QUANT_ESTORE;
+    if (!rc) {
+        struct quant_evaluation_record rec;
+        memset(&rec, 0, sizeof rec);
+        snprintf(rec.id, sizeof rec.id, "%s", e->id);
+        snprintf(rec.target_kind, sizeof rec.target_kind, "%s", e->target_kind);
+        snprintf(rec.target, sizeof rec.target, "%s", e->target);
+        snprintf(rec.features, sizeof rec.features, "%s", e->features);
+        rec.horizon = e->horizon;
+        cJSON *p = cJSON_CreateObject();
+        if (p) {
+            cJSON_AddNumberToObject(p, "topk", (double)e->topk);
+            cJSON_AddNumberToObject(p, "n_drop", (double)e->n_drop);
+            cJSON_AddNumberToObject(p, "quantiles", (double)e->quantiles);
+            cJSON_AddNumberToObject(p, "buy_cost", e->buy_cost);
+            cJSON_AddNumberToObject(p, "sell_cost", e->sell_cost);
+            cJSON_AddStringToObject(p, "benchmark", e->benchmark);
+            cJSON_AddStringToObject(p, "universe", e->universe);
+        }
+        cJSON *m = quant_evaluation_to_json(e);
+        rec.params_json = p ? cJSON_PrintUnformatted(p) : NULL;
+        rec.metrics_json = m ? cJSON_PrintUnformatted(m) : NULL;
+        cJSON_Delete(p);
+        cJSON_Delete(m);
+        rc = rec.params_json && rec.metrics_json
+                 ? quant_meta_evaluation_insert(meta, &rec, err)
+                 : quant_err_set(err, QUANT_ENOMEM, "out of memory");
+        quant_evaluation_record_release(&rec);
     }
     return rc;
 }
@@ -411,6 +481,15 @@ enum quant_code quant_evaluate(struct quant_workspace *ws, const struct quant_ev
     memset(&p, 0, sizeof p);
     if (!rc)
         rc = build_panel(&L, &p, err);
+    struct quant_universe *uni = NULL;
+    if (!rc && req->universe) {
+        rc = quant_universe_load(ws, req->universe, &uni, err);
+        if (!rc) {
+            snprintf(e->universe, sizeof e->universe, "%s", quant_universe_info(uni)->name);
+            rc = mark_members(uni, L.rows.symbols, L.rows.n_symbols, &p, err);
+        }
+        quant_universe_free(uni);
+    }
     /* prices per symbol id, as the backtest reads them */
     struct quant_eval_prices *prices = NULL;
     if (!rc) {
@@ -426,7 +505,7 @@ enum quant_code quant_evaluate(struct quant_workspace *ws, const struct quant_ev
         e->first_date = p.n ? p.date[0] : 0;
         e->last_date = p.n ? p.date[p.n - 1] : 0;
         e->single = e->n_symbols < QUANT_EVAL_MIN_CROSS;
-        struct quant_eval_panel panel = {p.n, p.date, p.sym, p.score, p.fwd, NULL,
+        struct quant_eval_panel panel = {p.n, p.date, p.sym, p.score, p.fwd, p.member,
                                          L.rows.n_symbols};
         struct quant_eval_prices bp = {L.bench.date, L.bench.close, L.bench.n};
         struct quant_eval_bt_params bt;
@@ -467,12 +546,8 @@ enum quant_code quant_evaluate(struct quant_workspace *ws, const struct quant_ev
     L.rows.symbols = NULL;
     L.rows.n_symbols = 0;
     e->seconds = quant_clock_mono() - t0;
-    if (!rc && !req->dry_run) {
-        char stamp[32];
-        quant_utc_format((int64_t)time(NULL), QUANT_UTC_STAMP, stamp, sizeof stamp);
-        snprintf(e->id, sizeof e->id, "ev_%s", stamp);
+    if (!rc && !req->dry_run)
         rc = store_result(ws, e, err);
-    }
     free(prices);
     panel_release(&p);
     for (size_t i = 0; L.s && i < e->n_symbols; i++)

@@ -23,6 +23,7 @@
 #include "quant/clock.h"
 #include "quant/evaluation.h"
 #include "quant/ml_split.h"
+#include "quant/universe.h"
 #include "services/fit_internal.h"
 #include "services/frames.h"
 #include "store/feature_store.h"
@@ -170,6 +171,7 @@ static int panel_sort(struct panel *p)
 struct gather {
     char **syms;          /* the run's symbols, sorted */
     size_t n_syms;
+    const struct quant_universe *universe;  /* NULL: every date of every symbol */
     struct panel u;       /* usable rows: features and label */
     struct panel l;       /* features without a label */
     uint8_t *has_rows;    /* per symbol: at least one usable row */
@@ -209,11 +211,15 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
     const struct quant_training_frame *f = it->frame;
     size_t n = f->n, nf = g->u.nf;
     size_t nu = 0, nl = 0;
+    long ui = g->universe ? quant_universe_symbol_index(g->universe, it->symbol) : 0;
+    if (ui < 0)
+        return 0; /* never a member */
+#define MEMBER(t) (!g->universe || quant_universe_member_at(g->universe, (size_t)ui, f->dates[t]))
     for (size_t t = 0; t < n; t++) {
         size_t k = 0;
         while (k < nf && f->features.valid[k * n + t])
             k++;
-        if (k < nf)
+        if (k < nf || !MEMBER(t))
             continue;
         if (f->labels.valid[n + t])
             nu++;
@@ -230,13 +236,14 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
         size_t k = 0;
         while (k < nf && f->features.valid[k * n + t])
             k++;
-        if (k < nf)
+        if (k < nf || !MEMBER(t))
             continue;
         if (f->labels.valid[n + t])
             panel_push(&g->u, f, t, sym, 1);
         else
             panel_push(&g->l, f, t, sym, 0);
     }
+#undef MEMBER
     if (nu)
         g->has_rows[sym] = 1;
     return 0;
@@ -598,6 +605,8 @@ static char *request_json(const struct run *r, size_t n_blocks)
     cJSON_AddNumberToObject(j, "valid_days", q->valid_days > 0 ? q->valid_days
                                                                : QUANT_WF_VALID_DAYS_DEFAULT);
     cJSON_AddNumberToObject(j, "blocks", (double)n_blocks);
+    if (q->universe)
+        cJSON_AddStringToObject(j, "universe", q->universe);
     cJSON *s = cJSON_AddArrayToObject(j, "symbols");
     for (size_t i = 0; s && i < r->g.n_syms; i++)
         if (r->g.has_rows[i])
@@ -626,9 +635,9 @@ static int cmp_str(const void *a, const void *b)
 static enum quant_code check_request(const struct quant_walkforward_request *q,
                                      struct quant_err *err)
 {
-    if (q->n_symbols == 0)
+    if (q->n_symbols == 0 && !q->universe)
         return quant_err_set(err, QUANT_EINVAL, "give the symbols to walk forward over "
-                                                "(--symbols AAPL ... or --all)");
+                                                "(--symbols AAPL ..., --all or --universe)");
     if (q->step < 0)
         return quant_err_set(err, QUANT_EINVAL, "step %d: use year or a number of dates", q->step);
     if (q->train_window < 0 ||
@@ -675,11 +684,27 @@ enum quant_code quant_walkforward(struct quant_workspace *ws,
         .seed = req->seed, .threads = r.threads,
     };
     rc = quant_model_params_check(r.algo, req->params, req->n_params, err);
-    if (!rc)
+    struct quant_universe *uni = NULL;
+    if (!rc && req->universe)
+        rc = quant_universe_load(ws, req->universe, &uni, err);
+    r.g.universe = uni;
+    if (!rc && req->n_symbols) {
         rc = quant_symbols_normalize_all(req->symbols, req->n_symbols, &r.g.syms, &r.g.n_syms,
                                          err);
-    if (rc)
+    } else if (!rc) {
+        /* the universe's own symbols */
+        size_t k = quant_universe_symbol_count(uni);
+        const char **names = malloc((k ? k : 1) * sizeof *names);
+        for (size_t i = 0; names && i < k; i++)
+            names[i] = quant_universe_symbol(uni, i);
+        rc = names ? quant_symbols_normalize_all(names, k, &r.g.syms, &r.g.n_syms, err)
+                   : quant_err_set(err, QUANT_ENOMEM, "out of memory");
+        free(names);
+    }
+    if (rc) {
+        quant_universe_free(uni);
         return rc;
+    }
     qsort(r.g.syms, r.g.n_syms, sizeof *r.g.syms, cmp_str);
     size_t nf = quant_feature_set_size(r.set);
     r.g.u.nf = r.g.l.nf = nf;
@@ -760,6 +785,7 @@ enum quant_code quant_walkforward(struct quant_workspace *ws,
     panel_release(&r.g.l);
     free(r.g.has_rows);
     quant_strings_free(r.g.syms, r.g.n_syms);
+    quant_universe_free(uni);
     out->seconds = quant_clock_mono() - t0;
     return rc;
 }

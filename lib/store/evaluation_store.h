@@ -23,22 +23,24 @@
 #include <stdint.h>
 
 #include "quant/error.h"
+#include "quant/evaluate.h"
 #include "quant/series_store.h"
 
 /* The table, for quant_feature_store_init (NULL-terminated). */
 extern const char *const quant_eval_store_ddl[];
 
-/* NAN stands for SQL NULL in every DOUBLE; n < 0 for NULL. */
-struct quant_eval_daily_row {
-    int32_t date;
-    int64_t n;
-    double ic, rank_ic;
-    double gross, net, benchmark, turnover, cost, equity, equity_gross, equity_benchmark;
-};
 
 /* Append rows (symbol NULL for a cross-section) in one transaction. */
 enum quant_code quant_eval_store_daily(struct quant_series_store *s, const char *eval_id,
                                        const char *symbol, const struct quant_eval_daily_row *rows,
                                        size_t n, struct quant_err *err);
+
+/* The rows of one evaluation, by symbol (NULL first) then date; symbol[i]
+ * is "" for a cross-section row.  *rows and *symbols malloc'd (caller frees
+ * both); n = 0 when the store has no such evaluation (or no table yet). */
+enum quant_code quant_eval_store_read_daily(struct quant_series_store *s, const char *eval_id,
+                                            struct quant_eval_daily_row **rows,
+                                            char (**symbols)[33], size_t *n,
+                                            struct quant_err *err);
 
 #endif

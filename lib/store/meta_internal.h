@@ -7,6 +7,7 @@
  *   meta_symbols.c  the symbol registry
  *   meta_runs.c     ingest runs and the request ledger
  *   meta_models.c   the model registry
+ *   meta_evaluations.c the evaluation registry
  *   meta_universes.c  universes and their membership intervals
  *
  * These are the only files that include sqlite3.h.

@@ -70,8 +70,20 @@ static const char *const migration_v3[] = {
     NULL,
 };
 
+/* v4: the evaluation registry (quant evaluate): what was judged, with which
+ * parameters, and every metric, as JSON text; the daily series is in DuckDB
+ * (evaluation_daily), joined by id. */
+static const char *const migration_v4[] = {
+    "CREATE TABLE evaluations (id TEXT PRIMARY KEY, target_kind TEXT NOT NULL"
+    " CHECK (target_kind IN ('run', 'model')), target TEXT NOT NULL,"
+    " features TEXT NOT NULL, horizon INTEGER NOT NULL, params TEXT NOT NULL,"
+    " metrics TEXT NOT NULL, created_at TEXT NOT NULL)",
+    "CREATE INDEX evaluations_created ON evaluations (created_at, id)",
+    NULL,
+};
+
 static const char *const *const migrations[QUANT_META_SCHEMA_VERSION] = {
-    migration_v1, migration_v2, migration_v3};
+    migration_v1, migration_v2, migration_v3, migration_v4};
 
 /* ---- helpers ------------------------------------------------------------- */
 

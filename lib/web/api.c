@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "quant/clock.h"
+#include "quant/evaluate.h"
 #include "quant/feature_sets.h"
 #include "quant/models.h"
 #include "quant/status.h"
@@ -455,6 +456,133 @@ static enum quant_code api_models(struct quant_workspace *ws, struct quant_api_r
     return send_json(out, 200, j, err);
 }
 
+/* ---- /api/evaluations[/{ID}] -------------------------------------------- */
+
+static cJSON *evaluation_json(const struct quant_evaluation_record *r)
+{
+    cJSON *m = cJSON_CreateObject();
+    int ok = m && cJSON_AddStringToObject(m, "id", r->id) &&
+             cJSON_AddStringToObject(m, "target_kind", r->target_kind) &&
+             cJSON_AddStringToObject(m, "target", r->target) &&
+             cJSON_AddStringToObject(m, "features", r->features) &&
+             cJSON_AddNumberToObject(m, "horizon", r->horizon) &&
+             attach(m, "params", parsed_or_null(r->params_json)) &&
+             attach(m, "metrics", parsed_or_null(r->metrics_json)) &&
+             add_time(m, "created_at", r->created_at);
+    if (!ok) {
+        cJSON_Delete(m);
+        return NULL;
+    }
+    return m;
+}
+
+static enum quant_code api_evaluations(struct quant_workspace *ws, struct quant_api_response *out,
+                                       struct quant_err *err)
+{
+    struct quant_evaluation_record *v = NULL;
+    size_t n = 0;
+    struct quant_err e;
+    quant_err_clear(&e);
+    enum quant_code rc = quant_workspace_meta(ws, &e) ? QUANT_OK : e.code;
+    if (!rc)
+        rc = quant_evaluations_list(ws, &v, &n, &e);
+    if (rc)
+        return send_store_error(out, rc, &e, err);
+    cJSON *j = cJSON_CreateObject();
+    cJSON *arr = j ? cJSON_AddArrayToObject(j, "evaluations") : NULL;
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *x = evaluation_json(&v[i]);
+        if (!x || !cJSON_AddItemToArray(arr, x)) {
+            cJSON_Delete(x);
+            arr = NULL;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        quant_evaluation_record_release(&v[i]);
+    free(v);
+    if (!arr) {
+        cJSON_Delete(j);
+        return set_oom(out, err);
+    }
+    return send_json(out, 200, j, err);
+}
+
+/* Columns of daily rows [b, e) as arrays: {"date": [...], "ic": [...], ...};
+ * a value that is NULL in the store is null. */
+static cJSON *daily_columns(const struct quant_eval_daily_row *rows, size_t b, size_t e)
+{
+    static const char *const names[] = {"ic", "rank_ic", "gross", "net", "benchmark",
+                                        "turnover", "cost", "equity", "equity_gross",
+                                        "equity_benchmark"};
+    cJSON *o = cJSON_CreateObject();
+    cJSON *dates = o ? cJSON_AddArrayToObject(o, "date") : NULL;
+    cJSON *ns = o ? cJSON_AddArrayToObject(o, "n") : NULL;
+    cJSON *col[10];
+    int ok = dates && ns;
+    for (int k = 0; k < 10; k++)
+        ok = ok && (col[k] = cJSON_AddArrayToObject(o, names[k])) != NULL;
+    for (size_t i = b; ok && i < e; i++) {
+        const struct quant_eval_daily_row *r = &rows[i];
+        char d[11];
+        quant_date_format(r->date, d);
+        const double v[10] = {r->ic, r->rank_ic, r->gross, r->net, r->benchmark, r->turnover,
+                              r->cost, r->equity, r->equity_gross, r->equity_benchmark};
+        ok = cJSON_AddItemToArray(dates, cJSON_CreateString(d)) &&
+             cJSON_AddItemToArray(ns, r->n >= 0 ? cJSON_CreateNumber((double)r->n)
+                                                : cJSON_CreateNull());
+        for (int k = 0; ok && k < 10; k++)
+            ok = cJSON_AddItemToArray(col[k], isfinite(v[k]) ? cJSON_CreateNumber(v[k])
+                                                             : cJSON_CreateNull());
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static enum quant_code api_evaluation(struct quant_workspace *ws, const char *id,
+                                      struct quant_api_response *out, struct quant_err *err)
+{
+    if (!*id || strlen(id) > 63 || strchr(id, '/'))
+        return send_error(out, 404, "no such evaluation", err);
+    struct quant_evaluation_record rec;
+    struct quant_eval_daily_row *rows = NULL;
+    char (*syms)[33] = NULL;
+    size_t n = 0;
+    struct quant_err e;
+    quant_err_clear(&e);
+    enum quant_code rc = quant_evaluation_read(ws, id, &rec, &rows, &syms, &n, &e);
+    if (rc == QUANT_ENOTFOUND && quant_workspace_meta(ws, NULL))
+        return send_error(out, 404, e.msg, err);
+    if (rc)
+        return send_store_error(out, rc, &e, err);
+    cJSON *j = cJSON_CreateObject();
+    int ok = j && attach(j, "evaluation", evaluation_json(&rec));
+    cJSON *per = NULL;
+    for (size_t b = 0; ok && b < n;) {
+        size_t e2 = b;
+        while (e2 < n && strcmp(syms[e2], syms[b]) == 0)
+            e2++;
+        if (!syms[b][0]) {
+            ok = attach(j, "daily", daily_columns(rows, b, e2));
+        } else {
+            if (!per)
+                ok = (per = cJSON_AddObjectToObject(j, "per_symbol")) != NULL;
+            ok = ok && attach(per, syms[b], daily_columns(rows, b, e2));
+        }
+        b = e2;
+    }
+    quant_evaluation_record_release(&rec);
+    free(rows);
+    free(syms);
+    if (!ok) {
+        cJSON_Delete(j);
+        return set_oom(out, err);
+    }
+    return send_json(out, 200, j, err);
+}
+
 /* ---- routing ----------------------------------------------------------- */
 
 /* "/api/symbols/AAPL/bars" -> symbol "AAPL", what "bars". */
@@ -487,6 +615,10 @@ static enum quant_code route(struct quant_workspace *ws, const char *path,
         return api_status(ws, out, err);
     if (strcmp(path, "/api/models") == 0)
         return api_models(ws, out, err);
+    if (strcmp(path, "/api/evaluations") == 0)
+        return api_evaluations(ws, out, err);
+    if (strncmp(path, "/api/evaluations/", 17) == 0)
+        return api_evaluation(ws, path + 17, out, err);
     if (strncmp(path, "/api/symbols/", 13) == 0)
         return api_symbol(ws, path + 13, out, err);
     return send_error(out, 404, "no such API path", err);
