@@ -121,9 +121,9 @@ static const char *env_get(char **envp, const char *name)
 int quant_startup_plan_(int argc, char **argv, char **envp, const char *add[2]);
 int quant_startup_plan_(int argc, char **argv, char **envp, const char *add[2])
 {
-    static const char *const openmp[] = {"train", "score", "demo", NULL};
+    static const char *const openmp[] = {"train", "score", "walkforward", "demo", NULL};
     static const char *const bulk[] = {"ingest", "features", "labels", "train", "score",
-                                       "export", "demo", NULL};
+                                       "walkforward", "evaluate", "export", "demo", NULL};
     const char *cmd = command_word(argc, argv);
     int n = 0;
     if (!cmd)

@@ -44,6 +44,9 @@ static void test_openmp_commands_sleep_when_waiting(void **state)
     assert_true(has(p, "OMP_WAIT_POLICY=passive"));
     p = plan((const char *const[]){"quant", "--home", "/h", "score", "--all", NULL}, no_env);
     assert_true(has(p, "OMP_WAIT_POLICY=passive"));
+    /* the walk-forward trains too: spinning threads made its blocks 5x slower */
+    p = plan((const char *const[]){"quant", "walkforward", "--all", NULL}, no_env);
+    assert_true(has(p, "OMP_WAIT_POLICY=passive"));
     /* --help keeps it: `OMP_DISPLAY_ENV=verbose quant train --help` shows it */
     p = plan((const char *const[]){"quant", "train", "--help", NULL}, no_env);
     assert_string_equal(p, "OMP_WAIT_POLICY=passive");
@@ -63,7 +66,7 @@ static void test_bulk_commands_get_huge_pages(void **state)
 {
     (void)state;
     static const char *const bulk[] = {"ingest", "features", "labels", "train", "score",
-                                       "export", "demo"};
+                                       "walkforward", "evaluate", "export", "demo"};
     for (size_t i = 0; i < sizeof bulk / sizeof *bulk; i++) {
         const char *p = plan((const char *const[]){"quant", bulk[i], NULL}, no_env);
 #ifdef QUANT_SANITIZED
