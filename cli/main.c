@@ -27,8 +27,11 @@ static void print_help(FILE *f)
             "quant: quantitative research on daily market data.\n"
             "\n"
             "Commands:\n");
+    size_t width = 0;
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        width = strlen(commands[i]->name) > width ? strlen(commands[i]->name) : width;
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-*s %s\n", (int)width, commands[i]->name, commands[i]->summary);
     fprintf(f,
             "\n"
             "Run `quant COMMAND --help` for a command's options.\n"

@@ -169,7 +169,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cli_command cmd_walkforward = {
     .name = "walkforward",
-    .summary = "retrain a pooled model per test block and store out-of-sample scores",
+    .summary = "retrain a pooled model per test block: out-of-sample scores",
     .usage =
         "usage: quant walkforward --symbols S ... | --all | --universe NAME\n"
         "                         [--features tech-v1|alpha158]\n"

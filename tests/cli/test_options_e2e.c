@@ -96,6 +96,14 @@ static void test_unknown_and_conflicting(void **state)
     REFUSED("unknown option '--all'", "symbols", "remove", "--all");
     REFUSED("symbols remove needs a symbol", "symbols", "remove");
     REFUSED("unknown option '--full'", "symbols", "enrich", "--full");
+    REFUSED("--step takes year or a number of dates", "walkforward", "--all", "--step", "month");
+    REFUSED("--train-window takes expanding or a number of dates from 756", "walkforward",
+            "--all", "--train-window", "100");
+    REFUSED("give the symbols", "walkforward");
+    REFUSED("give --run ID or --model ID", "evaluate");
+    REFUSED("give --run ID or --model ID", "evaluate", "--run", "a", "--model", "b");
+    REFUSED("--quantiles takes 2 to 100", "evaluate", "--run", "a", "--quantiles", "1");
+    REFUSED("--sell-cost takes a fraction", "evaluate", "--run", "a", "--sell-cost", "-1");
 }
 
 /* The threads setting has the range --threads has, and a wrong one is an
