@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh                  all harnesses, 600 s each
 #   FUZZ_SECONDS=30 scripts/fuzz.sh  a smoke run (make fuzz-smoke)
-#   scripts/fuzz.sh csv config       only these (names: alphavantage csv config web_path)
+#   scripts/fuzz.sh csv config       only these (names: alphavantage csv config web_path universe)
 #
 # Environment: FUZZ_SECONDS (600), FUZZ_BUILD_DIR (build-fuzz), FUZZ_JOBS (2,
 # for the build only: harnesses never run concurrently), QUANT_SHARED_DATA
@@ -26,7 +26,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 SECONDS_EACH=${FUZZ_SECONDS:-600}
 SHARED=${QUANT_SHARED_DATA:-$ROOT/../shared/data}
 DEPS=${QUANT_DEPS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quant-deps}
-ALL=(alphavantage csv config web_path)
+ALL=(alphavantage csv config web_path universe)
 
 die() { echo "fuzz: $*" >&2; exit 2; }
 
@@ -39,6 +39,7 @@ max_len_of() {
         csv) echo 16384 ;;
         config) echo 4096 ;;
         web_path) echo 1024 ;; # past api.c's 512-byte path buffer, for the 414
+        universe) echo 4096 ;;
     esac
 }
 dict_of() {
@@ -225,6 +226,15 @@ seed_web_path() {
         printf '%s' "$p" >"$BUILD/seeds/web_path/path$((i++))"
     done
     printf '/%0600d' 0 >"$BUILD/seeds/web_path/long"
+}
+
+seed_universe() {
+    printf '# SYMBOL<TAB>START<TAB>END\nAAPL\t1990-01-02\t2020-12-11\nMSFT\t1990-01-02\t1999-12-31\nMSFT\t2000-01-01\t2010-06-30\n' \
+        | seed universe qlib.txt
+    printf '\xef\xbb\xbfaapl  2001-01-01  2001-12-31\r\nAAPL\t2001-06-01\t2002-01-31\r\n\r\nbrk.b\t2005-02-28\t2005-02-28\r\n' \
+        | seed universe merged_crlf.txt
+    printf 'SYMBOL\tSTART\tEND\nAAPL,1990-01-02,2020-12-11\nX\t2020-01-02\t2019-01-01\n' \
+        | seed universe bad.txt
 }
 
 make_seeds() {
