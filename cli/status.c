@@ -42,6 +42,23 @@ static void fmt_quality(const struct quant_series_summary *s, char *out, size_t 
         snprintf(out, n, "-");
 }
 
+/* One line each for walk-forward runs and evaluations, the newest named. */
+static void print_research(struct cli_ctx *ctx, const struct quant_research_status *r)
+{
+    if (r->wf_runs > 0) {
+        char p[32];
+        cli_fmt_count(r->wf_predictions, p, sizeof p);
+        fprintf(ctx->out, "\nWalk-forward runs: %ld; newest %s (%s: %ld blocks, %s scores)\n",
+                r->wf_runs, r->wf_latest, r->wf_state, r->wf_blocks, p);
+    }
+    if (r->evaluations > 0)
+        fprintf(ctx->out, "%sEvaluations: %ld; newest %s of %s: rank IC %.4f (NW t %.1f), "
+                          "Sharpe %.2f net vs benchmark %.2f, excess %+.2f%% a year\n",
+                r->wf_runs > 0 ? "" : "\n", r->evaluations, r->ev_latest, r->ev_target,
+                r->ev_rank_ic, r->ev_rank_ic_tstat_nw, r->ev_sharpe, r->ev_bench_sharpe,
+                100.0 * r->ev_excess);
+}
+
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     int json = 0;
@@ -61,6 +78,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         quant_workspace_close(ws);
         return cli_fail(ctx, "status", &err);
     }
+    /* the evaluation half: shown when there is any, never an error of its own */
+    struct quant_research_status rs;
+    struct quant_err rerr;
+    quant_err_clear(&rerr);
+    int research = !json && quant_status_research(ws, &rs, &rerr) == QUANT_OK &&
+                   (rs.wf_runs > 0 || rs.evaluations > 0);
     quant_workspace_close(ws);
     if (busy[0])
         fprintf(ctx->err, "note: the series store is busy, so bars, derived data and "
@@ -200,6 +223,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             for (size_t i = 0; any_warning && i < n; i++)
                 if (st[i].model_warning[0])
                     fprintf(ctx->out, "! %s: %s\n", st[i].model_id, st[i].model_warning);
+            if (research)
+                print_research(ctx, &rs);
         }
     }
     cli_table_release(&t);

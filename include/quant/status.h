@@ -58,4 +58,20 @@ enum quant_code quant_status(struct quant_workspace *ws, struct quant_symbol_sta
                              size_t *out_n, char *series_note, size_t note_len,
                              struct quant_err *err);
 
+/*
+ * The evaluation half at a glance: walk-forward runs and evaluations, the
+ * newest of each.  wf_runs = -1 when the series store could not be read
+ * (busy or missing); evaluations = 0 when there is no registry yet.
+ */
+struct quant_research_status {
+    long wf_runs;
+    char wf_latest[64], wf_state[16];      /* "ok", "running", "failed" */
+    long wf_blocks, wf_predictions;
+    long evaluations;
+    char ev_latest[64], ev_target[96];
+    double ev_rank_ic, ev_rank_ic_tstat_nw, ev_sharpe, ev_bench_sharpe, ev_excess;
+};
+enum quant_code quant_status_research(struct quant_workspace *ws,
+                                      struct quant_research_status *out, struct quant_err *err);
+
 #endif

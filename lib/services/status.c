@@ -7,13 +7,17 @@
  */
 #include "quant/status.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 
 #include "store/feature_store.h"
+#include "quant/evaluate.h"
 #include "quant/models.h"
+#include "store/walkforward_store.h"
 #include "quant/feature_sets.h"
 #include "core/banned.h"
 
@@ -205,5 +209,56 @@ enum quant_code quant_status(struct quant_workspace *ws, struct quant_symbol_sta
         qsort(v, n, sizeof *v, status_cmp);
     *out = v;
     *out_n = n;
+    return QUANT_OK;
+}
+
+/* ---- walk-forward runs and evaluations ------------------------------------------- */
+
+static double metric(const cJSON *m, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+enum quant_code quant_status_research(struct quant_workspace *ws,
+                                      struct quant_research_status *out, struct quant_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->wf_runs = -1;
+    out->ev_rank_ic = out->ev_rank_ic_tstat_nw = out->ev_sharpe = out->ev_bench_sharpe =
+        out->ev_excess = NAN;
+    struct quant_err e;
+    quant_err_clear(&e);
+    struct quant_series_store *series = quant_workspace_series(ws, &e);
+    if (series) {
+        struct quant_wf_run_info latest;
+        if (quant_wf_store_summary(series, &out->wf_runs, &latest, err))
+            return err->code;
+        snprintf(out->wf_latest, sizeof out->wf_latest, "%s", latest.run_id);
+        snprintf(out->wf_state, sizeof out->wf_state, "%s", latest.status);
+        out->wf_blocks = (long)latest.n_blocks;
+        out->wf_predictions = (long)latest.n_predictions;
+    }
+    struct quant_evaluation_record *v = NULL;
+    size_t n = 0;
+    enum quant_code rc = quant_evaluations_list(ws, &v, &n, err);
+    if (rc)
+        return rc;
+    out->evaluations = (long)n;
+    if (n) {
+        snprintf(out->ev_latest, sizeof out->ev_latest, "%s", v[0].id);
+        snprintf(out->ev_target, sizeof out->ev_target, "%s %s", v[0].target_kind,
+                 v[0].target);
+        cJSON *m = cJSON_Parse(v[0].metrics_json);
+        out->ev_rank_ic = metric(m, "rank_ic");
+        out->ev_rank_ic_tstat_nw = metric(m, "rank_ic_tstat_nw");
+        out->ev_sharpe = metric(m, "sharpe");
+        out->ev_bench_sharpe = metric(m, "benchmark_sharpe");
+        out->ev_excess = metric(m, "excess_return");
+        cJSON_Delete(m);
+    }
+    for (size_t i = 0; i < n; i++)
+        quant_evaluation_record_release(&v[i]);
+    free(v);
     return QUANT_OK;
 }

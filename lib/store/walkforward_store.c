@@ -217,3 +217,42 @@ enum quant_code quant_wf_store_latest_run(struct quant_series_store *s, char out
                       "--all` first", quant_series_store_path_(s));
     return rc;
 }
+
+enum quant_code quant_wf_store_summary(struct quant_series_store *s, long *n,
+                                       struct quant_wf_run_info *latest, struct quant_err *err)
+{
+    *n = 0;
+    memset(latest, 0, sizeof *latest);
+    duckdb_connection con = quant_series_store_con_(s);
+    duckdb_result res;
+    if (duckdb_query(con, "SELECT 1 FROM information_schema.tables"
+                          " WHERE table_name = 'walkforward_runs'", &res) == DuckDBError ||
+        duckdb_row_count(&res) == 0) {
+        duckdb_destroy_result(&res);
+        return QUANT_OK;
+    }
+    duckdb_destroy_result(&res);
+    if (duckdb_query(con, "SELECT count(*) OVER (), run_id, status, n_blocks,"
+                          " coalesce(n_predictions, 0), epoch_us(created_at)"
+                          " FROM walkforward_runs ORDER BY created_at DESC, run_id DESC LIMIT 1",
+                     &res) == DuckDBError) {
+        enum quant_code rc = quant_series_store_fail_(s, "summarising walk-forward runs",
+                                                      duckdb_result_error(&res), err);
+        duckdb_destroy_result(&res);
+        return rc;
+    }
+    if (duckdb_row_count(&res) > 0) {
+        *n = (long)duckdb_value_int64(&res, 0, 0);
+        char *v = duckdb_value_varchar(&res, 1, 0);
+        snprintf(latest->run_id, sizeof latest->run_id, "%s", v ? v : "");
+        duckdb_free(v);
+        v = duckdb_value_varchar(&res, 2, 0);
+        snprintf(latest->status, sizeof latest->status, "%s", v ? v : "");
+        duckdb_free(v);
+        latest->n_blocks = duckdb_value_int64(&res, 3, 0);
+        latest->n_predictions = duckdb_value_int64(&res, 4, 0);
+        latest->created_us = duckdb_value_int64(&res, 5, 0);
+    }
+    duckdb_destroy_result(&res);
+    return QUANT_OK;
+}

@@ -67,6 +67,10 @@ struct quant_wf_run_info {
     int64_t n_blocks, n_predictions;
     int64_t created_us;           /* UTC microseconds */
 };
+/* How many runs there are, and the newest one (any status): *n = 0 and
+ * latest empty when none (or no table yet). */
+enum quant_code quant_wf_store_summary(struct quant_series_store *s, long *n,
+                                       struct quant_wf_run_info *latest, struct quant_err *err);
 /* The newest finished ('ok') run's id; QUANT_ENOTFOUND when there is none. */
 enum quant_code quant_wf_store_latest_run(struct quant_series_store *s, char out[64],
                                           struct quant_err *err);
