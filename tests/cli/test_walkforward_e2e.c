@@ -282,6 +282,41 @@ static void test_evaluate_refuses(void **state)
     tu_result_release(&r);
 }
 
+/* With a universe, a symbol scores (and trains) only on its member days. */
+static void test_universe_membership(void **state)
+{
+    (void)state;
+    const char *env[] = {env_full, NULL};
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/members.tsv", tu_scratch_dir);
+    /* SYN0000 leaves at the end of 2014 and comes back in 2016; SYN0005 is out */
+    tu_write_file(path, "SYN0000\t2000-01-01\t2014-12-31\n"
+                        "SYN0000\t2016-01-01\t2030-12-31\n"
+                        "SYN0001\t2000-01-01\t2030-12-31\nSYN0002\t2000-01-01\t2030-12-31\n"
+                        "SYN0003\t2000-01-01\t2030-12-31\nSYN0004\t2000-01-01\t2030-12-31\n");
+    run_ok(env_full, (const char *const[]){"universe", "add", "five", "--members", path, NULL});
+    run_ok(env_full, (const char *const[]){"walkforward", "--universe", "five", "--horizon",
+                                           HORIZON, "--rounds", "20", "--threads", "1", NULL});
+    const char *latest = "(SELECT run_id FROM walkforward_runs ORDER BY created_at DESC,"
+                         " run_id DESC LIMIT 1)";
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM walkforward_predictions WHERE run_id = %s"
+             " AND (symbol = 'SYN0005' OR (symbol = 'SYN0000' AND date BETWEEN"
+             " DATE '2015-01-01' AND DATE '2015-12-31'))", latest);
+    assert_int_equal(tu_sql_long(env, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(DISTINCT symbol) FROM walkforward_predictions"
+             " WHERE run_id = %s", latest);
+    assert_int_equal(tu_sql_long(env, sql), 5);
+    /* evaluate with the universe: the same set, judged on member days */
+    cJSON *j = evaluate_json(env, (const char *const[]){"evaluate", "--run", "latest",
+                                                        "--universe", "five", "--json",
+                                                        "--dry-run", NULL});
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "universe")),
+                        "five");
+    assert_true(num(j, "ic_dates") > 100);
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_no_look_ahead),
         cmocka_unit_test(test_evaluate_agrees_with_duckdb),
         cmocka_unit_test(test_evaluate_refuses),
+        cmocka_unit_test(test_universe_membership),
     };
     return cmocka_run_group_tests(tests, setup, tu_scratch_teardown);
 }
