@@ -92,7 +92,11 @@ void quant_eval_wf_params_default(struct quant_eval_wf_params *p);
 
 /*
  * The walk-forward blocks of D[0..m) (strictly ascending) with rows[0..m)
- * usable rows each (every count >= 1).  QUANT_EINVAL when the parameters are
+ * usable rows each.  Per the spec every date of D has at least one usable
+ * row, and then 756 train dates always hold 200 rows; a count of 0 is
+ * accepted all the same, so a caller that counts only some rows (say, a
+ * universe's members) gets the 200-row rule applied to its own counts.
+ * QUANT_EINVAL when the parameters are
  * out of range, the dates are not strictly ascending, or no block can be
  * formed (the message says how much history the first one needs);
  * QUANT_ENOMEM.  *out is owned by the caller: quant_eval_blocks_release.
