@@ -170,6 +170,9 @@ struct quant_eval_signal {
     size_t n_days;
 };
 
+/* Defaults: h = 5, Q = 5. */
+void quant_eval_signal_params_default(struct quant_eval_signal_params *p);
+
 /*
  * IC, RankIC and quantile means of the panel (S_t: rows with a score, a
  * fwd_ret and membership).  QUANT_EINVAL when the panel is not sorted as

@@ -187,7 +187,10 @@ static void test_errors_and_empty(void **state)
     (void)state;
     struct tk_panel t;
     tk_panel_init(&t, 3);
-    struct quant_eval_signal_params sp = {.horizon = 5, .quantiles = 5};
+    struct quant_eval_signal_params sp;
+    quant_eval_signal_params_default(&sp);
+    assert_int_equal(sp.horizon, 5);
+    assert_int_equal(sp.quantiles, 5);
     struct quant_eval_signal s;
     struct quant_err err = {0};
     assert_int_equal(quant_eval_signal_compute(&t.p, &sp, &s, &err), QUANT_OK);
