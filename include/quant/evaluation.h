@@ -92,10 +92,14 @@ void quant_eval_wf_params_default(struct quant_eval_wf_params *p);
 
 /*
  * The walk-forward blocks of D[0..m) (strictly ascending) with rows[0..m)
- * usable rows each (every count >= 1).  QUANT_EINVAL when the parameters are
- * out of range, the dates are not strictly ascending, or no block can be
- * formed (the message says how much history the first one needs);
- * QUANT_ENOMEM.  *out is owned by the caller: quant_eval_blocks_release.
+ * usable rows each.  Per the spec every date of D has at least one usable
+ * row, and then 756 train dates always hold 200 rows; a count of 0 is
+ * accepted all the same, so a caller that counts only some rows (say, a
+ * universe's members) gets the 200-row rule applied to its own counts.
+ * QUANT_EINVAL when the parameters are out of range, the dates are not
+ * strictly ascending, or no block can be formed (the message says how much
+ * history the first one needs); QUANT_ENOMEM.  *out is owned by the caller:
+ * quant_eval_blocks_release.
  */
 enum quant_code quant_eval_blocks_compute(const int32_t *dates, const size_t *rows, size_t m,
                                           const struct quant_eval_wf_params *p,
@@ -118,7 +122,8 @@ void quant_eval_blocks_release(struct quant_eval_blocks *b);
  * the symbols' names, so "ties by symbol ascending" is "ties by id".  score
  * NAN means no score, fwd_ret NAN no label.  member is NULL without a
  * universe; with one, member[i] = 0 says the symbol is not in the universe
- * on that date, which the evaluation treats exactly like no score.
+ * on that date, which the evaluation treats like no score (its score still
+ * makes the date one of the prediction set's dates, the backtest calendar).
  */
 struct quant_eval_panel {
     size_t n_rows;
@@ -165,6 +170,9 @@ struct quant_eval_signal {
     struct quant_eval_ic_day *days;    /* owned: every distinct date of the panel */
     size_t n_days;
 };
+
+/* Defaults: h = 5, Q = 5. */
+void quant_eval_signal_params_default(struct quant_eval_signal_params *p);
 
 /*
  * IC, RankIC and quantile means of the panel (S_t: rows with a score, a

@@ -84,14 +84,13 @@ static enum quant_code check_dates(const int32_t *dates, const size_t *rows, siz
                              "or test on");
     if (!dates || !rows)
         return quant_err_set(err, QUANT_EINVAL, "walk-forward: no dates or row counts given");
-    for (size_t i = 0; i < m; i++) {
-        char d[11];
-        if ((i && dates[i] <= dates[i - 1]) || rows[i] == 0) {
+    for (size_t i = 1; i < m; i++) {
+        if (dates[i] <= dates[i - 1]) {
+            char d[11];
             quant_date_format(dates[i], d);
-            return quant_err_set(err, QUANT_EINVAL, "walk-forward: date %zu (%s) %s", i, d,
-                                 rows[i] ? "is not after the one before it: the dates must "
-                                           "be distinct and ascending"
-                                         : "has no usable row, so it is not a date of D");
+            return quant_err_set(err, QUANT_EINVAL, "walk-forward: date %zu (%s) is not after "
+                                 "the one before it: the dates must be distinct and "
+                                 "ascending", i, d);
         }
     }
     return QUANT_OK;

@@ -84,6 +84,12 @@ static void add_quantiles(struct scratch *s, size_t n, size_t q, double *q_sum)
     }
 }
 
+void quant_eval_signal_params_default(struct quant_eval_signal_params *p)
+{
+    *p = (struct quant_eval_signal_params){.horizon = QUANT_LABEL_HORIZON_DEFAULT,
+                                           .quantiles = QUANT_EVAL_QUANTILES};
+}
+
 static enum quant_code check_params(const struct quant_eval_signal_params *p,
                                     struct quant_err *err)
 {
