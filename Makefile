@@ -9,6 +9,8 @@
 #   make bench    build, then run the benchmarks in bench/
 #   make bench-pipeline  build, then bench/pipeline.py: every stage through the
 #                 binary beside the pandas peer and DuckDB (PIPELINE_ARGS="--reps 1")
+#   make bench-evaluation  build, then bench/evaluation.py: walk-forward and evaluate
+#                 beside a pandas signal analysis (issue 13)
 #   make valgrind the demo pipeline under valgrind (memory errors, leaks)
 MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,7 +20,7 @@ export QUANT_DEPS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quant-deps
 
 CMAKE_CONFIGURE = cmake -S . -DQUANT_DEPS_DIR=$(QUANT_DEPS_DIR) -Wno-dev --log-level=WARNING
 
-.PHONY: all deps deps-browser build build-asan test test-fast test-faketime valgrind demo bench bench-pipeline clean fuzz fuzz-smoke
+.PHONY: all deps deps-browser build build-asan test test-fast test-faketime valgrind demo bench bench-pipeline bench-evaluation clean fuzz fuzz-smoke
 
 all: build
 
@@ -71,6 +73,9 @@ bench: build
 PIPELINE_ARGS ?=
 bench-pipeline: build
 	@python3 bench/pipeline.py --quant $(BUILD_DIR)/quant $(PIPELINE_ARGS)
+
+bench-evaluation: build
+	@python3 bench/evaluation.py --quant $(BUILD_DIR)/quant $(EVALUATION_ARGS)
 
 # libFuzzer harnesses (fuzz/README.md), built with clang into build-fuzz and run
 # one at a time for FUZZ_SECONDS each; fuzz-smoke is the 30-second version.
