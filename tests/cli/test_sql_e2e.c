@@ -195,6 +195,11 @@ static void test_file_reads_refused(void **state)
     run_attacks(a, sizeof a / sizeof *a);
 }
 
+/* What `quant demo --offline` stores: three symbols of 6,500 synthetic days
+ * (the default), then the 60 of its evaluation half with 2,100 each. */
+#define DEMO_BARS (3 * 6500 + 60 * 2100)
+#define DEMO_BARS_TEXT "145500"
+
 static void expect_ok(const char *sql, const char *in_out)
 {
     struct tu_result r;
@@ -209,7 +214,7 @@ static void test_queries_allowed(void **state)
 {
     (void)state;
     expect_ok("SELECT count(DISTINCT symbol) AS n FROM ohlcv", "3");
-    expect_ok("WITH s AS (SELECT symbol FROM ohlcv) SELECT count(*) AS n FROM s", "19500");
+    expect_ok("WITH s AS (SELECT symbol FROM ohlcv) SELECT count(*) AS n FROM s", DEMO_BARS_TEXT);
     expect_ok("FROM ohlcv SELECT max(date) AS d", "d");
     expect_ok("DESCRIBE ohlcv", "split_coefficient");
     expect_ok("SUMMARIZE labels", "fwd_return");
@@ -224,7 +229,7 @@ static void test_queries_allowed(void **state)
     long feats = tu_sql_long(ENV, "SELECT count(*) FROM features_tech_v1");
     long labels = tu_sql_long(ENV, "SELECT count(*) FROM labels");
     long preds = tu_sql_long(ENV, "SELECT count(*) FROM predictions");
-    assert_int_equal(bars, 19500);
+    assert_int_equal(bars, DEMO_BARS);
     assert_true(feats > 0 && feats <= bars);
     assert_true(labels > 0 && labels <= bars);
     assert_true(preds > 0 && preds <= bars);
@@ -277,7 +282,7 @@ static void test_streamed_dump_counts(void **state)
     tu_result_release(&r);
     RUN(&r, "sql", "--json", "SELECT symbol, date, close FROM ohlcv");
     assert_int_equal(r.status, 0);
-    assert_int_equal(tu_count(r.out, "{\"symbol\": "), 19500);
+    assert_int_equal(tu_count(r.out, "{\"symbol\": "), DEMO_BARS);
     assert_true(r.out[strlen(r.out) - 2] == ']');
     tu_result_release(&r);
     /* the aligned table keeps 10,000 rows and says there were more */

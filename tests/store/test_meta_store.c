@@ -350,6 +350,7 @@ static void test_migrates_v1(void **state)
     raw_sql("DROP TABLE models");
     raw_sql("DROP TABLE universe_members");
     raw_sql("DROP TABLE universes");
+    raw_sql("DROP TABLE evaluations");
     raw_sql("UPDATE schema_version SET version = 1");
     m = open_ok();
     assert_int_equal(quant_meta_store_found_version(m), 1);
@@ -370,6 +371,7 @@ static void make_v2(void)
     quant_meta_store_close(m);
     raw_sql("DROP TABLE universe_members");
     raw_sql("DROP TABLE universes");
+    raw_sql("DROP TABLE evaluations");
     raw_sql("UPDATE schema_version SET version = 2");
 }
 
@@ -403,14 +405,16 @@ static int stored_version(void)
     return v;
 }
 
-/* A version-2 file gains the universe tables on open, its rows kept. */
+/* A version-2 file gains the universe (v3) and evaluation (v4) tables on
+ * open, its rows kept. */
 static void test_migrates_v2(void **state)
 {
     (void)state;
     make_v2();
     struct quant_meta_store *m = open_ok();
     assert_int_equal(quant_meta_store_found_version(m), 2);
-    assert_int_equal(stored_version(), 3);
+    assert_int_equal(stored_version(), QUANT_META_SCHEMA_VERSION);
+    assert_int_equal(table_exists("evaluations"), 1);
     struct quant_symbol_record rec;
     struct quant_err err;
     assert_int_equal(quant_meta_symbol_get(m, "AAPL", &rec, &err), QUANT_OK);
@@ -443,7 +447,7 @@ static void test_failed_migration_leaves_the_old_version(void **state)
     m = open_ok();
     assert_int_equal(quant_meta_store_found_version(m), 2);
     quant_meta_store_close(m);
-    assert_int_equal(stored_version(), 3);
+    assert_int_equal(stored_version(), QUANT_META_SCHEMA_VERSION);
     assert_int_equal(table_exists("universes"), 1);
 }
 
