@@ -214,9 +214,10 @@ EOF
 
 seed_web_path() {
     local p i=0
-    for p in / /index.html /symbol.html /models.html /app.js /style.css \
+    for p in / /index.html /symbol.html /models.html /evaluation.html /app.js /evaluation.js /style.css \
              /vendor/lightweight-charts.standalone.production.js \
              /api/status /api/models /api/symbols/AAPL/bars /api/symbols/brk.b/predictions \
+             /api/evaluations /api/evaluations/ev_20260101_000000 /api/evaluations/a/b \
              '/api/symbols/AAPL/bars?from=2020-01-01&to=2020-12-31' '/index.html#top' \
              /api/symbols//bars /api/symbols/AAPL /api/symbols/%41APL/bars \
              /api/symbols/TOO_LONG_SYMBOL_NAME_THAT_GOES_PAST_32/bars \

@@ -1,4 +1,5 @@
-// Shared code for the quant dashboard pages (index, symbol, models).
+// Shared code for the quant dashboard pages (index, symbol, models), and the
+// helpers other page scripts (evaluation.js) use through window.Quant.
 //
 // Rules this file keeps:
 //  - every value that comes from the API reaches the DOM through textContent
@@ -521,36 +522,72 @@
     return v;
   }
 
+  // ---------- sortable tables (models, evaluations) ----------
+  //
+  // cols: [key, header, kind ('num' | 'text'), getter, ...]; sort: {key, dir}
+  // with dir 1 (ascending) or -1.
+
   function compare(a, b, kind) {
     // Missing values sort last whichever the direction, handled by caller.
     if (kind === 'num') return a - b;
     return String(a).localeCompare(String(b), 'en', { numeric: true });
   }
 
-  function renderModels(models, sort) {
-    const table = document.getElementById('models');
-    const thead = table.tHead || table.createTHead();
-    clear(thead);
+  // A <tr> of header cells, each a keyboard-reachable sort button.
+  function sortableHeadRow(cols, sort) {
     const hr = el('tr');
-    for (const [key, header, kind] of MODEL_COLS) {
+    for (const [key, header, kind] of cols) {
       const active = sort.key === key;
-      const th = el('th', {
+      hr.appendChild(el('th', {
         class: (kind === 'num' ? 'num ' : '') + 'sortable' + (active ? ' sorted' : ''),
         'data-key': key, tabindex: 0,
         'aria-sort': active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none',
         title: 'Sort by ' + header,
-      }, [header, el('span', { class: 'arrow' }, active ? (sort.dir > 0 ? ' ▲' : ' ▼') : '')]);
-      hr.appendChild(th);
+      }, [header, el('span', { class: 'arrow' }, active ? (sort.dir > 0 ? ' ▲' : ' ▼') : '')]));
     }
-    thead.appendChild(hr);
+    return hr;
+  }
 
-    const col = MODEL_COLS.find(c => c[0] === sort.key) || MODEL_COLS[0];
-    const rows = models.map(m => ({ m, v: col[3](m) }));
+  // items sorted by the sort column; missing values last in both directions.
+  function sortedRows(items, cols, sort) {
+    const col = cols.find(c => c[0] === sort.key) || cols[0];
+    const rows = items.map(item => ({ item, v: col[3](item) }));
     rows.sort((x, y) => {
       const xn = x.v === null || x.v === undefined, yn = y.v === null || y.v === undefined;
       if (xn || yn) return xn === yn ? 0 : (xn ? 1 : -1);
       return sort.dir * compare(x.v, y.v, col[2]);
     });
+    return rows.map(r => r.item);
+  }
+
+  // One delegated listener on the table (headers are rebuilt on every sort):
+  // a click or Enter/Space on a header sorts by it, again reverses.
+  function wireSort(table, sort, rerender) {
+    const onSort = th => {
+      const key = th.getAttribute('data-key');
+      if (!key) return;
+      if (sort.key === key) sort.dir = -sort.dir;
+      else { sort.key = key; sort.dir = 1; }
+      rerender();
+      const again = table.querySelector('th.sortable[data-key="' + key + '"]');
+      if (again) again.focus();
+    };
+    table.addEventListener('click', ev => {
+      const th = ev.target.closest('th.sortable');
+      if (th) onSort(th);
+    });
+    table.addEventListener('keydown', ev => {
+      const th = ev.target.closest('th.sortable');
+      if (th && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); onSort(th); }
+    });
+  }
+
+  function renderModels(models, sort) {
+    const table = document.getElementById('models');
+    const thead = table.tHead || table.createTHead();
+    clear(thead);
+    thead.appendChild(sortableHeadRow(MODEL_COLS, sort));
+    const rows = sortedRows(models, MODEL_COLS, sort).map(m => ({ m }));
 
     let tbody = table.tBodies[0];
     if (!tbody) { tbody = el('tbody'); table.appendChild(tbody); }
@@ -601,23 +638,7 @@
     const sort = { key: 'created_at', dir: -1 };
     renderModels(models, sort);
     document.getElementById('count').textContent = fmtInt(models.length) + ' registered';
-    const onSort = (th) => {
-      const key = th.getAttribute('data-key');
-      if (!key) return;
-      if (sort.key === key) sort.dir = -sort.dir;
-      else { sort.key = key; sort.dir = 1; }
-      renderModels(models, sort);
-    };
-    // One delegated listener: headers are rebuilt on every sort.
-    const thead = document.getElementById('models');
-    thead.addEventListener('click', ev => {
-      const th = ev.target.closest('th.sortable');
-      if (th) onSort(th);
-    });
-    thead.addEventListener('keydown', ev => {
-      const th = ev.target.closest('th.sortable');
-      if (th && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); onSort(th); }
-    });
+    wireSort(document.getElementById('models'), sort, () => renderModels(models, sort));
     document.body.dataset.loaded = 'yes';
   }
 
@@ -629,6 +650,7 @@
     ['index.html', 'monitor', 'Data Monitor'],
     ['symbol.html', 'symbol', 'Symbol'],
     ['models.html', 'models', 'Models'],
+    ['evaluation.html', 'evaluation', 'Evaluation'],
   ];
 
   function renderHeader() {
@@ -636,22 +658,32 @@
     if (!top) return;
     const page = document.body.dataset.page;
     const nav = el('nav', null, PAGES.map(([href, key, label]) =>
-      el('a', { href, 'data-page': key, class: key === page ? 'active' : null }, label)));
+      el('a', { href, 'data-page': key, class: key === page ? 'active' : null,
+                'aria-current': key === page ? 'page' : null }, label)));
     const form = el('form', { class: 'goto', action: 'symbol.html', method: 'get' },
       el('input', { name: 's', placeholder: 'Symbol, e.g. AAPL', 'aria-label': 'Open symbol',
                     autocomplete: 'off', spellcheck: 'false' }));
     top.replaceChildren(el('span', { class: 'brand' }, 'quant'), nav, form);
   }
 
+  // What other page scripts may use; they add their page to Quant.pages.
+  window.Quant = {
+    el, append, clear, fmtInt, fmtNum, fmtTime, fmtShortTime, api, showError,
+    sortableHeadRow, sortedRows, wireSort,
+    pages: { monitor: initMonitor, symbol: initSymbol, models: initModels },
+  };
+
   function boot() {
     renderHeader();
     const page = document.body.dataset.page;
-    const run = { monitor: initMonitor, symbol: initSymbol, models: initModels }[page];
+    const run = window.Quant.pages[page];
     if (run) {
       run().catch(e => showError('Unexpected error: ' + (e && e.message ? e.message : e)));
     }
   }
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
-  else boot();
+  // Deferred page scripts (evaluation.js) run after this one and before
+  // DOMContentLoaded, so boot then: their page is registered by that time.
+  if (document.readyState === 'complete') boot();
+  else document.addEventListener('DOMContentLoaded', boot);
 })();

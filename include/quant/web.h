@@ -7,12 +7,14 @@
  *
  * Routes (GET and HEAD only; anything else is 405):
  *   /                               index.html  (embedded asset)
- *   /symbol.html /models.html /app.js /style.css
+ *   /symbol.html /models.html /evaluation.html /app.js /evaluation.js /style.css
  *   /vendor/lightweight-charts.standalone.production.js
  *   /api/status                     every symbol: bars, ingest, features, labels, model
  *   /api/symbols/{SYMBOL}/bars      OHLCV ascending
  *   /api/symbols/{SYMBOL}/predictions  newest model on the symbol + its scores
  *   /api/models                     the model registry, newest first
+ *   /api/evaluations                the evaluation registry, newest first
+ *   /api/evaluations/{ID}           one evaluation + its daily series as columns
  * Everything else is a 404 JSON body; paths with "." / ".." segments (also when
  * percent-encoded), NUL, backslashes or bad escapes are a 400 JSON body.  No
  * route reads a file from disk: assets are compiled into the binary.

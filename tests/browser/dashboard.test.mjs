@@ -9,8 +9,10 @@
 // port, and drives Debian's /usr/bin/chromium through playwright-core (no
 // browser download).  Everything is real: no mock server.  LOCK_HOLDER is any
 // test binary that understands `--hold-lock DB MS` (tests/support/lock_holder.h):
-// it holds DuckDB's write lock the way an ingest does.  Screenshots land in
-// tests/browser/out/.
+// it holds DuckDB's write lock the way an ingest does.  The Evaluation page
+// gets a second dashboard over a home of its own (empty first, then a small
+// walk-forward run and model judged by `quant evaluate`).  Screenshots land
+// in tests/browser/out/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, execFileSync } from 'node:child_process';
@@ -29,16 +31,18 @@ const LOCK_HOLDER = process.env.LOCK_HOLDER;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 
-let home, profile, server, baseUrl, context;
-let serverLog = '';      // everything the dashboard printed, for failure messages
-let serverDied = null;   // "exit code N" / "signal X" if it stopped on its own
-let startupMs = null;    // spawn to the "Dashboard: http://" line
+let home, profile, baseUrl, context;
+let main = null;         // the dashboard over home (startDashboard's record)
+let evalHome = null, evalDash = null;  // the Evaluation page's own home and server
 const dialogs = [];
 const pageErrors = [];
+const consoleErrors = new WeakMap();   // page -> its console errors (favicon aside)
 
-function quant(...args) {
+function quant(...args) { return quantIn(home, ...args); }
+
+function quantIn(dir, ...args) {
   return execFileSync(QUANT_BIN, args, {
-    env: { ...process.env, QUANT_HOME: home },
+    env: { ...process.env, QUANT_HOME: dir },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     // The demo under ASan, beside the other tests on 2 cores, has taken
@@ -74,11 +78,15 @@ function freePort() {
   });
 }
 
-// Start the server and resolve with the URL from its "Dashboard: http://..." line.
-function startDashboard(port) {
+// Start `quant dashboard` over dir and resolve, once it prints its
+// "Dashboard: http://..." line, with its record:
+//   {proc, url, log: everything it printed, died: null or "exit code N" /
+//    "signal X" if it stopped on its own, startupMs: spawn to the URL line}.
+function startDashboard(dir, port) {
   return new Promise((resolve, reject) => {
-    server = spawn(QUANT_BIN, ['dashboard', '--host', '127.0.0.1', '--port', String(port)], {
-      env: { ...process.env, QUANT_HOME: home },
+    const d = { proc: null, url: null, log: '', died: null, startupMs: null };
+    d.proc = spawn(QUANT_BIN, ['dashboard', '--host', '127.0.0.1', '--port', String(port)], {
+      env: { ...process.env, QUANT_HOME: dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let seen = '';
@@ -87,20 +95,26 @@ function startDashboard(port) {
     const onData = chunk => {
       seen += chunk.toString();
       const m = /Dashboard:\s*(http:\/\/\S+)/.exec(seen);
-      if (m && startupMs === null) startupMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (m) { clearTimeout(timer); resolve(m[1].replace(/\/+$/, '')); }
+      if (m && d.startupMs === null) d.startupMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (m) { clearTimeout(timer); d.url = m[1].replace(/\/+$/, ''); resolve(d); }
     };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.once('exit', (code, signal) => {
-      serverDied = signal ? 'signal ' + signal : 'exit code ' + code;
+    d.proc.stdout.on('data', onData);
+    d.proc.stderr.on('data', onData);
+    d.proc.once('exit', (code, signal) => {
+      d.died = signal ? 'signal ' + signal : 'exit code ' + code;
       clearTimeout(timer);
-      reject(new Error('dashboard exited (' + serverDied + '):\n' + seen));
+      reject(new Error('dashboard exited (' + d.died + '):\n' + seen));
     });
-    const keep = chunk => { serverLog += chunk.toString(); };
-    server.stdout.on('data', keep);
-    server.stderr.on('data', keep);
+    const keep = chunk => { d.log += chunk.toString(); };
+    d.proc.stdout.on('data', keep);
+    d.proc.stderr.on('data', keep);
   });
+}
+
+async function stopDashboard(d) {
+  if (!d || d.died !== null || d.proc.exitCode !== null) return;
+  d.proc.kill('SIGTERM');
+  await new Promise(r => { const t = setTimeout(() => { d.proc.kill('SIGKILL'); r(); }, 3000); d.proc.once('exit', () => { clearTimeout(t); r(); }); });
 }
 
 // A raw GET with the path exactly as given: node's http module does not
@@ -121,17 +135,36 @@ function rawGet(rawPath) {
 }
 
 // A crashed server shows up as "connection refused" in the browser; say so.
-function assertServerAlive() {
-  assert.equal(serverDied, null, 'the dashboard server died (' + serverDied + '); its output:\n' + serverLog);
+function assertServerAlive(d = main) {
+  assert.equal(d.died, null, 'the dashboard server died (' + d.died + '); its output:\n' + d.log);
 }
 
-async function openPage(url) {
-  assertServerAlive();
+// A new tab on d's url.  Console errors are kept per page (see
+// consoleErrors), except the browser's own /favicon.ico request, which no
+// page asks for; CSP violations are recorded in window.__csp by a script the
+// browser injects before the page's own (CSP does not apply to it).
+async function openPage(url, d = main) {
+  assertServerAlive(d);
   const page = await context.newPage();
-  page.on('dialog', d => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  const errors = [];
+  consoleErrors.set(page, errors);
+  page.on('dialog', dl => { dialogs.push(dl.message()); dl.dismiss().catch(() => {}); });
   page.on('pageerror', e => pageErrors.push(url + ': ' + e.message));
-  await page.goto(baseUrl + url);
+  page.on('console', m => {
+    if (m.type() === 'error' && !/\/favicon\.ico$/.test((m.location() || {}).url || '')) errors.push(m.text());
+  });
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+  });
+  await page.goto(d.url + url);
   return page;
+}
+
+// No console error and no CSP violation so far on page.
+async function assertCleanConsole(page, what) {
+  assert.deepEqual(consoleErrors.get(page), [], what + ': console errors');
+  assert.deepEqual(await page.evaluate(() => window.__csp), [], what + ': CSP violations');
 }
 
 before(async () => {
@@ -146,7 +179,8 @@ before(async () => {
   quant('ingest', '--provider', 'synthetic', '--symbols', 'STALE', '--days', '400', '--seed', '7');
   quant('features', '--symbols', 'STALE');
   quant('ingest', '--provider', 'synthetic', '--symbols', 'STALE', '--days', '420', '--seed', '8');
-  baseUrl = await startDashboard(await freePort());
+  main = await startDashboard(home, await freePort());
+  baseUrl = main.url;
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -158,17 +192,15 @@ before(async () => {
 
 after(async () => {
   if (context) await context.close().catch(() => {});
-  if (server && serverDied === null && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise(r => { const t = setTimeout(() => { server.kill('SIGKILL'); r(); }, 3000); server.once('exit', () => { clearTimeout(t); r(); }); });
-  }
-  for (const d of [home, profile]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  await stopDashboard(main);
+  await stopDashboard(evalDash);
+  for (const d of [home, profile, evalHome]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
 test('the server starts in well under a second and prints its URL', () => {
   assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.ok(startupMs < 1000, `started in ${startupMs} ms`);
-  console.log(`# dashboard start to URL line: ${startupMs.toFixed(1)} ms`);
+  assert.ok(main.startupMs < 1000, `started in ${main.startupMs} ms`);
+  console.log(`# dashboard start to URL line: ${main.startupMs.toFixed(1)} ms`);
 });
 
 test('monitor shows each symbol with its stored bar count', async () => {
@@ -328,8 +360,268 @@ test('ingest, features, labels and training succeed while the dashboard is read'
   await page.close();
 });
 
-test('no page raised a script error or a dialog, and the server is still up', () => {
+// ---------- the Evaluation page, over a home of its own ----------
+//
+// A second dashboard over evalHome: first with no store, then an empty one
+// (the empty state), then the fixture built through the real binary: six
+// synthetic symbols, one walk-forward run judged twice (default top 50 and
+// --topk 2, for the comparison) and a pooled model on two symbols judged on
+// its test segment (fewer than 5 symbols: the per-symbol view).
+
+const EV_SYMBOLS = ['E1', 'E2', 'E3', 'E4', 'E5', 'E6'];
+let evIds = null;   // {top, top2, single}: the three evaluations' ids
+
+// The page's formats (web/evaluation.js): correlations with 4 decimals,
+// t-stats and Sharpe ratios with 2, returns as percentages with 2.
+const fx = (v, d) => (typeof v === 'number' ? v.toFixed(d) : '—');
+const pc = v => (typeof v === 'number' ? (v * 100).toFixed(2) + '%' : '—');
+
+async function apiJson(d, p) {
+  const r = await fetch(d.url + p);
+  assert.equal(r.status, 200, p + ' answered ' + r.status);
+  return r.json();
+}
+
+// Wait until the wide canvases (plot panes, not the narrow price axes)
+// under selector hold at least min pixels of colour rgb: the series was drawn.
+async function waitForInk(page, selector, rgb, min = 50) {
+  await page.waitForFunction(([sel, [r, g, b], want]) => {
+    let n = 0;
+    for (const c of document.querySelectorAll(sel + ' canvas')) {
+      if (!c.width || !c.height || c.getBoundingClientRect().width < 300) continue;
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < px.length; i += 4) {
+        if (px[i + 3] > 200 && Math.abs(px[i] - r) + Math.abs(px[i + 1] - g) + Math.abs(px[i + 2] - b) < 40) n++;
+      }
+    }
+    return n >= want;
+  }, [selector, rgb, min], { timeout: 30000, polling: 250 });
+}
+
+const NET_BLUE = [37, 99, 235], IC_TEAL = [15, 118, 110], CMP_RED = [220, 38, 38];
+
+function assertFixture() {
+  assert.ok(evIds, 'the evaluation fixture was built (see the test that builds it)');
+}
+
+test('evaluation page: the empty state on a fresh home, without a store and with an empty one', async () => {
+  evalHome = fs.mkdtempSync(path.join(os.tmpdir(), 'quant-eval-'));
+  evalDash = await startDashboard(evalHome, await freePort());
+  for (const stage of ['no store', 'empty store']) {
+    if (stage === 'empty store') quantIn(evalHome, 'init-db');
+    const page = await openPage('/evaluation.html', evalDash);
+    await page.waitForSelector('body[data-loaded="yes"]', { timeout: 30000 });
+    assert.match(await page.locator('#evals td.empty').textContent(),
+      /No evaluations yet\. Run `quant walkforward --all`, then `quant evaluate --run latest`\./, stage);
+    assert.equal(await page.locator('#count').textContent(), '0 stored', stage);
+    assert.ok(await page.locator('#detail').isHidden(), stage + ': no evaluation shown');
+    assert.ok(await page.locator('#error').isHidden(), stage + ': no error banner');
+    assert.equal(await page.locator('header nav a.active').getAttribute('data-page'), 'evaluation');
+    // Without a store the list answers 404 ("no store yet"), which chromium
+    // logs; with one, nothing may be logged.
+    if (stage === 'empty store') {
+      await assertCleanConsole(page, stage);
+      await page.screenshot({ path: path.join(outDir, 'evaluation-empty.png') });
+    }
+    await page.close();
+  }
+});
+
+test('evaluation page: the fixture, through the real binary', () => {
+  assert.ok(evalHome, 'the empty-state test made the home');
+  quantIn(evalHome, 'ingest', '--provider', 'synthetic', '--symbols', ...EV_SYMBOLS, '--days', '1600', '--seed', '3');
+  quantIn(evalHome, 'walkforward', '--symbols', ...EV_SYMBOLS, '--rounds', '20', '--threads', '1');
+  const top = JSON.parse(quantIn(evalHome, 'evaluate', '--run', 'latest', '--json'));
+  const top2 = JSON.parse(quantIn(evalHome, 'evaluate', '--run', 'latest', '--topk', '2', '--json'));
+  quantIn(evalHome, 'train', '--symbols', 'E1', 'E2', '--pooled', '--rounds', '20', '--score', '--threads', '1');
+  const single = JSON.parse(quantIn(evalHome, 'evaluate', '--model', 'latest', '--json'));
+  evIds = { top: top.evaluation, top2: top2.evaluation, single: single.evaluation };
+  assert.equal(new Set(Object.values(evIds)).size, 3, 'three distinct ids: ' + JSON.stringify(evIds));
+  assert.ok(single.per_symbol && Object.keys(single.per_symbol).length === 2, 'two symbols: judged per symbol');
+});
+
+test('evaluation page lists the evaluations, opens one and draws it', async () => {
+  assertFixture();
+  const list = await apiJson(evalDash, '/api/evaluations');
+  const apiIds = list.evaluations.map(e => e.id);
+  assert.deepEqual([...apiIds].sort(), Object.values(evIds).sort());
+
+  const page = await openPage('/evaluation.html', evalDash);
+  await page.waitForSelector('body[data-loaded="yes"]', { timeout: 30000 });
+  const rowIds = await page.locator('#evals tbody tr[data-eval]').evaluateAll(rows => rows.map(r => r.getAttribute('data-eval')));
+  assert.deepEqual(rowIds, apiIds, 'every evaluation, newest first as the API lists them');
+  for (const id of apiIds) {
+    assert.equal(await page.locator(`#evals tr[data-eval="${id}"] td[data-col="id"]`).textContent(), id);
+  }
+  assert.equal(await page.locator('#count').textContent(), '3 stored');
+  // With no ?id the newest is shown.
+  await page.waitForSelector(`body[data-shown="${apiIds[0]}"]`, { timeout: 30000 });
+
+  // Clicking a row shows that evaluation and puts it in the URL.
+  await page.locator(`#evals tr[data-eval="${evIds.top}"] td[data-col="features"]`).click();
+  await page.waitForSelector(`body[data-shown="${evIds.top}"]`, { timeout: 30000 });
+  assert.equal(new URL(page.url()).searchParams.get('id'), evIds.top);
+  assert.equal(await page.locator('#detail-title').textContent(), evIds.top);
+  assert.match(await page.locator(`#evals tr[data-eval="${evIds.top}"]`).getAttribute('class'), /\bcurrent\b/);
+
+  const detail = await apiJson(evalDash, '/api/evaluations/' + evIds.top);
+  const m = detail.evaluation.metrics;
+  const cell = (table, k) => page.locator(`#${table} [data-metric="${k}"]`).textContent();
+  assert.equal(await cell('signal-table', 'ic'), fx(m.ic, 4), 'IC as the API has it');
+  assert.equal(await cell('signal-table', 'rank_ic'), fx(m.rank_ic, 4));
+  assert.equal(await cell('signal-table', 'ic_tstat_nw'), fx(m.ic_tstat_nw, 2));
+  assert.equal(await cell('signal-table', 'rank_ic_dates'), m.rank_ic_dates.toLocaleString('en-US'));
+  assert.equal(await cell('backtest-table', 'sharpe'), fx(m.sharpe, 2));
+  assert.equal(await cell('backtest-table', 'sharpe_gross'), fx(m.sharpe_gross, 2));
+  assert.equal(await cell('backtest-table', 'benchmark_sharpe'), fx(m.benchmark_sharpe, 2));
+  assert.equal(await cell('backtest-table', 'annual_return'), pc(m.annual_return));
+  assert.equal(await cell('backtest-table', 'benchmark_annual_return'), pc(m.benchmark_annual_return));
+  assert.equal(await cell('backtest-table', 'max_drawdown'), pc(m.max_drawdown));
+  assert.equal(await page.locator(`#evals tr[data-eval="${evIds.top}"] td[data-col="ic"]`).textContent(), fx(m.ic, 4));
+  assert.match(await page.locator('#conventions').textContent(), /252 periods a year.*risk-free rate 0/);
+
+  // Quantile bars: one per quantile, Q1..QN.
+  const nq = detail.evaluation.params.quantiles;
+  assert.ok(Number.isInteger(nq) && nq > 1, 'params.quantiles ' + nq);
+  assert.equal(Object.keys(m).filter(k => /^q_mean_\d+$/.test(k)).length, nq);
+  assert.equal(await page.locator('#quantiles rect.qbar').count(), nq);
+  assert.deepEqual(await page.locator('#quantiles rect.qbar').evaluateAll(r => r.map(x => x.getAttribute('data-q'))),
+    Array.from({ length: nq }, (_, i) => String(i + 1)));
+  assert.equal(await cell('quantiles', 'q_spread'), pc(m.q_spread));
+
+  // The charts are drawn: canvases with the net line and the rolling IC in them.
+  assert.ok(await page.locator('#equity-chart canvas').count() > 0, 'a canvas inside #equity-chart');
+  await waitForInk(page, '#equity-chart', NET_BLUE);
+  await waitForInk(page, '#ic-chart', IC_TEAL);
+  const lastEquity = detail.daily.equity.filter(v => typeof v === 'number').at(-1);
+  assert.match(await page.locator('#equity-legend').textContent(), new RegExp('net ' + lastEquity.toFixed(3).replace('.', '\\.')));
+  assert.ok(await page.locator('#log-scale').isChecked(), 'log scale by default');
+  await page.screenshot({ path: path.join(outDir, 'evaluation.png'), fullPage: true });
+
+  // Another row: the other book on the same run.
+  await page.locator(`#evals tr[data-eval="${evIds.top2}"] td[data-col="target"]`).click();
+  await page.waitForSelector(`body[data-shown="${evIds.top2}"]`, { timeout: 30000 });
+  const m2 = (await apiJson(evalDash, '/api/evaluations/' + evIds.top2)).evaluation.metrics;
+  assert.equal(await cell('backtest-table', 'sharpe'), fx(m2.sharpe, 2));
+  assert.match(await page.locator('#detail-info').textContent(), /top 2, at most 5 changed a day/);
+  // Back goes to the first one again.
+  await page.goBack();
+  await page.waitForSelector(`body[data-shown="${evIds.top}"]`, { timeout: 30000 });
+  await assertCleanConsole(page, 'evaluation page');
+  await page.close();
+});
+
+test('evaluation page: evaluation.html?id=ID opens one directly; the list sorts', async () => {
+  assertFixture();
+  const page = await openPage('/evaluation.html?id=' + evIds.top2, evalDash);
+  await page.waitForSelector(`body[data-shown="${evIds.top2}"]`, { timeout: 30000 });
+  assert.match(await page.locator(`#evals tr[data-eval="${evIds.top2}"]`).getAttribute('class'), /\bcurrent\b/);
+
+  const sharpes = async () => (await page.locator('#evals td[data-col="sharpe"]').allTextContents());
+  await page.locator('#evals th[data-key="sharpe"]').click();
+  const up = await sharpes();
+  const nums = up.filter(t => t !== '—').map(Number);
+  assert.equal(nums.length, 2, 'two cross-section books have a Sharpe: ' + up);
+  assert.deepEqual(nums, [...nums].sort((a, b) => a - b), 'ascending');
+  assert.equal(up.at(-1), '—', 'the per-symbol one (no book Sharpe) sorts last');
+  await page.keyboard.press('Enter'); // the header keeps focus: Enter sorts again, reversed
+  const down = await sharpes();
+  assert.deepEqual(down.filter(t => t !== '—').map(Number), [...nums].reverse(), 'a second sort reverses');
+  assert.equal(down.at(-1), '—', 'missing values last either way');
+  assert.equal(await page.locator('#evals th[data-key="sharpe"]').getAttribute('aria-sort'), 'descending');
+  await assertCleanConsole(page, 'sorted list');
+  await page.close();
+});
+
+test('evaluation page compares two evaluations side by side', async () => {
+  assertFixture();
+  const page = await openPage('/evaluation.html', evalDash);
+  await page.waitForSelector('body[data-loaded="yes"]', { timeout: 30000 });
+  assert.ok(await page.locator('#compare-btn').isDisabled(), 'nothing to compare yet');
+  await page.locator(`#evals tr[data-eval="${evIds.top}"] input.pick`).check();
+  assert.ok(await page.locator('#compare-btn').isDisabled(), 'one is not a comparison');
+  await page.locator(`#evals tr[data-eval="${evIds.top2}"] input.pick`).check();
+  assert.equal(await page.locator('#compare-btn').textContent(), 'Compare 2 selected');
+  await page.locator('#compare-btn').click();
+  await page.waitForSelector('body[data-shown="compare"]', { timeout: 30000 });
+  assert.ok(await page.locator('#detail').isHidden(), 'the single view gives way');
+  assert.deepEqual(new URL(page.url()).searchParams.get('compare').split(','), [evIds.top, evIds.top2]);
+
+  const check = async () => {
+    const heads = await page.locator('#compare-table thead th[data-eval]').evaluateAll(t => t.map(x => x.getAttribute('data-eval')));
+    assert.deepEqual(heads, [evIds.top, evIds.top2], 'one column per evaluation');
+    for (const id of [evIds.top, evIds.top2]) {
+      const m = (await apiJson(evalDash, '/api/evaluations/' + id)).evaluation.metrics;
+      const c = k => page.locator(`#compare-table td[data-metric="${k}"][data-eval="${id}"]`).textContent();
+      assert.equal(await c('ic'), fx(m.ic, 4), id + ' IC');
+      assert.equal(await c('sharpe'), fx(m.sharpe, 2), id + ' Sharpe');
+      assert.equal(await c('turnover'), pc(m.turnover), id + ' turnover');
+    }
+    // Both net equity curves are drawn, in the first two palette colours.
+    await waitForInk(page, '#compare-chart', NET_BLUE);
+    await waitForInk(page, '#compare-chart', CMP_RED);
+  };
+  await check();
+  await page.screenshot({ path: path.join(outDir, 'evaluation-compare.png'), fullPage: true });
+  // The URL is a direct link to the same comparison.
+  await page.reload();
+  await page.waitForSelector('body[data-shown="compare"]', { timeout: 30000 });
+  await check();
+  assert.ok(await page.locator(`#evals tr[data-eval="${evIds.top2}"] input.pick`).isChecked(), 'the ticks come back from the URL');
+  await assertCleanConsole(page, 'comparison');
+  await page.close();
+});
+
+test('evaluation page: a per-symbol evaluation shows each symbol and one against buy and hold', async () => {
+  assertFixture();
+  const detail = await apiJson(evalDash, '/api/evaluations/' + evIds.single);
+  const per = detail.evaluation.metrics.per_symbol;
+  const syms = Object.keys(per);
+  const page = await openPage('/evaluation.html?id=' + evIds.single, evalDash);
+  await page.waitForSelector(`body[data-shown="${evIds.single}"]`, { timeout: 30000 });
+  assert.ok(await page.locator('#signal-wrap').isHidden(), 'no cross-section: no IC chart or quantiles');
+  assert.deepEqual(await page.locator('#single-table tbody tr[data-symbol]').evaluateAll(r => r.map(x => x.getAttribute('data-symbol'))), syms);
+  for (const s of syms) {
+    assert.equal(await page.locator(`#single-table tr[data-symbol="${s}"] [data-metric="ts_ic"]`).textContent(), fx(per[s].ts_ic, 4));
+  }
+  const last = syms.at(-1);
+  await page.locator('#symbol-select').selectOption(last);
+  await page.waitForFunction(s => document.getElementById('equity-title').textContent.startsWith(s + ':'), last);
+  assert.equal(await page.locator('#backtest-table [data-metric="annual_return"]').textContent(), pc(per[last].annual_return));
+  // Buy and hold's total return, compounded by the page from the daily
+  // returns, equals the stored buy-and-hold equity at the end.
+  const eqb = detail.per_symbol[last].equity_benchmark.filter(v => typeof v === 'number').at(-1);
+  assert.equal(await page.locator('#backtest-table [data-metric="benchmark_total_return"]').textContent(), pc(eqb - 1));
+  assert.equal(new URL(page.url()).searchParams.get('symbol'), last);
+  await waitForInk(page, '#equity-chart', NET_BLUE);
+  await page.screenshot({ path: path.join(outDir, 'evaluation-single.png'), fullPage: true });
+  await assertCleanConsole(page, 'per-symbol view');
+  await page.close();
+});
+
+test('evaluation page: an id from the URL is shown as text, never as HTML', async () => {
+  assertFixture();
+  const before = dialogs.length;
+  for (const q of ['id=' + encodeURIComponent(XSS_NAME),
+    'compare=' + encodeURIComponent(XSS_NAME + ',<svg onload=alert(2)>')]) {
+    const page = await openPage('/evaluation.html?' + q, evalDash);
+    await page.waitForSelector('#error:not([hidden])', { timeout: 30000 });
+    assert.ok((await page.locator('#error').textContent()).includes(XSS_NAME), 'the id is quoted as text');
+    assert.equal(await page.locator('img').count(), 0, 'no <img> was created from the id');
+    assert.equal(await page.locator('svg[onload]').count(), 0, 'no <svg> was created from the id');
+    assert.ok(await page.locator('#detail').isHidden() && await page.locator('#compare').isHidden());
+    // The list is still there to pick from.
+    assert.equal(await page.locator('#evals tbody tr[data-eval]').count(), 3);
+    await page.waitForTimeout(300);
+    await page.close();
+  }
+  assert.equal(dialogs.length, before, 'no dialog fired');
+  assertServerAlive(evalDash);
+});
+
+test('no page raised a script error or a dialog, and the servers are still up', () => {
   assertServerAlive();
+  if (evalDash) assertServerAlive(evalDash);
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(dialogs, []);
 });

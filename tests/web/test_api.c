@@ -322,9 +322,9 @@ static void test_assets(void **state)
     assert_string_equal(r.content_type, "text/javascript; charset=utf-8");
     assert_false(r.is_html);
     quant_api_response_release(&r);
-    const char *paths[] = {"/symbol.html", "/models.html", "/style.css",
-                           "/vendor/lightweight-charts.standalone.production.js"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *paths[] = {"/symbol.html", "/models.html", "/evaluation.html", "/evaluation.js",
+                           "/style.css", "/vendor/lightweight-charts.standalone.production.js"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         cJSON_Delete(call("GET", paths[i], 200, &r));
         assert_true(r.body_len > 0);
         quant_api_response_release(&r);
