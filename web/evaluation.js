@@ -124,7 +124,7 @@
     ['rank_icir', 'Rank ICIR', 'num', e => metric(e, 'rank_icir'), 'ir'],
     ['sharpe', 'Sharpe net', 'num', e => metric(e, 'sharpe'), 'ratio'],
     ['annual_return', 'Annual net · bench', 'num', e => metric(e, 'annual_return'), 'pct'],
-    ['max_drawdown', 'Max drawdown', 'num', e => metric(e, 'max_drawdown'), 'pct'],
+    ['max_drawdown', 'Max DD', 'num', e => metric(e, 'max_drawdown'), 'pct'],
     ['turnover', 'Turnover', 'num', e => metric(e, 'turnover'), 'pct'],
   ];
 
@@ -390,7 +390,7 @@
     const n = quantileCount(ev);
     const vals = [];
     for (let i = 1; i <= n; i++) vals.push(metric(ev, 'q_mean_' + i));
-    if (n === 0) { box.appendChild(el('p', { class: 'muted small' }, 'No quantile means stored.')); return; }
+    if (!vals.some(isNum)) { box.appendChild(el('p', { class: 'muted small' }, 'No quantile means: no date had enough names.')); return; }
     const NS = 'http://www.w3.org/2000/svg';
     const svg = (tag, attrs, text) => {
       const node = document.createElementNS(NS, tag);
@@ -660,7 +660,9 @@
   // Daily bars are readable up to a few years; beyond, a month's mean IC
   // per bar (dated at its last counted date) keeps the chart legible.
   const DAILY_BARS_MAX = 756;
-  const ROLL = 63;
+  // A quarter's rolling mean; a year's over more than ten years of dates,
+  // where a quarter's swings fill the pane and hide the trend.
+  const rollWindow = counted => (counted > 2520 ? 252 : 63);
 
   function icBars(dates, ic) {
     const pts = [];
@@ -678,14 +680,16 @@
 
   function drawIc(box, legend, cols, ev) {
     clear(legend);
-    if (!cols || !Array.isArray(cols.date) || !Array.isArray(cols.ic)) {
+    if (!cols || !Array.isArray(cols.date) || !Array.isArray(cols.ic) || !cols.ic.some(isNum)) {
       clear(box);
-      box.appendChild(el('p', { class: 'empty muted' }, 'No daily IC stored for this evaluation.'));
+      box.appendChild(el('p', { class: 'empty muted' }, 'No date counted: a date counts when 5 or more names have a ' +
+        'score and a forward return, and neither are all equal.'));
       return;
     }
     const LC = lib();
     const chart = newChart(box);
     const bars = icBars(cols.date, cols.ic);
+    const ROLL = rollWindow(cols.ic.filter(isNum).length);
     // The rolling means on top, the bars in a pane of their own below: the
     // bars swing far wider than the means, so on one scale the means would be
     // a flat line.
