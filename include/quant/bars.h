@@ -115,4 +115,7 @@ enum quant_code quant_symbols_normalize_all(const char *const *in, size_t n, cha
 /* Free n malloc'd strings and the malloc'd array holding them (NULL is fine). */
 void quant_strings_free(char **v, size_t n);
 
+/* The index of s in v[0..n) sorted ascending by strcmp, or -1 (binary search). */
+long quant_strings_find(char *const *v, size_t n, const char *s);
+
 #endif

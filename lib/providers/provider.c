@@ -6,6 +6,7 @@
 #include "providers/provider_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/banned.h"
 
@@ -26,4 +27,20 @@ void quant_strings_free(char **v, size_t n)
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
+}
+
+long quant_strings_find(char *const *v, size_t n, const char *s)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid], s);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
 }

@@ -66,22 +66,6 @@ static int copy_frame(struct series *s, const struct quant_training_frame *f)
     return 0;
 }
 
-static long find_symbol(char *const *names, size_t n, const char *sym)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(names[mid], sym);
-        if (c == 0)
-            return (long)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
 static int on_frame(void *ctx, const struct quant_frame_item *it)
 {
     struct loaded *L = ctx;
@@ -90,7 +74,7 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
         snprintf(L->error, sizeof L->error, "%s", it->error);
         return 1;
     }
-    long id = find_symbol(L->rows.symbols, L->rows.n_symbols, it->symbol);
+    long id = quant_strings_find(L->rows.symbols, L->rows.n_symbols, it->symbol);
     int bad = 0;
     if (id >= 0)
         bad = copy_frame(&L->s[id], it->frame);
@@ -459,7 +443,7 @@ enum quant_code quant_evaluate(struct quant_workspace *ws, const struct quant_ev
             rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
         for (size_t i = 0; want && i < L.rows.n_symbols; i++)
             want[n_want++] = L.rows.symbols[i];
-        if (want && bench[0] && find_symbol(L.rows.symbols, L.rows.n_symbols, bench) < 0) {
+        if (want && bench[0] && quant_strings_find(L.rows.symbols, L.rows.n_symbols, bench) < 0) {
             want[n_want++] = bench;
             qsort(want, n_want, sizeof *want, cmp_str);
         }

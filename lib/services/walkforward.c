@@ -179,24 +179,6 @@ struct gather {
     char error[QUANT_ERR_MSG_MAX];
 };
 
-static int sym_index(const struct gather *g, const char *sym, uint32_t *out)
-{
-    size_t lo = 0, hi = g->n_syms;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(g->syms[mid], sym);
-        if (c == 0) {
-            *out = (uint32_t)mid;
-            return 0;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
 static int on_frame(void *ctx, const struct quant_frame_item *it)
 {
     struct gather *g = ctx;
@@ -205,9 +187,10 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
         snprintf(g->error, sizeof g->error, "%s", it->error);
         return 1;
     }
-    uint32_t sym;
-    if (sym_index(g, it->symbol, &sym))
+    long at = quant_strings_find(g->syms, g->n_syms, it->symbol);
+    if (at < 0)
         return 0;
+    uint32_t sym = (uint32_t)at;
     const struct quant_training_frame *f = it->frame;
     size_t n = f->n, nf = g->u.nf;
     size_t nu = 0, nl = 0;
