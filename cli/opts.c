@@ -123,3 +123,41 @@ int cli_parse_words(struct cli_ctx *ctx, const struct cli_command *cmd, int argc
 {
     return parse(ctx, cmd, argc, argv, first, opts, n_opts, NULL, words);
 }
+
+void cli_model_opts_init(struct cli_model_opts *m)
+{
+    memset(m, 0, sizeof *m);
+    m->early = -1; /* not given: the library default */
+    snprintf(m->rounds_takes, sizeof m->rounds_takes, "1 to %d", QUANT_TRAIN_ROUNDS_MAX);
+    snprintf(m->early_takes, sizeof m->early_takes,
+             "0 (off) to %d rounds without a better valid logloss", QUANT_TRAIN_ROUNDS_MAX);
+}
+
+int cli_model_opts_finish(struct cli_ctx *ctx, const struct cli_command *cmd,
+                          struct cli_model_opts *m)
+{
+    if (m->set_name && !(m->set = quant_feature_set_find(m->set_name)))
+        return cli_usage_error(ctx, cmd, "--features takes tech-v1 or alpha158");
+    if (m->algo && !quant_model_algo_find(m->algo))
+        return cli_usage_error(ctx, cmd, "--algo takes lightgbm or xgboost");
+    for (size_t k = 0; k < m->params.n; k++)
+        if (!strchr(m->params.v[k], '='))
+            return cli_usage_error(ctx, cmd, "--param takes key=value");
+    /* The request's convention: 0 = the default, N, or OFF for "0". */
+    m->early_stopping = m->early < 0 ? 0 : m->early ? m->early : QUANT_TRAIN_EARLY_STOP_OFF;
+    if (m->threads)
+        return 0;
+    /* Without --threads, the `threads` setting (QUANT_THREADS, quant.conf). */
+    long conf = QUANT_TRAIN_THREADS_DEFAULT;
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, QUANT_THREADS_MAX, &conf, &err))
+        return cli_fail(ctx, cmd->name, &err);
+    m->threads = (int)conf;
+    return 0;
+}
+
+void cli_model_opts_release(struct cli_model_opts *m)
+{
+    cli_list_release(&m->params);
+}

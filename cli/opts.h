@@ -17,6 +17,8 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "quant/feature_sets.h"
+#include "quant/model.h"
 
 enum cli_opt_kind {
     CLI_OPT_FLAG,     /* int *: set to 1 */
@@ -42,6 +44,40 @@ struct cli_opt {
     {"--force", NULL, CLI_OPT_FLAG, &(req).force, 0, 0, NULL},                   \
     {"--materialize", NULL, CLI_OPT_FLAG, &(req).materialize, 0, 0, NULL},       \
     {"--threads", NULL, CLI_OPT_INT, &(req).threads, 1, QUANT_THREADS_MAX, NULL}
+
+/*
+ * The options every command that fits models shares (train, walkforward):
+ * the feature set, horizon, library and its knobs.  Fill the table with
+ * CLI_MODEL_OPTS(m) after cli_model_opts_init(&m); after cli_parse,
+ * cli_model_opts_finish checks the names and key=value pairs, turns
+ * --early-stopping into the request's convention and, without --threads,
+ * reads the threads setting.  m owns params: cli_model_opts_release.
+ */
+struct cli_model_opts {
+    const char *set_name, *algo;
+    const struct quant_feature_set *set;   /* from set_name by finish; NULL: default */
+    int horizon, rounds, early, seed, threads;
+    int early_stopping;                    /* by finish: 0 default, N, or ..._OFF */
+    struct cli_list params;
+    char rounds_takes[48], early_takes[96];
+};
+void cli_model_opts_init(struct cli_model_opts *m);
+int cli_model_opts_finish(struct cli_ctx *ctx, const struct cli_command *cmd,
+                          struct cli_model_opts *m);
+void cli_model_opts_release(struct cli_model_opts *m);
+
+#define CLI_MODEL_OPTS(m)                                                              \
+    {"--features", "--set", CLI_OPT_STRING, &(m).set_name, 0, 0, "tech-v1 or alpha158"}, \
+    {"--horizon", NULL, CLI_OPT_INT, &(m).horizon, QUANT_LABEL_HORIZON_MIN,            \
+     QUANT_LABEL_HORIZON_MAX, NULL},                                                   \
+    {"--algo", NULL, CLI_OPT_STRING, &(m).algo, 0, 0, "lightgbm or xgboost"},          \
+    {"--param", NULL, CLI_OPT_LIST, &(m).params, 0, 0, "key=value"},                   \
+    {"--rounds", NULL, CLI_OPT_INT, &(m).rounds, 1, QUANT_TRAIN_ROUNDS_MAX,            \
+     (m).rounds_takes},                                                                \
+    {"--early-stopping", NULL, CLI_OPT_INT, &(m).early, 0, QUANT_TRAIN_ROUNDS_MAX,     \
+     (m).early_takes},                                                                 \
+    {"--seed", NULL, CLI_OPT_INT, &(m).seed, 1, 2147483647L, "a positive integer"},    \
+    {"--threads", NULL, CLI_OPT_INT, &(m).threads, 1, QUANT_THREADS_MAX, NULL}
 
 /*
  * Parse argv[1..argc) against opts.  With symbols non-NULL, --symbols, @FILE,

@@ -85,42 +85,17 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_train_request req;
     memset(&req, 0, sizeof req);
     struct cli_symbols symbols;
-    struct cli_list params;
     memset(&symbols, 0, sizeof symbols);
-    memset(&params, 0, sizeof params);
-    const char *set = NULL, *algo = NULL;
-    int horizon = 0, rounds = 0, early = -1, seed = 0, threads = 0;
-    char rounds_max[48], early_takes[96];
-    snprintf(rounds_max, sizeof rounds_max, "1 to %d", QUANT_TRAIN_ROUNDS_MAX);
-    snprintf(early_takes, sizeof early_takes, "0 (off) to %d rounds without a better valid "
-             "logloss", QUANT_TRAIN_ROUNDS_MAX);
+    struct cli_model_opts m;
+    cli_model_opts_init(&m);
     const struct cli_opt opts[] = {
-        {"--features", "--set", CLI_OPT_STRING, &set, 0, 0, "tech-v1 or alpha158"},
-        {"--horizon", NULL, CLI_OPT_INT, &horizon, QUANT_LABEL_HORIZON_MIN,
-         QUANT_LABEL_HORIZON_MAX, NULL},
-        {"--algo", NULL, CLI_OPT_STRING, &algo, 0, 0, "lightgbm or xgboost"},
-        {"--param", NULL, CLI_OPT_LIST, &params, 0, 0, "key=value"},
-        {"--rounds", NULL, CLI_OPT_INT, &rounds, 1, QUANT_TRAIN_ROUNDS_MAX, rounds_max},
-        {"--early-stopping", NULL, CLI_OPT_INT, &early, 0, QUANT_TRAIN_ROUNDS_MAX, early_takes},
-        {"--seed", NULL, CLI_OPT_INT, &seed, 1, 2147483647L, "a positive integer"},
-        {"--threads", NULL, CLI_OPT_INT, &threads, 1, QUANT_THREADS_MAX, NULL},
+        CLI_MODEL_OPTS(m),
         {"--pooled", NULL, CLI_OPT_FLAG, &req.pooled, 0, 0, NULL},
         {"--score", NULL, CLI_OPT_FLAG, &req.score, 0, 0, NULL},
     };
     int rc = cli_parse(ctx, &cmd_train, argc, argv, opts, CLI_NOPTS(opts), &symbols);
-    if (!rc && set && !(req.set = quant_feature_set_find(set)))
-        rc = cli_usage_error(ctx, &cmd_train, "--features takes tech-v1 or alpha158");
-    if (!rc && algo && !quant_model_algo_find(algo))
-        rc = cli_usage_error(ctx, &cmd_train, "--algo takes lightgbm or xgboost");
-    for (size_t k = 0; !rc && k < params.n; k++)
-        if (!strchr(params.v[k], '='))
-            rc = cli_usage_error(ctx, &cmd_train, "--param takes key=value");
-    req.algo = algo;
-    req.horizon = horizon;
-    req.rounds = rounds;
-    req.early_stopping = early < 0 ? 0 : early ? early : QUANT_TRAIN_EARLY_STOP_OFF;
-    req.seed = (uint64_t)seed;
-    req.threads = threads;
+    if (!rc)
+        rc = cli_model_opts_finish(ctx, &cmd_train, &m);
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_train, &symbols);
     if (!rc && symbols.list.n == 0)
@@ -128,26 +103,20 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                              "@FILE or --all)");
     if (rc) {
         cli_symbols_release(&symbols);
-        cli_list_release(&params);
+        cli_model_opts_release(&m);
         return rc;
     }
-    /* Without --threads, the `threads` setting (QUANT_THREADS, quant.conf). */
-    long conf_threads = QUANT_TRAIN_THREADS_DEFAULT;
-    struct quant_err terr;
-    quant_err_clear(&terr);
-    if (!req.threads) {
-        if (quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, QUANT_THREADS_MAX,
-                                  &conf_threads, &terr)) {
-            cli_symbols_release(&symbols);
-            cli_list_release(&params);
-            return cli_fail(ctx, "train", &terr);
-        }
-        req.threads = (int)conf_threads;
-    }
+    req.set = m.set;
+    req.algo = m.algo;
+    req.horizon = m.horizon;
+    req.rounds = m.rounds;
+    req.early_stopping = m.early_stopping;
+    req.seed = (uint64_t)m.seed;
+    req.threads = m.threads;
+    req.params = (const char *const *)m.params.v;
+    req.n_params = m.params.n;
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
-    req.params = (const char *const *)params.v;
-    req.n_params = params.n;
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_workspace *ws = NULL;
@@ -166,7 +135,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     quant_workspace_close(ws);
     cli_symbols_release(&symbols);
-    cli_list_release(&params);
+    cli_model_opts_release(&m);
     return rc;
 }
 

@@ -68,23 +68,13 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     struct quant_walkforward_request req;
     memset(&req, 0, sizeof req);
     struct cli_symbols symbols;
-    struct cli_list params;
     memset(&symbols, 0, sizeof symbols);
-    memset(&params, 0, sizeof params);
-    const char *set = NULL, *algo = NULL, *step = NULL, *window = NULL, *universe = NULL;
-    int horizon = 0, rounds = 0, early = -1, seed = 0, threads = 0, valid = 0;
-    char rounds_max[48];
-    snprintf(rounds_max, sizeof rounds_max, "1 to %d", QUANT_TRAIN_ROUNDS_MAX);
+    struct cli_model_opts m;
+    cli_model_opts_init(&m);
+    const char *step = NULL, *window = NULL, *universe = NULL;
+    int valid = 0;
     const struct cli_opt opts[] = {
-        {"--features", "--set", CLI_OPT_STRING, &set, 0, 0, "tech-v1 or alpha158"},
-        {"--horizon", NULL, CLI_OPT_INT, &horizon, QUANT_LABEL_HORIZON_MIN,
-         QUANT_LABEL_HORIZON_MAX, NULL},
-        {"--algo", NULL, CLI_OPT_STRING, &algo, 0, 0, "lightgbm or xgboost"},
-        {"--param", NULL, CLI_OPT_LIST, &params, 0, 0, "key=value"},
-        {"--rounds", NULL, CLI_OPT_INT, &rounds, 1, QUANT_TRAIN_ROUNDS_MAX, rounds_max},
-        {"--early-stopping", NULL, CLI_OPT_INT, &early, 0, QUANT_TRAIN_ROUNDS_MAX, NULL},
-        {"--seed", NULL, CLI_OPT_INT, &seed, 1, 2147483647L, "a positive integer"},
-        {"--threads", NULL, CLI_OPT_INT, &threads, 1, QUANT_THREADS_MAX, NULL},
+        CLI_MODEL_OPTS(m),
         {"--step", NULL, CLI_OPT_STRING, &step, 0, 0, "year or a number of dates"},
         {"--train-window", NULL, CLI_OPT_STRING, &window, 0, 0,
          "expanding or a number of dates"},
@@ -92,13 +82,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         {"--universe", NULL, CLI_OPT_STRING, &universe, 0, 0, "a universe name"},
     };
     int rc = cli_parse(ctx, &cmd_walkforward, argc, argv, opts, CLI_NOPTS(opts), &symbols);
-    if (!rc && set && !(req.set = quant_feature_set_find(set)))
-        rc = cli_usage_error(ctx, &cmd_walkforward, "--features takes tech-v1 or alpha158");
-    if (!rc && algo && !quant_model_algo_find(algo))
-        rc = cli_usage_error(ctx, &cmd_walkforward, "--algo takes lightgbm or xgboost");
-    for (size_t k = 0; !rc && k < params.n; k++)
-        if (!strchr(params.v[k], '='))
-            rc = cli_usage_error(ctx, &cmd_walkforward, "--param takes key=value");
+    if (!rc)
+        rc = cli_model_opts_finish(ctx, &cmd_walkforward, &m);
     if (!rc && parse_step(step, &req.step))
         rc = cli_usage_error(ctx, &cmd_walkforward, "--step takes year or a number of dates");
     if (!rc && window && strcmp(window, "expanding") != 0) {
@@ -116,32 +101,26 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (!rc && symbols.list.n == 0 && !universe)
         rc = cli_usage_error(ctx, &cmd_walkforward, "give the symbols (--symbols AAPL, @FILE, "
                              "--all or --universe NAME)");
-    struct quant_err err;
-    quant_err_clear(&err);
-    long conf_threads = QUANT_TRAIN_THREADS_DEFAULT;
-    if (!rc && !threads) {
-        if (quant_config_get_long(&ctx->cfg, QUANT_SET_THREADS, 1, QUANT_THREADS_MAX,
-                                  &conf_threads, &err))
-            rc = cli_fail(ctx, "walkforward", &err);
-        threads = (int)conf_threads;
-    }
     if (rc) {
         cli_symbols_release(&symbols);
-        cli_list_release(&params);
+        cli_model_opts_release(&m);
         return rc;
     }
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
-    req.params = (const char *const *)params.v;
-    req.n_params = params.n;
-    req.algo = algo;
-    req.horizon = horizon;
-    req.rounds = rounds;
-    req.early_stopping = early < 0 ? 0 : early ? early : QUANT_TRAIN_EARLY_STOP_OFF;
-    req.seed = (uint64_t)seed;
-    req.threads = threads;
+    req.set = m.set;
+    req.params = (const char *const *)m.params.v;
+    req.n_params = m.params.n;
+    req.algo = m.algo;
+    req.horizon = m.horizon;
+    req.rounds = m.rounds;
+    req.early_stopping = m.early_stopping;
+    req.seed = (uint64_t)m.seed;
+    req.threads = m.threads;
     req.valid_days = valid;
     req.universe = universe;
+    struct quant_err err;
+    quant_err_clear(&err);
     struct quant_workspace *ws = NULL;
     struct view v = {ctx};
     struct quant_walkforward_observer obs = {on_plan, on_block_start, on_block_done, &v};
@@ -163,7 +142,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     quant_workspace_close(ws);
     cli_symbols_release(&symbols);
-    cli_list_release(&params);
+    cli_model_opts_release(&m);
     return rc;
 }
 
