@@ -27,6 +27,18 @@
  * usage: bench_train [--symbols N] [--days D] [--runs R] [--algo xgboost|lightgbm]
  *                    [--rounds N] [--early-stopping N] [--threads N] [--no-peer]
  *                    [--no-pooled] [--no-per-symbol]
+ *                    [--csv FILE] [--library-only] [--score-all]
+ *
+ *   --csv FILE      the bars of a CSV file quant can ingest (e.g. the universe
+ *                   as one long file) instead of the synthetic market: read
+ *                   through quant's own CSV provider, so the library gets the
+ *                   rows `quant ingest --csv FILE` would give quant
+ *   --library-only  time the library alone (no quant, no peer) and print one
+ *                   line per mode, "library MODE SECONDS ROUNDS", for
+ *                   bench/pipeline.py's floor of the loop
+ *   --score-all     the library also predicts every labelled row of each
+ *                   model's symbols (train, valid and test): what
+ *                   `quant train --score` stores, minus the storing
  */
 #include <math.h>
 #include <pthread.h>
@@ -41,12 +53,15 @@
 #include "bench_util.h"
 #include "quant/feature_sets.h"
 #include "quant/ml_split.h"
+#include "providers/csv_provider_internal.h"
 #include "providers/synthetic_internal.h"
 #include "quant/validate.h"
 
 struct opts {
     int n_symbols, n_days, runs, rounds, early, threads, peer, pooled, per_symbol;
     const char *algo;
+    const char *csv;       /* NULL: the synthetic market */
+    int library_only, score_all;
 };
 
 /* One symbol's rows, as quant's split gives them (row-major floats). */
@@ -76,15 +91,52 @@ static void gather(const struct quant_feature_matrix *f, const struct quant_feat
     quant_split_gather(f, l, rows, b, e, p->x, p->y);
 }
 
-/* Bars -> the store's validation -> tech-v1 + labels -> split; bars to csv. */
+/* One symbol's bars -> the store's validation -> tech-v1 + labels -> split;
+ * -1 when the symbol has too few rows for a split (quant skips it). */
+static int prepare_symbol(struct quant_bars *bars, struct sym *s, FILE *csv)
+{
+    const struct quant_feature_set *set = quant_feature_set_find("tech-v1");
+    struct quant_feature_matrix f = {0}, l = {0};
+    struct quant_adjusted adj = {0};
+    struct quant_err err;
+    struct quant_validation v;
+    quant_validation_init(&v);
+    quant_validate_bars(bars, &v);
+    quant_validation_release(&v);
+    for (size_t t = 0; csv && t < bars->n; t++) {
+        char d[11];
+        quant_date_format(bars->v[t].date, d);
+        fprintf(csv, "%s,%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", s->name, d,
+                bars->v[t].open, bars->v[t].high, bars->v[t].low, bars->v[t].close,
+                bars->v[t].adj_close, bars->v[t].volume);
+    }
+    if (quant_adjusted_compute(bars, &adj, &err) ||
+        quant_features_compute(set, &adj, &f, &err) ||
+        quant_labels_compute(&adj, 5, &l, &err))
+        die(s->name, err.msg);
+    size_t *rows = malloc((f.n_rows ? f.n_rows : 1) * sizeof *rows), n = 0;
+    struct quant_split sp;
+    if (!rows || quant_split_rows(&f, &l, rows, &n, &err))
+        die(s->name, err.msg);
+    int rc = quant_split_compute(s->name, n, 5, &sp, &err) ? -1 : 0;
+    if (!rc) {
+        gather(&f, &l, rows, sp.train_begin, sp.train_end, &s->tr);
+        gather(&f, &l, rows, sp.valid_begin, sp.valid_end, &s->va);
+        gather(&f, &l, rows, sp.test_begin, sp.test_end, &s->te);
+    }
+    free(rows);
+    quant_feature_matrix_release(&f);
+    quant_feature_matrix_release(&l);
+    quant_adjusted_release(&adj);
+    return rc;
+}
+
+/* The synthetic market; its bars also go to csv for the peer. */
 static void prepare(const struct opts *o, struct sym *syms, FILE *csv)
 {
     struct quant_synth_options so;
     quant_synth_options_default(&so);
     so.n_days = o->n_days;
-    const struct quant_feature_set *set = quant_feature_set_find("tech-v1");
-    struct quant_feature_matrix f = {0}, l = {0};
-    struct quant_adjusted adj = {0};
     struct quant_err err;
     fprintf(csv, "symbol,date,open,high,low,close,adj_close,volume\n");
     for (int i = 0; i < o->n_symbols; i++) {
@@ -94,35 +146,44 @@ static void prepare(const struct opts *o, struct sym *syms, FILE *csv)
         quant_bars_init(&bars);
         if (quant_synth_generate(&so, s->name, &bars, &err))
             die("synthetic", err.msg);
-        struct quant_validation v;
-        quant_validation_init(&v);
-        quant_validate_bars(&bars, &v);
-        quant_validation_release(&v);
-        for (size_t t = 0; t < bars.n; t++) {
-            char d[11];
-            quant_date_format(bars.v[t].date, d);
-            fprintf(csv, "%s,%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", s->name, d,
-                    bars.v[t].open, bars.v[t].high, bars.v[t].low, bars.v[t].close,
-                    bars.v[t].adj_close, bars.v[t].volume);
-        }
-        if (quant_adjusted_compute(&bars, &adj, &err) ||
-            quant_features_compute(set, &adj, &f, &err) ||
-            quant_labels_compute(&adj, 5, &l, &err))
-            die(s->name, err.msg);
-        size_t *rows = malloc(f.n_rows * sizeof *rows), n = 0;
-        struct quant_split sp;
-        if (!rows || quant_split_rows(&f, &l, rows, &n, &err) ||
-            quant_split_compute(s->name, n, 5, &sp, &err))
-            die(s->name, err.msg);
-        gather(&f, &l, rows, sp.train_begin, sp.train_end, &s->tr);
-        gather(&f, &l, rows, sp.valid_begin, sp.valid_end, &s->va);
-        gather(&f, &l, rows, sp.test_begin, sp.test_end, &s->te);
-        free(rows);
+        if (prepare_symbol(&bars, s, csv))
+            die(s->name, "too few rows for a split");
         quant_bars_release(&bars);
     }
-    quant_feature_matrix_release(&f);
-    quant_feature_matrix_release(&l);
-    quant_adjusted_release(&adj);
+}
+
+/* Every symbol of a CSV file, through quant's own CSV provider; symbols too
+ * short for a split are left out, as `quant train` skips them. */
+static struct sym *prepare_csv(struct opts *o)
+{
+    struct quant_provider pv;
+    struct quant_err err;
+    char **names = NULL;
+    size_t n = 0;
+    if (quant_csv_open(o->csv, NULL, 0, &pv, &err) ||
+        pv.ops->list_symbols(pv.state, &names, &n, &err))
+        die(o->csv, err.msg);
+    struct sym *syms = calloc(n ? n : 1, sizeof *syms);
+    if (!syms)
+        die("prepare", "out of memory");
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct quant_bars bars;
+        struct quant_fetch_info info;
+        quant_bars_init(&bars);
+        memset(&info, 0, sizeof info);
+        if (pv.ops->fetch_daily(pv.state, names[i], QUANT_FETCH_FULL, &bars, &info, &err) == 0 &&
+            bars.n >= 400) {
+            snprintf(syms[k].name, sizeof syms[k].name, "%s", names[i]);
+            if (prepare_symbol(&bars, &syms[k], NULL) == 0)
+                k++;
+        }
+        quant_bars_release(&bars);
+    }
+    quant_strings_free(names, n);
+    quant_provider_close(&pv);
+    o->n_symbols = k;
+    return syms;
 }
 
 /* Every symbol's part k (0 train, 1 valid, 2 test) end to end, for pooled. */
@@ -185,12 +246,16 @@ static int xgb_one(const struct opts *o, const struct part *tr, const struct par
             break;
         }
     }
-    DMatrixHandle dte = xgb_matrix(te, nf, o->threads);
-    bst_ulong len;
-    const float *pred;
-    if (XGBoosterPredict(b, dte, 0, (unsigned)best_it + 1, 0, &len, &pred))
-        die("xgboost", XGBGetLastError());
-    XGDMatrixFree(dte);
+    /* The test rows; with score_all every labelled row, each part once. */
+    const struct part *parts[] = {te, tr, va};
+    for (int k = 0; k < (o->score_all ? 3 : 1); k++) {
+        DMatrixHandle dte = xgb_matrix(parts[k], nf, o->threads);
+        bst_ulong len;
+        const float *pred;
+        if (XGBoosterPredict(b, dte, 0, (unsigned)best_it + 1, 0, &len, &pred))
+            die("xgboost", XGBGetLastError());
+        XGDMatrixFree(dte);
+    }
     XGDMatrixFree(dva);
     XGDMatrixFree(dtr);
     XGBoosterFree(b);
@@ -236,12 +301,17 @@ static int lgb_one(const struct opts *o, const struct part *tr, const struct par
             break;
         }
     }
-    double *pred = malloc((te->n ? te->n : 1) * sizeof *pred);
-    int64_t len;
-    if (LGBM_BoosterPredictForMat(b, te->x, C_API_DTYPE_FLOAT32, (int32_t)te->n, (int32_t)nf,
-                                  1, C_API_PREDICT_NORMAL, 0, best_it + 1, "", &len, pred))
-        die("lightgbm", LGBM_GetLastError());
-    free(pred);
+    const struct part *parts[] = {te, tr, va};
+    for (int k = 0; k < (o->score_all ? 3 : 1); k++) {
+        const struct part *q = parts[k];
+        double *pred = malloc((q->n ? q->n : 1) * sizeof *pred);
+        int64_t len;
+        if (!pred ||
+            LGBM_BoosterPredictForMat(b, q->x, C_API_DTYPE_FLOAT32, (int32_t)q->n, (int32_t)nf,
+                                      1, C_API_PREDICT_NORMAL, 0, best_it + 1, "", &len, pred))
+            die("lightgbm", LGBM_GetLastError());
+        free(pred);
+    }
     LGBM_BoosterFree(b);
     LGBM_DatasetFree(dva);
     LGBM_DatasetFree(dtr);
@@ -371,12 +441,14 @@ static double peer(const struct opts *o, const char *script, const char *csv, in
 
 static void parse(int argc, char **argv, struct opts *o)
 {
-    *o = (struct opts){60, 6500, 3, 200, 20, 2, 1, 1, 1, "xgboost"};
+    *o = (struct opts){60, 6500, 3, 200, 20, 2, 1, 1, 1, "xgboost", NULL, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--no-peer")) { o->peer = 0; continue; }
         if (!strcmp(a, "--no-pooled")) { o->pooled = 0; continue; }
         if (!strcmp(a, "--no-per-symbol")) { o->per_symbol = 0; continue; }
+        if (!strcmp(a, "--library-only")) { o->library_only = 1; continue; }
+        if (!strcmp(a, "--score-all")) { o->score_all = 1; continue; }
         if (i + 1 >= argc)
             die("usage", "an option needs a value");
         const char *v = argv[++i];
@@ -387,13 +459,14 @@ static void parse(int argc, char **argv, struct opts *o)
         else if (!strcmp(a, "--rounds")) o->rounds = (int)strtol(v, NULL, 10);
         else if (!strcmp(a, "--early-stopping")) o->early = (int)strtol(v, NULL, 10);
         else if (!strcmp(a, "--threads")) o->threads = (int)strtol(v, NULL, 10);
+        else if (!strcmp(a, "--csv")) o->csv = v;
         else die("unknown option", a);
     }
     if (o->n_symbols < 1 || o->n_days < 400 || o->runs < 1 || o->runs > 20 ||
         (strcmp(o->algo, "xgboost") && strcmp(o->algo, "lightgbm")))
         die("usage", "see the comment at the top of bench/bench_train.c");
-    if (strcmp(o->algo, "xgboost"))
-        o->peer = 0;   /* the peer trains XGBoost only */
+    if (strcmp(o->algo, "xgboost") || o->csv || o->library_only)
+        o->peer = 0;   /* the peer trains XGBoost only, on the CSV this program writes */
 }
 
 static void one_mode(const struct opts *o, const char *bin, const char *home,
@@ -401,6 +474,14 @@ static void one_mode(const struct opts *o, const char *bin, const char *home,
 {
     double tq[20], tl[20], tp[20];
     long rq = 0, rl = 0;
+    if (o->library_only) {
+        for (int r = 0; r < o->runs; r++)
+            tl[r] = library(o, syms, pooled, &rl);
+        printf("library %s %.4f %ld\n", pooled ? "pooled" : "per-symbol",
+               bench_median(tl, o->runs), rl);
+        fflush(stdout);
+        return;
+    }
     for (int r = 0; r < o->runs; r++) {
         tq[r] = quant(o, bin, home, syms, pooled, &rq);
         tl[r] = library(o, syms, pooled, &rl);
@@ -435,32 +516,43 @@ int main(int argc, char **argv)
     snprintf(csv, sizeof csv, "%s/prices.csv", home);
     snprintf(script, sizeof script, "%s/../shared/peer/peer_pipeline.py", QUANT_SOURCE_DIR);
     snprintf(days, sizeof days, "%d", o.n_days);
-    struct sym *syms = calloc((size_t)o.n_symbols, sizeof *syms);
-    FILE *f = fopen(csv, "w");
-    if (!syms || !f)
-        die("setup", csv);
-    prepare(&o, syms, f);
-    fclose(f);
-
+    struct sym *syms;
     char **a = calloc((size_t)o.n_symbols + 12, sizeof *a);
     int k = 0;
-    const char *w[] = {bin, "--home", home, "ingest", "--provider", "synthetic", "--days",
-                       days, "--symbols"};
-    for (size_t i = 0; i < sizeof w / sizeof *w; i++)
-        a[k++] = (char *)w[i];
-    for (int i = 0; i < o.n_symbols; i++)
-        a[k++] = syms[i].name;
-    bench_run(a, NULL, 0, NULL);
+    if (o.csv) {
+        syms = prepare_csv(&o);
+        const char *w[] = {bin, "--home", home, "ingest", "--csv", o.csv};
+        for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+            a[k++] = (char *)w[i];
+    } else {
+        syms = calloc((size_t)o.n_symbols, sizeof *syms);
+        FILE *f = fopen(csv, "w");
+        if (!syms || !f)
+            die("setup", csv);
+        prepare(&o, syms, f);
+        fclose(f);
+        const char *w[] = {bin, "--home", home, "ingest", "--provider", "synthetic", "--days",
+                           days, "--symbols"};
+        for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+            a[k++] = (char *)w[i];
+        for (int i = 0; i < o.n_symbols; i++)
+            a[k++] = syms[i].name;
+    }
+    if (!o.library_only)
+        bench_run(a, NULL, 0, NULL);
     free(a);
     char *fe[] = {bin, "--home", home, "features", NULL};
     char *la[] = {bin, "--home", home, "labels", NULL};
-    bench_run(fe, NULL, 0, NULL);
-    bench_run(la, NULL, 0, NULL);
-    printf("%s, %d symbols x %d days, tech-v1, h = 5, up to %d rounds, early stopping %d, "
-           "%d threads, OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s; medians of %d runs\n",
-           o.algo, o.n_symbols, o.n_days, o.rounds, o.early, o.threads,
-           getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "(unset)",
-           getenv("GOMP_SPINCOUNT") ? getenv("GOMP_SPINCOUNT") : "(unset)", o.runs);
+    if (!o.library_only) {
+        bench_run(fe, NULL, 0, NULL);
+        bench_run(la, NULL, 0, NULL);
+    }
+    if (!o.library_only)
+        printf("%s, %d symbols x %d days, tech-v1, h = 5, up to %d rounds, early stopping %d, "
+               "%d threads, OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s; medians of %d runs\n",
+               o.algo, o.n_symbols, o.n_days, o.rounds, o.early, o.threads,
+               getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "(unset)",
+               getenv("GOMP_SPINCOUNT") ? getenv("GOMP_SPINCOUNT") : "(unset)", o.runs);
     fflush(stdout);
     if (o.per_symbol)
         one_mode(&o, bin, home, syms, script, csv, 0);

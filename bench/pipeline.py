@@ -322,6 +322,36 @@ def run_duckdb(args, ds, rep, run_dir, mode):
             "load_s": float(kv.get("load_s", "nan")), "close_s": float(kv.get("close_s", "nan"))}
 
 
+def run_floor(args, ds, rep, run_dir):
+    """The floors of the unmet targets, measured in this repetition:
+    the library alone (bench_train --library-only on the same CSV, read through
+    quant's CSV provider, same params and schedule; nothing stored), per-symbol
+    and pooled, and per-symbol with every labelled row predicted (the floor of
+    `train --score`); and quant's process floor (start, open the store, one
+    trivial query), which every stage pays once."""
+    samples = []
+    common = [args.train_bench, "--csv", ds["csv"], "--library-only", "--runs", "1",
+              "--algo", "xgboost", "--rounds", str(ROUNDS), "--early-stopping", str(EARLY_STOP),
+              "--threads", str(args.threads)]
+    for argv, tags in ((common, ("library_train", "library_pooled")),
+                       (common + ["--score-all", "--no-pooled"], ("library_train_score",))):
+        wall, rss, out = run_timed(argv, os.environ.copy(),
+                                   os.path.join(run_dir, f"floor-{tags[0]}.stderr"))
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) == 4 and f[0] == "library":
+                tag = tags[0] if f[1] == "per-symbol" else tags[-1]
+                samples.append({"rep": rep, "stage": tag, "seconds": float(f[2]),
+                                "rounds": int(f[3])})
+                log(f"  floor {tag:18s} {float(f[2]):8.2f} s  ({f[3]} rounds)")
+    home = os.path.dirname(args.schema_db)
+    wall, rss, _ = run_timed([args.quant, "sql", "SELECT 1"], quant_env(home),
+                             os.path.join(run_dir, "floor-process.stderr"))
+    samples.append({"rep": rep, "stage": "process", "seconds": wall, "rss_kib": rss})
+    log(f"  floor process            {wall:8.2f} s")
+    return samples
+
+
 def make_schema_db(args, work):
     """A store `quant init-db` made: bench_duckdb_bulk copies its ohlcv DDL."""
     home = os.path.join(work, "schema-home")
@@ -333,7 +363,7 @@ def make_schema_db(args, work):
 def bench_dataset(args, ds, all_results):
     run_dir = os.path.join(args.work, "runs", ds["name"])
     os.makedirs(run_dir, exist_ok=True)
-    res = {"quant": [], "peer": [], "duckdb": []}
+    res = {"quant": [], "peer": [], "duckdb": [], "floor": []}
     if args.quant_before:
         res["before"] = []
     all_results["datasets"][ds["name"]] = {k: v for k, v in ds.items()} | {"samples": res}
@@ -350,7 +380,11 @@ def bench_dataset(args, ds, all_results):
             res["duckdb"].append(run_duckdb(args, ds, rep, run_dir, mode))
     def before(rep):
         res["before"] += run_quant(args, ds, rep, run_dir, args.quant_before, "before")
-    order = [quant, peer, duck] + ([before] if args.quant_before else [])
+
+    def floor(rep):
+        res["floor"] += run_floor(args, ds, rep, run_dir)
+    order = ([quant, peer, duck] + ([floor] if args.train_bench else [])
+             + ([before] if args.quant_before else []))
     loads = all_results["datasets"][ds["name"]]["rep_loads"] = []
     for rep in range(args.reps):
         loads.append(os.getloadavg())
@@ -472,6 +506,46 @@ def table(ds, res, args):
     return "\n".join(lines)
 
 
+def floor_table(ds, res, args):
+    """The floors, beside quant and the peer: what a quant with zero overhead
+    would reach against the peer, from samples of the same repetitions."""
+    q, p, d, f = res["quant"], res["peer"], res["duckdb"], res.get("floor", [])
+    if not f:
+        return ""
+    pk = next((s["quant_pk"] for s in d), 1)
+    load = med(d, f"duckdb_{'pk' if pk else 'nopk'}")
+    proc, lt, lp, lts = (med(f, "process"), med(f, "library_train"), med(f, "library_pooled"),
+                         med(f, "library_train_score"))
+    rows = []
+
+    def row(label, floor, qs, ps, what):
+        rows.append([label, fs(floor), fs(qs), fs(ps),
+                     f"{qs / floor:.2f}" if qs and floor else "",
+                     f"{ps / floor:.2f}" if ps and floor else "", what])
+    row("process: start, open the store, one query", proc, None, None,
+        "paid once by every quant command")
+    row("train per-symbol", lt, med(q, "train"), med(p, "train"),
+        "the library alone on the same rows, same params and schedule")
+    row("train pooled", lp, med(q, "train_pooled"), med(p, "train_pooled"),
+        "the library alone on the same rows")
+    if lts is not None and lt is not None and proc is not None:
+        row("score every row", proc + (lts - lt), med(q, "score"), med(p, "score"),
+            "process + the library's predict of every row (features already in memory)")
+    if None not in (load, lts, proc):
+        fl = load + lts + proc
+        row("whole loop in two commands (ingest, train --score)", fl,
+            loop_median(q, LOOP_FUSED), loop_median(p, LOOP),
+            "DuckDB's own load + the library training and predicting every row + one "
+            "more process")
+    head = ["stage", "floor median (s)", "quant median (s)", "peer median (s)", "quant/floor",
+            "peer/floor", "floor is"]
+    lines = ["Floors measured in the same repetitions (a target needs peer/floor above it to "
+             "be reachable at all):",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def before_after_table(res, args):
     """quant against --quant-before, stage by stage, both run in every repetition."""
     q, b = res["quant"], res["before"]
@@ -554,6 +628,9 @@ def parse_args(argv):
                     help="skip alpha158 for quant and the peer")
     ap.add_argument("--threads", type=int, help="training threads for both (default 2; "
                     "--smoke: 1, so tiny models do not spin against a busy machine)")
+    ap.add_argument("--no-floor", dest="floor", action="store_false",
+                    help="skip the floors (the library alone through bench_train on the same "
+                         "CSV, and quant's process floor)")
     ap.add_argument("--smoke", action="store_true",
                     help="a 5 x 400 synthetic universe, one repetition (checks the script)")
     ap.add_argument("--report", metavar="RESULTS.json",
@@ -589,6 +666,12 @@ def setup(args):
     if not os.access(args.bulk, os.X_OK):
         raise BenchError(f"no bench_duckdb_bulk at {args.bulk}: it is built with quant "
                          "(make build), or pass --bulk PATH")
+    args.train_bench = None
+    if args.floor:
+        args.train_bench = os.path.join(os.path.dirname(args.quant), "bench_train")
+        if not os.access(args.train_bench, os.X_OK):
+            raise BenchError(f"no bench_train at {args.train_bench}: it is built with quant "
+                             "(make build), or pass --no-floor")
     if args.quant_before:
         args.quant_before = os.path.abspath(args.quant_before)
         if not os.access(args.quant_before, os.X_OK):
@@ -624,6 +707,8 @@ def report(path):
     for ds in results["datasets"].values():
         res = ds["samples"]
         print("\n" + notes(ds, res, args) + "\n\n" + table(ds, res, args))
+        if res.get("floor"):
+            print("\n" + floor_table(ds, res, args))
         if res.get("before"):
             print("\n" + before_after_table(res, args))
     return 0
@@ -663,6 +748,8 @@ def main(argv):
         for ds in datasets:
             res = bench_dataset(args, ds, results)
             tables.append(notes(ds, res, args) + "\n\n" + table(ds, res, args))
+            if res.get("floor"):
+                tables[-1] += "\n\n" + floor_table(ds, res, args)
             if res.get("before"):
                 tables[-1] += "\n\n" + before_after_table(res, args)
             print("\n" + tables[-1] + "\n", flush=True)

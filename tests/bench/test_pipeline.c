@@ -143,6 +143,22 @@ static void test_smoke(void **state)
         const char *cell = row + strlen(stages[i]);
         assert_true(cell[0] >= '0' && cell[0] <= '9');
     }
+    /* The floors ran in the same repetitions: the process floor and the library
+     * alone per symbol got a number. */
+    const char *floors[] = {"| process: start, open the store, one query | ",
+                            "| train per-symbol | "};
+    const char *ftab = strstr(r.out, "Floors measured in the same repetitions");
+    for (size_t i = 0; i < sizeof floors / sizeof *floors; i++) {
+        const char *row = ftab ? strstr(ftab, floors[i]) : NULL;
+        if (!row) {
+            print_message("pipeline.py --smoke stdout:\n%s\n", r.out);
+            run_release(&r);
+            tu_rmrf(tmp);
+            fail_msg("no floor row '%s' in the output above", floors[i]);
+        }
+        const char *cell = row + strlen(floors[i]);
+        assert_true(cell[0] >= '0' && cell[0] <= '9');
+    }
     assert_non_null(strstr(r.out, "# raw samples: "));
     assert_non_null(strstr(r.err, "quant train_pooled"));
     /* The inputs were cached in the work folder, not in the repository. */
