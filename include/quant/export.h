@@ -53,6 +53,62 @@ enum quant_code quant_export(struct quant_workspace *ws,
                              const struct quant_export_request *req,
                              struct quant_export_result *out, struct quant_err *err);
 
+/*
+ * The lake export (`quant export --parquet DIR`): tables of the store as
+ * Hive-partitioned Parquet datasets under DIR, readable as they are by
+ * DuckDB, Polars, PyArrow and Spark:
+ *
+ *   DIR/ohlcv/symbol=AAPL/data_0.parquet            every bar
+ *   DIR/features_tech_v1/symbol=AAPL/...            each feature set, wide,
+ *   DIR/features_alpha158/symbol=AAPL/...           computed as it is read
+ *   DIR/labels/horizon=5/symbol=AAPL/...            the labels view's horizons
+ *   DIR/predictions/model_id=.../data_0.parquet     every stored score
+ *   DIR/_quant_export.json                          what was written, and how
+ *                                                   to read it back
+ * Partition values are URL-encoded by DuckDB (GC=F is symbol=GC%3DF) and
+ * decoded by every Hive reader.  A table with no rows gets no folder (the
+ * manifest says 0).  Files beginning with '_' are skipped by Spark and
+ * PyArrow's dataset readers, so the manifest does not get in their way.
+ *
+ * As with one file, nothing half-written is ever left under DIR's name: the
+ * datasets go to a hidden folder beside it (.NAME.quant-export-PID.tmp),
+ * renamed to DIR when complete.  An existing DIR is replaced only with force
+ * and only if it is empty or an earlier lake export (it holds
+ * _quant_export.json): quant never deletes a folder it did not write.
+ * Inside QUANT_HOME or the models folder, or a DIR holding them, is refused.
+ * The store is read through a sandboxed connection that may write only under
+ * the hidden folder.
+ */
+#define QUANT_LAKE_MANIFEST "_quant_export.json"
+#define QUANT_LAKE_TABLES_MAX 8
+
+struct quant_lake_request {
+    const char *dir;                  /* the folder to create (or replace with force) */
+    const char *const *tables;        /* names: ohlcv, features (= every set),
+                                         features_tech_v1, features_alpha158, labels,
+                                         predictions; NULL/0 = ohlcv, features, labels,
+                                         predictions */
+    size_t n_tables;
+    int force;
+};
+
+struct quant_lake_table {
+    char name[64];                    /* the dataset folder's name: "features_tech_v1" */
+    char partition_by[32];            /* "symbol", "horizon, symbol", "model_id" */
+    long rows;                        /* rows written (0: no folder) */
+};
+
+struct quant_lake_result {
+    char path[PATH_MAX];              /* DIR, absolute */
+    struct quant_lake_table tables[QUANT_LAKE_TABLES_MAX];
+    size_t n_tables;
+    double seconds;
+};
+
+/* In a QUANT_WS_READ workspace, as quant_export. */
+enum quant_code quant_export_lake(struct quant_workspace *ws, const struct quant_lake_request *req,
+                                  struct quant_lake_result *out, struct quant_err *err);
+
 /* "csv", "parquet" (or "auto"); never NULL. */
 const char *quant_export_format_name(enum quant_export_format f);
 

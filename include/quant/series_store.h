@@ -85,6 +85,8 @@ struct quant_series_store_options {
     /*
      * With sandbox: the one file outside the store DuckDB may write (quant
      * export's temporary file), through DuckDB's allowed_paths; NULL = none.
+     * A path ending in '/' is a folder: DuckDB may write anything under it
+     * (allowed_directories; the lake export's temporary folder).
      */
     const char *sandbox_write_path;
 };

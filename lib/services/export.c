@@ -8,16 +8,20 @@
 #define _GNU_SOURCE /* renameat2 */
 #include "quant/export.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "quant/clock.h"
 #include "quant/series_store.h"
 #include "store/sql_internal.h"
 #include "core/banned.h"
@@ -278,4 +282,222 @@ enum quant_code quant_export(struct quant_workspace *ws,
         return rc;
     }
     return publish(tmp, out->path, req->force, err);
+}
+
+/* ---- the lake export: Hive-partitioned Parquet datasets under a folder ---- */
+
+struct lake_spec {
+    const char *name;          /* dataset folder and --tables name */
+    const char *select;        /* what it holds (the sandbox's on-read views) */
+    const char *partition_by;
+};
+
+/* Feature sets are computed on read (temp views of quant_features); the
+ * materialised tables, where a user made them, hold the same values. */
+static const struct lake_spec lake_specs[] = {
+    {"ohlcv", "SELECT * FROM main.ohlcv", "symbol"},
+    {"features_tech_v1", "SELECT * FROM temp.main.features_tech_v1", "symbol"},
+    {"features_alpha158", "SELECT * FROM temp.main.features_alpha158", "symbol"},
+    {"labels", "SELECT * FROM temp.main.labels", "horizon, symbol"},
+    {"predictions", "SELECT * FROM main.predictions", "model_id"},
+};
+#define LAKE_NSPECS (sizeof lake_specs / sizeof *lake_specs)
+
+/* --tables names -> a set of lake_specs (bit i = lake_specs[i]). */
+static enum quant_code lake_pick(const struct quant_lake_request *req, unsigned *out,
+                                 struct quant_err *err)
+{
+    *out = 0;
+    if (!req->n_tables) {
+        *out = (1u << LAKE_NSPECS) - 1;
+        return QUANT_OK;
+    }
+    for (size_t i = 0; i < req->n_tables; i++) {
+        const char *t = req->tables[i];
+        unsigned bit = 0;
+        if (strcmp(t, "features") == 0)
+            bit = (1u << 1) | (1u << 2);
+        for (size_t k = 0; !bit && k < LAKE_NSPECS; k++)
+            if (strcmp(t, lake_specs[k].name) == 0)
+                bit = 1u << k;
+        if (!bit)
+            return quant_err_set(err, QUANT_EINVAL,
+                                 "unknown table '%s' for --tables: give ohlcv, features "
+                                 "(every set), features_tech_v1, features_alpha158, labels, "
+                                 "predictions",
+                                 t);
+        *out |= bit;
+    }
+    return QUANT_OK;
+}
+
+static int nftw_remove(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_tree(const char *path)
+{
+    nftw(path, nftw_remove, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* May DIR be replaced?  Only an empty folder or an earlier lake export. */
+static enum quant_code lake_check_target(const struct quant_config *cfg, const char *dir,
+                                         int force, int *exists, struct quant_err *err)
+{
+    enum quant_code rc = check_protected(cfg, dir, err);
+    if (rc)
+        return rc;
+    /* Replacing DIR moves it away: it must not hold quant's own folders. */
+    const char *own[] = {quant_config_get(cfg, QUANT_SET_HOME),
+                         quant_config_get(cfg, QUANT_SET_MODELS_DIR)};
+    char d[PATH_MAX];
+    if (!realpath(dir, d))
+        snprintf(d, sizeof d, "%s", dir);
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
+        char o[PATH_MAX];
+        if (own[i] && realpath(own[i], o) && within(o, d))
+            return quant_err_set(err, QUANT_EINVAL,
+                                 "refused: %s holds %s (quant's stores or models); export to "
+                                 "another folder",
+                                 d, o);
+    }
+    struct stat st;
+    *exists = lstat(dir, &st) == 0;
+    if (!*exists)
+        return QUANT_OK;
+    if (!S_ISDIR(st.st_mode))
+        return quant_err_set(err, QUANT_EINVAL, "%s exists and is not a folder", dir);
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return quant_err_set(err, QUANT_EIO, "cannot read %s: %s", dir, strerror(errno));
+    int empty = 1, manifest = 0;
+    struct dirent *e;
+    while ((e = readdir(dh))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        empty = 0;
+        manifest |= strcmp(e->d_name, QUANT_LAKE_MANIFEST) == 0;
+    }
+    closedir(dh);
+    if (!empty && !manifest)
+        return quant_err_set(err, QUANT_EINVAL,
+                             "%s exists and is not a quant export (no %s in it); quant only "
+                             "replaces its own exports: choose a new folder",
+                             dir, QUANT_LAKE_MANIFEST);
+    if (!empty && !force)
+        return quant_err_set(err, QUANT_EINVAL,
+                             "%s holds an earlier export; add --force to replace it (the old "
+                             "one stays until the new one is complete)",
+                             dir);
+    return QUANT_OK;
+}
+
+static enum quant_code lake_manifest(const char *tmp, const struct quant_lake_result *out,
+                                     struct quant_err *err)
+{
+    char path[PATH_MAX + 32], when[32];
+    snprintf(path, sizeof path, "%s/%s", tmp, QUANT_LAKE_MANIFEST);
+    quant_utc_format((int64_t)time(NULL), QUANT_UTC_ISO, when, sizeof when);
+    FILE *f = fopen(path, "wx");
+    if (!f)
+        return quant_err_set(err, QUANT_EIO, "cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "{\n  \"format\": \"quant-lake-export\",\n  \"version\": 1,\n"
+               "  \"exported_at\": \"%s\",\n  \"tables\": {",
+            when);
+    for (size_t i = 0; i < out->n_tables; i++) {
+        const struct quant_lake_table *t = &out->tables[i];
+        fprintf(f, "%s\n    \"%s\": {\"rows\": %ld, \"partition_by\": \"%s\", \"read\": "
+                   "\"SELECT * FROM read_parquet('%s/**/*.parquet', hive_partitioning = true)\"}",
+                i ? "," : "", t->name, t->rows, t->partition_by, t->name);
+    }
+    fprintf(f, "\n  }\n}\n");
+    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    bad |= fclose(f);
+    return bad ? quant_err_set(err, QUANT_EIO, "cannot write %s", path) : QUANT_OK;
+}
+
+/* tmp into place as dir; an old dir (checked above) is moved aside first and
+ * removed only once the new one is in place. */
+static enum quant_code lake_publish(const char *tmp, const char *dir, int exists,
+                                    struct quant_err *err)
+{
+    char old[PATH_MAX + 64];
+    if (exists) {
+        const char *slash = strrchr(dir, '/');
+        snprintf(old, sizeof old, "%.*s/.%s.quant-old-%ld", (int)(slash - dir), dir, slash + 1,
+                 (long)getpid());
+        if (rename(dir, old) != 0)
+            return quant_err_set(err, QUANT_EIO, "cannot move the old %s aside: %s", dir,
+                                 strerror(errno));
+    }
+    if (rename(tmp, dir) != 0) {
+        int e = errno;
+        if (exists && rename(old, dir) != 0)
+            return quant_err_set(err, QUANT_EIO,
+                                 "cannot move the export into place as %s (%s), nor the old "
+                                 "one back: it is at %s",
+                                 dir, strerror(e), old);
+        return quant_err_set(err, QUANT_EIO, "cannot move the export into place as %s: %s",
+                             dir, strerror(e));
+    }
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *(slash == parent ? slash + 1 : slash) = '\0';
+    sync_path(parent);
+    if (exists)
+        remove_tree(old);
+    return QUANT_OK;
+}
+
+enum quant_code quant_export_lake(struct quant_workspace *ws, const struct quant_lake_request *req,
+                                  struct quant_lake_result *out, struct quant_err *err)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = quant_clock_mono();
+    if (!req->dir || !*req->dir)
+        return quant_err_set(err, QUANT_EINVAL, "give the folder to write: --parquet DIR");
+    unsigned pick;
+    int exists = 0;
+    enum quant_code rc = lake_pick(req, &pick, err);
+    if (!rc)
+        rc = resolve_target(req->dir, out->path, sizeof out->path, err);
+    if (!rc)
+        rc = lake_check_target(quant_workspace_config(ws), out->path, req->force, &exists, err);
+    if (rc)
+        return rc;
+    const char *slash = strrchr(out->path, '/');
+    char tmp[PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.quant-export-%ld.tmp/", (int)(slash - out->path),
+             out->path, slash + 1, (long)getpid());
+    if (mkdir(tmp, 0755) != 0)
+        return quant_err_set(err, QUANT_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    struct quant_series_store *s = NULL;
+    rc = quant_workspace_open_sandbox(ws, tmp, &s, err); /* may write under tmp/ only */
+    for (size_t k = 0; !rc && k < LAKE_NSPECS; k++) {
+        if (!(pick & (1u << k)))
+            continue;
+        struct quant_lake_table *t = &out->tables[out->n_tables++];
+        snprintf(t->name, sizeof t->name, "%s", lake_specs[k].name);
+        snprintf(t->partition_by, sizeof t->partition_by, "%s", lake_specs[k].partition_by);
+        char where[PATH_MAX + 128];
+        snprintf(where, sizeof where, "%s%s", tmp, t->name);
+        rc = quant_sql_copy_partitioned(s, lake_specs[k].select, where,
+                                        lake_specs[k].partition_by, &t->rows, err);
+    }
+    quant_series_store_close(s);
+    tmp[strlen(tmp) - 1] = '\0'; /* the folder itself, without the '/' */
+    if (!rc)
+        rc = lake_manifest(tmp, out, err);
+    if (!rc)
+        rc = lake_publish(tmp, out->path, exists, err);
+    if (rc)
+        remove_tree(tmp);
+    out->seconds = quant_clock_mono() - t0;
+    return rc;
 }

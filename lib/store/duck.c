@@ -364,7 +364,7 @@ static enum quant_code open_db(struct quant_series_store *s,
 }
 
 /*
- * The sandbox with one writable file: allow that path, then turn external
+ * The sandbox with one writable file or folder: allow that path, then turn external
  * access off and lock the configuration (in this order: the first two are
  * refused once the configuration is locked).
  */
@@ -376,7 +376,10 @@ static enum quant_code lock_down(struct quant_series_store *s,
         return QUANT_OK;
     struct quant_buf sql;
     quant_buf_init(&sql, 0);
-    enum quant_code rc = quant_buf_printf(&sql, "SET allowed_paths = [");
+    size_t n = strlen(o->sandbox_write_path);
+    int dir = n > 1 && o->sandbox_write_path[n - 1] == '/';
+    enum quant_code rc =
+        quant_buf_printf(&sql, "SET %s = [", dir ? "allowed_directories" : "allowed_paths");
     if (!rc)
         rc = quant_duck_quote_(&sql, o->sandbox_write_path);
     if (!rc)

@@ -86,4 +86,14 @@ enum quant_code quant_sql_copy(struct quant_series_store *store, const char *sql
                                const char *path, enum quant_sql_file_format format,
                                long *out_rows, struct quant_err *err);
 
+/*
+ * The same as Hive-partitioned Parquet under the folder dir (which must be
+ * the store's sandbox folder, or inside it): one sub-folder per value of the
+ * columns partition_by names ("symbol", "horizon, symbol"; quant's own text,
+ * never a user's), the values URL-encoded, zstd files inside.
+ */
+enum quant_code quant_sql_copy_partitioned(struct quant_series_store *store, const char *sql,
+                                           const char *dir, const char *partition_by,
+                                           long *out_rows, struct quant_err *err);
+
 #endif

@@ -405,7 +405,8 @@ void quant_sql_cursor_close(struct quant_sql_cursor *c)
  * a path the sandbox does not allow; the caller's file is already temporary.
  */
 static enum quant_code copy_sql(const char *sql, const char *path,
-                                enum quant_sql_file_format format, struct quant_buf *b)
+                                enum quant_sql_file_format format, const char *partition_by,
+                                struct quant_buf *b)
 {
     size_t len = strlen(sql);
     while (len && (isspace((unsigned char)sql[len - 1]) || sql[len - 1] == ';'))
@@ -413,7 +414,11 @@ static enum quant_code copy_sql(const char *sql, const char *path,
     enum quant_code rc = quant_buf_printf(b, "COPY (\n%.*s\n) TO '", (int)len, sql);
     for (const char *p = path; !rc && *p; p++)
         rc = quant_buf_append(b, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
-    if (!rc)
+    if (!rc && partition_by)
+        /* a Hive folder per value (URL-encoded by DuckDB: GC=F -> symbol=GC%3DF) */
+        rc = quant_buf_printf(b, "' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (%s))",
+                              partition_by);
+    else if (!rc)
         rc = quant_buf_printf(b, "' (%s)",
                               format == QUANT_SQL_PARQUET
                                   ? "FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false"
@@ -453,9 +458,9 @@ static enum quant_code run_copy(duckdb_connection con, const char *copy, long *o
     return rc;
 }
 
-enum quant_code quant_sql_copy(struct quant_series_store *s, const char *sql, const char *path,
-                               enum quant_sql_file_format format, long *out_rows,
-                               struct quant_err *err)
+static enum quant_code sql_copy(struct quant_series_store *s, const char *sql, const char *path,
+                                enum quant_sql_file_format format, const char *partition_by,
+                                long *out_rows, struct quant_err *err)
 {
     enum quant_code rc = need_sandbox(s, sql, err);
     duckdb_connection con = quant_series_store_con_(s);
@@ -471,11 +476,25 @@ enum quant_code quant_sql_copy(struct quant_series_store *s, const char *sql, co
         return rc;
     struct quant_buf copy;
     quant_buf_init(&copy, 0);
-    rc = copy_sql(sql, path, format, &copy);
+    rc = copy_sql(sql, path, format, partition_by, &copy);
     if (rc)
         rc = quant_err_set(err, QUANT_ENOMEM, "out of memory building the export");
     else
         rc = run_copy(con, copy.data, out_rows, err);
     quant_buf_release(&copy);
     return rc;
+}
+
+enum quant_code quant_sql_copy(struct quant_series_store *s, const char *sql, const char *path,
+                               enum quant_sql_file_format format, long *out_rows,
+                               struct quant_err *err)
+{
+    return sql_copy(s, sql, path, format, NULL, out_rows, err);
+}
+
+enum quant_code quant_sql_copy_partitioned(struct quant_series_store *s, const char *sql,
+                                           const char *dir, const char *partition_by,
+                                           long *out_rows, struct quant_err *err)
+{
+    return sql_copy(s, sql, dir, QUANT_SQL_PARQUET, partition_by, out_rows, err);
 }
