@@ -214,6 +214,21 @@ int cli_symbols_opt(struct cli_ctx *ctx, const struct cli_command *cmd, int argc
         *rc = add_symbol_word(ctx, cmd, argv[*i], &syms->list);
         return 1;
     }
+    if (syms->shardable) {
+        const char *v = NULL;
+        int got = cli_opt_value(argc, argv, i, "--shard", &v);
+        const char **dest = &syms->shard_text;
+        if (!got) {
+            got = cli_opt_value(argc, argv, i, "--shard-count", &v);
+            dest = &syms->shard_count;
+        }
+        if (got < 0)
+            *rc = cli_usage_error(ctx, cmd, "%s needs a value", a);
+        else if (got)
+            *dest = v;
+        if (got)
+            return 1;
+    }
     if (strncmp(a, "--symbols", 9) != 0 || (a[9] != '\0' && a[9] != '='))
         return 0;
     size_t before = syms->list.n;
@@ -251,15 +266,59 @@ static int add_registered(struct cli_ctx *ctx, const struct cli_command *cmd,
     return rc;
 }
 
+/* --shard, or the scheduler's variables; then the listed symbols filtered. */
+static int finish_shard(struct cli_ctx *ctx, const struct cli_command *cmd,
+                        struct cli_symbols *syms)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    char source[64] = "--shard";
+    if (syms->shard_text && syms->shard_count)
+        return cli_usage_error(ctx, cmd, "give --shard i/n or --shard-count N, not both");
+    if (syms->shard_text ? quant_shard_parse(syms->shard_text, &syms->shard, &err)
+                         : quant_shard_from_env(syms->shard_count ? syms->shard_count
+                                                                  : getenv("QUANT_SHARD_COUNT"),
+                                                &syms->shard, source, &err))
+        return cli_usage_error(ctx, cmd, "%s", err.msg);
+    if (syms->shard_count && !syms->shard.count)
+        return cli_usage_error(ctx, cmd, "--shard-count goes with a scheduler's index "
+                               "(SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX); or give --shard i/n");
+    if (!syms->shard.count)
+        return 0;
+    size_t kept = 0, n = syms->list.n;
+    for (size_t k = 0; k < n; k++) {
+        char s[QUANT_SYMBOL_MAX + 1];
+        snprintf(s, sizeof s, "%s", syms->list.v[k]);
+        /* a symbol that does not normalise stays: the service names the problem */
+        if (quant_symbol_normalize(s, &err) || quant_shard_keeps(&syms->shard, s))
+            syms->list.v[kept++] = syms->list.v[k];
+    }
+    syms->list.n = kept;
+    syms->shard_empty = n > 0 && kept == 0;
+    if (n)
+        fprintf(ctx->err, "quant %s: shard %d/%d (%s): %zu of the %zu symbols\n", cmd->name,
+                syms->shard.index, syms->shard.count, source, kept, n);
+    else
+        fprintf(ctx->err, "quant %s: shard %d/%d (%s)\n", cmd->name, syms->shard.index,
+                syms->shard.count, source);
+    if (syms->shard_empty)
+        fprintf(ctx->out, "Nothing to do: shard %d/%d holds none of the %zu symbols.\n",
+                syms->shard.index, syms->shard.count, n);
+    return 0;
+}
+
 int cli_symbols_finish(struct cli_ctx *ctx, const struct cli_command *cmd,
                        struct cli_symbols *syms)
 {
-    if (!syms->all)
-        return 0;
-    if (syms->list.n)
+    int rc = 0;
+    if (syms->all && syms->list.n)
         return cli_usage_error(ctx, cmd, "--all takes every active registered symbol: give "
                                "either --all or the symbols, not both");
-    return add_registered(ctx, cmd, &syms->list);
+    if (syms->all)
+        rc = add_registered(ctx, cmd, &syms->list);
+    if (!rc && syms->shardable)
+        rc = finish_shard(ctx, cmd, syms);
+    return rc;
 }
 
 void cli_symbols_release(struct cli_symbols *syms)

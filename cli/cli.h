@@ -14,6 +14,7 @@
 
 #include "quant/config.h"
 #include "quant/error.h"
+#include "quant/shard.h"
 
 /* Exit codes (documented in `quant --help` and README.md). */
 enum cli_exit {
@@ -140,7 +141,26 @@ void cli_list_release(struct cli_list *list);
 struct cli_symbols {
     struct cli_list list;   /* the symbols, as given (file entries normalised) */
     int all;                /* --all was given */
+    /*
+     * Set shardable before parsing (ingest, features, labels, train, score):
+     * then --shard i/n and --shard-count N are taken too, and without them a
+     * scheduler's variables may pick the shard (shard.h).  cli_symbols_finish
+     * keeps only the shard's symbols of a given or --all list, and says on
+     * stderr which shard runs; with no list (the service decides) the
+     * command passes `shard` on in its request.  shard_empty: the shard
+     * holds none of the listed symbols (the command says so and exits 0).
+     */
+    int shardable;
+    const char *shard_text, *shard_count;
+    struct quant_shard shard;
+    int shard_empty;
 };
+/* The usage paragraph of every shardable command (its last lines). */
+#define CLI_SHARD_USAGE                                                                   \
+    "Sharded runs: --shard i/n works on shard i (from 0) of n of the symbols, a\n"        \
+    "stable split by symbol name that every release keeps; inside a Slurm array\n"        \
+    "(SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with\n"      \
+    "--shard-count N or QUANT_SHARD_COUNT) the scheduler's variables pick it.\n"
 int cli_symbols_opt(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
                     int *i, struct cli_symbols *syms, int *rc);
 int cli_symbols_finish(struct cli_ctx *ctx, const struct cli_command *cmd,

@@ -79,6 +79,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     memset(&req, 0, sizeof req);
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
+    symbols.shardable = 1;
     const char *set_name = "tech-v1";
     const struct cli_opt opts[] = {
         {"--features", "--set", CLI_OPT_STRING, &set_name, 0, 0, "tech-v1, alpha158 or all"},
@@ -102,7 +103,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         rc = cli_symbols_finish(ctx, &cmd_features, &symbols);
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
-    for (size_t i = 0; i < nsets && !rc; i++) {
+    req.shard = symbols.shard;
+    for (size_t i = 0; i < nsets && !rc && !symbols.shard_empty; i++) {
         req.set = sets[i];
         rc = cli_derive_run(ctx, "features", &req, 0);
     }
@@ -116,7 +118,7 @@ const struct cli_command cmd_features = {
     .usage =
         "usage: quant features [--symbols S ... | --all]\n"
         "                      [--features tech-v1|alpha158|all] [--materialize]\n"
-        "                      [--force] [--threads N]\n"
+        "                      [--force] [--threads N] [--shard i/n]\n"
         "\n"
         "Computes a versioned feature set (default tech-v1) for each symbol with bars\n"
         "(or those given: --symbols A B, A,B or @FILE with one per line; --all: every\n"
@@ -133,7 +135,8 @@ const struct cli_command cmd_features = {
         "--features (train takes the same words).\n"
         "\n"
         "Example: quant sql \"SELECT * FROM features_daily WHERE symbol='AAPL' AND\n"
-        "         version='tech-v1' LIMIT 20\"\n",
+        "         version='tech-v1' LIMIT 20\"\n"
+        CLI_SHARD_USAGE,
     .run = run,
     .open = CLI_OPEN_WRITE,
 };

@@ -233,11 +233,13 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     req.mode = QUANT_INGEST_AUTO;
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
+    symbols.shardable = 1;
     int rc = parse(ctx, argc, argv, &req, &symbols);
-    if (rc) {
+    if (rc || symbols.shard_empty) {
         cli_symbols_release(&symbols);
         return rc;
     }
+    req.shard = symbols.shard;
     struct quant_err err;
     quant_err_clear(&err);
     struct quant_workspace *ws = NULL;
@@ -272,7 +274,7 @@ const struct cli_command cmd_ingest = {
     .usage =
         "usage: quant ingest [--symbols S ... | --all] [--provider alphavantage|csv|synthetic]\n"
         "                    [--full | --compact] [--csv PATH] [--days N] [--seed N]\n"
-        "                    [--replace] [--adjusted]\n"
+        "                    [--replace] [--adjusted] [--shard i/n]\n"
         "\n"
         "Fetches daily OHLCV and upserts it into the DuckDB store (re-running changes\n"
         "nothing; changed values are updated in place). Each symbol is stored in one\n"
@@ -307,7 +309,8 @@ const struct cli_command cmd_ingest = {
         "\n"
         "Alpha Vantage requests are counted per UTC day; when daily_budget (default 25)\n"
         "is spent the run stops cleanly, stalest symbols having gone first, and names\n"
-        "the symbols left (exit code 6).\n",
+        "the symbols left (exit code 6).\n"
+        CLI_SHARD_USAGE,
     .run = run,
     .open = CLI_OPEN_WRITE,
 };

@@ -15,6 +15,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     req.horizon = QUANT_LABEL_HORIZON_DEFAULT;
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
+    symbols.shardable = 1;
     char takes[48];
     snprintf(takes, sizeof takes, "%d to %d trading days", QUANT_LABEL_HORIZON_MIN,
              QUANT_LABEL_HORIZON_MAX);
@@ -28,7 +29,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         rc = cli_symbols_finish(ctx, &cmd_labels, &symbols);
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
-    if (!rc)
+    req.shard = symbols.shard;
+    if (!rc && !symbols.shard_empty)
         rc = cli_derive_run(ctx, "labels", &req, 1);
     cli_symbols_release(&symbols);
     return rc;
@@ -39,7 +41,7 @@ const struct cli_command cmd_labels = {
     .summary = "compute forward-return labels from stored bars",
     .usage =
         "usage: quant labels [--symbols S ... | --all] [--horizon H] [--materialize]\n"
-        "                    [--force] [--threads N]\n"
+        "                    [--force] [--threads N] [--shard i/n]\n"
         "\n"
         "Computes labels(symbol, date, horizon, fwd_return, label) for horizon H\n"
         "(default 5, 1 to 250 trading days): fwd_return = C[t+H] / C[t] - 1 on the\n"
@@ -48,7 +50,8 @@ const struct cli_command cmd_labels = {
         "they are read (train, score; the labels view of `quant sql` shows every\n"
         "horizon computed here); --materialize also stores them in the labels table\n"
         "for other DuckDB clients. Up-to-date symbols are skipped unless --force.\n"
-        "Symbols: as for `quant features` (default: every symbol with bars).\n",
+        "Symbols: as for `quant features` (default: every symbol with bars).\n"
+        CLI_SHARD_USAGE,
     .run = run,
     .open = CLI_OPEN_WRITE,
 };

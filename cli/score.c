@@ -36,6 +36,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
+    symbols.shardable = 1;
     const char *model = "latest";
     const struct cli_opt opts[] = {
         {"--model", NULL, CLI_OPT_STRING, &model, 0, 0, "a model id or latest"},
@@ -43,10 +44,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     int rc = cli_parse(ctx, &cmd_score, argc, argv, opts, CLI_NOPTS(opts), &symbols);
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_score, &symbols);
-    if (!rc && symbols.list.n == 0)
+    if (!rc && symbols.list.n == 0 && !symbols.shard_empty)
         rc = cli_usage_error(ctx, &cmd_score, "give the symbols to score (--symbols AAPL, "
                              "@FILE or --all)");
-    if (rc) {
+    if (rc || symbols.shard_empty) {
         cli_symbols_release(&symbols);
         return rc;
     }
@@ -79,7 +80,7 @@ const struct cli_command cmd_score = {
     .name = "score",
     .summary = "predict with a registered model into the predictions table",
     .usage =
-        "usage: quant score --symbols S ... | --all [--model ID|latest]\n"
+        "usage: quant score --symbols S ... | --all [--model ID|latest] [--shard i/n]\n"
         "\n"
         "Scores every date of each symbol whose features are complete, including the\n"
         "newest dates that have no label yet, into predictions(symbol, date, model_id,\n"
@@ -88,7 +89,8 @@ const struct cli_command cmd_score = {
         "shown to the model); judge a model on test and unseen rows only.\n"
         "--model latest (the default) takes the newest model trained on each\n"
         "symbol. Rescoring with the same model replaces its rows. Symbols: --symbols\n"
-        "A B, A,B or @FILE (one per line); --all: every active registered symbol.\n",
+        "A B, A,B or @FILE (one per line); --all: every active registered symbol.\n"
+        CLI_SHARD_USAGE,
     .run = run,
     .open = CLI_OPEN_WRITE,
 };

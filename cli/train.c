@@ -86,6 +86,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     memset(&req, 0, sizeof req);
     struct cli_symbols symbols;
     memset(&symbols, 0, sizeof symbols);
+    symbols.shardable = 1;
     struct cli_model_opts m;
     cli_model_opts_init(&m);
     const struct cli_opt opts[] = {
@@ -96,12 +97,19 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     int rc = cli_parse(ctx, &cmd_train, argc, argv, opts, CLI_NOPTS(opts), &symbols);
     if (!rc)
         rc = cli_model_opts_finish(ctx, &cmd_train, &m);
+    if (!rc && req.pooled && symbols.shard_text)
+        rc = cli_usage_error(ctx, &cmd_train, "--pooled trains one model on every symbol: it "
+                             "cannot be sharded (leave out --shard)");
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_train, &symbols);
-    if (!rc && symbols.list.n == 0)
+    if (!rc && req.pooled && symbols.shard.count)
+        rc = cli_usage_error(ctx, &cmd_train, "--pooled trains one model on every symbol, but "
+                             "a scheduler's variables select shard %d/%d: run pooled training "
+                             "outside the array job", symbols.shard.index, symbols.shard.count);
+    if (!rc && symbols.list.n == 0 && !symbols.shard_empty)
         rc = cli_usage_error(ctx, &cmd_train, "give the symbols to train on (--symbols AAPL, "
                              "@FILE or --all)");
-    if (rc) {
+    if (rc || symbols.shard_empty) {
         cli_symbols_release(&symbols);
         cli_model_opts_release(&m);
         return rc;
@@ -146,7 +154,7 @@ const struct cli_command cmd_train = {
         "usage: quant train --symbols S ... | --all [--features tech-v1|alpha158] [--horizon H]\n"
         "                   [--algo lightgbm|xgboost] [--param key=value ...]\n"
         "                   [--rounds N] [--early-stopping N] [--pooled] [--seed N]\n"
-        "                   [--threads N] [--score]\n"
+        "                   [--threads N] [--score] [--shard i/n]\n"
         "\n"
         "Trains a binary classifier of the label (forward return > 0) on the stored\n"
         "features: one model per symbol, or with --pooled one across all of them. Each\n"
@@ -173,7 +181,8 @@ const struct cli_command cmd_train = {
         "Features and labels are computed from the stored bars as they are read (no\n"
         "`quant features` run needed), in one pass over the bars of every symbol.\n"
         "Symbols: --symbols A B, A,B or @FILE (one per line); --all: every active\n"
-        "registered symbol.\n",
+        "registered symbol.\n"
+        CLI_SHARD_USAGE,
     .run = run,
     .open = CLI_OPEN_WRITE,
 };

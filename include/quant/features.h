@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "quant/error.h"
+#include "quant/shard.h"
 #include "quant/feature_sets.h"
 #include "quant/workspace.h"
 
@@ -29,6 +30,7 @@ struct quant_derive_request {
     int force;                    /* recompute even when up to date */
     int threads;                  /* compute threads; 0 = 2; at most 8 are used */
     int materialize;              /* also store the values (quant_derived_write) */
+    struct quant_shard shard;     /* only this shard's symbols (shard.h) */
 };
 
 struct quant_derive_result {

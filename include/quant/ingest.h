@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "quant/error.h"
+#include "quant/shard.h"
 #include "quant/symbol_info.h"
 #include "quant/workspace.h"
 
@@ -43,6 +44,7 @@ struct quant_ingest_request {
     uint64_t synthetic_seed;      /* provider synthetic: seed (0 = 42) */
     int replace;                  /* replace each symbol's stored history (lineage) */
     int adjusted;                 /* alphavantage: DAILY_ADJUSTED even if the config says not */
+    struct quant_shard shard;     /* only this shard's symbols, of the asked or found ones */
 };
 
 /*

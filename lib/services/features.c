@@ -236,6 +236,8 @@ static enum quant_code plan(struct quant_workspace *ws, const struct quant_deriv
         snprintf(sym, sizeof sym, "%s", src);
         if ((rc = quant_symbol_normalize(sym, err)))
             goto out;
+        if (!quant_shard_keeps(&req->shard, sym))
+            continue;
         int dup = 0;
         for (size_t k = 0; k < nn; k++)
             dup |= strcmp(names[k], sym) == 0;

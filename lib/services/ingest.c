@@ -107,11 +107,11 @@ static enum quant_code normalize_asked(const char *sym, char s[QUANT_SYMBOL_MAX 
 }
 
 static enum quant_code add_target(struct target **v, size_t *n, const char *sym,
-                                  struct quant_err *err)
+                                  const struct quant_shard *shard, struct quant_err *err)
 {
     char s[QUANT_SYMBOL_MAX + 1];
     enum quant_code rc = normalize_asked(sym, s, err);
-    if (rc)
+    if (rc || !quant_shard_keeps(shard, s))
         return rc;
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*v)[i].symbol, s) == 0)
@@ -168,22 +168,22 @@ static enum quant_code resolve_targets(struct quant_workspace *ws, const struct 
     enum quant_code rc = QUANT_OK;
     if (req->n_symbols) {
         for (size_t i = 0; i < req->n_symbols && !rc; i++)
-            rc = add_target(&v, &n, req->symbols[i], err);
+            rc = add_target(&v, &n, req->symbols[i], &req->shard, err);
     } else if (p->ops->list_symbols) {
         char **names = NULL;
         size_t nn = 0;
         rc = p->ops->list_symbols(p->state, &names, &nn, err);
         for (size_t i = 0; i < nn && !rc; i++)
-            rc = add_target(&v, &n, names[i], err);
+            rc = add_target(&v, &n, names[i], &req->shard, err);
         quant_strings_free(names, nn);
     } else {
         struct quant_symbol_record *recs = NULL;
         size_t nr = 0;
         rc = quant_meta_symbol_list(quant_workspace_meta(ws, NULL), 1, &recs, &nr, err);
         for (size_t i = 0; i < nr && !rc; i++)
-            rc = add_target(&v, &n, recs[i].info.symbol, err);
+            rc = add_target(&v, &n, recs[i].info.symbol, &req->shard, err);
         free(recs);
-        if (!rc && n == 0)
+        if (!rc && nr == 0)
             rc = quant_err_set(err, QUANT_EINVAL,
                                "no symbols to ingest: register some with "
                                "`quant symbols add AAPL NVDA` or pass --symbols");

@@ -210,8 +210,11 @@ static char **child_env(const char *const *env)
     assert_non_null(cenv);
     size_t k = 0;
     for (size_t i = 0; i < ne; i++) {
+        /* hermetic: no setting, key or scheduler shard (shard.h) of the caller's */
         if (strncmp(environ[i], "QUANT_", 6) == 0 ||
-            strncmp(environ[i], "ALPHAVANTAGE_API_KEY=", 21) == 0)
+            strncmp(environ[i], "ALPHAVANTAGE_API_KEY=", 21) == 0 ||
+            strncmp(environ[i], "SLURM_ARRAY_", 12) == 0 ||
+            strncmp(environ[i], "JOB_COMPLETION_INDEX=", 21) == 0)
             continue;
         cenv[k++] = environ[i];
     }
