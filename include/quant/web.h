@@ -7,7 +7,8 @@
  *
  * Routes (GET and HEAD only; anything else is 405):
  *   /                               index.html  (embedded asset)
- *   /symbol.html /models.html /evaluation.html /app.js /evaluation.js /style.css
+ *   /symbol.html /models.html /evaluation.html /app.js /style.css
+ *   /evaluation.js /evaluation-kit.js /evaluation-detail.js
  *   /vendor/lightweight-charts.standalone.production.js
  *   /api/status                     every symbol: bars, ingest, features, labels, model
  *   /api/symbols/{SYMBOL}/bars      OHLCV ascending

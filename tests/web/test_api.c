@@ -323,6 +323,7 @@ static void test_assets(void **state)
     assert_false(r.is_html);
     quant_api_response_release(&r);
     const char *paths[] = {"/symbol.html", "/models.html", "/evaluation.html", "/evaluation.js",
+                           "/evaluation-kit.js", "/evaluation-detail.js",
                            "/style.css", "/vendor/lightweight-charts.standalone.production.js"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         cJSON_Delete(call("GET", paths[i], 200, &r));
