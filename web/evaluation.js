@@ -341,11 +341,11 @@
   async function initEvaluation() {
     let data;
     try {
+      // No store yet is an empty list too (the server says so, not a 404).
       data = await api('/api/evaluations');
     } catch (e) {
-      // 404 is "no store yet": a fresh home, which has no evaluations either.
-      if (e.status !== 404) { showError('Could not load evaluations: ' + e.message); return; }
-      data = { evaluations: [] };
+      showError('Could not load evaluations: ' + e.message);
+      return;
     }
     state.list = (Array.isArray(data.evaluations) ? data.evaluations : [])
       .filter(x => x && typeof x === 'object' && typeof x.id === 'string');
