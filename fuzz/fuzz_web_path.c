@@ -4,7 +4,8 @@
  * and quant_api_handle (routing, symbol-from-path, query strings, assets).
  * The input is the request target as sent (NUL ends it, as in civetweb).
  * quant_api_handle runs against a configuration whose stores do not exist, so
- * it never opens DuckDB or SQLite: every API route ends in a 4xx JSON answer.
+ * it never opens DuckDB or SQLite: every API route but the evaluation list ends
+ * in a 4xx JSON answer.
  *
  * Checked beyond "no crash":
  *  - a decoded path starts with '/', is no longer than the raw path before
@@ -13,8 +14,9 @@
  *  - the capacity contract: exactly strlen+1 bytes suffice, one fewer is
  *    QUANT_ETOOBIG;
  *  - quant_api_handle always answers, with 200 only for an embedded asset at
- *    the decoded path, 400/414 for a path decode refuses, and otherwise a
- *    JSON object body with an "error" string.
+ *    the decoded path or an empty list at /api/evaluations (no store: no
+ *    evaluation), 400/414 for a path decode refuses, and otherwise a JSON
+ *    object body with an "error" string.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -92,6 +94,15 @@ static void check_response(const struct quant_api_response *r, enum quant_code d
         FUZZ_CHECK(r->status == 414);
     else if (decoded != QUANT_OK)
         FUZZ_CHECK(r->status == 400);
+    if (r->status == 200 && decoded == QUANT_OK && strcmp(path, "/api/evaluations") == 0) {
+        /* The one API route with an answer without a store: an empty list. */
+        FUZZ_CHECK(r->owned_ != NULL);
+        cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+        const cJSON *evs = cJSON_GetObjectItemCaseSensitive(j, "evaluations");
+        FUZZ_CHECK(cJSON_IsArray(evs) && cJSON_GetArraySize(evs) == 0);
+        cJSON_Delete(j);
+        return;
+    }
     if (r->status == 200) {
         const struct quant_web_asset *a = quant_web_asset_find(path);
         FUZZ_CHECK(decoded == QUANT_OK && a != NULL && r->owned_ == NULL);

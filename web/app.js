@@ -1,5 +1,5 @@
 // Shared code for the quant dashboard pages (index, symbol, models), and the
-// helpers other page scripts (evaluation.js) use through window.Quant.
+// helpers other page scripts (evaluation-*.js, evaluation.js) use through window.Quant.
 //
 // Rules this file keeps:
 //  - every value that comes from the API reaches the DOM through textContent
@@ -682,7 +682,7 @@
     }
   }
 
-  // Deferred page scripts (evaluation.js) run after this one and before
+  // Deferred page scripts (the evaluation*.js) run after this one and before
   // DOMContentLoaded, so boot then: their page is registered by that time.
   if (document.readyState === 'complete') boot();
   else document.addEventListener('DOMContentLoaded', boot);

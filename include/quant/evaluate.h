@@ -75,7 +75,8 @@ struct quant_eval_daily_row {
 
 struct quant_evaluation_record;   /* meta_store.h */
 
-/* Newest first; a workspace with no registry yet has none.  *out malloc'd:
+/* Newest first; a workspace with no registry yet (no store, or a read-only
+ * one of a metadata schema before the registry) has none.  *out malloc'd:
  * release each record (quant_evaluation_record_release), then free it. */
 enum quant_code quant_evaluations_list(struct quant_workspace *ws,
                                        struct quant_evaluation_record **out, size_t *out_n,

@@ -55,10 +55,13 @@ enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
  * to create a -shm file even to read, so when it cannot, the file is read as
  * immutable (nobody can be writing it there).  A store of an older schema is
  * refused with QUANT_ESCHEMA ("run quant init-db"), a newer one likewise.
+ * found_version (may be NULL) gets the schema version read, also when the
+ * store is refused for it (a reader can tell "older" from "newer"), or -1
+ * when none was read.
  */
 enum quant_code quant_meta_store_open_read_only(const char *path, long busy_timeout_ms,
                                                 struct quant_meta_store **out,
-                                                struct quant_err *err);
+                                                int *found_version, struct quant_err *err);
 void quant_meta_store_close(struct quant_meta_store *store);
 
 /* The schema version found when opening (before migration), 0 for a new file. */

@@ -7,13 +7,16 @@
  *
  * Routes (GET and HEAD only; anything else is 405):
  *   /                               index.html  (embedded asset)
- *   /symbol.html /models.html /evaluation.html /app.js /evaluation.js /style.css
+ *   /symbol.html /models.html /evaluation.html /app.js /style.css
+ *   /evaluation.js /evaluation-kit.js /evaluation-detail.js
+ *   /favicon.svg /favicon.ico (the same SVG: a browser asks for the .ico itself)
  *   /vendor/lightweight-charts.standalone.production.js
  *   /api/status                     every symbol: bars, ingest, features, labels, model
  *   /api/symbols/{SYMBOL}/bars      OHLCV ascending
  *   /api/symbols/{SYMBOL}/predictions  newest model on the symbol + its scores
  *   /api/models                     the model registry, newest first
- *   /api/evaluations                the evaluation registry, newest first
+ *   /api/evaluations                the evaluation registry, newest first (an
+ *                                   empty list, not a 404, when there is no store)
  *   /api/evaluations/{ID}           one evaluation + its daily series as columns
  * Everything else is a 404 JSON body; paths with "." / ".." segments (also when
  * percent-encoded), NUL, backslashes or bad escapes are a 400 JSON body.  No

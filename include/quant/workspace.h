@@ -83,7 +83,8 @@ enum quant_code quant_workspace_open_sandbox(struct quant_workspace *ws, const c
                                              struct quant_err *err);
 
 /* The metadata schema version found when the workspace opened it (before any
- * migration), 0 for a store it created; -1 when it is not open. */
+ * migration), 0 for a store it created; for a store a read refused for its
+ * schema (QUANT_ESCHEMA), the version it has; -1 when none was read. */
 int quant_workspace_meta_found_version(struct quant_workspace *ws);
 
 #endif

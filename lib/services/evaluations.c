@@ -12,6 +12,9 @@
 #include "store/evaluation_store.h"
 #include "core/banned.h"
 
+/* The metadata schema version that added the registry (meta_store.c's v4). */
+#define EVALUATIONS_SINCE_VERSION 4
+
 enum quant_code quant_evaluations_list(struct quant_workspace *ws,
                                        struct quant_evaluation_record **out, size_t *out_n,
                                        struct quant_err *err)
@@ -21,8 +24,16 @@ enum quant_code quant_evaluations_list(struct quant_workspace *ws,
     struct quant_err e;
     quant_err_clear(&e);
     struct quant_meta_store *meta = quant_workspace_meta(ws, &e);
-    if (!meta)
-        return e.code == QUANT_ENOTFOUND ? QUANT_OK : quant_err_set(err, e.code, "%s", e.msg);
+    if (!meta) {
+        /* No store yet, or one from before the registry that a reader may not
+         * migrate: neither holds an evaluation.  A newer store may, so it stays
+         * an error. */
+        int v = quant_workspace_meta_found_version(ws);
+        if (e.code == QUANT_ENOTFOUND ||
+            (e.code == QUANT_ESCHEMA && v >= 0 && v < EVALUATIONS_SINCE_VERSION))
+            return QUANT_OK;
+        return quant_err_set(err, e.code, "%s", e.msg);
+    }
     return quant_meta_evaluation_list(meta, out, out_n, err);
 }
 

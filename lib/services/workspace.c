@@ -26,6 +26,7 @@ struct quant_workspace {
     struct quant_meta_store *meta;      /* NULL until opened */
     struct quant_err series_err;        /* why the series store could not be opened */
     struct quant_err meta_err;          /* likewise the metadata store */
+    int meta_version;                   /* schema version read from it, -1 before */
 };
 
 /* A read must find the file: opening a missing path read-only would create
@@ -91,6 +92,7 @@ enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_
     ws->mode = mode;
     ws->lock_ms = lock_ms;
     ws->threads = threads;
+    ws->meta_version = -1;
     if (mode == QUANT_WS_WRITE)
         rc = open_series_rw(ws, err);
     if (!rc && mode != QUANT_WS_READ)
@@ -159,7 +161,8 @@ struct quant_meta_store *quant_workspace_meta(struct quant_workspace *ws, struct
     const char *path = quant_config_get(ws->cfg, QUANT_SET_SQLITE_PATH);
     enum quant_code rc = require_file(path, &ws->meta_err);
     if (!rc)
-        rc = quant_meta_store_open_read_only(path, ws->lock_ms, &ws->meta, &ws->meta_err);
+        rc = quant_meta_store_open_read_only(path, ws->lock_ms, &ws->meta, &ws->meta_version,
+                                             &ws->meta_err);
     return rc ? failed(&ws->meta_err, err) : ws->meta;
 }
 
@@ -185,5 +188,5 @@ enum quant_code quant_workspace_open_sandbox(struct quant_workspace *ws, const c
 
 int quant_workspace_meta_found_version(struct quant_workspace *ws)
 {
-    return ws->meta ? quant_meta_store_found_version(ws->meta) : -1;
+    return ws->meta ? quant_meta_store_found_version(ws->meta) : ws->meta_version;
 }

@@ -282,9 +282,10 @@ enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
     return QUANT_OK;
 }
 
-/* One read-only attempt; the version read is where a missing -shm shows. */
+/* One read-only attempt; the version read is where a missing -shm shows.
+ * *found is the version read, kept when the store is refused for it. */
 static enum quant_code open_ro_once(struct quant_meta_store *s, const char *name, int flags,
-                                    long busy_timeout_ms, struct quant_err *err)
+                                    long busy_timeout_ms, int *found, struct quant_err *err)
 {
     if (sqlite3_open_v2(name, &s->db, flags, NULL) != SQLITE_OK) {
         if (!s->db)
@@ -299,6 +300,7 @@ static enum quant_code open_ro_once(struct quant_meta_store *s, const char *name
     if (rc)
         return rc;
     s->found_version = v;
+    *found = v;
     if (v != QUANT_META_SCHEMA_VERSION)
         return quant_err_set(err, QUANT_ESCHEMA,
                              "metadata store %s has schema version %d and this quant reads "
@@ -313,9 +315,12 @@ static enum quant_code open_ro_once(struct quant_meta_store *s, const char *name
 
 enum quant_code quant_meta_store_open_read_only(const char *path, long busy_timeout_ms,
                                                 struct quant_meta_store **out,
-                                                struct quant_err *err)
+                                                int *found_version, struct quant_err *err)
 {
     *out = NULL;
+    int found = -1;
+    if (found_version)
+        *found_version = -1;
     if (!path || !*path)
         return quant_err_set(err, QUANT_EINVAL, "metadata store: a file path is required");
     struct stat st;
@@ -326,7 +331,8 @@ enum quant_code quant_meta_store_open_read_only(const char *path, long busy_time
     if (!s)
         return quant_err_set(err, QUANT_ENOMEM, "metadata store: out of memory");
     snprintf(s->path, sizeof s->path, "%s", path);
-    enum quant_code rc = open_ro_once(s, path, SQLITE_OPEN_READONLY, busy_timeout_ms, err);
+    enum quant_code rc = open_ro_once(s, path, SQLITE_OPEN_READONLY, busy_timeout_ms, &found,
+                                      err);
     int ec = s->db ? sqlite3_errcode(s->db) : SQLITE_OK;
     if (rc == QUANT_ESTORE && (ec == SQLITE_CANTOPEN || ec == SQLITE_READONLY)) {
         /* No -shm and no right to create one: read the file as immutable.
@@ -343,8 +349,11 @@ enum quant_code quant_meta_store_open_read_only(const char *path, long busy_time
         }
         snprintf(uri + o, sizeof uri - o, "?immutable=1");
         quant_err_clear(err);
-        rc = open_ro_once(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_timeout_ms, err);
+        rc = open_ro_once(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_timeout_ms,
+                          &found, err);
     }
+    if (found_version)
+        *found_version = found;
     if (rc) {
         quant_meta_store_close(s);
         return rc;

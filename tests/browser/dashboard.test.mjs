@@ -36,7 +36,7 @@ let main = null;         // the dashboard over home (startDashboard's record)
 let evalHome = null, evalDash = null;  // the Evaluation page's own home and server
 const dialogs = [];
 const pageErrors = [];
-const consoleErrors = new WeakMap();   // page -> its console errors (favicon aside)
+const consoleErrors = new WeakMap();   // page -> its console errors
 
 function quant(...args) { return quantIn(home, ...args); }
 
@@ -140,8 +140,8 @@ function assertServerAlive(d = main) {
 }
 
 // A new tab on d's url.  Console errors are kept per page (see
-// consoleErrors), except the browser's own /favicon.ico request, which no
-// page asks for; CSP violations are recorded in window.__csp by a script the
+// consoleErrors), the browser's own /favicon.ico request included (the server
+// has an icon); CSP violations are recorded in window.__csp by a script the
 // browser injects before the page's own (CSP does not apply to it).
 async function openPage(url, d = main) {
   assertServerAlive(d);
@@ -151,7 +151,7 @@ async function openPage(url, d = main) {
   page.on('dialog', dl => { dialogs.push(dl.message()); dl.dismiss().catch(() => {}); });
   page.on('pageerror', e => pageErrors.push(url + ': ' + e.message));
   page.on('console', m => {
-    if (m.type() === 'error' && !/\/favicon\.ico$/.test((m.location() || {}).url || '')) errors.push(m.text());
+    if (m.type() === 'error') errors.push(m.text());
   });
   await page.addInitScript(() => {
     window.__csp = [];
@@ -417,12 +417,16 @@ test('evaluation page: the empty state on a fresh home, without a store and with
     assert.ok(await page.locator('#detail').isHidden(), stage + ': no evaluation shown');
     assert.ok(await page.locator('#error').isHidden(), stage + ': no error banner');
     assert.equal(await page.locator('header nav a.active').getAttribute('data-page'), 'evaluation');
-    // Without a store the list answers 404 ("no store yet"), which chromium
-    // logs; with one, nothing may be logged.
-    if (stage === 'empty store') {
-      await assertCleanConsole(page, stage);
-      await page.screenshot({ path: path.join(outDir, 'evaluation-empty.png') });
-    }
+    // Without a store too the list is an empty 200 (it was a 404, which
+    // chromium logged), and the icon the page links is served.
+    assert.deepEqual(await apiJson(evalDash, '/api/evaluations'), { evaluations: [] }, stage);
+    const icon = await page.evaluate(async () => {
+      const r = await fetch(document.querySelector('link[rel="icon"]').href);
+      return { status: r.status, type: r.headers.get('content-type') };
+    });
+    assert.deepEqual(icon, { status: 200, type: 'image/svg+xml; charset=utf-8' }, stage + ': the icon');
+    await assertCleanConsole(page, stage);
+    if (stage === 'empty store') await page.screenshot({ path: path.join(outDir, 'evaluation-empty.png') });
     await page.close();
   }
 });

@@ -549,8 +549,10 @@ static void test_read_only_open(void **state)
     (void)state;
     struct quant_meta_store *m = NULL;
     struct quant_err err;
-    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err),
+    int none = -2;
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &none, &err),
                      QUANT_ENOTFOUND);
+    assert_int_equal(none, -1);
     assert_non_null(strstr(err.msg, "quant init-db"));
     assert_int_equal(access(tu_scratch_sqlite, F_OK), -1); /* nothing was created */
 
@@ -558,7 +560,7 @@ static void test_read_only_open(void **state)
     add(m, "AAPL", "Apple Inc.", 1);
     quant_meta_store_close(m);
 
-    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err), QUANT_OK);
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, NULL, &err), QUANT_OK);
     struct quant_symbol_record *recs = NULL;
     size_t n = 0;
     assert_int_equal(quant_meta_symbol_list(m, 0, &recs, &n, &err), QUANT_OK);
@@ -572,13 +574,16 @@ static void test_read_only_open(void **state)
 
     /* an older schema is not migrated behind a reader's back */
     raw_sql("UPDATE schema_version SET version = 1");
-    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err),
+    int found = -2;
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &found, &err),
                      QUANT_ESCHEMA);
     assert_non_null(strstr(err.msg, "run `quant init-db`"));
+    assert_int_equal(found, 1); /* the refused version is still told: older, not newer */
     raw_sql("UPDATE schema_version SET version = 99");
-    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &err),
+    assert_int_equal(quant_meta_store_open_read_only(tu_scratch_sqlite, 0, &m, &found, &err),
                      QUANT_ESCHEMA);
     assert_non_null(strstr(err.msg, "upgrade quant"));
+    assert_int_equal(found, 99);
 }
 
 static void fill_model(struct quant_model_record *r, const char *id, const char *symbols,

@@ -4,8 +4,10 @@
  * name), then quant_api_handle is called directly: /api/status totals match
  * `quant sql` counts, bars / predictions / models bodies, 400/404/405 answers,
  * path traversal refused, stored HTML escaped as JSON, the API key never in a
- * body, and 503 "store busy" while another process holds DuckDB's write lock
- * (this binary re-executed with --hold-lock).
+ * body, every file a page loads served, the favicon, the evaluation list (an
+ * empty list without a registry, over homes of their own), and 503 "store
+ * busy" while another process holds DuckDB's write lock (this binary
+ * re-executed with --hold-lock).
  */
 #define _GNU_SOURCE
 #include "test_util.h"
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "quant/config.h"
 #include "quant/series_store.h"
@@ -63,13 +66,14 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* Call the handler; check the status and that no body ever holds the key. */
-static cJSON *call(const char *method, const char *path, int want_status,
-                   struct quant_api_response *r)
+/* Call the handler over home c; check the status and that no body ever holds
+ * the key. */
+static cJSON *call_in(const struct quant_config *c, const char *method, const char *path,
+                      int want_status, struct quant_api_response *r)
 {
     struct quant_err err;
     quant_err_clear(&err);
-    assert_int_equal(quant_api_handle(&cfg, method, path, r, &err), QUANT_OK);
+    assert_int_equal(quant_api_handle(c, method, path, r, &err), QUANT_OK);
     if (r->status != want_status)
         fail_msg("%s %s: status %d, want %d: %.*s", method, path, r->status, want_status,
                  (int)(r->body_len > 300 ? 300 : r->body_len), r->body);
@@ -83,6 +87,13 @@ static cJSON *call(const char *method, const char *path, int want_status,
     if (!j)
         fail_msg("%s %s: body is not JSON: %.200s", method, path, r->body);
     return j;
+}
+
+/* ... over the demo's home. */
+static cJSON *call(const char *method, const char *path, int want_status,
+                   struct quant_api_response *r)
+{
+    return call_in(&cfg, method, path, want_status, r);
 }
 
 static cJSON *get_json(const char *path, int want_status)
@@ -323,12 +334,168 @@ static void test_assets(void **state)
     assert_false(r.is_html);
     quant_api_response_release(&r);
     const char *paths[] = {"/symbol.html", "/models.html", "/evaluation.html", "/evaluation.js",
+                           "/evaluation-kit.js", "/evaluation-detail.js",
                            "/style.css", "/vendor/lightweight-charts.standalone.production.js"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         cJSON_Delete(call("GET", paths[i], 200, &r));
         assert_true(r.body_len > 0);
         quant_api_response_release(&r);
     }
+}
+
+/* What a page asks for when it loads, so a file added to web/ but not to
+ * the asset table (CMakeLists.txt) shows here, not as a blank page. */
+static void test_pages_load_only_served_files(void **state)
+{
+    (void)state;
+    const char *pages[] = {"/", "/symbol.html", "/models.html", "/evaluation.html"};
+    int evaluation_scripts = 0;
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+        struct quant_api_response page;
+        cJSON_Delete(call("GET", pages[i], 200, &page));
+        char *html = strndup(page.body, page.body_len);
+        assert_non_null(html);
+        quant_api_response_release(&page);
+        int links = 0;
+        /* every src="..." and href="..." naming a local file (no scheme) */
+        const char *attrs[] = {" src=\"", " href=\""};
+        for (size_t a = 0; a < 2; a++) {
+            for (const char *p = strstr(html, attrs[a]); p; p = strstr(p, attrs[a])) {
+                p += strlen(attrs[a]);
+                size_t n = strcspn(p, "\"");
+                char target[256];
+                assert_true(n > 0 && n < sizeof target);
+                snprintf(target, sizeof target, "%s%.*s", p[0] == '/' ? "" : "/", (int)n, p);
+                if (strstr(target, "://") || strchr(target, '?'))
+                    continue;   /* an outside link or a page with a query */
+                struct quant_api_response r;
+                cJSON_Delete(call("GET", target, 200, &r));
+                assert_true(r.body_len > 0);
+                quant_api_response_release(&r);
+                if (strncmp(target, "/evaluation", 11) == 0 && strstr(target, ".js"))
+                    evaluation_scripts++;
+                links++;
+            }
+        }
+        assert_true(links >= 3);   /* style.css, the icon, app.js at least */
+        assert_non_null(strstr(html, "rel=\"icon\""));
+        free(html);
+    }
+    assert_int_equal(evaluation_scripts, 3);   /* evaluation-kit, -detail and evaluation.js */
+}
+
+/* Browsers ask for /favicon.ico on their own; the pages link favicon.svg.
+ * Both are the embedded SVG, so no page load logs a 404. */
+static void test_favicon(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/favicon.ico", "/favicon.svg"};
+    for (size_t i = 0; i < 2; i++) {
+        struct quant_api_response r;
+        cJSON_Delete(call("GET", paths[i], 200, &r));
+        assert_string_equal(r.content_type, "image/svg+xml; charset=utf-8");
+        assert_false(r.is_html);
+        assert_true(r.body_len > 20 && r.body_len < 2048);
+        assert_int_equal(memcmp(r.body, "<svg", 4), 0);
+        assert_non_null(memmem(r.body, r.body_len, "</svg>", 6));
+        quant_api_response_release(&r);
+    }
+}
+
+/* ---- /api/evaluations without a registry --------------------------------- */
+
+static void test_evaluations_listed(void **state)
+{
+    (void)state;
+    /* the demo judges its walk-forward once */
+    cJSON *j = get_json("/api/evaluations", 200);
+    const cJSON *evs = cJSON_GetObjectItemCaseSensitive(j, "evaluations");
+    assert_true(cJSON_GetArraySize(evs) >= 1);
+    const cJSON *first = cJSON_GetArrayItem(evs, 0);
+    const char *id = cJSON_GetObjectItemCaseSensitive(first, "id")->valuestring;
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(first, "metrics")));
+    char path[128];
+    snprintf(path, sizeof path, "/api/evaluations/%s", id);
+    cJSON *d = get_json(path, 200);
+    const cJSON *daily = cJSON_GetObjectItemCaseSensitive(d, "daily");
+    int days = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(daily, "date"));
+    assert_true(days > 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(daily, "equity")), days);
+    cJSON_Delete(d);
+    cJSON_Delete(j);
+}
+
+/* GET /api/evaluations over c: its status, and for 200 the list's length. */
+static int evaluations_in(const struct quant_config *c, int want_status)
+{
+    struct quant_api_response r;
+    cJSON *j = call_in(c, "GET", "/api/evaluations", want_status, &r);
+    quant_api_response_release(&r);
+    assert_non_null(j);
+    int n = -1;
+    if (want_status == 200) {
+        const cJSON *evs = cJSON_GetObjectItemCaseSensitive(j, "evaluations");
+        assert_true(cJSON_IsArray(evs));
+        n = cJSON_GetArraySize(evs);
+    } else {
+        assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "error")));
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
+static void set_meta_schema(const char *sqlite_path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(sqlite_path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+/* No store yet, an empty one, and one made before the registry (meta schema
+ * v4) that the read-only dashboard may not migrate: an empty list each time,
+ * which the page turns into "how to make one".  (It was a 404 without a
+ * store and a 500 on the older schema.)  A store newer than this quant may
+ * hold evaluations it cannot read: that stays an error. */
+static void test_evaluations_without_registry(void **state)
+{
+    (void)state;
+    char fresh[PATH_MAX];
+    tu_mkdtemp(fresh);
+    struct quant_config c;
+    struct quant_err err;
+    quant_config_init(&c);
+    assert_int_equal(quant_config_set_flag(&c, QUANT_SET_HOME, fresh), QUANT_OK);
+    assert_int_equal(quant_config_resolve(&c, &err), QUANT_OK);
+    const char *sqlite_path = quant_config_get(&c, QUANT_SET_SQLITE_PATH);
+
+    assert_int_equal(evaluations_in(&c, 200), 0);
+    assert_int_equal(access(sqlite_path, F_OK), -1);   /* and nothing was created */
+    /* the other registries keep their 404 "no store yet" */
+    struct quant_api_response r;
+    cJSON_Delete(call_in(&c, "GET", "/api/models", 404, &r));
+    quant_api_response_release(&r);
+    cJSON_Delete(call_in(&c, "GET", "/api/evaluations/ev_x", 404, &r));
+    quant_api_response_release(&r);
+
+    char env[PATH_MAX + 16];
+    snprintf(env, sizeof env, "QUANT_HOME=%s", fresh);
+    struct tu_result res;
+    tu_run_quant((const char *const[]){"init-db", NULL}, (const char *const[]){env, NULL}, &res);
+    assert_int_equal(res.status, 0);
+    tu_result_release(&res);
+    assert_int_equal(evaluations_in(&c, 200), 0);
+
+    set_meta_schema(sqlite_path, "DROP TABLE evaluations; UPDATE schema_version SET version = 3");
+    assert_int_equal(evaluations_in(&c, 200), 0);
+    assert_int_equal(access(sqlite_path, F_OK), 0);
+    set_meta_schema(sqlite_path, "UPDATE schema_version SET version = 99");
+    evaluations_in(&c, 500);
+
+    quant_config_release(&c);
+    tu_rmrf(fresh);
 }
 
 /* ---- store busy -------------------------------------------------------- */
@@ -374,6 +541,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_traversal_refused),
         cmocka_unit_test(test_assets),
+        cmocka_unit_test(test_pages_load_only_served_files),
+        cmocka_unit_test(test_favicon),
+        cmocka_unit_test(test_evaluations_listed),
+        cmocka_unit_test(test_evaluations_without_registry),
         cmocka_unit_test(test_store_busy),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -136,6 +136,11 @@ static void test_index_and_headers(void **state)
     assert_int_equal(r.status, 200);
     assert_true(has_header(&r, "Content-Type: text/javascript"));
     assert_false(has_header(&r, "Content-Security-Policy"));
+    /* what a browser asks for on its own: no 404 logged on every page */
+    request(NULL, "/favicon.ico", &r);
+    assert_int_equal(r.status, 200);
+    assert_true(has_header(&r, "Content-Type: image/svg+xml"));
+    assert_non_null(strstr(r.body, "<svg"));
 }
 
 static void test_api_over_http(void **state)
