@@ -621,6 +621,13 @@ static enum quant_code check_request(const struct quant_walkforward_request *q,
     if (q->n_symbols == 0 && !q->universe)
         return quant_err_set(err, QUANT_EINVAL, "give the symbols to walk forward over "
                                                 "(--symbols AAPL ..., --all or --universe)");
+    /* 0 is the default; any other horizon must be one labels are computed
+     * for: below 1 the frames come without labels, and gathering rows would
+     * read label columns that do not exist. */
+    if (q->horizon != 0 &&
+        (q->horizon < QUANT_LABEL_HORIZON_MIN || q->horizon > QUANT_LABEL_HORIZON_MAX))
+        return quant_err_set(err, QUANT_EINVAL, "horizon %d: use %d to %d trading days",
+                             q->horizon, QUANT_LABEL_HORIZON_MIN, QUANT_LABEL_HORIZON_MAX);
     if (q->step < 0)
         return quant_err_set(err, QUANT_EINVAL, "step %d: use year or a number of dates", q->step);
     if (q->train_window < 0 ||

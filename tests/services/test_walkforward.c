@@ -309,6 +309,9 @@ static void test_refusals_store_nothing(void **state)
     req = request(all6, N_SYMBOLS);
     req.horizon = QUANT_LABEL_HORIZON_MAX + 1;
     refused(&req, QUANT_EINVAL, "horizon", "horizon 251");
+    /* below 1 the frames carry no labels: refused before any is read */
+    req.horizon = -1;
+    refused(&req, QUANT_EINVAL, "horizon -1", "horizon -1");
 
     req = request(all6, N_SYMBOLS);
     req.algo = "catboost";
