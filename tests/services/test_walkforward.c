@@ -401,6 +401,11 @@ static void test_failure_after_first_block(void **state)
     snprintf(sql, sizeof sql, "SELECT n_predictions FROM walkforward_runs WHERE run_id = '%s'",
              sum.run_id);
     assert_int_equal(tu_ws_long(mk.ws, sql), (long)s.ev[2].b.n_scored);
+    /* and it says why (walkforward_store.h: the reason in request's "error") */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM walkforward_runs WHERE run_id = '%s'"
+             " AND request LIKE '%%\"error\":%%injected: no second block%%'"
+             " AND request LIKE '%%\"horizon\":%d%%'", sum.run_id, H);
+    assert_int_equal(tu_ws_long(mk.ws, sql), 1);
 
     /* evaluate refuses a run that did not finish, and stores nothing */
     struct quant_evaluation_record *recs = NULL;
