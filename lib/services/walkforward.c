@@ -597,6 +597,18 @@ static char *request_json(const struct run *r, size_t n_blocks)
     return quant_fit_json_print_(j);
 }
 
+/* The request's JSON text with "error": msg added (NULL when out of memory:
+ * the run is still marked failed, without its reason). */
+static char *with_error(const char *request, const char *msg)
+{
+    cJSON *j = cJSON_Parse(request);
+    if (j && !cJSON_AddStringToObject(j, "error", msg)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return quant_fit_json_print_(j);
+}
+
 static void new_run_id(struct run *r)
 {
     char stamp[32];
@@ -621,6 +633,13 @@ static enum quant_code check_request(const struct quant_walkforward_request *q,
     if (q->n_symbols == 0 && !q->universe)
         return quant_err_set(err, QUANT_EINVAL, "give the symbols to walk forward over "
                                                 "(--symbols AAPL ..., --all or --universe)");
+    /* 0 is the default; any other horizon must be one labels are computed
+     * for: below 1 the frames come without labels, and gathering rows would
+     * read label columns that do not exist. */
+    if (q->horizon != 0 &&
+        (q->horizon < QUANT_LABEL_HORIZON_MIN || q->horizon > QUANT_LABEL_HORIZON_MAX))
+        return quant_err_set(err, QUANT_EINVAL, "horizon %d: use %d to %d trading days",
+                             q->horizon, QUANT_LABEL_HORIZON_MIN, QUANT_LABEL_HORIZON_MAX);
     if (q->step < 0)
         return quant_err_set(err, QUANT_EINVAL, "step %d: use year or a number of dates", q->step);
     if (q->train_window < 0 ||
@@ -755,8 +774,12 @@ enum quant_code quant_walkforward(struct quant_workspace *ws,
     if (begun) {
         struct quant_err e;
         quant_err_clear(&e);
+        /* A failed run keeps its reason beside its parameters, so the store
+         * says why without the terminal that ran it. */
+        char *failed = rc ? with_error(rq, err->msg) : NULL;
         enum quant_code fc = quant_wf_store_run_finish(series, r.run_id, rc ? "failed" : "ok",
-                                                       (int64_t)out->n_predictions, &e);
+                                                       (int64_t)out->n_predictions, failed, &e);
+        free(failed);
         if (!rc && fc)
             rc = quant_err_set(err, fc, "%s", e.msg);
     }

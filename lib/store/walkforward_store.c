@@ -129,11 +129,12 @@ enum quant_code quant_wf_store_block(struct quant_series_store *s,
 
 enum quant_code quant_wf_store_run_finish(struct quant_series_store *s, const char *run_id,
                                           const char *status, int64_t n_predictions,
-                                          struct quant_err *err)
+                                          const char *request_json, struct quant_err *err)
 {
     duckdb_prepared_statement st = NULL;
     enum quant_code rc = prep(s, "UPDATE walkforward_runs SET finished_at = $1, status = $2,"
-                                 " n_predictions = $3 WHERE run_id = $4",
+                                 " n_predictions = $3, request = coalesce($5, request)"
+                                 " WHERE run_id = $4",
                               "finishing a walk-forward run", &st, err);
     if (rc)
         return rc;
@@ -141,6 +142,10 @@ enum quant_code quant_wf_store_run_finish(struct quant_series_store *s, const ch
     duckdb_bind_varchar(st, 2, status);
     duckdb_bind_int64(st, 3, n_predictions);
     duckdb_bind_varchar(st, 4, run_id);
+    if (request_json)
+        duckdb_bind_varchar(st, 5, request_json);
+    else
+        duckdb_bind_null(st, 5);
     return run(s, &st, "finishing a walk-forward run", err);
 }
 

@@ -54,10 +54,11 @@ enum quant_code quant_wf_store_run_begin(struct quant_series_store *s, const cha
 enum quant_code quant_wf_store_block(struct quant_series_store *s,
                                      const struct quant_wf_block_row *row,
                                      struct quant_err *err);
-/* status "ok" or "failed"; finished_at = now. */
+/* status "ok" or "failed"; finished_at = now.  request_json, when not NULL,
+ * replaces the run's request (a failed run's, with its "error"). */
 enum quant_code quant_wf_store_run_finish(struct quant_series_store *s, const char *run_id,
                                           const char *status, int64_t n_predictions,
-                                          struct quant_err *err);
+                                          const char *request_json, struct quant_err *err);
 
 /* A run as evaluate reads it back.  request is malloc'd (caller frees). */
 struct quant_wf_run_info {
