@@ -87,7 +87,10 @@ enum quant_code quant_machines_parse(const char *text, struct quant_machines *ou
         return quant_err_set(err, QUANT_EINVAL, "no machine list given");
     const char *p = text;
     while (*p) {
-        size_t len = strcspn(p, ",\n");
+        while (*p == ' ' || *p == '\t' || *p == '\r')
+            p++;
+        /* A comment runs to the end of its line, commas and all. */
+        size_t len = strcspn(p, *p == '#' ? "\n" : ",\n");
         const char *next = p[len] ? p + len + 1 : p + len;
         while (len && isspace((unsigned char)*p)) {
             p++;

@@ -273,6 +273,54 @@ static void test_two_ranks_train_one_model(void **state)
     }
 }
 
+/*
+ * LightGBM's voting learner, the machine list from a file: both ranks
+ * train, rank 0 registers one more model, whose first root still counts
+ * every train row of both shares.
+ */
+static void test_voting_learner_from_a_machine_file(void **state)
+{
+    (void)state;
+    int p0 = 0, p1 = 0;
+    free_ports(&p0, &p1);
+    char list[PATH_MAX + 16], text[96], at[PATH_MAX + 16];
+    snprintf(list, sizeof list, "%s/machines.txt", home[2]);
+    snprintf(text, sizeof text, "# rank 0, then rank 1\n127.0.0.1:%d\n127.0.0.1:%d\n", p0, p1);
+    tu_write_file(list, text);
+    snprintf(at, sizeof at, "@%s", list);
+    cJSON *before = models_of(0);
+    int n_before = cJSON_GetArraySize(before);
+    cJSON_Delete(before);
+    char list_err[PATH_MAX + 16];
+    snprintf(list_err, sizeof list_err, "%s/voting.err", home[2]);
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++)
+        pid[k] = tu_spawn_quant_to(
+            (const char *const[]){"train", "--pooled", "--machines", at, "--rank", k ? "1" : "0",
+                                  "--param", "tree_learner=voting", "--rounds", "10",
+                                  "--threads", "1", "--machines-timeout", "60", "--symbols",
+                                  "AAA", "BBB", "CCC", "DDD", NULL},
+            (const char *const[]){env_home[k], NULL}, NULL, k ? NULL : list_err);
+    int s0 = tu_wait(pid[0]), s1 = tu_wait(pid[1]);
+    if (s0 != 0 || s1 != 0) {
+        char *e = tu_read_file(list_err, NULL);
+        fail_msg("ranks exited %d and %d; rank 0 said: %s", s0, s1, e);
+    }
+    cJSON *l0 = models_of(0), *l1 = models_of(1);
+    assert_int_equal(cJSON_GetArraySize(l0), n_before + 1);
+    assert_int_equal(cJSON_GetArraySize(l1), 0);
+    const cJSON *newest = cJSON_GetArrayItem(l0, 0);   /* newest first */
+    const char *path = cJSON_GetObjectItem(newest, "path")->valuestring;
+    char *model = tu_read_file(path, NULL);
+    assert_non_null(strstr(model, "[tree_learner: voting]"));
+    free(model);
+    assert_int_equal(root_count(path), (long)metric(newest, "n_train"));
+    const char *const all[] = {"AAA", "BBB", "CCC", "DDD"};
+    assert_int_equal(root_count(path), train_rows(0, newest, all, 4));
+    cJSON_Delete(l0);
+    cJSON_Delete(l1);
+}
+
 /* Rank `rank` alone: it must give up after its time-out, saying who is missing. */
 static void lone_rank(int rank, const char *expect)
 {
@@ -351,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_bad_machine_lists_are_usage_errors),
         cmocka_unit_test(test_lone_rank_times_out),
         cmocka_unit_test(test_two_ranks_train_one_model),
+        cmocka_unit_test(test_voting_learner_from_a_machine_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

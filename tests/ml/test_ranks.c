@@ -179,8 +179,8 @@ static void test_machine_lists(void **state)
     (void)state;
     struct quant_machines m;
     struct quant_err err;
-    assert_int_equal(quant_machines_parse("# ranks\n10.0.0.5:12400\n\n 10.0.0.6:12400 \n", &m,
-                                          &err), QUANT_OK);
+    const char *file = "# ranks, in order\n10.0.0.5:12400\n\n 10.0.0.6:12400 \n";
+    assert_int_equal(quant_machines_parse(file, &m, &err), QUANT_OK);
     assert_int_equal(m.n, 2);
     assert_string_equal(m.m[1].host, "10.0.0.6");
     assert_int_equal(m.m[1].port, 12400);
