@@ -81,12 +81,10 @@ struct quant_train_result {
      * on_trained call only).  Recorded in the model's params as "excluded". */
     const struct quant_train_exclusion *excluded;
     size_t n_excluded;
-    /* Across machines: this process's rank of n_ranks (0 otherwise), the
-     * model's fingerprint (quant_model_fingerprint, the same on every rank)
-     * and the symbols of this rank's share. */
+    /* Across machines: this process's rank of n_ranks (0 otherwise) and the
+     * model's fingerprint (quant_model_fingerprint, the same on every rank). */
     int rank, n_ranks;
     char model_fingerprint[17];
-    size_t share;
 };
 
 /* What a train run did, model by model. */

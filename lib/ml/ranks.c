@@ -308,6 +308,30 @@ static enum quant_code meet_spoke(struct quant_ranks *r, const struct quant_mach
     return QUANT_OK;
 }
 
+/*
+ * 0 when LightGBM will be able to listen on port: it binds every address
+ * without SO_REUSEADDR, and a rank that fails to bind after the meeting
+ * would leave the others retrying for two minutes and then crashing on the
+ * missing link.  Checked before meeting, so this rank stops at once (the
+ * others then time out naming it).
+ */
+static int port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    a.sin_port = htons((uint16_t)port);
+    int rc = bind(fd, (const struct sockaddr *)&a, sizeof a);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 enum quant_code quant_ranks_meet(const struct quant_machines *m, int rank, int timeout_s,
                                  uint64_t key, uint64_t rows, struct quant_ranks **out,
                                  struct quant_err *err)
@@ -317,6 +341,11 @@ enum quant_code quant_ranks_meet(const struct quant_machines *m, int rank, int t
         timeout_s < 1)
         return quant_err_set(err, QUANT_EINVAL, "rank %d of %zu machines (time-out %d s) is "
                              "not a pooled training across machines", rank, m->n, timeout_s);
+    if (port_free(m->m[rank].port) != 0)
+        return quant_err_set(err, QUANT_ENET, "rank %d of %zu: port %d (this rank's in "
+                             "--machines, for LightGBM) cannot be taken on this machine: %s; "
+                             "free it or list another port for this rank on every rank",
+                             rank, m->n, m->m[rank].port, strerror(errno));
     struct quant_ranks *r = calloc(1, sizeof *r);
     if (!r)
         return quant_err_set(err, QUANT_ENOMEM, "out of memory");

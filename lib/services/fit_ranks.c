@@ -90,12 +90,15 @@ static unsigned char *pack(const struct quant_fit_training *tr, const double *p,
         put64(b + 24, tl);
         memcpy(b + 32, fp, 16);
         unsigned char *w = b + BLOB_HEAD;
-        memcpy(w, tr->train.y, tr->train.n * 4);
+        /* An empty set may have no array at all (memcpy wants a pointer). */
+        if (tr->train.n)
+            memcpy(w, tr->train.y, tr->train.n * 4);
         w += tr->train.n * 4;
-        memcpy(w, tr->test.y, tr->test.n * 4);
-        w += tr->test.n * 4;
-        memcpy(w, p, tr->test.n * 8);
-        w += tr->test.n * 8;
+        if (tr->test.n) {
+            memcpy(w, tr->test.y, tr->test.n * 4);
+            memcpy(w + tr->test.n * 4, p, tr->test.n * 8);
+        }
+        w += tr->test.n * 12;
         memcpy(w, text, tl);
         *out_len = len;
     }

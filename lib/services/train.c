@@ -438,7 +438,6 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
     if (!rc && req->pooled && req->machines) {
         /* A rank whose share has no rows still meets the others, to stop them. */
         quant_fit_train_ranks_(ws, req, algo, threads, &t.pooled, syms, u, &r);
-        r.share = n_mine;
         snprintf(r.label, sizeof r.label, "pooled (%zu of %zu symbols)",
                  req->rank == 0 ? u - t.pooled.n_excluded : n_mine - t.pooled.n_excluded,
                  req->rank == 0 ? u : n_mine);

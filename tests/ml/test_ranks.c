@@ -174,6 +174,31 @@ static void test_missing_rank_times_out(void **state)
     assert_non_null(strstr(runs[1].msg, "within 1 s"));
 }
 
+static void test_taken_port_stops_the_rank(void **state)
+{
+    (void)state;
+    struct quant_machines m;
+    machines_of(2, &m);
+    /* Someone else listens on rank 1's port (as LightGBM would need it). */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)m.m[1].port);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    struct quant_ranks *ch = NULL;
+    struct quant_err err;
+    quant_err_clear(&err);
+    double t0 = tu_now_ms();
+    assert_int_equal(quant_ranks_meet(&m, 1, 20, 7, 5, &ch, &err), QUANT_ENET);
+    assert_true(tu_now_ms() - t0 < 1000);   /* at once, not after the time-out */
+    assert_null(ch);
+    assert_non_null(strstr(err.msg, "cannot be taken on this machine"));
+    close(fd);
+}
+
 static void test_machine_lists(void **state)
 {
     (void)state;
@@ -221,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_three_ranks_meet_sum_and_gather),
         cmocka_unit_test(test_disagreement_stops_every_rank),
         cmocka_unit_test(test_missing_rank_times_out),
+        cmocka_unit_test(test_taken_port_stops_the_rank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
