@@ -311,9 +311,9 @@ static enum quant_code meet_spoke(struct quant_ranks *r, const struct quant_mach
 /*
  * 0 when LightGBM will be able to listen on port: it binds every address
  * without SO_REUSEADDR, and a rank that fails to bind after the meeting
- * would leave the others retrying for two minutes and then crashing on the
- * missing link.  Checked before meeting, so this rank stops at once (the
- * others then time out naming it).
+ * would leave the others retrying for two minutes and then going on without
+ * a link to it (ranks.h).  Checked before meeting, so this rank stops at
+ * once (the others then time out naming it).
  */
 static int port_free(int port)
 {

@@ -3,13 +3,14 @@
  * across machines, beside LightGBM's links.  Not public.
  *
  * Why quant needs one: LightGBM 4.1's socket setup has no working time-out
- * on Linux (its SO_RCVTIMEO is set with an int, which Linux refuses, fixed
- * upstream only in 2026), so a rank whose peers never come waits in accept()
- * forever, and rank 0 gives up connecting after about two minutes and then
- * dereferences the missing link.  And LightGBM never sums metrics across
- * machines: each rank evaluates its own valid rows, so early stopping decided
- * per rank would stop ranks at different rounds and leave the others waiting
- * in a collective.  So before LightGBM's network starts, the ranks meet here,
+ * on Linux (its SO_RCVTIMEO is set with an int, which Linux refuses; fixed
+ * upstream only in 2026).  Measured with LGBM_NetworkInit and time_out=1
+ * (minute) on 127.0.0.1: a lone rank 1 was still in accept() when killed
+ * after 100 s, and a lone rank 0 retried connecting for 125 s and then
+ * returned success without any link to rank 1, for the first collective to
+ * trip over.  And LightGBM never sums metrics across machines: each rank
+ * evaluates its own valid rows, so early stopping decided per rank would stop
+ * ranks at different rounds and leave the others waiting in a collective.  So before LightGBM's network starts, the ranks meet here,
  * in bounded time, and agree on what they train; during training they sum
  * their valid losses here each round; afterwards rank 0 gathers what it needs
  * to register the model (test rows, symbols).
