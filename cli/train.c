@@ -1,4 +1,6 @@
 /* train.c: `quant train`: train, evaluate and register models. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +9,7 @@
 #include "opts.h"
 #include "quant/train.h"
 #include "quant/clock.h"
+#include "quant/machines.h"
 #include "core/banned.h"
 
 struct view {
@@ -41,6 +44,14 @@ static void on_trained(void *p, const struct quant_train_result *r)
                 r->algo_name, r->label, r->error);
         return;
     }
+    /* Only rank 0 gathers every rank's test rows: the others have no metrics. */
+    if (r->n_ranks && r->rank != 0) {
+        fprintf(v->ctx->out, "[%s] INFO Trained %s for %s with the other ranks: rank %d of "
+                "%d (model %s); rank 0 saves and registers it.\n", v->started, r->algo_name,
+                r->label, r->rank, r->n_ranks, r->model_fingerprint);
+        print_exclusions(v, r);
+        return;
+    }
     const struct quant_metrics *m = &r->metrics;
     /* Each number beside the one it must beat: accuracy beside always
      * predicting train's majority class, AUC beside chance. */
@@ -53,6 +64,9 @@ static void on_trained(void *p, const struct quant_train_result *r)
     char warn[512];
     if (quant_metrics_warning(m, warn, sizeof warn))
         fprintf(v->ctx->err, "warning: %s: %s\n", r->model_id, warn);
+    if (r->n_ranks)
+        fprintf(v->ctx->out, "Rank 0 of %d: trained with the other ranks (model %s).\n",
+                r->n_ranks, r->model_fingerprint);
     fprintf(v->ctx->out, "Model %s saved and registered.\n", r->model_id);
 }
 
@@ -67,6 +81,11 @@ static void print_summary(struct cli_ctx *ctx, const struct quant_train_request 
         snprintf(scored, sizeof scored, "; %s predictions stored, %s of them out of sample "
                  "(test or unseen: see predictions.segment)", n, oos);
     }
+    if (req->machines && req->rank != 0) {
+        fprintf(ctx->out, "Done: rank %d of %zu %s its share in %.1f s\n", req->rank,
+                req->machines->n, s->trained ? "trained" : "did not train", s->seconds);
+        return;
+    }
     if (req->pooled) {
         fprintf(ctx->out, "Done: pooled model %s on %zu of %zu symbols (%zu left out) in "
                 "%.1f s%s\n", s->trained ? "trained" : "not trained",
@@ -80,6 +99,59 @@ static void print_summary(struct cli_ctx *ctx, const struct quant_train_request 
                           "above): ingest longer histories\n");
 }
 
+/*
+ * --machines host:port,... or @FILE (one host:port a line) into *m, and the
+ * refusals that need no data: each a usage error saying what to do.
+ */
+static int machines_finish(struct cli_ctx *ctx, const char *spec, int rank, int pooled,
+                           const struct cli_model_opts *mo, int score,
+                           struct quant_machines *m)
+{
+    if (!spec) {
+        if (rank >= 0)
+            return cli_usage_error(ctx, &cmd_train, "--rank is this process's place in "
+                                   "--machines: give --machines too");
+        for (size_t i = 0; i < mo->params.n; i++)
+            if (strncmp(mo->params.v[i], "tree_learner=", 13) == 0)
+                return cli_usage_error(ctx, &cmd_train, "--param tree_learner is for "
+                                       "training across machines: add --pooled --machines "
+                                       "and --rank");
+        return 0;
+    }
+    if (!pooled)
+        return cli_usage_error(ctx, &cmd_train, "--machines trains one pooled model across "
+                               "machines: add --pooled");
+    if (mo->algo && strcmp(mo->algo, "lightgbm") != 0)
+        return cli_usage_error(ctx, &cmd_train, "--machines is LightGBM's data-parallel "
+                               "training: use --algo lightgbm (or leave --algo out)");
+    if (score)
+        return cli_usage_error(ctx, &cmd_train, "--score is not for training across machines: "
+                               "score afterwards with `quant score --model ID`");
+    char text[65536];
+    if (spec[0] == '@') {
+        FILE *f = fopen(spec + 1, "rb");
+        if (!f)
+            return cli_usage_error(ctx, &cmd_train, "cannot read the machine list %s: %s",
+                                   spec + 1, strerror(errno));
+        size_t got = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[got] = '\0';
+    } else {
+        snprintf(text, sizeof text, "%s", spec);
+    }
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_machines_parse(text, m, &err) != QUANT_OK)
+        return cli_usage_error(ctx, &cmd_train, "%s", err.msg);
+    if (rank < 0)
+        return cli_usage_error(ctx, &cmd_train, "give this process's --rank: 0 to %zu, its "
+                               "place in --machines (rank 0 registers the model)", m->n - 1);
+    if ((size_t)rank >= m->n)
+        return cli_usage_error(ctx, &cmd_train, "--rank %d is not one of the %zu machines "
+                               "listed: use 0 to %zu", rank, m->n, m->n - 1);
+    return 0;
+}
+
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct quant_train_request req;
@@ -89,23 +161,33 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     symbols.shardable = 1;
     struct cli_model_opts m;
     cli_model_opts_init(&m);
+    const char *machines_spec = NULL;
+    int rank = -1;
+    struct quant_machines machines;
     const struct cli_opt opts[] = {
         CLI_MODEL_OPTS(m),
         {"--pooled", NULL, CLI_OPT_FLAG, &req.pooled, 0, 0, NULL},
         {"--score", NULL, CLI_OPT_FLAG, &req.score, 0, 0, NULL},
+        {"--machines", NULL, CLI_OPT_STRING, &machines_spec, 0, 0,
+         "host:port,host:port or @FILE"},
+        {"--rank", NULL, CLI_OPT_INT, &rank, 0, QUANT_MACHINES_MAX - 1, NULL},
+        {"--machines-timeout", NULL, CLI_OPT_INT, &req.machines_timeout, 1, 86400,
+         "1 to 86400 seconds"},
     };
     int rc = cli_parse(ctx, &cmd_train, argc, argv, opts, CLI_NOPTS(opts), &symbols);
     if (!rc)
         rc = cli_model_opts_finish(ctx, &cmd_train, &m);
-    if (!rc && req.pooled && symbols.shard_text)
+    if (!rc)
+        rc = machines_finish(ctx, machines_spec, rank, req.pooled, &m, req.score, &machines);
+    if (!rc && req.pooled && (symbols.shard_text || symbols.shard_count))
         rc = cli_usage_error(ctx, &cmd_train, "--pooled trains one model on every symbol: it "
                              "cannot be sharded (leave out --shard)");
+    /* A pooled model ignores a scheduler's shard variables: its ranks (--machines)
+     * may well be the tasks of one Slurm array. */
+    if (req.pooled)
+        symbols.shardable = 0;
     if (!rc)
         rc = cli_symbols_finish(ctx, &cmd_train, &symbols);
-    if (!rc && req.pooled && symbols.shard.count)
-        rc = cli_usage_error(ctx, &cmd_train, "--pooled trains one model on every symbol, but "
-                             "a scheduler's variables select shard %d/%d: run pooled training "
-                             "outside the array job", symbols.shard.index, symbols.shard.count);
     if (!rc && symbols.list.n == 0 && !symbols.shard_empty)
         rc = cli_usage_error(ctx, &cmd_train, "give the symbols to train on (--symbols AAPL, "
                              "@FILE or --all)");
@@ -123,6 +205,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     req.threads = m.threads;
     req.params = (const char *const *)m.params.v;
     req.n_params = m.params.n;
+    if (machines_spec) {
+        req.machines = &machines;
+        req.rank = rank;
+    }
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
     struct quant_err err;
@@ -155,6 +241,8 @@ const struct cli_command cmd_train = {
         "                   [--algo lightgbm|xgboost] [--param key=value ...]\n"
         "                   [--rounds N] [--early-stopping N] [--pooled] [--seed N]\n"
         "                   [--threads N] [--score] [--shard i/n]\n"
+        "                   [--pooled --machines HOST:PORT,... | @FILE --rank I\n"
+        "                    [--machines-timeout SECONDS]]\n"
         "\n"
         "Trains a binary classifier of the label (forward return > 0) on the stored\n"
         "features: one model per symbol, or with --pooled one across all of them. Each\n"
@@ -175,6 +263,18 @@ const struct cli_command cmd_train = {
         "  --score             also score every row of each new model's symbols and\n"
         "                      store the predictions, as `quant score` would right\n"
         "                      after, from the features this pass already computed.\n"
+        "  --machines LIST     with --pooled: train the one model across machines with\n"
+        "                      LightGBM's data-parallel learner (--param\n"
+        "                      tree_learner=voting for its voting learner). LIST:\n"
+        "                      IPv4 host:port of every rank, in rank order, or @FILE\n"
+        "                      (one a line); every rank gets the same command except\n"
+        "                      --rank. Symbol i of the sorted list goes to rank\n"
+        "                      i mod n; rank 0 also listens on its port + 1 (quant's\n"
+        "                      channel), registers the model and reports metrics over\n"
+        "                      every rank's test rows; the other ranks only train.\n"
+        "  --rank I            this process's place in --machines (0 = first).\n"
+        "  --machines-timeout S  how long a rank waits for the others to join\n"
+        "                      (default 300 s); then it fails saying which is missing.\n"
         "OpenMP: quant runs LightGBM and XGBoost with OMP_WAIT_POLICY=passive unless\n"
         "OMP_WAIT_POLICY or GOMP_SPINCOUNT is set, so waiting threads sleep instead\n"
         "of spinning: two trainings on a busy machine share it instead of fighting.\n"

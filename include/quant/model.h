@@ -37,6 +37,7 @@
  *   lightgbm  learning_rate num_leaves max_depth min_data_in_leaf
  *             min_sum_hessian_in_leaf feature_fraction bagging_fraction
  *             bagging_freq lambda_l1 lambda_l2 min_gain_to_split max_bin
+ *             tree_learner (data|voting; across machines only, opts.cluster)
  *   xgboost   eta (= learning_rate) max_depth min_child_weight subsample
  *             colsample_bytree lambda alpha gamma max_bin max_leaves
  *
@@ -92,6 +93,24 @@ struct quant_ml_data {
 #define QUANT_TRAIN_THREADS_DEFAULT 2
 #define QUANT_TRAIN_ROUNDS_MAX 100000
 
+/*
+ * A pooled training across machines (LightGBM only): this process is rank
+ * `rank` of machines->n, each holding its own share of the rows; the trees
+ * are grown from every rank's rows (LightGBM's data-parallel or voting
+ * learner, param tree_learner=data|voting, default data) and are the same on
+ * every rank.  Early stopping uses the valid logloss over every rank's valid
+ * rows (summed through channel each round), so every rank stops at the same
+ * round.  The channel is met before training (lib/ml/ranks.h).
+ */
+struct quant_machines;
+struct quant_ranks;
+struct quant_train_cluster {
+    const struct quant_machines *machines;
+    int rank;
+    int timeout_s;                   /* LightGBM's socket time_out (rounded up to minutes) */
+    struct quant_ranks *channel;
+};
+
 struct quant_train_opts {
     int rounds;                  /* maximum boosting rounds, 1..100000 */
     int early_stopping_rounds;   /* stop after this many rounds without a better
@@ -101,6 +120,7 @@ struct quant_train_opts {
     int threads;                 /* worker threads, >= 1 */
     const char *const *params;   /* n_params "key=value" strings (borrowed) */
     size_t n_params;
+    const struct quant_train_cluster *cluster;   /* NULL: this process alone */
 };
 
 /* Defaults: rounds 500, early stopping 50, seed 0, threads 2, no params. */
@@ -157,6 +177,14 @@ enum quant_code quant_model_save(struct quant_model *model, const char *path,
  */
 enum quant_code quant_model_load(const struct quant_model_algo *algo, const char *path,
                                  struct quant_model **out_model, struct quant_err *err);
+
+/*
+ * 16 hex digits identifying what the model learned (its trees; for LightGBM
+ * not the trailing parameters, which name the machine's own port), so the
+ * ranks of one training can show they hold the same model.
+ */
+enum quant_code quant_model_fingerprint(struct quant_model *model, char out[17],
+                                        struct quant_err *err);
 
 /* The model's backend and number of features. */
 const struct quant_model_algo *quant_model_get_algo(const struct quant_model *model);

@@ -44,6 +44,15 @@ struct quant_train_request {
      * predictions, as `quant score` would, from the features this pass
      * already computed (the model is still in memory). */
     int score;
+    /* Pooled across machines (LightGBM only; not with score): NULL, or the
+     * machine list this process is rank `rank` of.  Each rank trains on its
+     * share of the symbols: symbol i of the sorted, de-duplicated list goes
+     * to rank i mod n (every rank computes the same split from the same
+     * list, and the shares differ by one symbol at most).  Rank 0 registers
+     * the model; the others only train with it. */
+    const struct quant_machines *machines;
+    int rank;
+    int machines_timeout;          /* seconds to wait for the other ranks; 0 = 300 */
 };
 
 /* A symbol a pooled model left out, and why (too little data, no features). */
@@ -72,6 +81,10 @@ struct quant_train_result {
      * on_trained call only).  Recorded in the model's params as "excluded". */
     const struct quant_train_exclusion *excluded;
     size_t n_excluded;
+    /* Across machines: this process's rank of n_ranks (0 otherwise) and the
+     * model's fingerprint (quant_model_fingerprint, the same on every rank). */
+    int rank, n_ranks;
+    char model_fingerprint[17];
 };
 
 /* What a train run did, model by model. */

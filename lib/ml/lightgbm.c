@@ -25,23 +25,27 @@
 #include <LightGBM/c_api.h>
 
 #include "ml/model_internal.h"
+#include "ml/ranks.h"
+#include "quant/machines.h"
 
 #include "core/banned.h"
 
 /* Ranges follow LightGBM's own parameter checks. */
 static const struct quant_param_spec lgb_params[] = {
-    {"learning_rate",           QUANT_PARAM_DOUBLE, 1e-6, 1.0},
-    {"num_leaves",              QUANT_PARAM_INT,    2,    131072},
-    {"max_depth",               QUANT_PARAM_INT,    -1,   64},
-    {"min_data_in_leaf",        QUANT_PARAM_INT,    0,    1000000},
-    {"min_sum_hessian_in_leaf", QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"feature_fraction",        QUANT_PARAM_DOUBLE, 1e-6, 1.0},
-    {"bagging_fraction",        QUANT_PARAM_DOUBLE, 1e-6, 1.0},
-    {"bagging_freq",            QUANT_PARAM_INT,    0,    1000000},
-    {"lambda_l1",               QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"lambda_l2",               QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"min_gain_to_split",       QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"max_bin",                 QUANT_PARAM_INT,    2,    65535},
+    {"learning_rate",           QUANT_PARAM_DOUBLE, 1e-6, 1.0, NULL},
+    {"num_leaves",              QUANT_PARAM_INT,    2,    131072, NULL},
+    {"max_depth",               QUANT_PARAM_INT,    -1,   64, NULL},
+    {"min_data_in_leaf",        QUANT_PARAM_INT,    0,    1000000, NULL},
+    {"min_sum_hessian_in_leaf", QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"feature_fraction",        QUANT_PARAM_DOUBLE, 1e-6, 1.0, NULL},
+    {"bagging_fraction",        QUANT_PARAM_DOUBLE, 1e-6, 1.0, NULL},
+    {"bagging_freq",            QUANT_PARAM_INT,    0,    1000000, NULL},
+    {"lambda_l1",               QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"lambda_l2",               QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"min_gain_to_split",       QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"max_bin",                 QUANT_PARAM_INT,    2,    65535, NULL},
+    /* Across machines only (opts->cluster): how ranks share a split search. */
+    {"tree_learner",            QUANT_PARAM_CHOICE, 0,    0,     "data|voting"},
 };
 
 static const char *const lgb_reserved[] = {
@@ -79,9 +83,49 @@ static enum quant_code build_params(const struct quant_train_opts *opts, char *o
         w = snprintf(out + used, outsz - used, " %s", opts->params[i]);
         used += w > 0 ? (size_t)w : 0;
     }
+    int learner = 0;
+    for (size_t i = 0; i < opts->n_params; i++)
+        learner |= strncmp(opts->params[i], "tree_learner=", 13) == 0;
+    if (learner && !opts->cluster)
+        return quant_err_set(err, QUANT_EINVAL, "lightgbm: tree_learner is for training "
+                             "across machines (--machines); one machine learns alone");
+    /* num_machines goes to the data sets as well as the booster (the same
+     * string serves both): without it the data set's bins are not agreed
+     * between ranks and the booster's config falls back to the serial learner,
+     * training alone without a word.  pre_partition: each rank holds its own
+     * share already. */
+    const struct quant_train_cluster *c = opts->cluster;
+    char machines[QUANT_MACHINES_MAX * 24];
+    if (c && used < outsz) {
+        if (quant_machines_format(c->machines, machines, sizeof machines) != 0)
+            return quant_err_set(err, QUANT_EINVAL, "lightgbm: machine list too long");
+        w = snprintf(out + used, outsz - used, "%s num_machines=%zu machines=%s "
+                     "local_listen_port=%d time_out=%d pre_partition=true",
+                     learner ? "" : " tree_learner=data", c->machines->n, machines,
+                     c->machines->m[c->rank].port, (c->timeout_s + 59) / 60);
+        used += w > 0 ? (size_t)w : 0;
+    }
     if (used >= outsz)
         return quant_err_set(err, QUANT_EINVAL, "lightgbm: params too long (max %zu bytes)",
                              outsz);
+    return QUANT_OK;
+}
+
+/*
+ * The valid logloss of this round over every rank's valid rows: LightGBM
+ * evaluates each rank's own rows only, so the ranks sum loss * rows and rows
+ * through quant's channel.  *n_valid is the rows of every rank (0: none).
+ */
+static enum quant_code global_logloss(const struct quant_train_cluster *c, double local,
+                                      size_t local_rows, double *out, double *n_valid,
+                                      struct quant_err *err)
+{
+    double v[2] = {local_rows ? local * (double)local_rows : 0.0, (double)local_rows};
+    enum quant_code rc = quant_ranks_sum(c->channel, v, 2, err);
+    if (rc)
+        return rc;
+    *n_valid = v[1];
+    *out = v[1] > 0 ? v[0] / v[1] : NAN;
     return QUANT_OK;
 }
 
@@ -106,10 +150,11 @@ static enum quant_code make_dataset(const struct quant_ml_data *d, const char *p
 }
 
 /* Train up to opts->rounds rounds; early-stop on the valid set (index 1). */
-static enum quant_code boost(BoosterHandle b, int has_valid,
+static enum quant_code boost(BoosterHandle b, size_t valid_rows,
                              const struct quant_train_opts *opts,
                              struct quant_train_info *info, struct quant_err *err)
 {
+    int has_valid = valid_rows > 0;
     struct quant_early_stop es;
     quant_early_stop_init(&es, opts->early_stopping_rounds);
     double last_ll = NAN;
@@ -120,15 +165,27 @@ static enum quant_code boost(BoosterHandle b, int has_valid,
         if (finished)   /* no split improves anything: this round added no tree */
             break;
         info->rounds_trained = it + 1;
-        if (!has_valid)
+        if (!has_valid && !opts->cluster)
             continue;
         int n = 0;
-        double ll[4];
-        if (LGBM_BoosterGetEval(b, 1, &n, ll) != 0)
+        double ll[4] = {NAN};
+        if (has_valid && LGBM_BoosterGetEval(b, 1, &n, ll) != 0)
             return lgb_fail(err, "evaluating the valid set");
-        if (n < 1 || !isfinite(ll[0]))
+        if (has_valid && (n < 1 || !isfinite(ll[0])))
             return quant_err_set(err, QUANT_EINTERNAL,
                                  "lightgbm: no valid logloss after round %d", it + 1);
+        if (opts->cluster) {
+            /* Every rank takes part, with or without valid rows of its own,
+             * and so reaches the same decision. */
+            double all_rows = 0;
+            enum quant_code rc = global_logloss(opts->cluster, ll[0], valid_rows, &ll[0],
+                                                &all_rows, err);
+            if (rc)
+                return rc;
+            has_valid = all_rows > 0;
+            if (!has_valid)
+                continue;
+        }
         last_ll = ll[0];
         if (quant_early_stop_update(&es, it + 1, ll[0])) {
             info->stopped_early = 1;
@@ -150,13 +207,34 @@ static enum quant_code boost(BoosterHandle b, int has_valid,
     return QUANT_OK;
 }
 
+/*
+ * LightGBM's own links between the ranks (its C API: the booster does not
+ * start them from params).  The ranks have met on quant's channel already,
+ * so every peer is up and connecting takes moments; LightGBM's time_out
+ * cannot be relied on for that (see ranks.h).  "rank=i" in the list names
+ * this rank outright rather than LightGBM guessing it from the machine's
+ * addresses and port (which fails behind NAT).
+ */
+static enum quant_code network_init(const struct quant_train_cluster *c, struct quant_err *err)
+{
+    char machines[QUANT_MACHINES_MAX * 24 + 16];
+    if (quant_machines_format(c->machines, machines, sizeof machines - 16) != 0)
+        return quant_err_set(err, QUANT_EINVAL, "lightgbm: machine list too long");
+    size_t used = strlen(machines);
+    snprintf(machines + used, sizeof machines - used, ",rank=%d", c->rank);
+    if (LGBM_NetworkInit(machines, c->machines->m[c->rank].port, (c->timeout_s + 59) / 60,
+                         (int)c->machines->n) != 0)
+        return lgb_fail(err, "linking the machines");
+    return QUANT_OK;
+}
+
 static enum quant_code lgb_train(const struct quant_ml_data *train,
                                  const struct quant_ml_data *valid,
                                  const struct quant_train_opts *opts, void **out_impl,
                                  struct quant_train_info *info, struct quant_err *err)
 {
     LGBM_RegisterLogCallback(lgb_silent_log);
-    char params[2048];
+    char params[4096];
     enum quant_code rc = build_params(opts, params, sizeof params, err);
     if (rc != QUANT_OK)
         return rc;
@@ -165,7 +243,13 @@ static enum quant_code lgb_train(const struct quant_ml_data *train,
         return quant_err_set(err, QUANT_ENOMEM, "lightgbm: out of memory");
     m->threads = opts->threads;
     DatasetHandle dtrain = NULL, dvalid = NULL;
-    rc = make_dataset(train, params, NULL, &dtrain, err);
+    int network = 0;
+    if (opts->cluster) {
+        rc = network_init(opts->cluster, err);
+        network = rc == QUANT_OK;
+    }
+    if (rc == QUANT_OK)
+        rc = make_dataset(train, params, NULL, &dtrain, err);
     /* The valid set must reuse train's bins, hence the reference. */
     if (rc == QUANT_OK && valid)
         rc = make_dataset(valid, params, dtrain, &dvalid, err);
@@ -174,7 +258,10 @@ static enum quant_code lgb_train(const struct quant_ml_data *train,
     if (rc == QUANT_OK && dvalid && LGBM_BoosterAddValidData(m->booster, dvalid) != 0)
         rc = lgb_fail(err, "adding the valid set");
     if (rc == QUANT_OK)
-        rc = boost(m->booster, dvalid != NULL, opts, info, err);
+        rc = boost(m->booster, dvalid ? valid->n_rows : 0, opts, info, err);
+    /* The trees are all grown: the links are not needed to predict or save. */
+    if (network)
+        LGBM_NetworkFree();
     /* The booster keeps what it needs of the data sets only while they live,
      * so they are freed after it is done training (not after it is freed:
      * prediction does not touch them). */
@@ -301,6 +388,7 @@ const struct quant_model_algo quant_model_lightgbm = {{
     .params = lgb_params,
     .n_params = sizeof lgb_params / sizeof *lgb_params,
     .reserved = lgb_reserved,
+    .distributed = 1,
     .train = lgb_train,
     .predict = lgb_predict,
     .serialize = lgb_serialize,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ml/model_internal.h"
+#include "quant/machines.h"
 
 #include "core/banned.h"
 
@@ -118,6 +119,14 @@ static int value_ok(const struct quant_param_spec *spec, const char *value)
     char *end = NULL;
     errno = 0;
     double v;
+    if (spec->kind == QUANT_PARAM_CHOICE) {
+        /* A whole word of "a|b|c". */
+        size_t len = strlen(value);
+        for (const char *c = spec->choices; len && c && *c; c += strcspn(c, "|"), c += *c == '|')
+            if (strncmp(c, value, len) == 0 && (c[len] == '|' || c[len] == '\0'))
+                return 0;
+        return -1;
+    }
     if (spec->kind == QUANT_PARAM_INT) {
         long l = strtol(value, &end, 10);
         v = (double)l;
@@ -150,6 +159,9 @@ static enum quant_code check_one_param(const struct quant_model_ops *ops, const 
         return quant_err_set(err, QUANT_EINVAL,
                              "%s does not accept param '%s'; accepted keys: %s",
                              ops->name, key, keys);
+    if (value_ok(spec, value) != 0 && spec->kind == QUANT_PARAM_CHOICE)
+        return quant_err_set(err, QUANT_EINVAL, "%s param %s=%s: expected one of %s",
+                             ops->name, key, value, spec->choices);
     if (value_ok(spec, value) != 0)
         return quant_err_set(err, QUANT_EINVAL,
                              "%s param %s=%s: expected %s from %g to %g",
@@ -244,6 +256,14 @@ static enum quant_code check_opts(const struct quant_model_algo *algo,
     if (opts->threads < 1 || opts->threads > 256)
         return quant_err_set(err, QUANT_EINVAL, "%s: threads %d is out of range; use 1..256",
                              name, opts->threads);
+    if (opts->cluster && !algo->ops.distributed)
+        return quant_err_set(err, QUANT_EINVAL, "%s cannot train across machines; use "
+                             "--algo lightgbm with --machines", name);
+    if (opts->cluster && (!opts->cluster->machines || !opts->cluster->channel ||
+                          opts->cluster->rank < 0 ||
+                          (size_t)opts->cluster->rank >= opts->cluster->machines->n))
+        return quant_err_set(err, QUANT_EINVAL, "%s: training across machines needs the "
+                             "machine list, this rank and the ranks' channel", name);
     return quant_model_params_check(algo, opts->params, opts->n_params, err);
 }
 
@@ -375,6 +395,27 @@ enum quant_code quant_model_load(const struct quant_model_algo *algo, const char
     }
     m->algo = algo;
     *out_model = m;
+    return QUANT_OK;
+}
+
+enum quant_code quant_model_fingerprint(struct quant_model *model, char out[17],
+                                        struct quant_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    enum quant_code rc = model->algo->ops.serialize(model->impl, &buf, &len, err);
+    if (rc != QUANT_OK)
+        return rc;
+    /* A LightGBM text model ends with the parameters it was trained with,
+     * which name this rank's own port: only the trees say what was learned. */
+    const char *end = strstr(buf, "\nend of trees\n");
+    if (end)
+        len = (size_t)(end - buf) + 1;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    free(buf);
     return QUANT_OK;
 }
 

@@ -12,13 +12,15 @@
 #include "quant/error.h"
 #include "quant/model.h"
 
-enum quant_param_kind { QUANT_PARAM_INT, QUANT_PARAM_DOUBLE };
+/* CHOICE: one of the words in `choices` ("data|voting"); min and max unused. */
+enum quant_param_kind { QUANT_PARAM_INT, QUANT_PARAM_DOUBLE, QUANT_PARAM_CHOICE };
 
 /* One accepted "key=value" parameter and the range of its value. */
 struct quant_param_spec {
     const char *key;
     enum quant_param_kind kind;
     double min, max;             /* inclusive */
+    const char *choices;         /* QUANT_PARAM_CHOICE: the words, '|' between them */
 };
 
 struct quant_model_ops {
@@ -27,6 +29,7 @@ struct quant_model_ops {
     const struct quant_param_spec *params;   /* accepted params, n_params of them */
     size_t n_params;
     const char *const *reserved; /* keys quant sets itself, NULL-terminated */
+    int distributed;             /* 1: train accepts opts->cluster */
 
     /*
      * Train with already-checked arguments (train->n_rows > 0, params valid,

@@ -22,17 +22,17 @@
 
 /* Ranges follow XGBoost's own parameter checks. */
 static const struct quant_param_spec xgb_params[] = {
-    {"eta",              QUANT_PARAM_DOUBLE, 1e-6, 1.0},
-    {"learning_rate",    QUANT_PARAM_DOUBLE, 1e-6, 1.0},
-    {"max_depth",        QUANT_PARAM_INT,    0,    64},
-    {"min_child_weight", QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"subsample",        QUANT_PARAM_DOUBLE, 1e-6, 1.0},
-    {"colsample_bytree", QUANT_PARAM_DOUBLE, 1e-6, 1.0},
-    {"lambda",           QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"alpha",            QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"gamma",            QUANT_PARAM_DOUBLE, 0,    1e9},
-    {"max_bin",          QUANT_PARAM_INT,    2,    65535},
-    {"max_leaves",       QUANT_PARAM_INT,    0,    1 << 20},
+    {"eta",              QUANT_PARAM_DOUBLE, 1e-6, 1.0, NULL},
+    {"learning_rate",    QUANT_PARAM_DOUBLE, 1e-6, 1.0, NULL},
+    {"max_depth",        QUANT_PARAM_INT,    0,    64, NULL},
+    {"min_child_weight", QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"subsample",        QUANT_PARAM_DOUBLE, 1e-6, 1.0, NULL},
+    {"colsample_bytree", QUANT_PARAM_DOUBLE, 1e-6, 1.0, NULL},
+    {"lambda",           QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"alpha",            QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"gamma",            QUANT_PARAM_DOUBLE, 0,    1e9, NULL},
+    {"max_bin",          QUANT_PARAM_INT,    2,    65535, NULL},
+    {"max_leaves",       QUANT_PARAM_INT,    0,    1 << 20, NULL},
 };
 
 static const char *const xgb_reserved[] = {

@@ -93,6 +93,17 @@ void quant_fit_train_one_(struct quant_workspace *ws, const struct quant_train_r
                           struct quant_fit_training *tr, const char *id_label,
                           struct quant_train_result *r);
 
+/*
+ * Pooled across machines (req->machines, fit_ranks.c): meet the other ranks,
+ * train tr (this rank's share) with them, and on rank 0 gather every rank's
+ * test rows, symbols and exclusions into tr and r, then save and register.
+ * all: every rank's symbols (sorted, n_all), which every rank must agree on.
+ */
+void quant_fit_train_ranks_(struct quant_workspace *ws, const struct quant_train_request *req,
+                            const struct quant_model_algo *algo, int threads,
+                            struct quant_fit_training *tr, char *const *all, size_t n_all,
+                            struct quant_train_result *r);
+
 /* "XGBoost" or "LightGBM". */
 const char *quant_fit_display_name_(const char *algo);
 

@@ -20,6 +20,7 @@
 #include "store/feature_store.h"
 #include "services/frames.h"
 #include "quant/meta_store.h"
+#include "quant/machines.h"
 #include "quant/ml_split.h"
 #include "providers/provider_internal.h"
 #include "services/ml_internal.h"
@@ -299,6 +300,30 @@ static int cmp_sym(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What a pooled training across machines cannot be asked (train.h). */
+static enum quant_code check_machines(const struct quant_train_request *req,
+                                      const struct quant_model_algo *algo, size_t u,
+                                      struct quant_err *err)
+{
+    size_t n = req->machines->n;
+    if (!req->pooled)
+        return quant_err_set(err, QUANT_EINVAL, "--machines trains one pooled model across "
+                             "machines: add --pooled");
+    if (strcmp(quant_model_algo_name(algo), "lightgbm") != 0)
+        return quant_err_set(err, QUANT_EINVAL, "training across machines is LightGBM's "
+                             "(its data-parallel learner): use --algo lightgbm");
+    if (req->score)
+        return quant_err_set(err, QUANT_EINVAL, "--score is not for training across machines: "
+                             "score afterwards with `quant score --model ID`");
+    if (n < 2 || req->rank < 0 || (size_t)req->rank >= n)
+        return quant_err_set(err, QUANT_EINVAL, "rank %d is not one of the %zu machines: use "
+                             "--rank 0 to %zu", req->rank, n, n - 1);
+    if (u < n)
+        return quant_err_set(err, QUANT_EINVAL, "%zu symbols cannot be shared among %zu "
+                             "machines: give at least one symbol per machine", u, n);
+    return QUANT_OK;
+}
+
 enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train_request *req,
                                const struct quant_ml_observer *obs,
                                struct quant_train_summary *out, struct quant_err *err)
@@ -326,6 +351,24 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
         return rc;
     /* The scan wants its symbols sorted (normalize_all made them unique). */
     qsort(syms, u, sizeof *syms, cmp_sym);
+    /* Across machines: this rank's share, symbol i to rank i mod n (train.h).
+     * By position in the sorted list rather than by blocks, so the shares
+     * stay within one symbol of each other and neighbours in the alphabet
+     * (a company's share classes) spread over the ranks. */
+    const char **mine = calloc(u ? u : 1, sizeof *mine);
+    size_t n_mine = 0;
+    if (!mine)
+        rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < u; i++)
+        if (!req->machines || i % req->machines->n == (size_t)req->rank)
+            mine[n_mine++] = syms[i];
+    if (!rc && req->machines)
+        rc = check_machines(req, algo, u, err);
+    if (rc) {
+        free(mine);
+        quant_strings_free(syms, u);
+        return rc;
+    }
     struct trainer t;
     memset(&t, 0, sizeof t);
     t.ws = ws;
@@ -360,8 +403,8 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
     struct quant_frames_request fq = {
         .set = set,
         .horizon = h,
-        .want = (const char *const *)syms,
-        .n_want = u,
+        .want = mine,
+        .n_want = n_mine,
         .threads = threads,
     };
     if (!t.rc && !rc)
@@ -372,19 +415,19 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
     if (!rc && t.rc)
         rc = quant_err_set(err, t.rc, "%s", t.error[0] ? t.error : "out of memory");
     /* Symbols with no bars at all never came out of the scan. */
-    for (size_t i = 0; !rc && i < u; i++) {
-        if (seen(&t, syms[i]))
+    for (size_t i = 0; !rc && i < n_mine; i++) {
+        if (seen(&t, mine[i]))
             continue;
         char why[QUANT_ERR_MSG_MAX];
         snprintf(why, sizeof why, "no bars stored for %s: run `quant ingest --symbols %s` first",
-                 syms[i], syms[i]);
+                 mine[i], mine[i]);
         if (req->pooled) {
-            if (exclude(&t.pooled, syms[i], why) != QUANT_OK)
+            if (exclude(&t.pooled, mine[i], why) != QUANT_OK)
                 rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
             continue;
         }
         struct quant_train_result s;
-        result_init(&t, &s, syms[i]);
+        result_init(&t, &s, mine[i]);
         if (obs && obs->on_train_start)
             obs->on_train_start(obs->ctx, s.label, s.algo_name);
         s.code = QUANT_ENOTFOUND;
@@ -392,7 +435,17 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
         snprintf(s.error, sizeof s.error, "%s", why);
         report_train(obs, &s, out);
     }
-    if (!rc && req->pooled) {
+    if (!rc && req->pooled && req->machines) {
+        /* A rank whose share has no rows still meets the others, to stop them. */
+        quant_fit_train_ranks_(ws, req, algo, threads, &t.pooled, syms, u, &r);
+        snprintf(r.label, sizeof r.label, "pooled (%zu of %zu symbols)",
+                 req->rank == 0 ? u - t.pooled.n_excluded : n_mine - t.pooled.n_excluded,
+                 req->rank == 0 ? u : n_mine);
+        r.excluded = t.pooled.excluded;
+        r.n_excluded = t.pooled.n_excluded;
+        r.seconds = quant_clock_mono() - t0;
+        report_train(obs, &r, out);
+    } else if (!rc && req->pooled) {
         snprintf(r.label, sizeof r.label, "pooled (%zu of %zu symbols)", u - t.pooled.n_excluded,
                  u);
         if (t.pooled.n_excluded == u) {
@@ -427,6 +480,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
     if (req->pooled)
         quant_fit_training_release_(&t.pooled);
     quant_strings_free(t.seen, t.n_seen);
+    free(mine);
     quant_strings_free(syms, u);
     out->seconds = quant_clock_mono() - t_start;
     return rc;
