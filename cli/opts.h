@@ -65,6 +65,19 @@ void cli_model_opts_init(struct cli_model_opts *m);
 int cli_model_opts_finish(struct cli_ctx *ctx, const struct cli_command *cmd,
                           struct cli_model_opts *m);
 void cli_model_opts_release(struct cli_model_opts *m);
+/* Copy the checked options into a request (train's and walkforward's share the names). */
+#define CLI_MODEL_OPTS_APPLY(req, m)                                  \
+    do {                                                              \
+        (req).set = (m).set;                                          \
+        (req).algo = (m).algo;                                        \
+        (req).horizon = (m).horizon;                                  \
+        (req).rounds = (m).rounds;                                    \
+        (req).early_stopping = (m).early_stopping;                    \
+        (req).seed = (uint64_t)(m).seed;                              \
+        (req).threads = (m).threads;                                  \
+        (req).params = (const char *const *)(m).params.v;             \
+        (req).n_params = (m).params.n;                                \
+    } while (0)
 
 #define CLI_MODEL_OPTS(m)                                                              \
     {"--features", "--set", CLI_OPT_STRING, &(m).set_name, 0, 0, "tech-v1 or alpha158"}, \

@@ -196,15 +196,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         cli_model_opts_release(&m);
         return rc;
     }
-    req.set = m.set;
-    req.algo = m.algo;
-    req.horizon = m.horizon;
-    req.rounds = m.rounds;
-    req.early_stopping = m.early_stopping;
-    req.seed = (uint64_t)m.seed;
-    req.threads = m.threads;
-    req.params = (const char *const *)m.params.v;
-    req.n_params = m.params.n;
+    CLI_MODEL_OPTS_APPLY(req, m);
     if (machines_spec) {
         req.machines = &machines;
         req.rank = rank;

@@ -108,15 +108,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;
-    req.set = m.set;
-    req.params = (const char *const *)m.params.v;
-    req.n_params = m.params.n;
-    req.algo = m.algo;
-    req.horizon = m.horizon;
-    req.rounds = m.rounds;
-    req.early_stopping = m.early_stopping;
-    req.seed = (uint64_t)m.seed;
-    req.threads = m.threads;
+    CLI_MODEL_OPTS_APPLY(req, m);
     req.valid_days = valid;
     req.universe = universe;
     struct quant_err err;

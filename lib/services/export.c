@@ -198,6 +198,17 @@ static void sync_path(const char *path)
     }
 }
 
+/* The folder holding path, synced: a rename is durable once its folder is. */
+static void sync_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    sync_path(dir);
+}
+
 /* Move the finished file into place; without force, never over a file. */
 static enum quant_code publish(const char *tmp, const char *target, int force,
                                struct quant_err *err)
@@ -222,12 +233,7 @@ static enum quant_code publish(const char *tmp, const char *target, int force,
         return quant_err_set(err, QUANT_EIO, "cannot move the export into place as %s: %s",
                              target, strerror(e));
     }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", target);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    sync_path(dir);
+    sync_parent(target);
     return QUANT_OK;
 }
 
@@ -444,12 +450,7 @@ static enum quant_code lake_publish(const char *tmp, const char *dir, int exists
         return quant_err_set(err, QUANT_EIO, "cannot move the export into place as %s: %s",
                              dir, strerror(e));
     }
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    if (slash)
-        *(slash == parent ? slash + 1 : slash) = '\0';
-    sync_path(parent);
+    sync_parent(dir);
     if (exists)
         remove_tree(old);
     return QUANT_OK;

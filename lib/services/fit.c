@@ -337,3 +337,15 @@ void quant_fit_training_release_(struct quant_fit_training *tr)
     free(tr->excluded);
 }
 
+enum quant_code quant_fit_exclude_(struct quant_fit_training *tr, const char *symbol,
+                                   const char *reason)
+{
+    struct quant_train_exclusion *v = realloc(tr->excluded, (tr->n_excluded + 1) * sizeof *v);
+    if (!v)
+        return QUANT_ENOMEM;
+    tr->excluded = v;
+    snprintf(v[tr->n_excluded].symbol, sizeof v->symbol, "%s", symbol);
+    snprintf(v[tr->n_excluded].reason, sizeof v->reason, "%s", reason);
+    tr->n_excluded++;
+    return QUANT_OK;
+}

@@ -45,6 +45,9 @@ struct quant_fit_training {
 
 void quant_fit_training_init_(struct quant_fit_training *tr, const struct quant_feature_set *set,
                               int h);
+/* Record that symbol was left out of a pooled model, and why (tr owns it). */
+enum quant_code quant_fit_exclude_(struct quant_fit_training *tr, const char *symbol,
+                                   const char *reason);
 void quant_fit_training_release_(struct quant_fit_training *tr);
 
 /* Append positions [begin, end) of rows (bar indices of f) to d. */

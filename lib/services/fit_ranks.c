@@ -106,19 +106,6 @@ static unsigned char *pack(const struct quant_fit_training *tr, const double *p,
     return b;
 }
 
-static enum quant_code add_exclusion(struct quant_fit_training *tr, const char *symbol,
-                                     const char *reason)
-{
-    struct quant_train_exclusion *v = realloc(tr->excluded, (tr->n_excluded + 1) * sizeof *v);
-    if (!v)
-        return QUANT_ENOMEM;
-    tr->excluded = v;
-    snprintf(v[tr->n_excluded].symbol, sizeof v->symbol, "%s", symbol);
-    snprintf(v[tr->n_excluded].reason, sizeof v->reason, "%s", reason);
-    tr->n_excluded++;
-    return QUANT_OK;
-}
-
 /* Rank 0: every rank's blob into one set of metrics and one symbol list in tr. */
 static enum quant_code merge(struct quant_fit_training *tr, void **bufs, size_t *lens, int n,
                              struct quant_metrics *metrics, struct quant_err *err)
@@ -162,7 +149,7 @@ static enum quant_code merge(struct quant_fit_training *tr, void **bufs, size_t 
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "segments"))
             cJSON_AddItemToObject(tr->segments, it->string, cJSON_Duplicate(it, 1));
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "excluded"))
-            if (!rc && cJSON_IsString(it) && add_exclusion(tr, it->string, it->valuestring))
+            if (!rc && cJSON_IsString(it) && quant_fit_exclude_(tr, it->string, it->valuestring))
                 rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
         if (!j)
             rc = quant_err_set(err, QUANT_EPARSE, "rank %d sent malformed results", k);

@@ -48,17 +48,6 @@ static void report_train(const struct quant_ml_observer *obs, struct quant_train
         obs->on_trained(obs->ctx, r);
 }
 
-static enum quant_code exclude(struct quant_fit_training *tr, const char *symbol, const char *reason)
-{
-    struct quant_train_exclusion *v = realloc(tr->excluded, (tr->n_excluded + 1) * sizeof *v);
-    if (!v)
-        return QUANT_ENOMEM;
-    tr->excluded = v;
-    snprintf(v[tr->n_excluded].symbol, sizeof v->symbol, "%s", symbol);
-    snprintf(v[tr->n_excluded].reason, sizeof v->reason, "%s", reason);
-    tr->n_excluded++;
-    return QUANT_OK;
-}
 
 /*
  * One per-symbol model on its way through the pool: the main thread gathers
@@ -275,7 +264,7 @@ static int on_frame(void *ctx, const struct quant_frame_item *it)
         quant_err_set(&e, code, "%s", it->error);
     else
         code = quant_fit_add_frame_(&t->pooled, it->symbol, it->frame, &too_short, &e);
-    if (code && too_short && exclude(&t->pooled, it->symbol, e.msg) != QUANT_OK)
+    if (code && too_short && quant_fit_exclude_(&t->pooled, it->symbol, e.msg) != QUANT_OK)
         quant_err_set(&e, code = QUANT_ENOMEM, "out of memory");
     else if (code && too_short)
         code = QUANT_OK;
@@ -422,7 +411,7 @@ enum quant_code quant_train(struct quant_workspace *ws, const struct quant_train
         snprintf(why, sizeof why, "no bars stored for %s: run `quant ingest --symbols %s` first",
                  mine[i], mine[i]);
         if (req->pooled) {
-            if (exclude(&t.pooled, mine[i], why) != QUANT_OK)
+            if (quant_fit_exclude_(&t.pooled, mine[i], why) != QUANT_OK)
                 rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
             continue;
         }
