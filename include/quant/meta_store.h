@@ -1,6 +1,10 @@
 /*
- * meta_store.h: the metadata store (SQLite): symbols, ingest runs, the
- * request ledger, and the schema version.
+ * meta_store.h: the metadata store: symbols, ingest runs, the request
+ * ledger, the model and evaluation registries, universes, and the schema
+ * version.  One schema behind a URL (MLflow's convention): sqlite:///PATH
+ * (a file; a bare path means the same) or postgresql://USER@HOST:PORT/DB
+ * (libpq; several machines can share it).  Both backends behave the same
+ * through this API; lib/store/meta_migrate.c says where their DDL differs.
  *
  * Schema (version 1, plus the models table in version 2, the universes in 3):
  *   schema_version(version INTEGER NOT NULL)            -- one row
@@ -44,25 +48,35 @@
 
 struct quant_meta_store;
 
-/* busy_timeout_ms: how long to wait for another writer (SQLite busy timeout). */
-enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
+/*
+ * Open (creating or migrating) the store `url` names: sqlite:///PATH, a bare
+ * file path, or postgresql://... (QUANT_ECONFIG for another scheme).
+ * busy_timeout_ms: how long to wait for another writer (SQLite's busy
+ * timeout; PostgreSQL's lock_timeout and, rounded up to seconds, its
+ * connect timeout).  Messages name a URL with its password masked.
+ */
+enum quant_code quant_meta_store_open(const char *url, long busy_timeout_ms,
                                       struct quant_meta_store **out, struct quant_err *err);
 
 /*
  * Open an existing store for reading only (`quant status`, the dashboard):
- * never creates, migrates or writes.  A store in a folder this user may not
- * write (an archive, a read-only mount) still opens: SQLite's WAL mode needs
- * to create a -shm file even to read, so when it cannot, the file is read as
- * immutable (nobody can be writing it there).  A store of an older schema is
- * refused with QUANT_ESCHEMA ("run quant init-db"), a newer one likewise.
+ * never creates, migrates or writes.  A SQLite file in a folder this user may
+ * not write (an archive, a read-only mount) still opens: WAL mode needs to
+ * create a -shm file even to read, so when it cannot, the file is read as
+ * immutable (nobody can be writing it there).  A PostgreSQL session is made
+ * read-only.  A store of an older schema is refused with QUANT_ESCHEMA ("run
+ * quant init-db"), a newer one likewise; a missing file is QUANT_ENOTFOUND.
  */
-enum quant_code quant_meta_store_open_read_only(const char *path, long busy_timeout_ms,
+enum quant_code quant_meta_store_open_read_only(const char *url, long busy_timeout_ms,
                                                 struct quant_meta_store **out,
                                                 struct quant_err *err);
 void quant_meta_store_close(struct quant_meta_store *store);
 
-/* The schema version found when opening (before migration), 0 for a new file. */
+/* The schema version found when opening (before migration), 0 for a new store. */
 int quant_meta_store_found_version(const struct quant_meta_store *store);
+
+/* "SQLite" or "PostgreSQL" (static text). */
+const char *quant_meta_store_backend(const struct quant_meta_store *store);
 
 struct quant_symbol_record {
     struct quant_symbol_info info;

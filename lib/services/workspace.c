@@ -67,7 +67,7 @@ static enum quant_code open_series_rw(struct quant_workspace *ws, struct quant_e
 
 static enum quant_code open_meta_rw(struct quant_workspace *ws, struct quant_err *err)
 {
-    return quant_meta_store_open(quant_config_get(ws->cfg, QUANT_SET_SQLITE_PATH), ws->lock_ms,
+    return quant_meta_store_open(quant_config_get(ws->cfg, QUANT_SET_META_URL), ws->lock_ms,
                                  &ws->meta, err);
 }
 
@@ -156,10 +156,13 @@ struct quant_meta_store *quant_workspace_meta(struct quant_workspace *ws, struct
         return ws->meta;
     if (ws->meta_err.code)
         return failed(&ws->meta_err, err);
-    const char *path = quant_config_get(ws->cfg, QUANT_SET_SQLITE_PATH);
-    enum quant_code rc = require_file(path, &ws->meta_err);
+    const char *url = quant_config_get(ws->cfg, QUANT_SET_META_URL);
+    /* A file must exist already (a reader never creates one); a server
+     * answers for itself. */
+    const char *path = quant_meta_url_sqlite_path(url);
+    enum quant_code rc = path ? require_file(path, &ws->meta_err) : QUANT_OK;
     if (!rc)
-        rc = quant_meta_store_open_read_only(path, ws->lock_ms, &ws->meta, &ws->meta_err);
+        rc = quant_meta_store_open_read_only(url, ws->lock_ms, &ws->meta, &ws->meta_err);
     return rc ? failed(&ws->meta_err, err) : ws->meta;
 }
 
