@@ -14,7 +14,7 @@
  *   ingest_runs(id INTEGER PRIMARY KEY, symbol TEXT, provider TEXT,
  *               started_at TEXT, finished_at TEXT, rows INTEGER,
  *               status TEXT CHECK (status IN ('running','ok','failed')),
- *               error TEXT)
+ *               error TEXT, series_store TEXT (v5))
  *   request_ledger(day TEXT, key_fingerprint TEXT, requests INTEGER,
  *                  PRIMARY KEY(day, key_fingerprint))
  *   models(id TEXT PRIMARY KEY, algorithm, feature_set TEXT, horizon INTEGER,
@@ -44,7 +44,7 @@
 #include "quant/error.h"
 #include "quant/symbol_info.h"
 
-#define QUANT_META_SCHEMA_VERSION 4
+#define QUANT_META_SCHEMA_VERSION 5
 
 struct quant_meta_store;
 
@@ -77,6 +77,15 @@ int quant_meta_store_found_version(const struct quant_meta_store *store);
 
 /* "SQLite" or "PostgreSQL" (static text). */
 const char *quant_meta_store_backend(const struct quant_meta_store *store);
+
+/*
+ * Name the series store this process ingests into ("host:/path/quant.duckdb";
+ * copied; "" = none).  Runs begun from here on record it, and
+ * quant_meta_runs_close_stale closes only runs of that series store (and
+ * runs that recorded none), so on a registry several machines share a
+ * writer never marks another machine's live ingest as interrupted.
+ */
+void quant_meta_store_set_series(struct quant_meta_store *store, const char *series);
 
 struct quant_symbol_record {
     struct quant_symbol_info info;
@@ -145,10 +154,12 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *store, int64_t id
                                       const char *status, long rows, const char *error_text,
                                       struct quant_err *err);
 /*
- * Mark every run still 'running' as failed ("interrupted ...").  Call it only
- * while holding the series store's write lock: then no other ingest can be
- * running, so such rows belong to a process that was killed or crashed.
- * *out_closed (may be NULL) gets how many were closed.
+ * Mark every run still 'running' as failed ("interrupted ...") that wrote
+ * into this process's series store (quant_meta_store_set_series; with none
+ * set, every run), or recorded none.  Call it only while holding that
+ * store's write lock: then no other ingest into it can be running, so such
+ * rows belong to a process that was killed or crashed.  *out_closed (may be
+ * NULL) gets how many were closed.
  */
 enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *store, long *out_closed,
                                            struct quant_err *err);

@@ -30,6 +30,7 @@ struct quant_meta_store {
     struct meta_conn *conn;   /* owned */
     int found_version;        /* schema version before migrating; 0 for a new store */
     char where[4096];         /* the file, or the URL with its password masked */
+    char series[4352];        /* quant_meta_store_set_series; "" = none */
 };
 
 /* The store's last failure as a quant code and a message naming what was

@@ -85,6 +85,15 @@ static const char *const sqlite_v4[] = {
 
 /* ---- PostgreSQL (the same versions) ------------------------------------------ */
 
+/* v5: which series store each ingest run wrote into ("host:/path/quant.duckdb").
+ * Runs into one series store are serialised by its write lock, so the
+ * holder of that lock may close the store's runs still marked running; on
+ * a registry several machines share, it must leave the others' alone. */
+static const char *const sqlite_v5[] = {
+    "ALTER TABLE ingest_runs ADD COLUMN series_store TEXT",
+    NULL,
+};
+
 #define T "TEXT COLLATE \"C\""
 
 static const char *const pg_v1[] = {
@@ -137,11 +146,16 @@ static const char *const pg_v4[] = {
     NULL,
 };
 
+static const char *const pg_v5[] = {
+    "ALTER TABLE ingest_runs ADD COLUMN series_store " T,
+    NULL,
+};
+
 #undef T
 
 static const char *const *const migrations[2][QUANT_META_SCHEMA_VERSION] = {
-    [META_SQLITE] = {sqlite_v1, sqlite_v2, sqlite_v3, sqlite_v4},
-    [META_PG] = {pg_v1, pg_v2, pg_v3, pg_v4},
+    [META_SQLITE] = {sqlite_v1, sqlite_v2, sqlite_v3, sqlite_v4, sqlite_v5},
+    [META_PG] = {pg_v1, pg_v2, pg_v3, pg_v4, pg_v5},
 };
 
 /* Whether the store has a schema at all, in each dialect's catalogue. */

@@ -22,14 +22,16 @@ enum quant_code quant_meta_run_begin(struct quant_meta_store *s, const char *sym
     quant_meta_iso_time_((int64_t)time(NULL), now);
     struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
-                              "INSERT INTO ingest_runs (symbol, provider, started_at, rows, status)"
-                              " VALUES (?1, ?2, ?3, 0, 'running') RETURNING id",
+                              "INSERT INTO ingest_runs (symbol, provider, started_at, rows, status,"
+                              " series_store) VALUES (?1, ?2, ?3, 0, 'running', NULLIF(?4, ''))"
+                              " RETURNING id",
                               &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, symbol);
     quant_meta_bind_text_(st, 2, provider);
     quant_meta_bind_text_(st, 3, now);
+    quant_meta_bind_text_(st, 4, s->series);
     /* RETURNING rather than a last-insert-id call: the id of this row even
      * with other sessions inserting at once, in both dialects. */
     int step = meta_step(st);
@@ -92,11 +94,13 @@ enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *s, long *ou
                               "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"
                               " error = 'interrupted: the ingest stopped before it finished"
                               " (killed or crashed); nothing of it was stored'"
-                              " WHERE status = 'running'",
+                              " WHERE status = 'running' AND (?2 = '' OR series_store IS NULL"
+                              "  OR series_store = ?2)",
                               &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, now);
+    quant_meta_bind_text_(st, 2, s->series);
     int64_t changed = 0;
     if ((rc = quant_meta_step_done_(s, st, "closing interrupted ingest runs", &changed, err)))
         return rc;

@@ -185,3 +185,8 @@ const char *quant_meta_store_backend(const struct quant_meta_store *s)
 {
     return s->drv->name;
 }
+
+void quant_meta_store_set_series(struct quant_meta_store *s, const char *series)
+{
+    snprintf(s->series, sizeof s->series, "%s", series ? series : "");
+}

@@ -329,6 +329,27 @@ static void test_runs(void **state)
     assert_int_equal(quant_meta_runs_close_stale(m, &closed, &err), QUANT_OK);
     assert_int_equal(closed, 0);
     quant_meta_store_close(m);
+
+    /* On a shared registry a writer closes only its own series store's runs:
+     * machine B's lock says nothing about machine A's ingest. */
+    struct quant_meta_store *a = open_ok(), *b = open_ok();
+    quant_meta_store_set_series(a, "host-a:/data/quant.duckdb");
+    quant_meta_store_set_series(b, "host-b:/data/quant.duckdb");
+    int64_t ida;
+    assert_int_equal(quant_meta_run_begin(a, "NVDA", "csv", &ida, &err), QUANT_OK);
+    assert_int_equal(quant_meta_runs_close_stale(b, &closed, &err), QUANT_OK);
+    assert_int_equal(closed, 0);
+    assert_int_equal(quant_meta_run_last(b, "NVDA", &run, &err), QUANT_OK);
+    assert_string_equal(run.status, "running");
+    assert_int_equal(quant_meta_runs_close_stale(a, &closed, &err), QUANT_OK);
+    assert_int_equal(closed, 1);
+    assert_int_equal(quant_meta_run_last(b, "NVDA", &run, &err), QUANT_OK);
+    assert_string_equal(run.status, "failed");
+    quant_meta_store_close(a);
+    quant_meta_store_close(b);
+    char tag[64];
+    raw_text("SELECT series_store FROM ingest_runs WHERE symbol = 'NVDA'", NULL, tag, sizeof tag);
+    assert_string_equal(tag, "host-a:/data/quant.duckdb");
     /* Times are stored as UTC ISO-8601 text. */
     char ts[64], msg[128];
     raw_text("SELECT started_at FROM ingest_runs ORDER BY id LIMIT 1", NULL, ts, sizeof ts);
@@ -399,6 +420,7 @@ static void test_migrates_v1(void **state)
     raw_sql("DROP TABLE universe_members");
     raw_sql("DROP TABLE universes");
     raw_sql("DROP TABLE evaluations");
+    raw_sql("ALTER TABLE ingest_runs DROP COLUMN series_store");
     raw_sql("UPDATE schema_version SET version = 1");
     m = open_ok();
     assert_int_equal(quant_meta_store_found_version(m), 1);
@@ -420,6 +442,7 @@ static void make_v2(void)
     raw_sql("DROP TABLE universe_members");
     raw_sql("DROP TABLE universes");
     raw_sql("DROP TABLE evaluations");
+    raw_sql("ALTER TABLE ingest_runs DROP COLUMN series_store");
     raw_sql("UPDATE schema_version SET version = 2");
 }
 
@@ -436,8 +459,8 @@ static int stored_version(void)
     return (int)raw_long("SELECT version FROM schema_version", NULL);
 }
 
-/* A version-2 file gains the universe (v3) and evaluation (v4) tables on
- * open, its rows kept. */
+/* A version-2 file gains the universe (v3) and evaluation (v4) tables and
+ * the runs' series store (v5) on open, its rows kept. */
 static void test_migrates_v2(void **state)
 {
     (void)state;
