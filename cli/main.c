@@ -100,7 +100,9 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
             }
         }
         if (!matched) {
-            fprintf(ctx->err, "quant: unknown option '%s'; run `quant --help`\n", argv[i]);
+            /* Never the value of --mistyped=VALUE: it may be a URL with a password. */
+            fprintf(ctx->err, "quant: unknown option '%.*s'; run `quant --help`\n",
+                    (int)strcspn(argv[i], "="), argv[i]);
             return -1;
         }
         i++;
