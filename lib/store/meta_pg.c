@@ -63,8 +63,9 @@ static void note_failure(struct meta_conn *c, const PGresult *res)
 char *meta_sql_to_pg(const char *sql, int *out_nparams)
 {
     size_t n = strlen(sql);
-    /* "?" becomes "$NNN" at most: four bytes more per character is plenty. */
-    char *out = malloc(n * 4 + 1);
+    /* A placeholder becomes "$" and at most 6 digits (see the loop), so
+     * eight bytes per input byte is always enough. */
+    char *out = malloc(n * 8 + 8);
     if (!out)
         return NULL;
     size_t o = 0;
