@@ -13,7 +13,14 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
     int found = quant_workspace_meta_found_version(ws);
     fprintf(ctx->out, "DuckDB store:    %s\n", quant_config_get(&ctx->cfg, QUANT_SET_DUCKDB_PATH));
-    fprintf(ctx->out, "SQLite metadata: %s", quant_config_get(&ctx->cfg, QUANT_SET_SQLITE_PATH));
+    /* The URL as it may be shown: never its password. */
+    char url[1024];
+    quant_config_display(&ctx->cfg, QUANT_SET_META_URL, url, sizeof url);
+    const char *file = quant_meta_url_sqlite_path(url);
+    if (file)
+        fprintf(ctx->out, "SQLite metadata: %s", file);
+    else
+        fprintf(ctx->out, "Metadata store:  %s", url);
     if (found == 0)
         fprintf(ctx->out, " (created, schema v%d)\n", QUANT_META_SCHEMA_VERSION);
     else if (found < QUANT_META_SCHEMA_VERSION)
@@ -30,9 +37,9 @@ const struct cli_command cmd_init_db = {
     .usage =
         "usage: quant init-db\n"
         "\n"
-        "Creates QUANT_HOME, the DuckDB time-series store and the SQLite metadata\n"
-        "store, or migrates existing ones to this version's schema. Running it again\n"
-        "changes nothing.\n",
+        "Creates QUANT_HOME, the DuckDB time-series store and the metadata store\n"
+        "(SQLite, or PostgreSQL when meta_url / --meta-url names one), or migrates\n"
+        "existing ones to this version's schema. Running it again changes nothing.\n",
     .run = run,
     .open = CLI_OPEN_WRITE,
 };

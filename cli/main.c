@@ -21,7 +21,7 @@ static const struct cli_command *const commands[] = {
 static void print_help(FILE *f)
 {
     fprintf(f,
-            "usage: quant [--home DIR] [--duckdb PATH] [--sqlite PATH]\n"
+            "usage: quant [--home DIR] [--duckdb PATH] [--sqlite PATH] [--meta-url URL]\n"
             "             [--alphavantage-url URL] COMMAND [ARGS]\n"
             "\n"
             "quant: quantitative research on daily market data.\n"
@@ -40,6 +40,8 @@ static void print_help(FILE *f)
             "  --home DIR               QUANT_HOME, default ./.quant\n"
             "  --duckdb PATH            QUANT_DUCKDB_PATH, default $QUANT_HOME/quant.duckdb\n"
             "  --sqlite PATH            QUANT_SQLITE_PATH, default $QUANT_HOME/meta.sqlite\n"
+            "  --meta-url URL           QUANT_META_URL: sqlite:///PATH (default: --sqlite's)\n"
+            "                           or postgresql://USER@HOST:PORT/DB\n"
             "  --alphavantage-url URL   QUANT_ALPHAVANTAGE_URL\n"
             "The API key is read from ALPHAVANTAGE_API_KEY or quant.conf only, never\n"
             "from the command line (where other users could see it).\n"
@@ -69,6 +71,7 @@ static const struct {
     {"--home", QUANT_SET_HOME},
     {"--duckdb", QUANT_SET_DUCKDB_PATH},
     {"--sqlite", QUANT_SET_SQLITE_PATH},
+    {"--meta-url", QUANT_SET_META_URL},
     {"--alphavantage-url", QUANT_SET_AV_URL},
 };
 
@@ -97,7 +100,9 @@ static int parse_globals(struct cli_ctx *ctx, int argc, char **argv)
             }
         }
         if (!matched) {
-            fprintf(ctx->err, "quant: unknown option '%s'; run `quant --help`\n", argv[i]);
+            /* Never the value of --mistyped=VALUE: it may be a URL with a password. */
+            fprintf(ctx->err, "quant: unknown option '%.*s'; run `quant --help`\n",
+                    (int)strcspn(argv[i], "="), argv[i]);
             return -1;
         }
         i++;

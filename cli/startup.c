@@ -56,7 +56,7 @@
 /* The global options of main.c that take a value as the next word. */
 static int takes_value(const char *opt)
 {
-    static const char *const with_value[] = {"--home", "--duckdb", "--sqlite",
+    static const char *const with_value[] = {"--home", "--duckdb", "--sqlite", "--meta-url",
                                              "--alphavantage-url"};
     for (size_t i = 0; i < sizeof with_value / sizeof *with_value; i++)
         if (strcmp(opt, with_value[i]) == 0)

@@ -96,6 +96,26 @@ static void check_secret(const struct quant_config *cfg)
         FUZZ_CHECK(strlen(fp) == 16 && strspn(fp, "0123456789abcdef") == 16);
 }
 
+/* meta_url defaults to sqlite_path's file; shown, it never carries the
+ * password a URL holds (what url_password finds is replaced by ****). */
+static void check_meta_url(const struct quant_config *cfg)
+{
+    const char *url = quant_config_get(cfg, QUANT_SET_META_URL);
+    if (cfg->source[QUANT_SET_META_URL] == QUANT_SRC_DEFAULT) {
+        const char *path = quant_meta_url_sqlite_path(url);
+        FUZZ_CHECK(path && strcmp(path, quant_config_get(cfg, QUANT_SET_SQLITE_PATH)) == 0);
+    }
+    char shown[8192];
+    quant_config_display(cfg, QUANT_SET_META_URL, shown, sizeof shown);
+    const char *at = strstr(url, "://");
+    const char *amp = at ? strchr(at + 3, '@') : NULL;
+    const char *colon = at ? strchr(at + 3, ':') : NULL;
+    if (strlen(url) < 4000 && amp && colon && colon + 1 < amp && !memchr(at + 3, '/', (size_t)(amp - at - 3)) &&
+        !memchr(at + 3, '?', (size_t)(amp - at - 3)) &&
+        !memchr(at + 3, '#', (size_t)(amp - at - 3)))
+        FUZZ_CHECK(strstr(shown, ":****@") != NULL);
+}
+
 static void check_numbers(const struct quant_config *cfg)
 {
     static const enum quant_setting ids[] = {
@@ -130,6 +150,7 @@ static void check_resolved(const struct quant_config *cfg, const uint8_t *data, 
     check_path_default(cfg, QUANT_SET_DUCKDB_PATH, "quant.duckdb");
     check_path_default(cfg, QUANT_SET_SQLITE_PATH, "meta.sqlite");
     check_path_default(cfg, QUANT_SET_MODELS_DIR, "models");
+    check_meta_url(cfg);
     check_secret(cfg);
     check_numbers(cfg);
 }
@@ -150,5 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(strncmp(err.msg, g_conf, strlen(g_conf)) == 0);
     }
     quant_config_release(&cfg);
+    /* Secrets registered by this input (a key, a URL password) must not mask
+     * the next input's messages. */
+    quant_secret_clear();
     return 0;
 }

@@ -49,9 +49,12 @@ LWCHARTS_SHA256=64310292298df4dd527494865e5d91d447f8bb397b68de3912c2a6465025ee5e
 
 # python3-pandas, -xgboost, -sklearn: the pandas peer (../shared/peer) that
 # bench/pipeline.py measures quant against; its smoke test runs in the suite.
+# libpq-dev: the PostgreSQL metadata store (meta_url = postgresql://...);
+# postgresql-15: initdb/pg_ctl for the throwaway clusters its tests start
+# (tests/support/pg_cluster.h), and the postgres user they run as under root.
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
               libcurl4-openssl-dev libsqlite3-dev libcjson-dev libcmocka-dev
-              libxgboost-dev libcivetweb-dev valgrind faketime
+              libxgboost-dev libcivetweb-dev libpq-dev postgresql-15 valgrind faketime
               python3-pandas python3-xgboost python3-sklearn)
 [ "$WANT_BROWSER" -eq 1 ] && APT_PACKAGES+=(chromium)
 [ "$WANT_FUZZ" -eq 1 ] && APT_PACKAGES+=(clang-14 libclang-rt-14-dev)

@@ -16,7 +16,13 @@
  * naming the file and line, so a typo never silently falls back to a default.
  *
  * The API key is a secret: quant_config_display() masks it, and no function
- * here ever puts it in an error message.
+ * here ever puts it in an error message.  A password inside meta_url is
+ * treated the same: shown as ****, and registered with quant_secret_add so no
+ * message carries it.
+ *
+ * meta_url decides where the metadata store is.  Unset, it is sqlite:/// and
+ * the sqlite_path setting, so a configuration that only names sqlite_path
+ * keeps working; set, it wins over sqlite_path.
  *
  * Ownership: struct quant_config owns all its strings; init/release.
  */
@@ -38,6 +44,9 @@
       "DuckDB time-series store (default $QUANT_HOME/quant.duckdb)")                    \
     X(QUANT_SET_SQLITE_PATH, "sqlite_path", "QUANT_SQLITE_PATH", NULL, 0,                \
       "SQLite metadata store (default $QUANT_HOME/meta.sqlite)")                        \
+    X(QUANT_SET_META_URL, "meta_url", "QUANT_META_URL", NULL, 0,                         \
+      "metadata store: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default "     \
+      "sqlite:/// and sqlite_path; a password in it is never shown)")                  \
     X(QUANT_SET_MODELS_DIR, "models_dir", "QUANT_MODELS_DIR", NULL, 0,                    \
       "trained model files (default $QUANT_HOME/models)")                               \
     X(QUANT_SET_API_KEY, "alphavantage_api_key", "ALPHAVANTAGE_API_KEY", "", 1,          \
@@ -144,6 +153,18 @@ void quant_config_display(const struct quant_config *cfg, enum quant_setting id,
  * being stored.  "none" when no key is set.
  */
 void quant_config_key_fingerprint(const struct quant_config *cfg, char out[17]);
+
+/*
+ * Metadata store URLs (meta_store.h).  The file a sqlite:/// URL names (SQLAlchemy's
+ * form: sqlite:///rel/path, sqlite:////abs/path), as a pointer into url; url
+ * itself when it has no scheme (a bare path); NULL for any other scheme.
+ */
+const char *quant_meta_url_sqlite_path(const char *url);
+/* Non-zero for postgresql:// and postgres:// URLs (libpq's URI forms). */
+int quant_meta_url_is_postgres(const char *url);
+/* url as it may be shown: a password in user:password@ or in a password=
+ * parameter becomes ****. */
+void quant_meta_url_mask(const char *url, char *out, size_t n);
 
 /* Create QUANT_HOME, the models folder and the store paths' parents if missing. */
 enum quant_code quant_config_ensure_dirs(const struct quant_config *cfg, struct quant_err *err);

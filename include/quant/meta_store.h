@@ -1,6 +1,10 @@
 /*
- * meta_store.h: the metadata store (SQLite): symbols, ingest runs, the
- * request ledger, and the schema version.
+ * meta_store.h: the metadata store: symbols, ingest runs, the request
+ * ledger, the model and evaluation registries, universes, and the schema
+ * version.  One schema behind a URL (MLflow's convention): sqlite:///PATH
+ * (a file; a bare path means the same) or postgresql://USER@HOST:PORT/DB
+ * (libpq; several machines can share it).  Both backends behave the same
+ * through this API; lib/store/meta_migrate.c says where their DDL differs.
  *
  * Schema (version 1, plus the models table in version 2, the universes in 3):
  *   schema_version(version INTEGER NOT NULL)            -- one row
@@ -10,7 +14,7 @@
  *   ingest_runs(id INTEGER PRIMARY KEY, symbol TEXT, provider TEXT,
  *               started_at TEXT, finished_at TEXT, rows INTEGER,
  *               status TEXT CHECK (status IN ('running','ok','failed')),
- *               error TEXT)
+ *               error TEXT, series_store TEXT (v5))
  *   request_ledger(day TEXT, key_fingerprint TEXT, requests INTEGER,
  *                  PRIMARY KEY(day, key_fingerprint))
  *   models(id TEXT PRIMARY KEY, algorithm, feature_set TEXT, horizon INTEGER,
@@ -40,32 +44,51 @@
 #include "quant/error.h"
 #include "quant/symbol_info.h"
 
-#define QUANT_META_SCHEMA_VERSION 4
+#define QUANT_META_SCHEMA_VERSION 5
 
 struct quant_meta_store;
 
-/* busy_timeout_ms: how long to wait for another writer (SQLite busy timeout). */
-enum quant_code quant_meta_store_open(const char *path, long busy_timeout_ms,
+/*
+ * Open (creating or migrating) the store `url` names: sqlite:///PATH, a bare
+ * file path, or postgresql://... (QUANT_ECONFIG for another scheme).
+ * busy_timeout_ms: how long to wait for another writer (SQLite's busy
+ * timeout; PostgreSQL's lock_timeout and, rounded up to seconds, its
+ * connect timeout).  Messages name a URL with its password masked.
+ */
+enum quant_code quant_meta_store_open(const char *url, long busy_timeout_ms,
                                       struct quant_meta_store **out, struct quant_err *err);
 
 /*
  * Open an existing store for reading only (`quant status`, the dashboard):
- * never creates, migrates or writes.  A store in a folder this user may not
- * write (an archive, a read-only mount) still opens: SQLite's WAL mode needs
- * to create a -shm file even to read, so when it cannot, the file is read as
- * immutable (nobody can be writing it there).  A store of an older schema is
- * refused with QUANT_ESCHEMA ("run quant init-db"), a newer one likewise.
+ * never creates, migrates or writes.  A SQLite file in a folder this user may
+ * not write (an archive, a read-only mount) still opens: WAL mode needs to
+ * create a -shm file even to read, so when it cannot, the file is read as
+ * immutable (nobody can be writing it there).  A PostgreSQL session is made
+ * read-only.  A store of an older schema is refused with QUANT_ESCHEMA ("run
+ * quant init-db"), a newer one likewise; a missing file is QUANT_ENOTFOUND.
  * found_version (may be NULL) gets the schema version read, also when the
  * store is refused for it (a reader can tell "older" from "newer"), or -1
  * when none was read.
  */
-enum quant_code quant_meta_store_open_read_only(const char *path, long busy_timeout_ms,
+enum quant_code quant_meta_store_open_read_only(const char *url, long busy_timeout_ms,
                                                 struct quant_meta_store **out,
                                                 int *found_version, struct quant_err *err);
 void quant_meta_store_close(struct quant_meta_store *store);
 
-/* The schema version found when opening (before migration), 0 for a new file. */
+/* The schema version found when opening (before migration), 0 for a new store. */
 int quant_meta_store_found_version(const struct quant_meta_store *store);
+
+/* "SQLite" or "PostgreSQL" (static text). */
+const char *quant_meta_store_backend(const struct quant_meta_store *store);
+
+/*
+ * Name the series store this process ingests into ("host:/path/quant.duckdb";
+ * copied; "" = none).  Runs begun from here on record it, and
+ * quant_meta_runs_close_stale closes only runs of that series store (and
+ * runs that recorded none), so on a registry several machines share a
+ * writer never marks another machine's live ingest as interrupted.
+ */
+void quant_meta_store_set_series(struct quant_meta_store *store, const char *series);
 
 struct quant_symbol_record {
     struct quant_symbol_info info;
@@ -134,10 +157,12 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *store, int64_t id
                                       const char *status, long rows, const char *error_text,
                                       struct quant_err *err);
 /*
- * Mark every run still 'running' as failed ("interrupted ...").  Call it only
- * while holding the series store's write lock: then no other ingest can be
- * running, so such rows belong to a process that was killed or crashed.
- * *out_closed (may be NULL) gets how many were closed.
+ * Mark every run still 'running' as failed ("interrupted ...") that wrote
+ * into this process's series store (quant_meta_store_set_series; with none
+ * set, every run), or recorded none.  Call it only while holding that
+ * store's write lock: then no other ingest into it can be running, so such
+ * rows belong to a process that was killed or crashed.  *out_closed (may be
+ * NULL) gets how many were closed.
  */
 enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *store, long *out_closed,
                                            struct quant_err *err);

@@ -163,6 +163,81 @@ static enum quant_code join_path(struct quant_config *cfg, enum quant_setting id
     return assign(cfg, id, path, QUANT_SRC_DEFAULT);
 }
 
+/* The default meta_url: the sqlite_path setting (resolved before it, as the
+ * table orders them) as a sqlite:/// URL. */
+static enum quant_code sqlite_url(struct quant_config *cfg, const char *path)
+{
+    char url[PATH_MAX + 16];
+    snprintf(url, sizeof url, "sqlite:///%s", path ? path : "");
+    return assign(cfg, QUANT_SET_META_URL, url, QUANT_SRC_DEFAULT);
+}
+
+/* Where a URL's password is: [*at, *at + *len).  0 when it has none. */
+static int url_password(const char *url, size_t *at, size_t *len)
+{
+    const char *scheme_end = strstr(url, "://");
+    if (scheme_end) {
+        const char *auth = scheme_end + 3;
+        size_t alen = strcspn(auth, "/?#");
+        const char *amp = NULL; /* the last '@' of the authority ends the user info */
+        for (size_t i = 0; i < alen; i++)
+            if (auth[i] == '@')
+                amp = auth + i;
+        const char *colon = amp ? memchr(auth, ':', (size_t)(amp - auth)) : NULL;
+        if (colon && amp > colon + 1) {
+            *at = (size_t)(colon + 1 - url);
+            *len = (size_t)(amp - colon - 1);
+            return 1;
+        }
+    }
+    /* libpq also takes the password as a parameter: ...?password=... */
+    for (const char *p = strchr(url, '?'); p; p = strchr(p + 1, '&')) {
+        if (strncasecmp(p + 1, "password=", 9) == 0) {
+            *at = (size_t)(p + 10 - url);
+            *len = strcspn(p + 10, "&#");
+            return *len > 0;
+        }
+    }
+    return 0;
+}
+
+static void register_url_password(const char *url)
+{
+    size_t at, len;
+    char pw[256];
+    if (!url || !url_password(url, &at, &len) || len >= sizeof pw)
+        return;
+    memcpy(pw, url + at, len);
+    pw[len] = '\0';
+    quant_secret_add(pw);
+}
+
+const char *quant_meta_url_sqlite_path(const char *url)
+{
+    if (!url)
+        return NULL;
+    if (strncasecmp(url, "sqlite:///", 10) == 0)
+        return url + 10;
+    return strstr(url, "://") ? NULL : url;
+}
+
+int quant_meta_url_is_postgres(const char *url)
+{
+    return url && (strncasecmp(url, "postgresql://", 13) == 0 ||
+                   strncasecmp(url, "postgres://", 11) == 0);
+}
+
+void quant_meta_url_mask(const char *url, char *out, size_t n)
+{
+    size_t at, len;
+    if (!url)
+        url = "";
+    if (url_password(url, &at, &len))
+        snprintf(out, n, "%.*s****%s", (int)at, url, url + at + len);
+    else
+        snprintf(out, n, "%s", url);
+}
+
 enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err *err)
 {
     /* 1 and 2: flags, then the environment (an empty variable counts as unset). */
@@ -204,6 +279,8 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
             rc = join_path(cfg, i, "quant.duckdb");
         else if (i == QUANT_SET_SQLITE_PATH)
             rc = join_path(cfg, i, "meta.sqlite");
+        else if (i == QUANT_SET_META_URL)
+            rc = sqlite_url(cfg, cfg->value[QUANT_SET_SQLITE_PATH]);
         else if (i == QUANT_SET_MODELS_DIR)
             rc = join_path(cfg, i, "models");
         else
@@ -212,6 +289,7 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
             return quant_err_set(err, rc, "out of memory resolving settings");
     }
     quant_secret_add(cfg->value[QUANT_SET_API_KEY]);
+    register_url_password(cfg->value[QUANT_SET_META_URL]);
     return QUANT_OK;
 }
 
@@ -285,6 +363,10 @@ void quant_config_display(const struct quant_config *cfg, enum quant_setting id,
                           char *out, size_t n)
 {
     const char *v = quant_config_get(cfg, id);
+    if (id == QUANT_SET_META_URL) {
+        quant_meta_url_mask(v, out, n);
+        return;
+    }
     if (!defs[id].secret) {
         snprintf(out, n, "%s", v);
         return;
@@ -352,11 +434,13 @@ static enum quant_code ensure_parent(const char *file, struct quant_err *err)
 
 enum quant_code quant_config_ensure_dirs(const struct quant_config *cfg, struct quant_err *err)
 {
+    /* A PostgreSQL metadata store needs no folder here. */
+    const char *meta_file = quant_meta_url_sqlite_path(quant_config_get(cfg, QUANT_SET_META_URL));
     enum quant_code rc = mkdir_p(quant_config_get(cfg, QUANT_SET_HOME), err);
     if (!rc)
         rc = ensure_parent(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), err);
-    if (!rc)
-        rc = ensure_parent(quant_config_get(cfg, QUANT_SET_SQLITE_PATH), err);
+    if (!rc && meta_file)
+        rc = ensure_parent(meta_file, err);
     if (!rc)
         rc = mkdir_p(quant_config_get(cfg, QUANT_SET_MODELS_DIR), err);
     return rc;

@@ -107,8 +107,11 @@ static enum quant_code check_protected(const struct quant_config *cfg, const cha
                                  "models; write the export somewhere else",
                                  target, d);
     }
+    /* The metadata file is meta_url's when that names one (NULL otherwise). */
     const char *files[] = {quant_config_get(cfg, QUANT_SET_DUCKDB_PATH),
-                           quant_config_get(cfg, QUANT_SET_SQLITE_PATH), cfg->conf_path};
+                           quant_config_get(cfg, QUANT_SET_SQLITE_PATH),
+                           quant_meta_url_sqlite_path(quant_config_get(cfg, QUANT_SET_META_URL)),
+                           cfg->conf_path};
     static const char *const suffix[] = {"", ".wal", "-wal", "-shm", "-journal"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char f[PATH_MAX], g[PATH_MAX + 16];

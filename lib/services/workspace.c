@@ -8,10 +8,12 @@
 #include "quant/workspace.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/feature_store.h"
 #include "store/sql_internal.h"
@@ -68,8 +70,21 @@ static enum quant_code open_series_rw(struct quant_workspace *ws, struct quant_e
 
 static enum quant_code open_meta_rw(struct quant_workspace *ws, struct quant_err *err)
 {
-    return quant_meta_store_open(quant_config_get(ws->cfg, QUANT_SET_SQLITE_PATH), ws->lock_ms,
+    return quant_meta_store_open(quant_config_get(ws->cfg, QUANT_SET_META_URL), ws->lock_ms,
                                  &ws->meta, err);
+}
+
+/* "host:/full/path" of the series store: unique across the machines that
+ * share a registry. */
+static void series_id(const char *duckdb_path, char *out, size_t n)
+{
+    char host[256] = "localhost", full[PATH_MAX];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    if (!realpath(duckdb_path, full))
+        snprintf(full, sizeof full, "%s", duckdb_path);
+    snprintf(out, n, "%s:%s", host, full);
 }
 
 enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_ws_mode mode,
@@ -97,10 +112,17 @@ enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_
         rc = open_series_rw(ws, err);
     if (!rc && mode != QUANT_WS_READ)
         rc = open_meta_rw(ws, err);
-    /* We hold DuckDB's single-writer lock, so no other ingest is running: a
-     * run still marked 'running' was killed.  Say so in its record. */
-    if (!rc && mode == QUANT_WS_WRITE)
+    /* We hold DuckDB's single-writer lock, so no other ingest into this
+     * series store is running: a run of it still marked 'running' was
+     * killed.  Say so in its record.  Runs are tagged with the store (host
+     * and full path), so a registry shared by several machines keeps their
+     * live runs. */
+    if (!rc && mode == QUANT_WS_WRITE) {
+        char series[4352];
+        series_id(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), series, sizeof series);
+        quant_meta_store_set_series(ws->meta, series);
         rc = quant_meta_runs_close_stale(ws->meta, NULL, err);
+    }
     if (rc) {
         quant_workspace_close(ws);
         return rc;
@@ -158,10 +180,13 @@ struct quant_meta_store *quant_workspace_meta(struct quant_workspace *ws, struct
         return ws->meta;
     if (ws->meta_err.code)
         return failed(&ws->meta_err, err);
-    const char *path = quant_config_get(ws->cfg, QUANT_SET_SQLITE_PATH);
-    enum quant_code rc = require_file(path, &ws->meta_err);
+    const char *url = quant_config_get(ws->cfg, QUANT_SET_META_URL);
+    /* A file must exist already (a reader never creates one); a server
+     * answers for itself. */
+    const char *path = quant_meta_url_sqlite_path(url);
+    enum quant_code rc = path ? require_file(path, &ws->meta_err) : QUANT_OK;
     if (!rc)
-        rc = quant_meta_store_open_read_only(path, ws->lock_ms, &ws->meta, &ws->meta_version,
+        rc = quant_meta_store_open_read_only(url, ws->lock_ms, &ws->meta, &ws->meta_version,
                                              &ws->meta_err);
     return rc ? failed(&ws->meta_err, err) : ws->meta;
 }

@@ -24,7 +24,7 @@ enum quant_code quant_meta_evaluation_insert(struct quant_meta_store *s,
 {
     char at[32];
     quant_meta_iso_time_(r->created_at ? r->created_at : (int64_t)time(NULL), at);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "INSERT INTO evaluations (id, target_kind, target, features,"
                               " horizon, params, metrics, created_at)"
@@ -35,27 +35,26 @@ enum quant_code quant_meta_evaluation_insert(struct quant_meta_store *s,
     quant_meta_bind_text_(st, 2, r->target_kind);
     quant_meta_bind_text_(st, 3, r->target);
     quant_meta_bind_text_(st, 4, r->features);
-    sqlite3_bind_int(st, 5, r->horizon);
+    meta_bind_int64(st, 5, r->horizon);
     quant_meta_bind_text_(st, 6, r->params_json);
     quant_meta_bind_text_(st, 7, r->metrics_json);
     quant_meta_bind_text_(st, 8, at);
-    return quant_meta_step_done_(s, st, "registering an evaluation", err);
+    return quant_meta_step_done_(s, st, "registering an evaluation", NULL, err);
 }
 
 #define EVAL_COLUMNS "id, target_kind, target, features, horizon, params, metrics, created_at"
 
-static int read_eval(sqlite3_stmt *st, struct quant_evaluation_record *r)
+static int read_eval(struct meta_stmt *st, struct quant_evaluation_record *r)
 {
     memset(r, 0, sizeof *r);
     quant_meta_col_text_(st, 0, r->id, sizeof r->id);
     quant_meta_col_text_(st, 1, r->target_kind, sizeof r->target_kind);
     quant_meta_col_text_(st, 2, r->target, sizeof r->target);
     quant_meta_col_text_(st, 3, r->features, sizeof r->features);
-    r->horizon = sqlite3_column_int(st, 4);
-    const unsigned char *p = sqlite3_column_text(st, 5), *m = sqlite3_column_text(st, 6);
-    r->params_json = strdup(p ? (const char *)p : "{}");
-    r->metrics_json = strdup(m ? (const char *)m : "{}");
-    r->created_at = quant_meta_parse_iso_(sqlite3_column_text(st, 7));
+    r->horizon = (int)meta_column_int64(st, 4);
+    r->params_json = quant_meta_col_dup_(st, 5, "{}");
+    r->metrics_json = quant_meta_col_dup_(st, 6, "{}");
+    r->created_at = quant_meta_parse_iso_(meta_column_text(st, 7));
     return r->params_json && r->metrics_json;
 }
 
@@ -63,21 +62,21 @@ enum quant_code quant_meta_evaluation_get(struct quant_meta_store *s, const char
                                           struct quant_evaluation_record *out,
                                           struct quant_err *err)
 {
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s, "SELECT " EVAL_COLUMNS " FROM evaluations"
                                              " WHERE id = ?1", &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
+    int step = meta_step(st);
+    if (step == META_ROW)
         rc = read_eval(st, out) ? QUANT_OK : quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    else if (step == SQLITE_DONE)
+    else if (step == META_DONE)
         rc = quant_err_set(err, QUANT_ENOTFOUND, "no evaluation '%.64s': the dashboard's "
                            "Evaluation page lists them (quant evaluate makes them)", id);
     else
         rc = quant_meta_db_error_(s, "reading an evaluation", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     return rc;
 }
 
@@ -87,7 +86,7 @@ enum quant_code quant_meta_evaluation_list(struct quant_meta_store *s,
 {
     *out = NULL;
     *out_n = 0;
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s, "SELECT " EVAL_COLUMNS " FROM evaluations"
                                              " ORDER BY created_at DESC, rowid DESC", &st, err);
     if (rc)
@@ -95,7 +94,7 @@ enum quant_code quant_meta_evaluation_list(struct quant_meta_store *s,
     struct quant_evaluation_record *v = NULL;
     size_t n = 0, cap = 0;
     int step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!rc && (step = meta_step(st)) == META_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             struct quant_evaluation_record *nv = realloc(v, cap * sizeof *nv);
@@ -108,9 +107,9 @@ enum quant_code quant_meta_evaluation_list(struct quant_meta_store *s,
         if (!read_eval(st, &v[n++]))
             rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != META_DONE)
         rc = quant_meta_db_error_(s, "listing evaluations", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     if (rc) {
         for (size_t i = 0; i < n; i++)
             quant_evaluation_record_release(&v[i]);

@@ -29,7 +29,7 @@ enum quant_code quant_meta_model_insert(struct quant_meta_store *s,
 {
     char at[32];
     quant_meta_iso_time_(r->created_at ? r->created_at : (int64_t)time(NULL), at);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "INSERT INTO models (id, algorithm, feature_set, horizon, params,"
                               " metrics, feature_names, symbols, segments, data_fingerprint,"
@@ -41,7 +41,7 @@ enum quant_code quant_meta_model_insert(struct quant_meta_store *s,
     quant_meta_bind_text_(st, 1, r->id);
     quant_meta_bind_text_(st, 2, r->algorithm);
     quant_meta_bind_text_(st, 3, r->feature_set);
-    sqlite3_bind_int(st, 4, r->horizon);
+    meta_bind_int64(st, 4, r->horizon);
     quant_meta_bind_text_(st, 5, r->params_json);
     quant_meta_bind_text_(st, 6, r->metrics_json);
     quant_meta_bind_text_(st, 7, r->feature_names_json);
@@ -50,30 +50,24 @@ enum quant_code quant_meta_model_insert(struct quant_meta_store *s,
     quant_meta_bind_text_(st, 10, r->fingerprint);
     quant_meta_bind_text_(st, 11, r->path);
     quant_meta_bind_text_(st, 12, at);
-    return quant_meta_step_done_(s, st, "registering a model", err);
+    return quant_meta_step_done_(s, st, "registering a model", NULL, err);
 }
 
-static char *col_dup(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return strdup(t ? (const char *)t : "");
-}
-
-static int read_model(sqlite3_stmt *st, struct quant_model_record *r)
+static int read_model(struct meta_stmt *st, struct quant_model_record *r)
 {
     memset(r, 0, sizeof *r);
     quant_meta_col_text_(st, 0, r->id, sizeof r->id);
     quant_meta_col_text_(st, 1, r->algorithm, sizeof r->algorithm);
     quant_meta_col_text_(st, 2, r->feature_set, sizeof r->feature_set);
-    r->horizon = sqlite3_column_int(st, 3);
-    r->params_json = col_dup(st, 4);
-    r->metrics_json = col_dup(st, 5);
-    r->feature_names_json = col_dup(st, 6);
-    r->symbols_json = col_dup(st, 7);
-    r->segments_json = col_dup(st, 8);
+    r->horizon = (int)meta_column_int64(st, 3);
+    r->params_json = quant_meta_col_dup_(st, 4, NULL);
+    r->metrics_json = quant_meta_col_dup_(st, 5, NULL);
+    r->feature_names_json = quant_meta_col_dup_(st, 6, NULL);
+    r->symbols_json = quant_meta_col_dup_(st, 7, NULL);
+    r->segments_json = quant_meta_col_dup_(st, 8, NULL);
     quant_meta_col_text_(st, 9, r->fingerprint, sizeof r->fingerprint);
     quant_meta_col_text_(st, 10, r->path, sizeof r->path);
-    r->created_at = quant_meta_parse_iso_(sqlite3_column_text(st, 11));
+    r->created_at = quant_meta_parse_iso_(meta_column_text(st, 11));
     return r->params_json && r->metrics_json && r->feature_names_json && r->symbols_json &&
            r->segments_json;
 }
@@ -85,22 +79,22 @@ static int read_model(sqlite3_stmt *st, struct quant_model_record *r)
 enum quant_code quant_meta_model_get(struct quant_meta_store *s, const char *id,
                                      struct quant_model_record *out, struct quant_err *err)
 {
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s, "SELECT " MODEL_COLUMNS " FROM models WHERE id = ?1", &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
+    int step = meta_step(st);
+    if (step == META_ROW) {
         rc = read_model(st, out) ? QUANT_OK : quant_err_set(err, QUANT_ENOMEM, "out of memory");
-    } else if (step == SQLITE_DONE) {
+    } else if (step == META_DONE) {
         rc = quant_err_set(err, QUANT_ENOTFOUND,
                            "no model '%.80s' in the registry: `quant models list` shows them",
                            id);
     } else {
         rc = quant_meta_db_error_(s, "reading a model", err);
     }
-    sqlite3_finalize(st);
+    meta_finalize(st);
     return rc;
 }
 
@@ -109,13 +103,14 @@ enum quant_code quant_meta_model_list(struct quant_meta_store *s, const char *sy
                                       struct quant_err *err)
 {
     /* symbols is a JSON array of validated symbols, so '"AAPL"' cannot match
-     * inside another symbol's name. */
+     * inside another symbol's name.  lower() on both sides: SQLite's LIKE
+     * ignores ASCII case and PostgreSQL's does not. */
     char pattern[QUANT_SYMBOL_MAX + 8];
     snprintf(pattern, sizeof pattern, "%%\"%s\"%%", symbol ? symbol : "");
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "SELECT " MODEL_COLUMNS " FROM models"
-                              " WHERE ?1 IS NULL OR symbols LIKE ?2"
+                              " WHERE CAST(?1 AS TEXT) IS NULL OR lower(symbols) LIKE lower(?2)"
                               " ORDER BY created_at DESC, rowid DESC",
                               &st, err);
     if (rc)
@@ -123,12 +118,12 @@ enum quant_code quant_meta_model_list(struct quant_meta_store *s, const char *sy
     if (symbol)
         quant_meta_bind_text_(st, 1, symbol);
     else
-        sqlite3_bind_null(st, 1);
+        meta_bind_null(st, 1);
     quant_meta_bind_text_(st, 2, pattern);
     struct quant_model_record *v = NULL;
     size_t n = 0, cap = 0;
     int step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!rc && (step = meta_step(st)) == META_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             struct quant_model_record *nv = realloc(v, cap * sizeof *nv);
@@ -141,9 +136,9 @@ enum quant_code quant_meta_model_list(struct quant_meta_store *s, const char *sy
         if (!read_model(st, &v[n++]))
             rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != META_DONE)
         rc = quant_meta_db_error_(s, "listing models", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     if (rc) {
         for (size_t i = 0; i < n; i++)
             quant_model_record_release(&v[i]);

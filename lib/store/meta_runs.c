@@ -20,21 +20,29 @@ enum quant_code quant_meta_run_begin(struct quant_meta_store *s, const char *sym
 {
     char now[32];
     quant_meta_iso_time_((int64_t)time(NULL), now);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
-                              "INSERT INTO ingest_runs (symbol, provider, started_at, rows, status)"
-                              " VALUES (?1, ?2, ?3, 0, 'running')",
+                              "INSERT INTO ingest_runs (symbol, provider, started_at, rows, status,"
+                              " series_store) VALUES (?1, ?2, ?3, 0, 'running', NULLIF(?4, ''))"
+                              " RETURNING id",
                               &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, symbol);
     quant_meta_bind_text_(st, 2, provider);
     quant_meta_bind_text_(st, 3, now);
-    if ((rc = quant_meta_step_done_(s, st, "recording an ingest run", err)))
-        return rc;
-    if (out_id)
-        *out_id = sqlite3_last_insert_rowid(s->db);
-    return QUANT_OK;
+    quant_meta_bind_text_(st, 4, s->series);
+    /* RETURNING rather than a last-insert-id call: the id of this row even
+     * with other sessions inserting at once, in both dialects. */
+    int step = meta_step(st);
+    if (step == META_ROW && out_id)
+        *out_id = meta_column_int64(st, 0);
+    if (step == META_ROW)
+        step = meta_step(st);
+    if (step != META_DONE)
+        rc = quant_meta_db_error_(s, "recording an ingest run", err);
+    meta_finalize(st);
+    return rc;
 }
 
 enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
@@ -46,7 +54,7 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
                              (long long)id);
     char now[32];
     quant_meta_iso_time_((int64_t)time(NULL), now);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "UPDATE ingest_runs SET finished_at = ?1, status = ?2, rows = ?3,"
                               " error = ?4 WHERE id = ?5",
@@ -55,21 +63,22 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
         return rc;
     quant_meta_bind_text_(st, 1, now);
     quant_meta_bind_text_(st, 2, status);
-    sqlite3_bind_int64(st, 3, rows);
+    meta_bind_int64(st, 3, rows);
     if (error_text) {
         /* Stored text outlives the run and is shown by status and the
          * dashboard: no secret may reach the file (error.h). */
         char masked[QUANT_ERR_MSG_MAX];
         snprintf(masked, sizeof masked, "%s", error_text);
         quant_mask_secrets(masked);
-        sqlite3_bind_text(st, 4, masked, -1, SQLITE_TRANSIENT);
+        quant_meta_bind_text_(st, 4, masked);
     } else {
-        sqlite3_bind_null(st, 4);
+        meta_bind_null(st, 4);
     }
-    sqlite3_bind_int64(st, 5, id);
-    if ((rc = quant_meta_step_done_(s, st, "finishing an ingest run", err)))
+    meta_bind_int64(st, 5, id);
+    int64_t changed = 0;
+    if ((rc = quant_meta_step_done_(s, st, "finishing an ingest run", &changed, err)))
         return rc;
-    if (sqlite3_changes(s->db) == 0)
+    if (changed == 0)
         return quant_err_set(err, QUANT_ENOTFOUND, "ingest run %lld does not exist",
                              (long long)id);
     return QUANT_OK;
@@ -80,27 +89,30 @@ enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *s, long *ou
 {
     char now[32];
     quant_meta_iso_time_((int64_t)time(NULL), now);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"
                               " error = 'interrupted: the ingest stopped before it finished"
                               " (killed or crashed); nothing of it was stored'"
-                              " WHERE status = 'running'",
+                              " WHERE status = 'running' AND (?2 = '' OR series_store IS NULL"
+                              "  OR series_store = ?2)",
                               &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, now);
-    if ((rc = quant_meta_step_done_(s, st, "closing interrupted ingest runs", err)))
+    quant_meta_bind_text_(st, 2, s->series);
+    int64_t changed = 0;
+    if ((rc = quant_meta_step_done_(s, st, "closing interrupted ingest runs", &changed, err)))
         return rc;
     if (out_closed)
-        *out_closed = (long)sqlite3_changes(s->db);
+        *out_closed = (long)changed;
     return QUANT_OK;
 }
 
 enum quant_code quant_meta_run_last(struct quant_meta_store *s, const char *symbol,
                                     struct quant_ingest_run *out, struct quant_err *err)
 {
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "SELECT id, coalesce(symbol,''), coalesce(provider,''), started_at,"
                               " finished_at, coalesce(rows,0), status, coalesce(error,'')"
@@ -109,24 +121,24 @@ enum quant_code quant_meta_run_last(struct quant_meta_store *s, const char *symb
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, symbol);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
+    int step = meta_step(st);
+    if (step == META_ROW) {
         memset(out, 0, sizeof *out);
-        out->id = sqlite3_column_int64(st, 0);
+        out->id = meta_column_int64(st, 0);
         quant_meta_col_text_(st, 1, out->symbol, sizeof out->symbol);
         quant_meta_col_text_(st, 2, out->provider, sizeof out->provider);
-        out->started_at = quant_meta_parse_iso_(sqlite3_column_text(st, 3));
-        out->finished_at = quant_meta_parse_iso_(sqlite3_column_text(st, 4));
-        out->rows = (long)sqlite3_column_int64(st, 5);
+        out->started_at = quant_meta_parse_iso_(meta_column_text(st, 3));
+        out->finished_at = quant_meta_parse_iso_(meta_column_text(st, 4));
+        out->rows = (long)meta_column_int64(st, 5);
         quant_meta_col_text_(st, 6, out->status, sizeof out->status);
         quant_meta_col_text_(st, 7, out->error, sizeof out->error);
-    } else if (step == SQLITE_DONE) {
+    } else if (step == META_DONE) {
         rc = quant_err_set(err, QUANT_ENOTFOUND, "no ingest run recorded for %s yet",
                            symbol ? symbol : "");
     } else {
         rc = quant_meta_db_error_(s, "reading ingest runs", err);
     }
-    sqlite3_finalize(st);
+    meta_finalize(st);
     return rc;
 }
 
@@ -138,7 +150,7 @@ enum quant_code quant_meta_ledger_get(struct quant_meta_store *s, int32_t day,
 {
     char d[11];
     quant_date_format(day, d);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "SELECT requests FROM request_ledger"
                               " WHERE day = ?1 AND key_fingerprint = ?2",
@@ -147,11 +159,11 @@ enum quant_code quant_meta_ledger_get(struct quant_meta_store *s, int32_t day,
         return rc;
     quant_meta_bind_text_(st, 1, d);
     quant_meta_bind_text_(st, 2, key_fingerprint);
-    int step = sqlite3_step(st);
-    *out_requests = step == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    int step = meta_step(st);
+    *out_requests = step == META_ROW ? (long)meta_column_int64(st, 0) : 0;
+    if (step != META_ROW && step != META_DONE)
         rc = quant_meta_db_error_(s, "reading the request ledger", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     return rc;
 }
 
@@ -161,17 +173,18 @@ enum quant_code quant_meta_ledger_add(struct quant_meta_store *s, int32_t day,
 {
     char d[11];
     quant_date_format(day, d);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "INSERT INTO request_ledger (day, key_fingerprint, requests)"
                               " VALUES (?1, ?2, ?3) ON CONFLICT (day, key_fingerprint)"
-                              " DO UPDATE SET requests = requests + excluded.requests",
+                              " DO UPDATE SET requests = request_ledger.requests"
+                              " + excluded.requests",
                               &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, d);
     quant_meta_bind_text_(st, 2, key_fingerprint);
-    sqlite3_bind_int64(st, 3, requests);
-    return quant_meta_step_done_(s, st, "counting a request", err);
+    meta_bind_int64(st, 3, requests);
+    return quant_meta_step_done_(s, st, "counting a request", NULL, err);
 }
 

@@ -36,42 +36,46 @@ enum quant_code quant_meta_symbol_upsert(struct quant_meta_store *s,
     char now[32];
     quant_meta_iso_time_((int64_t)time(NULL), now);
     /* NULLIF turns "" into NULL so COALESCE keeps the stored value: an empty
-     * field means "unknown", never "erase". */
+     * field means "unknown", never "erase".  The stored row is named by its
+     * table (symbols.name): PostgreSQL refuses a bare name as ambiguous. */
     static const char sql[] =
         "INSERT INTO symbols (symbol, name, type, region, exchange, currency, sector, industry,"
         " active, added_at, updated_at)"
         " VALUES (?1, NULLIF(?2,''), NULLIF(?3,''), NULLIF(?4,''), NULLIF(?5,''),"
         " NULLIF(?6,''), NULLIF(?7,''), NULLIF(?8,''), 1, ?9, ?9)"
         " ON CONFLICT (symbol) DO UPDATE SET"
-        " name = COALESCE(excluded.name, name), type = COALESCE(excluded.type, type),"
-        " region = COALESCE(excluded.region, region),"
-        " exchange = COALESCE(excluded.exchange, exchange),"
-        " currency = COALESCE(excluded.currency, currency),"
-        " sector = COALESCE(excluded.sector, sector),"
-        " industry = COALESCE(excluded.industry, industry),"
+        " name = COALESCE(excluded.name, symbols.name), type = COALESCE(excluded.type, symbols.type),"
+        " region = COALESCE(excluded.region, symbols.region),"
+        " exchange = COALESCE(excluded.exchange, symbols.exchange),"
+        " currency = COALESCE(excluded.currency, symbols.currency),"
+        " sector = COALESCE(excluded.sector, symbols.sector),"
+        " industry = COALESCE(excluded.industry, symbols.industry),"
         " active = 1, updated_at = excluded.updated_at";
     /* IMMEDIATE: the existence check and the write see the same state, so
      * out_created is right even with another writer. */
-    if ((rc = quant_meta_exec_(s, "BEGIN IMMEDIATE", "saving a symbol", err)))
+    if ((rc = quant_meta_begin_(s, META_TX_WRITE, "saving a symbol", err)))
         return rc;
-    sqlite3_stmt *chk, *st;
+    struct meta_stmt *chk, *st;
     int exists = 0;
     if (!(rc = quant_meta_prep_(s, "SELECT 1 FROM symbols WHERE symbol = ?1", &chk, err))) {
-        sqlite3_bind_text(chk, 1, sym, -1, SQLITE_TRANSIENT);
-        exists = sqlite3_step(chk) == SQLITE_ROW;
-        sqlite3_finalize(chk);
+        quant_meta_bind_text_(chk, 1, sym);
+        int step = meta_step(chk);
+        exists = step == META_ROW;
+        meta_finalize(chk);
+        if (step == META_FAIL)
+            rc = quant_meta_db_error_(s, "saving a symbol", err);
     }
     if (!rc && !(rc = quant_meta_prep_(s, sql, &st, err))) {
         const char *vals[] = {sym, info->name, info->type, info->region, info->exchange,
                               info->currency, info->sector, info->industry, now};
         for (int i = 0; i < 9; i++)
             quant_meta_bind_text_(st, i + 1, vals[i]);
-        rc = quant_meta_step_done_(s, st, "saving the symbol", err);
+        rc = quant_meta_step_done_(s, st, "saving the symbol", NULL, err);
     }
     if (!rc)
-        rc = quant_meta_exec_(s, "COMMIT", "saving a symbol", err);
+        rc = quant_meta_commit_(s, "saving a symbol", err);
     if (rc) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        quant_meta_rollback_(s);
         return quant_err_prefix(err, "symbol %s: ", sym);
     }
     if (out_created)
@@ -89,7 +93,7 @@ enum quant_code quant_meta_symbol_upsert(struct quant_meta_store *s,
     "  WHERE r.symbol = symbols.symbol AND r.status = 'failed' ORDER BY r.id DESC LIMIT 1)" \
     " END"
 
-static void read_symbol(sqlite3_stmt *st, struct quant_symbol_record *r)
+static void read_symbol(struct meta_stmt *st, struct quant_symbol_record *r)
 {
     memset(r, 0, sizeof *r);
     quant_meta_col_text_(st, 0, r->info.symbol, sizeof r->info.symbol);
@@ -100,9 +104,9 @@ static void read_symbol(sqlite3_stmt *st, struct quant_symbol_record *r)
     quant_meta_col_text_(st, 5, r->info.currency, sizeof r->info.currency);
     quant_meta_col_text_(st, 6, r->info.sector, sizeof r->info.sector);
     quant_meta_col_text_(st, 7, r->info.industry, sizeof r->info.industry);
-    r->active = sqlite3_column_int(st, 8);
-    r->added_at = quant_meta_parse_iso_(sqlite3_column_text(st, 9));
-    r->updated_at = quant_meta_parse_iso_(sqlite3_column_text(st, 10));
+    r->active = (int)meta_column_int64(st, 8);
+    r->added_at = quant_meta_parse_iso_(meta_column_text(st, 9));
+    r->updated_at = quant_meta_parse_iso_(meta_column_text(st, 10));
     quant_meta_col_text_(st, 11, r->inactive_reason, sizeof r->inactive_reason);
 }
 
@@ -111,17 +115,18 @@ enum quant_code quant_meta_symbol_set_active(struct quant_meta_store *s, const c
 {
     char sym[QUANT_SYMBOL_MAX + 1], now[32];
     enum quant_code rc = check_symbol(symbol, sym, err);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     if (rc || (rc = quant_meta_prep_(s, "UPDATE symbols SET active = ?2, updated_at = ?3 WHERE symbol = ?1",
                          &st, err)))
         return rc;
     quant_meta_iso_time_((int64_t)time(NULL), now);
-    sqlite3_bind_text(st, 1, sym, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, active ? 1 : 0);
+    quant_meta_bind_text_(st, 1, sym);
+    meta_bind_int64(st, 2, active ? 1 : 0);
     quant_meta_bind_text_(st, 3, now);
-    if ((rc = quant_meta_step_done_(s, st, "updating a symbol", err)))
+    int64_t changed = 0;
+    if ((rc = quant_meta_step_done_(s, st, "updating a symbol", &changed, err)))
         return rc;
-    if (sqlite3_changes(s->db) == 0)
+    if (changed == 0)
         return quant_err_set(err, QUANT_ENOTFOUND, "symbol %s is not in the registry", sym);
     return QUANT_OK;
 }
@@ -131,25 +136,25 @@ enum quant_code quant_meta_symbol_get(struct quant_meta_store *s, const char *sy
 {
     char sym[QUANT_SYMBOL_MAX + 1];
     enum quant_code rc = check_symbol(symbol, sym, err);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     if (rc || (rc = quant_meta_prep_(s, "SELECT " SYMBOL_COLS " FROM symbols WHERE symbol = ?1", &st, err)))
         return rc;
-    sqlite3_bind_text(st, 1, sym, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
+    quant_meta_bind_text_(st, 1, sym);
+    int step = meta_step(st);
+    if (step == META_ROW)
         read_symbol(st, out);
-    else if (step == SQLITE_DONE)
+    else if (step == META_DONE)
         rc = quant_err_set(err, QUANT_ENOTFOUND,
                            "symbol %s is not in the registry; add it with `quant symbols add %s`",
                            sym, sym);
     else
         rc = quant_meta_db_error_(s, "reading a symbol", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     return rc;
 }
 
 /* Collect every row of a prepared symbol query (consumes st). */
-static enum quant_code collect_symbols(struct quant_meta_store *s, sqlite3_stmt *st,
+static enum quant_code collect_symbols(struct quant_meta_store *s, struct meta_stmt *st,
                                        struct quant_symbol_record **out, size_t *out_n,
                                        struct quant_err *err)
 {
@@ -157,7 +162,7 @@ static enum quant_code collect_symbols(struct quant_meta_store *s, sqlite3_stmt 
     struct quant_symbol_record *v = NULL;
     enum quant_code rc = QUANT_OK;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = meta_step(st)) == META_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             void *p = realloc(v, cap * sizeof *v);
@@ -169,9 +174,9 @@ static enum quant_code collect_symbols(struct quant_meta_store *s, sqlite3_stmt 
         }
         read_symbol(st, &v[n++]);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != META_DONE)
         rc = quant_meta_db_error_(s, "listing symbols", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     if (rc) {
         free(v);
         return rc;
@@ -187,14 +192,14 @@ enum quant_code quant_meta_symbol_list(struct quant_meta_store *s, int active_on
 {
     *out = NULL;
     *out_n = 0;
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "SELECT " SYMBOL_COLS " FROM symbols"
                               " WHERE ?1 = 0 OR active = 1 ORDER BY symbol",
                               &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int(st, 1, active_only ? 1 : 0);
+    meta_bind_int64(st, 1, active_only ? 1 : 0);
     return collect_symbols(s, st, out, out_n, err);
 }
 
@@ -203,13 +208,14 @@ enum quant_code quant_meta_symbol_remove(struct quant_meta_store *s, const char 
 {
     char sym[QUANT_SYMBOL_MAX + 1];
     enum quant_code rc = check_symbol(symbol, sym, err);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     if (rc || (rc = quant_meta_prep_(s, "DELETE FROM symbols WHERE symbol = ?1", &st, err)))
         return rc;
-    sqlite3_bind_text(st, 1, sym, -1, SQLITE_TRANSIENT);
-    if ((rc = quant_meta_step_done_(s, st, "removing a symbol", err)))
+    quant_meta_bind_text_(st, 1, sym);
+    int64_t changed = 0;
+    if ((rc = quant_meta_step_done_(s, st, "removing a symbol", &changed, err)))
         return rc;
-    if (sqlite3_changes(s->db) == 0)
+    if (changed == 0)
         return quant_err_set(err, QUANT_ENOTFOUND, "symbol %s is not in the registry", sym);
     return QUANT_OK;
 }
@@ -234,12 +240,12 @@ enum quant_code quant_meta_symbol_search(struct quant_meta_store *s, const char 
         " WHERE instr(lower(symbol), lower(?1)) > 0"
         "    OR instr(lower(coalesce(name,'')), lower(?1)) > 0"
         " ORDER BY rank, symbol LIMIT ?2";
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s, sql, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, query, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : 50);
+    quant_meta_bind_text_(st, 1, query);
+    meta_bind_int64(st, 2, limit ? (int64_t)limit : 50);
     return collect_symbols(s, st, out, out_n, err);
 }
 

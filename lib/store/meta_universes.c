@@ -17,51 +17,52 @@
 #define UNIVERSE_COLS \
     "name, source, created_at, symbols, intervals, first_date, last_date"
 
-static int32_t col_date(sqlite3_stmt *st, int col)
+static int32_t col_date(struct meta_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = meta_column_text(st, col);
     int32_t d = 0;
     if (t)
-        quant_date_parse((const char *)t, strlen((const char *)t), &d);
+        quant_date_parse(t, strlen(t), &d);
     return d;
 }
 
-static void read_universe(sqlite3_stmt *st, struct quant_universe_record *r)
+static void read_universe(struct meta_stmt *st, struct quant_universe_record *r)
 {
     memset(r, 0, sizeof *r);
     quant_meta_col_text_(st, 0, r->name, sizeof r->name);
     quant_meta_col_text_(st, 1, r->source, sizeof r->source);
-    r->created_at = quant_meta_parse_iso_(sqlite3_column_text(st, 2));
-    r->n_symbols = (long)sqlite3_column_int64(st, 3);
-    r->n_intervals = (long)sqlite3_column_int64(st, 4);
+    r->created_at = quant_meta_parse_iso_(meta_column_text(st, 2));
+    r->n_symbols = (long)meta_column_int64(st, 3);
+    r->n_intervals = (long)meta_column_int64(st, 4);
     r->first = col_date(st, 5);
     r->last = col_date(st, 6);
 }
 
-static void bind_date(sqlite3_stmt *st, int i, int32_t days)
+static void bind_date(struct meta_stmt *st, int i, int32_t days)
 {
     char d[11];
     quant_date_format(days, d);
-    sqlite3_bind_text(st, i, d, -1, SQLITE_TRANSIENT);
+    quant_meta_bind_text_(st, i, d);
 }
 
 /* The stored record of name into out (may be NULL): 1 found, 0 not, -1 error. */
 static int find(struct quant_meta_store *s, const char *name, struct quant_universe_record *out,
                 struct quant_err *err)
 {
-    sqlite3_stmt *st;
-    if (quant_meta_prep_(s, "SELECT " UNIVERSE_COLS " FROM universes WHERE name = ?1", &st, err))
+    struct meta_stmt *st;
+    if (quant_meta_prep_(s, "SELECT " UNIVERSE_COLS " FROM universes WHERE lower(name) = lower(?1)",
+                         &st, err))
         return -1;
     quant_meta_bind_text_(st, 1, name);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW && out)
+    int step = meta_step(st);
+    if (step == META_ROW && out)
         read_universe(st, out);
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    meta_finalize(st);
+    if (step != META_ROW && step != META_DONE) {
         quant_meta_db_error_(s, "reading a universe", err);
         return -1;
     }
-    return step == SQLITE_ROW;
+    return step == META_ROW;
 }
 
 static enum quant_code not_found(const char *name, struct quant_err *err)
@@ -77,7 +78,7 @@ static enum quant_code insert_record(struct quant_meta_store *s,
 {
     char at[32];
     quant_meta_iso_time_(rec->created_at ? rec->created_at : (int64_t)time(NULL), at);
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "INSERT INTO universes (" UNIVERSE_COLS ")"
                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -87,11 +88,11 @@ static enum quant_code insert_record(struct quant_meta_store *s,
     quant_meta_bind_text_(st, 1, rec->name);
     quant_meta_bind_text_(st, 2, rec->source);
     quant_meta_bind_text_(st, 3, at);
-    sqlite3_bind_int64(st, 4, rec->n_symbols);
-    sqlite3_bind_int64(st, 5, rec->n_intervals);
+    meta_bind_int64(st, 4, rec->n_symbols);
+    meta_bind_int64(st, 5, rec->n_intervals);
     bind_date(st, 6, rec->first);
     bind_date(st, 7, rec->last);
-    return quant_meta_step_done_(s, st, "storing a universe", err);
+    return quant_meta_step_done_(s, st, "storing a universe", NULL, err);
 }
 
 /* One prepared statement for every interval: a 10,000-line file is one
@@ -100,7 +101,7 @@ static enum quant_code insert_intervals(struct quant_meta_store *s, const char *
                                         const struct quant_universe_interval *iv, size_t n,
                                         struct quant_err *err)
 {
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "INSERT INTO universe_members (universe, symbol, start_date,"
                               " end_date) VALUES (?1, ?2, ?3, ?4)",
@@ -108,15 +109,15 @@ static enum quant_code insert_intervals(struct quant_meta_store *s, const char *
     if (rc)
         return rc;
     for (size_t i = 0; i < n && !rc; i++) {
-        sqlite3_reset(st);
+        meta_reset(st);
         quant_meta_bind_text_(st, 1, name);
         quant_meta_bind_text_(st, 2, iv[i].symbol);
         bind_date(st, 3, iv[i].start);
         bind_date(st, 4, iv[i].end);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (meta_step(st) != META_DONE)
             rc = quant_meta_db_error_(s, "storing a universe's intervals", err);
     }
-    sqlite3_finalize(st);
+    meta_finalize(st);
     return rc;
 }
 
@@ -134,7 +135,7 @@ enum quant_code quant_meta_universe_put(struct quant_meta_store *s,
                                  "before it starts", rec->name, iv[i].symbol);
     /* IMMEDIATE: the existence check and the swap see the same state even
      * with another writer. */
-    enum quant_code rc = quant_meta_exec_(s, "BEGIN IMMEDIATE", "storing a universe", err);
+    enum quant_code rc = quant_meta_begin_(s, META_TX_WRITE, "storing a universe", err);
     if (rc)
         return rc;
     struct quant_universe_record old;
@@ -147,20 +148,21 @@ enum quant_code quant_meta_universe_put(struct quant_meta_store *s,
                            "--replace to swap its members for the file's, or `quant universe "
                            "remove %s` first", old.name, old.n_symbols, old.n_intervals,
                            old.name);
-    sqlite3_stmt *del;
+    struct meta_stmt *del;
     if (!rc && found &&
-        !(rc = quant_meta_prep_(s, "DELETE FROM universes WHERE name = ?1", &del, err))) {
+        !(rc = quant_meta_prep_(s, "DELETE FROM universes WHERE lower(name) = lower(?1)",
+                                &del, err))) {
         quant_meta_bind_text_(del, 1, rec->name);
-        rc = quant_meta_step_done_(s, del, "replacing a universe", err);
+        rc = quant_meta_step_done_(s, del, "replacing a universe", NULL, err);
     }
     if (!rc)
         rc = insert_record(s, rec, err);
     if (!rc)
         rc = insert_intervals(s, rec->name, iv, n, err);
     if (!rc)
-        rc = quant_meta_exec_(s, "COMMIT", "storing a universe", err);
+        rc = quant_meta_commit_(s, "storing a universe", err);
     if (rc) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        quant_meta_rollback_(s);
         return rc;
     }
     if (out_replaced)
@@ -174,15 +176,15 @@ enum quant_code quant_meta_universe_list(struct quant_meta_store *s,
 {
     *out = NULL;
     *out_n = 0;
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s, "SELECT " UNIVERSE_COLS " FROM universes"
-                                             " ORDER BY name", &st, err);
+                                             " ORDER BY lower(name), name", &st, err);
     if (rc)
         return rc;
     struct quant_universe_record *v = NULL;
     size_t n = 0, cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = meta_step(st)) == META_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
             void *p = realloc(v, cap * sizeof *v);
@@ -194,9 +196,9 @@ enum quant_code quant_meta_universe_list(struct quant_meta_store *s,
         }
         read_universe(st, &v[n++]);
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != META_DONE)
         rc = quant_meta_db_error_(s, "listing universes", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     if (rc) {
         free(v);
         return rc;
@@ -210,7 +212,7 @@ static enum quant_code read_intervals(struct quant_meta_store *s, const char *na
                                       struct quant_universe_interval **out, size_t *out_n,
                                       struct quant_err *err)
 {
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "SELECT symbol, start_date, end_date FROM universe_members"
                               " WHERE universe = ?1 ORDER BY symbol, start_date",
@@ -221,7 +223,7 @@ static enum quant_code read_intervals(struct quant_meta_store *s, const char *na
     struct quant_universe_interval *v = NULL;
     size_t n = 0, cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = meta_step(st)) == META_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             void *p = realloc(v, cap * sizeof *v);
@@ -237,9 +239,9 @@ static enum quant_code read_intervals(struct quant_meta_store *s, const char *na
         v[n].end = col_date(st, 2);
         n++;
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != META_DONE)
         rc = quant_meta_db_error_(s, "reading a universe's intervals", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     if (rc) {
         free(v);
         return rc;
@@ -260,7 +262,7 @@ enum quant_code quant_meta_universe_get(struct quant_meta_store *s, const char *
         *out_n = 0;
     /* One read transaction: the record and its intervals from one state,
      * even while `add --replace` swaps them in another process. */
-    enum quant_code rc = quant_meta_exec_(s, "BEGIN", "reading a universe", err);
+    enum quant_code rc = quant_meta_begin_(s, META_TX_READ, "reading a universe", err);
     if (rc)
         return rc;
     int found = find(s, name, out, err);
@@ -270,7 +272,7 @@ enum quant_code quant_meta_universe_get(struct quant_meta_store *s, const char *
         rc = not_found(name, err);
     else if (out_iv)
         rc = read_intervals(s, out->name, out_iv, out_n, err);
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    quant_meta_rollback_(s); /* it only read */
     return rc;
 }
 
@@ -278,7 +280,7 @@ enum quant_code quant_meta_universe_remove(struct quant_meta_store *s, const cha
                                            struct quant_universe_record *out,
                                            struct quant_err *err)
 {
-    enum quant_code rc = quant_meta_exec_(s, "BEGIN IMMEDIATE", "removing a universe", err);
+    enum quant_code rc = quant_meta_begin_(s, META_TX_WRITE, "removing a universe", err);
     if (rc)
         return rc;
     struct quant_universe_record old;
@@ -287,15 +289,16 @@ enum quant_code quant_meta_universe_remove(struct quant_meta_store *s, const cha
         rc = err->code;
     else if (!found)
         rc = not_found(name, err);
-    sqlite3_stmt *st;
-    if (!rc && !(rc = quant_meta_prep_(s, "DELETE FROM universes WHERE name = ?1", &st, err))) {
+    struct meta_stmt *st;
+    if (!rc && !(rc = quant_meta_prep_(s, "DELETE FROM universes WHERE lower(name) = lower(?1)",
+                                       &st, err))) {
         quant_meta_bind_text_(st, 1, name);
-        rc = quant_meta_step_done_(s, st, "removing a universe", err);
+        rc = quant_meta_step_done_(s, st, "removing a universe", NULL, err);
     }
     if (!rc)
-        rc = quant_meta_exec_(s, "COMMIT", "removing a universe", err);
+        rc = quant_meta_commit_(s, "removing a universe", err);
     if (rc) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        quant_meta_rollback_(s);
         return rc;
     }
     if (out)
@@ -310,10 +313,10 @@ enum quant_code quant_meta_universe_without_bars(struct quant_meta_store *s, con
     *out = NULL;
     *out_n = 0;
     /* ingest_runs_symbol (symbol, id) answers each NOT EXISTS by index. */
-    sqlite3_stmt *st;
+    struct meta_stmt *st;
     enum quant_code rc = quant_meta_prep_(s,
                               "SELECT DISTINCT symbol FROM universe_members m"
-                              " WHERE universe = ?1 AND NOT EXISTS (SELECT 1 FROM ingest_runs r"
+                              " WHERE lower(universe) = lower(?1) AND NOT EXISTS (SELECT 1 FROM ingest_runs r"
                               "  WHERE r.symbol = m.symbol AND r.status = 'ok')"
                               " ORDER BY symbol",
                               &st, err);
@@ -323,20 +326,20 @@ enum quant_code quant_meta_universe_without_bars(struct quant_meta_store *s, con
     char **v = NULL;
     size_t n = 0, cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = meta_step(st)) == META_ROW) {
         char **nv = n < cap ? v : realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *nv);
-        const unsigned char *t = sqlite3_column_text(st, 0);
+        const char *t = meta_column_text(st, 0);
         if (nv)
             v = nv;
-        if (!nv || !(v[n] = strdup(t ? (const char *)t : ""))) {
+        if (!nv || !(v[n] = strdup(t ? t : ""))) {
             rc = quant_err_set(err, QUANT_ENOMEM, "metadata store: out of memory");
             break;
         }
         n++;
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != META_DONE)
         rc = quant_meta_db_error_(s, "checking a universe's symbols", err);
-    sqlite3_finalize(st);
+    meta_finalize(st);
     if (rc) {
         quant_strings_free(v, n);
         return rc;

@@ -1,4 +1,5 @@
-/* test_config.c: precedence flag > environment > quant.conf > default, and errors. */
+/* test_config.c: precedence flag > environment > quant.conf > default, errors,
+ * masking of secrets, and the metadata store URL (meta_url). */
 #include "test_util.h"
 
 #include <string.h>
@@ -14,6 +15,7 @@ static int setup(void **state)
     unsetenv("QUANT_HOME");
     unsetenv("QUANT_DUCKDB_PATH");
     unsetenv("QUANT_SQLITE_PATH");
+    unsetenv("QUANT_META_URL");
     unsetenv("ALPHAVANTAGE_API_KEY");
     unsetenv("QUANT_DAILY_BUDGET");
     unsetenv("QUANT_ALPHAVANTAGE_URL");
@@ -142,6 +144,60 @@ static void test_key_is_masked_and_fingerprinted(void **state)
     unsetenv("ALPHAVANTAGE_API_KEY");
 }
 
+/* meta_url: unset it follows sqlite_path (so old settings keep working);
+ * set it wins; a password in it is never shown, nor repeated by a message. */
+static void test_meta_url(void **state)
+{
+    (void)state;
+    struct quant_config cfg;
+    struct quant_err err;
+    char want[PATH_MAX + 64], shown[PATH_MAX + 64];
+    setenv("QUANT_HOME", home, 1);
+    setenv("QUANT_SQLITE_PATH", "/elsewhere/m.sqlite", 1);
+    quant_config_init(&cfg);
+    assert_int_equal(quant_config_resolve(&cfg, &err), QUANT_OK);
+    assert_string_equal(quant_config_get(&cfg, QUANT_SET_META_URL), "sqlite:////elsewhere/m.sqlite");
+    assert_string_equal(quant_meta_url_sqlite_path(quant_config_get(&cfg, QUANT_SET_META_URL)),
+                        "/elsewhere/m.sqlite");
+    quant_config_release(&cfg);
+    unsetenv("QUANT_SQLITE_PATH");
+    quant_config_init(&cfg);
+    assert_int_equal(quant_config_resolve(&cfg, &err), QUANT_OK);
+    snprintf(want, sizeof want, "sqlite:///%s/meta.sqlite", home);
+    assert_string_equal(quant_config_get(&cfg, QUANT_SET_META_URL), want);
+    assert_int_equal(cfg.source[QUANT_SET_META_URL], QUANT_SRC_DEFAULT);
+    quant_config_release(&cfg);
+
+    const char *secret = "pa55-w0rd-XYZ";
+    write_conf("meta_url = \"postgresql://alice:pa55-w0rd-XYZ@db.example:5433/quant\"\n");
+    quant_config_init(&cfg);
+    assert_int_equal(quant_config_resolve(&cfg, &err), QUANT_OK);
+    assert_int_equal(cfg.source[QUANT_SET_META_URL], QUANT_SRC_FILE);
+    assert_true(quant_meta_url_is_postgres(quant_config_get(&cfg, QUANT_SET_META_URL)));
+    assert_null(quant_meta_url_sqlite_path(quant_config_get(&cfg, QUANT_SET_META_URL)));
+    quant_config_display(&cfg, QUANT_SET_META_URL, shown, sizeof shown);
+    assert_string_equal(shown, "postgresql://alice:****@db.example:5433/quant");
+    /* registered as a secret: a message that would carry it masks it */
+    quant_err_set(&err, QUANT_ESTORE, "could not log in with %s", secret);
+    assert_null(strstr(err.msg, secret));
+    quant_config_release(&cfg);
+    quant_secret_clear();
+
+    /* libpq's other place for it, and URLs without one */
+    quant_meta_url_mask("postgresql://bob@h/db?sslmode=require&password=topsecret1&x=1", shown,
+                        sizeof shown);
+    assert_string_equal(shown, "postgresql://bob@h/db?sslmode=require&password=****&x=1");
+    quant_meta_url_mask("postgresql://bob@h:5432/db", shown, sizeof shown);
+    assert_string_equal(shown, "postgresql://bob@h:5432/db");
+    quant_meta_url_mask("postgresql://bob:p%40ss@h/db", shown, sizeof shown);
+    assert_string_equal(shown, "postgresql://bob:****@h/db");
+    assert_string_equal(quant_meta_url_sqlite_path("sqlite:///rel/m.sqlite"), "rel/m.sqlite");
+    assert_string_equal(quant_meta_url_sqlite_path("/abs/m.sqlite"), "/abs/m.sqlite");
+    assert_null(quant_meta_url_sqlite_path("mysql://x/y"));
+    assert_false(quant_meta_url_is_postgres("mysql://x/y"));
+    unsetenv("QUANT_HOME");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +205,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_file_and_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_is_masked_and_fingerprinted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_url, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
