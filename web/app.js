@@ -348,25 +348,33 @@
     });
   }
 
+  // The dashboard's chart look, shared by every page's charts; `extra` adds
+  // or replaces top-level options.
+  function chartOptions(extra) {
+    return Object.assign({
+      autoSize: true,
+      layout: { background: { color: '#ffffff' }, textColor: '#334155', fontSize: 12,
+        panes: { separatorColor: '#e2e8f0' },
+        // The built-in logo injects a <style> element, which the CSP blocks;
+        // the pages carry the attribution link as text instead.
+        attributionLogo: false },
+      grid: { vertLines: { color: '#f1f5f9' }, horzLines: { color: '#f1f5f9' } },
+      rightPriceScale: { borderColor: '#e2e8f0' },
+      timeScale: { borderColor: '#e2e8f0' },
+      crosshair: { mode: 0 },
+    }, extra || {});
+  }
+
   function drawChart(barsResp, predResp) {
     const LC = window.LightweightCharts;
     const box = document.getElementById('chart');
     if (!LC) throw new Error('chart library did not load (/vendor/lightweight-charts.standalone.production.js)');
     clear(box);
-    const chart = LC.createChart(box, {
-      autoSize: true,
-      layout: { background: { color: '#ffffff' }, textColor: '#334155', fontSize: 12,
-        panes: { separatorColor: '#e2e8f0' },
-        // The built-in logo injects a <style> element, which the CSP blocks;
-        // symbol.html carries the attribution link as text instead.
-        attributionLogo: false },
-      grid: { vertLines: { color: '#f1f5f9' }, horzLines: { color: '#f1f5f9' } },
-      rightPriceScale: { borderColor: '#e2e8f0' },
+    const chart = LC.createChart(box, chartOptions({
       leftPriceScale: { visible: false, borderColor: '#e2e8f0', scaleMargins: { top: 0.05, bottom: 0.05 } },
       // A small minimum spacing lets the opening view span several years.
       timeScale: { borderColor: '#e2e8f0', minBarSpacing: 0.2 },
-      crosshair: { mode: 0 },
-    });
+    }));
 
     const bars = barsResp.bars;
     const model = predResp && predResp.model;
@@ -668,7 +676,7 @@
 
   // What other page scripts may use; they add their page to Quant.pages.
   window.Quant = {
-    el, append, clear, fmtInt, fmtNum, fmtTime, fmtShortTime, api, showError,
+    el, append, clear, fmtInt, fmtNum, fmtTime, fmtShortTime, api, showError, chartOptions,
     sortableHeadRow, sortedRows, wireSort,
     pages: { monitor: initMonitor, symbol: initSymbol, models: initModels },
   };

@@ -133,18 +133,9 @@
 
   function newChart(box) {
     clear(box);
-    const chart = lib().createChart(box, {
-      autoSize: true,
-      layout: { background: { color: '#ffffff' }, textColor: '#334155', fontSize: 12,
-        panes: { separatorColor: '#e2e8f0' },
-        // The logo injects a <style> element, which the CSP blocks; the page
-        // carries the attribution link as text instead.
-        attributionLogo: false },
-      grid: { vertLines: { color: '#f1f5f9' }, horzLines: { color: '#f1f5f9' } },
-      rightPriceScale: { borderColor: '#e2e8f0' },
+    const chart = lib().createChart(box, Q.chartOptions({
       timeScale: { borderColor: '#e2e8f0', minBarSpacing: 0.01 },
-      crosshair: { mode: 0 },
-    });
+    }));
     state.charts.push(chart);
     return chart;
   }

@@ -22,18 +22,10 @@
 static char home[PATH_MAX];
 static char outdir[PATH_MAX];
 static char env_home[PATH_MAX + 16];
-static char *db_before, *meta_before;
-static size_t db_len, meta_len;
+static struct tu_stores before;
 
 #define ENV (const char *const[]){env_home, NULL}
 #define RUN(res, ...) tu_run_quant((const char *const[]){__VA_ARGS__, NULL}, ENV, (res))
-
-static char *home_file(const char *name, size_t *len)
-{
-    char p[PATH_MAX + 32];
-    snprintf(p, sizeof p, "%s/%s", home, name);
-    return tu_read_file(p, len);
-}
 
 static void must(struct tu_result *r, const char *what)
 {
@@ -58,18 +50,14 @@ static int group_setup(void **state)
     RUN(&r, "train", "--symbols", "AAA", "GC=F", "--algo", "xgboost", "--rounds", "5",
         "--threads", "1", "--score");
     must(&r, "train --score");
-    db_before = home_file("quant.duckdb", &db_len);
-    meta_before = home_file("meta.sqlite", &meta_len);
-    assert_non_null(db_before);
-    assert_non_null(meta_before);
+    tu_stores_take(home, &before);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    free(db_before);
-    free(meta_before);
+    tu_stores_release(&before);
     tu_rmrf(home);
     tu_rmrf(outdir);
     return 0;
@@ -77,13 +65,7 @@ static int group_teardown(void **state)
 
 static void assert_stores_unchanged(void)
 {
-    size_t n;
-    char *db = home_file("quant.duckdb", &n);
-    assert_true(db && n == db_len && memcmp(db, db_before, n) == 0);
-    free(db);
-    char *meta = home_file("meta.sqlite", &n);
-    assert_true(meta && n == meta_len && memcmp(meta, meta_before, n) == 0);
-    free(meta);
+    tu_stores_assert_same(home, &before);
 }
 
 /* Names in outdir other than want (NULL: none expected): a leftover counts. */

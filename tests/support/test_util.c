@@ -427,3 +427,36 @@ char *tu_tree_find_bytes(const char *dir, const char *needle)
     nftw(dir, find_one, 16, FTW_PHYS);
     return find_hit;
 }
+
+static char *home_file(const char *home, const char *name, size_t *len)
+{
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof p, "%s/%s", home, name);
+    return tu_read_file(p, len);
+}
+
+void tu_stores_take(const char *home, struct tu_stores *s)
+{
+    s->db = home_file(home, "quant.duckdb", &s->db_len);
+    s->meta = home_file(home, "meta.sqlite", &s->meta_len);
+    assert_non_null(s->db);
+    assert_non_null(s->meta);
+}
+
+void tu_stores_assert_same(const char *home, const struct tu_stores *s)
+{
+    size_t n;
+    char *db = home_file(home, "quant.duckdb", &n);
+    assert_true(db && n == s->db_len && memcmp(db, s->db, n) == 0);
+    free(db);
+    char *meta = home_file(home, "meta.sqlite", &n);
+    assert_true(meta && n == s->meta_len && memcmp(meta, s->meta, n) == 0);
+    free(meta);
+}
+
+void tu_stores_release(struct tu_stores *s)
+{
+    free(s->db);
+    free(s->meta);
+    memset(s, 0, sizeof *s);
+}

@@ -73,6 +73,19 @@ int tu_scratch_teardown(void **state);
 
 /* Read a whole file; returns malloc'd NUL-terminated text (caller frees), len optional. */
 char *tu_read_file(const char *path, size_t *out_len);
+
+/*
+ * The bytes of a QUANT_HOME's two stores (quant.duckdb, meta.sqlite), to
+ * assert that a command which must not write left them byte-identical.
+ * Release with tu_stores_release.
+ */
+struct tu_stores {
+    char *db, *meta;
+    size_t db_len, meta_len;
+};
+void tu_stores_take(const char *home, struct tu_stores *s);
+void tu_stores_assert_same(const char *home, const struct tu_stores *s);
+void tu_stores_release(struct tu_stores *s);
 /* Write text to a file (asserts on failure). */
 void tu_write_file(const char *path, const char *text);
 
