@@ -72,9 +72,9 @@ enum quant_code quant_export(struct quant_workspace *ws,
  *
  * As with one file, nothing half-written is ever left under DIR's name: the
  * datasets go to a hidden folder beside it (.NAME.quant-export-PID.tmp),
- * renamed to DIR when complete.  An existing DIR is replaced only with force
- * and only if it is empty or an earlier lake export (it holds
- * _quant_export.json): quant never deletes a folder it did not write.
+ * renamed to DIR when complete.  An existing empty DIR is filled as if new;
+ * an earlier lake export (it holds _quant_export.json) is replaced only with
+ * force; any other folder never: quant deletes no folder it did not write.
  * Inside QUANT_HOME or the models folder, or a DIR holding them, is refused.
  * The store is read through a sandboxed connection that may write only under
  * the hidden folder.

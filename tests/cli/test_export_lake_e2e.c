@@ -68,7 +68,7 @@ static void assert_stores_unchanged(void)
     tu_stores_assert_same(home, &before);
 }
 
-/* Names in outdir other than want (NULL: none expected): a leftover counts. */
+/* How many entries outdir holds (a leftover hidden temporary counts too). */
 static int outdir_entries(void)
 {
     DIR *d = opendir(outdir);
@@ -274,6 +274,13 @@ static void test_never_a_folder_quant_did_not_write(void **state)
     char *kept = tu_read_file(p, NULL);
     assert_string_equal(kept, "precious\n");
     free(kept);
+    tu_rmrf(dir);
+
+    /* an empty folder (made for the export) needs no --force */
+    assert_int_equal(mkdir(dir, 0755), 0);
+    RUN(&r, "export", "--parquet", dir, "--tables", "ohlcv");
+    must(&r, "export into an empty folder");
+    assert_true(manifest_rows(dir, "ohlcv") > 0);
     tu_rmrf(dir);
 
     /* inside QUANT_HOME, and a folder holding it */
