@@ -26,6 +26,7 @@ int cli_exit_for(enum quant_code code)
     case QUANT_ELOCKED:
     case QUANT_ESCHEMA:
     case QUANT_EREADONLY:
+    case QUANT_ECONFLICT:
         return CLI_EXIT_STORE;
     case QUANT_ENET:
     case QUANT_ETIMEOUT:
@@ -50,7 +51,32 @@ enum quant_code cli_workspace(struct cli_ctx *ctx, enum cli_open open,
     enum quant_ws_mode mode = open == CLI_OPEN_WRITE ? QUANT_WS_WRITE
                               : open == CLI_OPEN_META ? QUANT_WS_META
                                                       : QUANT_WS_READ;
-    return quant_workspace_open(&ctx->cfg, mode, out, err);
+    enum quant_code rc = quant_workspace_open(&ctx->cfg, mode, out, err);
+    if (!rc)
+        quant_workspace_set_scope(*out, &ctx->shard);
+    return rc;
+}
+
+int cli_close_workspace(struct cli_ctx *ctx, const char *what, struct quant_workspace *ws,
+                        int rc)
+{
+    if (!ws)
+        return rc;
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_lake_stats st;
+    if (quant_workspace_commit(ws, &st, &err)) {
+        int why = cli_fail(ctx, what, &err);
+        rc = rc ? rc : why;
+    } else if (st.partitions) {
+        fprintf(ctx->err,
+                "quant %s: lake %s: %ld partition(s) published (%ld file(s), %ld rows), "
+                "%ld older file(s) removed\n",
+                what, quant_workspace_lake(ws), st.partitions, st.files_written,
+                st.rows_written, st.files_replaced);
+    }
+    quant_workspace_close(ws);
+    return rc;
 }
 
 int cli_open_workspace(struct cli_ctx *ctx, const char *what, enum cli_open open,
@@ -285,6 +311,7 @@ static int finish_shard(struct cli_ctx *ctx, const struct cli_command *cmd,
                                "(SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX); or give --shard i/n");
     if (!syms->shard.count)
         return 0;
+    ctx->shard = syms->shard;
     size_t kept = 0, n = syms->list.n;
     for (size_t k = 0; k < n; k++) {
         char s[QUANT_SYMBOL_MAX + 1];

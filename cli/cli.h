@@ -33,6 +33,7 @@ struct cli_ctx {
     FILE *err;                 /* messages, warnings, progress */
     int err_is_tty;            /* draw progress bars */
     const char *argv0;         /* how quant was invoked, for hints ("build/quant") */
+    struct quant_shard shard;  /* the command's shard (count 0: none): lake mode loads only it */
 };
 
 /*
@@ -88,6 +89,13 @@ enum quant_code cli_workspace(struct cli_ctx *ctx, enum cli_open open,
                               struct quant_workspace **out, struct quant_err *err);
 int cli_open_workspace(struct cli_ctx *ctx, const char *what, enum cli_open open,
                        struct quant_workspace **out);
+/*
+ * Close a write command's workspace: in lake mode first publish what it
+ * changed (workspace.h, quant_workspace_commit), whatever rc, and say so on
+ * stderr.  Returns rc, or the publish failure's exit code when rc is 0.
+ */
+int cli_close_workspace(struct cli_ctx *ctx, const char *what, struct quant_workspace *ws,
+                        int rc);
 
 /* Map a library code to the exit code a script should see. */
 int cli_exit_for(enum quant_code code);

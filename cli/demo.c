@@ -79,9 +79,11 @@ static int evaluation_half(struct cli_ctx *ctx)
     enum quant_code code = quant_ingest(ws, &req, NULL, &s, &err);
     size_t failed = s.n_failed + s.n_left;
     quant_ingest_summary_release(&s);
-    quant_workspace_close(ws);
+    int crc = cli_close_workspace(ctx, "demo", ws, 0);
     if (code)
         return cli_fail(ctx, "demo", &err);
+    if (crc)
+        return crc;
     if (failed) {
         fprintf(ctx->err, "quant demo: %zu synthetic symbols could not be stored\n", failed);
         return CLI_EXIT_FAILED;
@@ -163,9 +165,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     enum quant_code code = quant_ingest(ws, &req, &obs, &s, &err);
     size_t failed = s.n_failed + s.n_left;
     quant_ingest_summary_release(&s);
-    quant_workspace_close(ws);
+    int crc = cli_close_workspace(ctx, "demo", ws, 0);
     if (code)
         return cli_fail(ctx, "demo", &err);
+    if (crc)
+        return crc;
 
     /* The derive steps go through the same code as `quant features` / `quant labels`. */
     struct quant_derive_request dreq = {.symbols = syms, .n_symbols = N_DEMO,

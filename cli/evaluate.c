@@ -265,8 +265,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 e.benchmark[0] ? "a named" : "an equal-weighted", e.compute_seconds);
     }
     quant_evaluation_release(&e);
-    quant_workspace_close(ws);
-    return rc;
+    return cli_close_workspace(ctx, "evaluate", ws, rc);
 }
 
 const struct cli_command cmd_evaluate = {

@@ -54,9 +54,11 @@ int cli_derive_run(struct cli_ctx *ctx, const char *cmd, struct quant_derive_req
     struct quant_derive_summary s;
     enum quant_code code = labels ? quant_derive_labels(ws, req, &obs, &s, &err)
                                   : quant_derive_features(ws, req, &obs, &s, &err);
-    quant_workspace_close(ws);
+    int crc = cli_close_workspace(ctx, cmd, ws, 0);
     if (code)
         return cli_fail(ctx, cmd, &err);
+    if (crc)
+        return crc;
     char vals[32];
     cli_fmt_count(labels ? s.rows : s.values, vals, sizeof vals);
     fprintf(ctx->out, "Done: %zu %s, %zu up to date, %zu failed; %s %s in %.2f s "

@@ -263,7 +263,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     else
         rc = report(ctx, &req, &summary, &view);
     quant_ingest_summary_release(&summary);
-    quant_workspace_close(ws);
+    rc = cli_close_workspace(ctx, "ingest", ws, rc);
     cli_symbols_release(&symbols);
     return rc;
 }

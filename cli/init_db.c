@@ -12,7 +12,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (rc)
         return rc;
     int found = quant_workspace_meta_found_version(ws);
-    fprintf(ctx->out, "DuckDB store:    %s\n", quant_config_get(&ctx->cfg, QUANT_SET_DUCKDB_PATH));
+    if (quant_workspace_lake(ws))
+        fprintf(ctx->out, "Parquet lake:    %s (the metadata store lists its live files)\n",
+                quant_workspace_lake(ws));
+    else
+        fprintf(ctx->out, "DuckDB store:    %s\n",
+                quant_config_get(&ctx->cfg, QUANT_SET_DUCKDB_PATH));
     /* The URL as it may be shown: never its password. */
     char url[1024];
     quant_config_display(&ctx->cfg, QUANT_SET_META_URL, url, sizeof url);

@@ -22,7 +22,7 @@ static void print_help(FILE *f)
 {
     fprintf(f,
             "usage: quant [--home DIR] [--duckdb PATH] [--sqlite PATH] [--meta-url URL]\n"
-            "             [--alphavantage-url URL] COMMAND [ARGS]\n"
+            "             [--lake DIR] [--alphavantage-url URL] COMMAND [ARGS]\n"
             "\n"
             "quant: quantitative research on daily market data.\n"
             "\n"
@@ -42,6 +42,8 @@ static void print_help(FILE *f)
             "  --sqlite PATH            QUANT_SQLITE_PATH, default $QUANT_HOME/meta.sqlite\n"
             "  --meta-url URL           QUANT_META_URL: sqlite:///PATH (default: --sqlite's)\n"
             "                           or postgresql://USER@HOST:PORT/DB\n"
+            "  --lake DIR               QUANT_LAKE: keep the series as Parquet files in DIR\n"
+            "                           (shared storage), listed by the metadata store\n"
             "  --alphavantage-url URL   QUANT_ALPHAVANTAGE_URL\n"
             "The API key is read from ALPHAVANTAGE_API_KEY or quant.conf only, never\n"
             "from the command line (where other users could see it).\n"
@@ -72,6 +74,7 @@ static const struct {
     {"--duckdb", QUANT_SET_DUCKDB_PATH},
     {"--sqlite", QUANT_SET_SQLITE_PATH},
     {"--meta-url", QUANT_SET_META_URL},
+    {"--lake", QUANT_SET_LAKE},
     {"--alphavantage-url", QUANT_SET_AV_URL},
 };
 

@@ -71,7 +71,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                           "sample (test or unseen: see predictions.segment)\n",
                 v.scored, failed, rows, oos);
     }
-    quant_workspace_close(ws);
+    rc = cli_close_workspace(ctx, "score", ws, rc);
     cli_symbols_release(&symbols);
     return rc;
 }

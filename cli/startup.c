@@ -57,7 +57,7 @@
 static int takes_value(const char *opt)
 {
     static const char *const with_value[] = {"--home", "--duckdb", "--sqlite", "--meta-url",
-                                             "--alphavantage-url"};
+                                             "--lake", "--alphavantage-url"};
     for (size_t i = 0; i < sizeof with_value / sizeof *with_value; i++)
         if (strcmp(opt, with_value[i]) == 0)
             return 1;

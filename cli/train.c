@@ -219,7 +219,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         else if (sum.trained == 0)
             rc = CLI_EXIT_FAILED; /* every symbol skipped: nothing was trained */
     }
-    quant_workspace_close(ws);
+    rc = cli_close_workspace(ctx, "train", ws, rc);
     cli_symbols_release(&symbols);
     cli_model_opts_release(&m);
     return rc;

@@ -132,7 +132,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 "Judge it with: %s evaluate --run %s\n",
                 sum.run_id, sum.n_blocks, n, first, last, sum.seconds, ctx->argv0, sum.run_id);
     }
-    quant_workspace_close(ws);
+    rc = cli_close_workspace(ctx, "walkforward", ws, rc);
     cli_symbols_release(&symbols);
     cli_model_opts_release(&m);
     return rc;

@@ -47,8 +47,11 @@
     X(QUANT_SET_META_URL, "meta_url", "QUANT_META_URL", NULL, 0,                         \
       "metadata store: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default "     \
       "sqlite:/// and sqlite_path; a password in it is never shown)")                  \
+    X(QUANT_SET_LAKE, "lake", "QUANT_LAKE", "", 0,                                       \
+      "lake mode: a shared folder of Parquet files holds the series, the metadata "     \
+      "store says which files are live (\"\" = off: the DuckDB store)")                \
     X(QUANT_SET_MODELS_DIR, "models_dir", "QUANT_MODELS_DIR", NULL, 0,                    \
-      "trained model files (default $QUANT_HOME/models)")                               \
+      "trained model files (default $QUANT_HOME/models; in lake mode $QUANT_LAKE/models)") \
     X(QUANT_SET_API_KEY, "alphavantage_api_key", "ALPHAVANTAGE_API_KEY", "", 1,          \
       "Alpha Vantage API key (never printed or stored)")                                \
     X(QUANT_SET_AV_URL, "alphavantage_url", "QUANT_ALPHAVANTAGE_URL",                    \

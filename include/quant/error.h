@@ -39,7 +39,8 @@
     X(QUANT_ESCHEMA,          20, "store schema is newer than this quant")     \
     X(QUANT_EREADONLY,        21, "store opened read-only")                    \
     X(QUANT_EINTERNAL,        22, "internal error")                            \
-    X(QUANT_ELINEAGE,         23, "bars from another source are stored")
+    X(QUANT_ELINEAGE,         23, "bars from another source are stored")       \
+    X(QUANT_ECONFLICT,        24, "changed by another writer meanwhile")
 
 enum quant_code {
 #define QUANT_X_ENUM(name, num, desc) name = num,

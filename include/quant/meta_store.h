@@ -26,6 +26,11 @@
  *   universe_members(universe TEXT REFERENCES universes ON DELETE CASCADE,
  *                    symbol TEXT, start_date TEXT, end_date TEXT,
  *                    PRIMARY KEY (universe, symbol, start_date))  -- v3
+ *   evaluations(...)                                           -- v4
+ *   lake_files(id INTEGER PRIMARY KEY, table_name TEXT, part TEXT,
+ *              path TEXT UNIQUE (relative to the lake), rows INTEGER,
+ *              written_by TEXT, written_at TEXT,
+ *              replaced_at TEXT (NULL while live))             -- v6
  * Times are UTC ISO-8601 text ("2026-11-24T03:30:00Z"); days "YYYY-MM-DD".
  *
  * Opening migrates an older schema forward in one transaction; a schema newer
@@ -44,7 +49,7 @@
 #include "quant/error.h"
 #include "quant/symbol_info.h"
 
-#define QUANT_META_SCHEMA_VERSION 5
+#define QUANT_META_SCHEMA_VERSION 6
 
 struct quant_meta_store;
 
@@ -309,5 +314,47 @@ enum quant_code quant_meta_evaluation_get(struct quant_meta_store *store, const 
 enum quant_code quant_meta_evaluation_list(struct quant_meta_store *store,
                                            struct quant_evaluation_record **out, size_t *out_n,
                                            struct quant_err *err);
+
+/* ---- the lake's catalogue (v6) --------------------------------------------
+ * In lake mode (services/lake.h) the series live in Parquet files under a
+ * shared folder; this table says which files make up each partition (a
+ * table's rows for one symbol, or one run).  Readers take only the live
+ * files, so a file that was written but never swapped in, or one replaced
+ * but not yet deleted, is never read twice. */
+
+struct quant_lake_file {
+    int64_t id;
+    char table[64];   /* "ohlcv", "labels", ... */
+    char part[160];   /* the partition's key value: a symbol, a run id */
+    char path[512];   /* relative to the lake: "ohlcv/symbol=AAPL/<uuid>.parquet" */
+    int64_t rows;
+};
+
+/* Every live file, ordered by (table, part, id).  *out malloc'd; caller frees. */
+enum quant_code quant_meta_lake_live(struct quant_meta_store *store,
+                                     struct quant_lake_file **out, size_t *out_n,
+                                     struct quant_err *err);
+
+/* One partition's new content, and the live set its writer started from. */
+struct quant_lake_swap {
+    const char *table;
+    const char *part;
+    size_t expect_n;       /* live files read before (0: none) */
+    int64_t expect_max;    /* the newest of their ids (0: none) */
+    const struct quant_lake_file *files; /* new files: path and rows (n_files 0: now empty) */
+    size_t n_files;
+};
+
+/*
+ * Swap partitions in one write transaction: every partition's live set must
+ * still be the one its writer read (otherwise QUANT_ECONFLICT, naming the
+ * partition, and nothing changes), then the old files are marked replaced
+ * and the new ones recorded as live.  *old (may be NULL) gets the replaced
+ * files, for the caller to delete: malloc'd, caller frees.
+ */
+enum quant_code quant_meta_lake_swap(struct quant_meta_store *store,
+                                     const struct quant_lake_swap *swaps, size_t n,
+                                     const char *written_by, struct quant_lake_file **old,
+                                     size_t *n_old, struct quant_err *err);
 
 #endif

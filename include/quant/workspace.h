@@ -34,6 +34,7 @@
 #include "quant/error.h"
 #include "quant/meta_store.h"
 #include "quant/series_store.h"
+#include "quant/shard.h"
 
 enum quant_ws_mode {
     QUANT_WS_READ,
@@ -81,6 +82,36 @@ struct quant_meta_store *quant_workspace_meta(struct quant_workspace *ws, struct
 enum quant_code quant_workspace_open_sandbox(struct quant_workspace *ws, const char *write_path,
                                              struct quant_series_store **out,
                                              struct quant_err *err);
+
+/*
+ * Lake mode (QUANT_LAKE set; lib/services/lake.h says how it works): the
+ * series store is a private working copy, loaded from the lake's live
+ * Parquet files on first use and deleted at close.
+ *
+ * quant_workspace_set_scope: load only one shard's symbols (sharded runs);
+ * call it before the first use of the series store.  No effect outside lake
+ * mode.
+ *
+ * quant_workspace_commit: in a QUANT_WS_WRITE workspace in lake mode,
+ * publish every partition the work changed (new files, swapped in the
+ * registry in one transaction; QUANT_ECONFLICT when another run rewrote one
+ * of them meanwhile, and then nothing is published).  A write command calls
+ * it before close, also after a partial failure, since what it stored is
+ * what a DuckDB store would have kept; close without it discards the work.
+ * Outside lake mode, or when the series were never used, it does nothing
+ * (stats zero).  stats may be NULL.
+ */
+struct quant_lake_stats {
+    long partitions;      /* (table, partition) pairs swapped */
+    long files_written;
+    long files_replaced;  /* older files deleted */
+    long rows_written;
+};
+void quant_workspace_set_scope(struct quant_workspace *ws, const struct quant_shard *shard);
+enum quant_code quant_workspace_commit(struct quant_workspace *ws, struct quant_lake_stats *stats,
+                                       struct quant_err *err);
+/* The lake folder, or NULL outside lake mode. */
+const char *quant_workspace_lake(const struct quant_workspace *ws);
 
 /* The metadata schema version found when the workspace opened it (before any
  * migration), 0 for a store it created; for a store a read refused for its

@@ -281,7 +281,13 @@ enum quant_code quant_config_resolve(struct quant_config *cfg, struct quant_err 
             rc = join_path(cfg, i, "meta.sqlite");
         else if (i == QUANT_SET_META_URL)
             rc = sqlite_url(cfg, cfg->value[QUANT_SET_SQLITE_PATH]);
-        else if (i == QUANT_SET_MODELS_DIR)
+        else if (i == QUANT_SET_MODELS_DIR && cfg->value[QUANT_SET_LAKE] &&
+                 cfg->value[QUANT_SET_LAKE][0]) {
+            /* Every task of a lake sees every model, whoever trained it. */
+            char lake_models[PATH_MAX];
+            snprintf(lake_models, sizeof lake_models, "%s/models", cfg->value[QUANT_SET_LAKE]);
+            rc = assign(cfg, i, lake_models, QUANT_SRC_DEFAULT);
+        } else if (i == QUANT_SET_MODELS_DIR)
             rc = join_path(cfg, i, "models");
         else
             rc = assign(cfg, i, defs[i].def ? defs[i].def : "", QUANT_SRC_DEFAULT);
@@ -365,6 +371,10 @@ void quant_config_display(const struct quant_config *cfg, enum quant_setting id,
     const char *v = quant_config_get(cfg, id);
     if (id == QUANT_SET_META_URL) {
         quant_meta_url_mask(v, out, n);
+        return;
+    }
+    if (id == QUANT_SET_LAKE && !*v) {
+        snprintf(out, n, "(off)");
         return;
     }
     if (!defs[id].secret) {

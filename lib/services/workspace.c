@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "services/lake.h"
 #include "store/feature_store.h"
 #include "store/sql_internal.h"
 #include "core/banned.h"
@@ -29,7 +30,50 @@ struct quant_workspace {
     struct quant_err series_err;        /* why the series store could not be opened */
     struct quant_err meta_err;          /* likewise the metadata store */
     int meta_version;                   /* schema version read from it, -1 before */
+    /* Lake mode (lake.h): the series store is a private copy at work_path. */
+    const char *lake;                   /* the lake folder; NULL outside lake mode */
+    char work_dir[PATH_MAX];            /* holds work_path; "" until made */
+    char work_path[PATH_MAX];
+    struct quant_shard scope;           /* what a checkout loads (count 0: all) */
+    int lake_ready;                     /* the checkout is done */
+    struct quant_lake *lk;              /* a write workspace's checkout, until commit */
 };
+
+/* The series store's file: the configured one, or lake mode's working copy. */
+static const char *series_path(const struct quant_workspace *ws)
+{
+    return ws->lake ? ws->work_path : quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH);
+}
+
+/* A private folder for lake mode's working copy.  In TMPDIR: a read in lake
+ * mode then writes nothing under QUANT_HOME either. */
+static enum quant_code make_work_dir(struct quant_workspace *ws, struct quant_err *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(ws->work_dir, sizeof ws->work_dir, "%s/quant-lake-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(ws->work_dir)) {
+        int e = errno;
+        ws->work_dir[0] = '\0';
+        return quant_err_set(err, QUANT_EIO,
+                             "cannot create a working folder for lake mode in %s: %s (set "
+                             "TMPDIR to a folder with room for the series)",
+                             tmp && *tmp ? tmp : "/tmp", strerror(e));
+    }
+    snprintf(ws->work_path, sizeof ws->work_path, "%s/work.duckdb", ws->work_dir);
+    return QUANT_OK;
+}
+
+static void remove_work_dir(struct quant_workspace *ws)
+{
+    if (!ws->work_dir[0])
+        return;
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s.wal", ws->work_path);
+    unlink(ws->work_path);
+    unlink(wal);
+    rmdir(ws->work_dir);
+    ws->work_dir[0] = '\0';
+}
 
 /* A read must find the file: opening a missing path read-only would create
  * nothing useful and the message would be DuckDB's or SQLite's, not ours. */
@@ -61,8 +105,9 @@ static enum quant_code open_series_rw(struct quant_workspace *ws, struct quant_e
 {
     struct quant_series_store_options o;
     series_options(ws, 0, &o);
-    enum quant_code rc = quant_series_store_open(quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH),
-                                                 &o, &ws->series, err);
+    enum quant_code rc = ws->lake && !ws->work_dir[0] ? make_work_dir(ws, err) : QUANT_OK;
+    if (!rc)
+        rc = quant_series_store_open(series_path(ws), &o, &ws->series, err);
     if (!rc)
         rc = quant_feature_store_init(ws->series, err);
     return rc;
@@ -108,10 +153,12 @@ enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_
     ws->lock_ms = lock_ms;
     ws->threads = threads;
     ws->meta_version = -1;
-    if (mode == QUANT_WS_WRITE)
-        rc = open_series_rw(ws, err);
-    if (!rc && mode != QUANT_WS_READ)
+    const char *lake = quant_config_get(cfg, QUANT_SET_LAKE);
+    ws->lake = lake && *lake ? lake : NULL;
+    if (mode != QUANT_WS_READ)
         rc = open_meta_rw(ws, err);
+    if (!rc && mode == QUANT_WS_WRITE)
+        rc = open_series_rw(ws, err);
     /* We hold DuckDB's single-writer lock, so no other ingest into this
      * series store is running: a run of it still marked 'running' was
      * killed.  Say so in its record.  Runs are tagged with the store (host
@@ -119,7 +166,7 @@ enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_
      * live runs. */
     if (!rc && mode == QUANT_WS_WRITE) {
         char series[4352];
-        series_id(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), series, sizeof series);
+        series_id(series_path(ws), series, sizeof series);
         quant_meta_store_set_series(ws->meta, series);
         rc = quant_meta_runs_close_stale(ws->meta, NULL, err);
     }
@@ -139,6 +186,8 @@ void quant_workspace_close(struct quant_workspace *ws)
         quant_series_store_close(ws->series);
     if (ws->meta)
         quant_meta_store_close(ws->meta);
+    quant_lake_free(ws->lk);
+    remove_work_dir(ws);
     free(ws);
 }
 
@@ -158,14 +207,18 @@ static void *failed(const struct quant_err *why, struct quant_err *err)
     return NULL;
 }
 
+static enum quant_code lake_load(struct quant_workspace *ws, struct quant_err *err);
+
 struct quant_series_store *quant_workspace_series(struct quant_workspace *ws,
                                                   struct quant_err *err)
 {
-    if (ws->series)
-        return ws->series;
     if (ws->series_err.code)
         return failed(&ws->series_err, err);
-    const char *path = quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH);
+    if (ws->lake && !ws->lake_ready && lake_load(ws, &ws->series_err))
+        return failed(&ws->series_err, err);
+    if (ws->series)
+        return ws->series;
+    const char *path = series_path(ws);
     struct quant_series_store_options o;
     series_options(ws, 1, &o);
     enum quant_code rc = require_file(path, &ws->series_err);
@@ -196,7 +249,10 @@ enum quant_code quant_workspace_open_sandbox(struct quant_workspace *ws, const c
                                              struct quant_err *err)
 {
     *out = NULL;
-    const char *path = quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH);
+    /* Lake mode: the working copy must hold the lake first. */
+    if (ws->lake && !quant_workspace_series(ws, err))
+        return err->code;
+    const char *path = series_path(ws);
     struct quant_series_store_options o;
     series_options(ws, 1, &o);
     o.sandbox = 1;
@@ -214,4 +270,64 @@ enum quant_code quant_workspace_open_sandbox(struct quant_workspace *ws, const c
 int quant_workspace_meta_found_version(struct quant_workspace *ws)
 {
     return ws->meta ? quant_meta_store_found_version(ws->meta) : ws->meta_version;
+}
+
+/* ---- lake mode ------------------------------------------------------------- */
+
+/* Fill the working copy from the lake.  A write workspace keeps its copy
+ * open read-write and remembers the checkout for commit; a read fills a
+ * fresh copy, closes it, and reads it read-only like any store. */
+static enum quant_code lake_load(struct quant_workspace *ws, struct quant_err *err)
+{
+    struct quant_meta_store *meta = quant_workspace_meta(ws, err);
+    if (!meta)
+        return err->code;
+    enum quant_code rc = QUANT_OK;
+    if (ws->mode == QUANT_WS_WRITE) {
+        rc = quant_lake_checkout(ws->lake, meta, ws->series, &ws->scope, &ws->lk, err);
+    } else {
+        struct quant_series_store *rw = NULL;
+        struct quant_series_store_options o;
+        series_options(ws, 0, &o);
+        struct quant_lake *lk = NULL;
+        rc = make_work_dir(ws, err);
+        if (!rc)
+            rc = quant_series_store_open(ws->work_path, &o, &rw, err);
+        if (!rc)
+            rc = quant_feature_store_init(rw, err);
+        if (!rc)
+            rc = quant_lake_checkout(ws->lake, meta, rw, &ws->scope, &lk, err);
+        quant_lake_free(lk);
+        if (rw)
+            quant_series_store_close(rw);
+    }
+    if (!rc)
+        ws->lake_ready = 1;
+    return rc;
+}
+
+void quant_workspace_set_scope(struct quant_workspace *ws, const struct quant_shard *shard)
+{
+    if (shard)
+        ws->scope = *shard;
+}
+
+const char *quant_workspace_lake(const struct quant_workspace *ws) { return ws->lake; }
+
+enum quant_code quant_workspace_commit(struct quant_workspace *ws, struct quant_lake_stats *stats,
+                                       struct quant_err *err)
+{
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (!ws->lk)
+        return QUANT_OK;
+    char host[256] = "localhost", who[320];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    snprintf(who, sizeof who, "%s pid %ld", host, (long)getpid());
+    enum quant_code rc = quant_lake_publish(ws->lk, ws->meta, ws->series, who, stats, err);
+    quant_lake_free(ws->lk);
+    ws->lk = NULL;
+    return rc;
 }

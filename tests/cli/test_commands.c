@@ -165,7 +165,7 @@ static void test_init_db_twice_and_status(void **state)
     tu_result_release(&r);
     RUN(&r, "init-db");
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "meta.sqlite (created, schema v5)"));
+    assert_non_null(strstr(r.out, "meta.sqlite (created, schema v6)"));
     assert_null(strstr(r.out, "up to date"));
     tu_result_release(&r);
     RUN(&r, "init-db");

@@ -421,6 +421,7 @@ static void test_migrates_v1(void **state)
     raw_sql("DROP TABLE universes");
     raw_sql("DROP TABLE evaluations");
     raw_sql("ALTER TABLE ingest_runs DROP COLUMN series_store");
+    raw_sql("DROP TABLE lake_files");
     raw_sql("UPDATE schema_version SET version = 1");
     m = open_ok();
     assert_int_equal(quant_meta_store_found_version(m), 1);
@@ -443,6 +444,7 @@ static void make_v2(void)
     raw_sql("DROP TABLE universes");
     raw_sql("DROP TABLE evaluations");
     raw_sql("ALTER TABLE ingest_runs DROP COLUMN series_store");
+    raw_sql("DROP TABLE lake_files");
     raw_sql("UPDATE schema_version SET version = 2");
 }
 
@@ -715,6 +717,70 @@ static void test_schema_too_new(void **state)
 
 /* Every case above as cmocka tests, each with a fresh store (the including
  * file defines case_setup and case_teardown). */
+/* The lake's catalogue: swaps check the live set their writer read. */
+static void test_lake_files(void **state)
+{
+    (void)state;
+    struct quant_meta_store *m = open_ok();
+    struct quant_err err;
+    struct quant_lake_file *live = NULL, *old = NULL;
+    size_t n = 99, nold = 99;
+    assert_int_equal(quant_meta_lake_live(m, &live, &n, &err), QUANT_OK);
+    assert_int_equal(n, 0);
+    free(live);
+
+    struct quant_lake_file a = {.rows = 10}, b = {.rows = 11}, c = {.rows = 4};
+    snprintf(a.path, sizeof a.path, "ohlcv/symbol=AAA/a.parquet");
+    snprintf(b.path, sizeof b.path, "ohlcv/symbol=AAA/b.parquet");
+    snprintf(c.path, sizeof c.path, "labels/symbol=GC%%3DF/c.parquet");
+    struct quant_lake_swap sw[2] = {
+        {.table = "ohlcv", .part = "AAA", .files = &a, .n_files = 1},
+        {.table = "labels", .part = "GC=F", .files = &c, .n_files = 1},
+    };
+    assert_int_equal(quant_meta_lake_swap(m, sw, 2, "test", &old, &nold, &err), QUANT_OK);
+    assert_int_equal(nold, 0);
+    free(old);
+    assert_int_equal(quant_meta_lake_live(m, &live, &n, &err), QUANT_OK);
+    assert_int_equal(n, 2); /* ordered by table: labels first */
+    assert_string_equal(live[0].table, "labels");
+    assert_string_equal(live[0].part, "GC=F");
+    assert_string_equal(live[1].path, a.path);
+    assert_int_equal(live[1].rows, 10);
+    int64_t id_a = live[1].id, id_c = live[0].id;
+    free(live);
+
+    /* a writer that read the partition empty lost the race: nothing changes */
+    struct quant_lake_swap late[2] = {
+        {.table = "labels", .part = "GC=F", .expect_n = 1, .expect_max = id_c},
+        {.table = "ohlcv", .part = "AAA", .files = &b, .n_files = 1},
+    };
+    quant_err_clear(&err);
+    assert_int_equal(quant_meta_lake_swap(m, late, 2, "test", &old, &nold, &err),
+                     QUANT_ECONFLICT);
+    assert_non_null(strstr(err.msg, "ohlcv/AAA"));
+    assert_int_equal(quant_meta_lake_live(m, &live, &n, &err), QUANT_OK);
+    assert_int_equal(n, 2); /* the first swap of the pair was rolled back too */
+    free(live);
+
+    /* the right expectation replaces; an empty swap removes */
+    late[1].expect_n = 1;
+    late[1].expect_max = id_a;
+    assert_int_equal(quant_meta_lake_swap(m, late, 2, "test", &old, &nold, &err), QUANT_OK);
+    assert_int_equal(nold, 2);
+    assert_string_equal(old[0].path, c.path);
+    assert_string_equal(old[1].path, a.path);
+    free(old);
+    assert_int_equal(quant_meta_lake_live(m, &live, &n, &err), QUANT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(live[0].path, b.path);
+    assert_true(live[0].id > id_a);
+    free(live);
+    /* a path is recorded once, ever: a writer cannot swap in a file twice */
+    struct quant_lake_swap again = {.table = "ohlcv", .part = "BBB", .files = &a, .n_files = 1};
+    assert_int_not_equal(quant_meta_lake_swap(m, &again, 1, "test", NULL, NULL, &err), QUANT_OK);
+    quant_meta_store_close(m);
+}
+
 #define META_STORE_CASES \
     cmocka_unit_test_setup_teardown(test_open_creates_schema, case_setup, case_teardown), \
     cmocka_unit_test_setup_teardown(test_symbol_upsert_get_list_remove, case_setup, case_teardown), \
@@ -729,4 +795,5 @@ static void test_schema_too_new(void **state)
                                     case_teardown), \
     cmocka_unit_test_setup_teardown(test_universes, case_setup, case_teardown), \
     cmocka_unit_test_setup_teardown(test_read_only_open, case_setup, case_teardown), \
-    cmocka_unit_test_setup_teardown(test_model_registry, case_setup, case_teardown),
+    cmocka_unit_test_setup_teardown(test_model_registry, case_setup, case_teardown), \
+    cmocka_unit_test_setup_teardown(test_lake_files, case_setup, case_teardown),
