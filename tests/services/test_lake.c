@@ -1,0 +1,236 @@
+/*
+ * test_lake.c: lake mode through the workspace (services/lake.h), with a
+ * SQLite registry: what a commit publishes, what a read sees, and the two
+ * refusals that keep a shared lake whole: a writer that lost the race to
+ * another writer publishes nothing (QUANT_ECONFLICT), and a sharded writer
+ * cannot overwrite a partition it never loaded.  The PostgreSQL registry and
+ * three concurrent processes are tests/cli/test_scaleout_e2e.c's.
+ */
+#define _GNU_SOURCE
+#include "market_fixture.h"
+#include "test_util.h"
+
+#include <ftw.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "quant/bars.h"
+#include "quant/shard.h"
+#include "quant/workspace.h"
+
+static struct quant_config cfg;
+static char lake[PATH_MAX + 16];
+
+static int setup(void **state)
+{
+    tu_scratch_setup(state);
+    char home[PATH_MAX + 16];
+    snprintf(home, sizeof home, "%s/home", tu_scratch_dir);
+    snprintf(lake, sizeof lake, "%s/lake", tu_scratch_dir);
+    quant_config_init(&cfg);
+    struct quant_err err;
+    assert_int_equal(quant_config_set_flag(&cfg, QUANT_SET_HOME, home), QUANT_OK);
+    assert_int_equal(quant_config_set_flag(&cfg, QUANT_SET_LAKE, lake), QUANT_OK);
+    assert_int_equal(quant_config_resolve(&cfg, &err), QUANT_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    quant_config_release(&cfg);
+    return tu_scratch_teardown(state);
+}
+
+static struct quant_workspace *open_ws(enum quant_ws_mode mode, const struct quant_shard *scope)
+{
+    struct quant_workspace *ws = NULL;
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_workspace_open(&cfg, mode, &ws, &err))
+        fail_msg("open: %s", err.msg);
+    quant_workspace_set_scope(ws, scope);
+    return ws;
+}
+
+/* n weekday bars of symbol from 2020-01-06, close = base + i. */
+static void put(struct quant_workspace *ws, const char *symbol, int n, double base)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    struct quant_series_store *s = quant_workspace_series(ws, &err);
+    if (!s)
+        fail_msg("series: %s", err.msg);
+    struct quant_bars b;
+    quant_bars_init(&b);
+    snprintf(b.symbol, sizeof b.symbol, "%s", symbol);
+    int32_t day = tu_day("2020-01-06");
+    for (int i = 0; i < n; day++) {
+        if ((day + 4) % 7 >= 5) /* 1970-01-01 was a Thursday: skip weekends */
+            continue;
+        double c = base + i++;
+        struct quant_bar bar = {day, c, c + 1, c - 1, c, NAN, 1000, NAN, NAN, 0};
+        assert_int_equal(quant_bars_push(&b, &bar), QUANT_OK);
+    }
+    if (quant_series_store_upsert_bars(s, &b, "csv", NULL, &err))
+        fail_msg("upsert %s: %s", symbol, err.msg);
+    quant_bars_release(&b);
+}
+
+static long n_files;
+static int count_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    size_t n = strlen(path);
+    if (flag == FTW_F && n > 8 && strcmp(path + n - 8, ".parquet") == 0)
+        n_files++;
+    return 0;
+}
+
+static long files_under(const char *rel)
+{
+    char dir[PATH_MAX * 2];
+    snprintf(dir, sizeof dir, "%s/%s", lake, rel);
+    n_files = 0;
+    nftw(dir, count_file, 16, FTW_PHYS);
+    return n_files;
+}
+
+static void commit_ok(struct quant_workspace *ws, struct quant_lake_stats *st)
+{
+    struct quant_err err;
+    quant_err_clear(&err);
+    if (quant_workspace_commit(ws, st, &err))
+        fail_msg("commit: %s", err.msg);
+}
+
+static void test_publish_then_read_then_rewrite(void **state)
+{
+    (void)state;
+    struct quant_workspace *ws = open_ws(QUANT_WS_WRITE, NULL);
+    assert_string_equal(quant_workspace_lake(ws), lake);
+    put(ws, "AAA", 30, 10);
+    put(ws, "GC=F", 20, 50);
+    struct quant_lake_stats st;
+    commit_ok(ws, &st);
+    assert_int_equal(st.partitions, 2);
+    assert_int_equal(st.files_written, 2);
+    assert_int_equal(st.rows_written, 50);
+    assert_int_equal(st.files_replaced, 0);
+    quant_workspace_close(ws);
+    assert_int_equal(files_under("ohlcv/symbol=AAA"), 1);
+    assert_int_equal(files_under("ohlcv/symbol=GC%3DF"), 1); /* URL-encoded, as Hive has it */
+    assert_int_equal(files_under(".quant-staging"), 0);
+
+    /* a read sees the lake; its working copy goes at close */
+    ws = open_ws(QUANT_WS_READ, NULL);
+    assert_int_equal(tu_ws_long(ws, "SELECT count(*) FROM ohlcv"), 50);
+    assert_int_equal(tu_ws_long(ws, "SELECT CAST(sum(close) AS BIGINT) FROM ohlcv "
+                                    "WHERE symbol = 'GC=F'"), 20 * 50 + 190);
+    quant_workspace_close(ws);
+
+    /* nothing changed: nothing published */
+    ws = open_ws(QUANT_WS_WRITE, NULL);
+    put(ws, "AAA", 30, 10);
+    commit_ok(ws, &st);
+    assert_int_equal(st.partitions, 0);
+    quant_workspace_close(ws);
+
+    /* one symbol changed: its file replaced, the other untouched */
+    ws = open_ws(QUANT_WS_WRITE, NULL);
+    put(ws, "AAA", 31, 10); /* one more bar */
+    commit_ok(ws, &st);
+    assert_int_equal(st.partitions, 1);
+    assert_int_equal(st.rows_written, 31);
+    assert_int_equal(st.files_replaced, 1);
+    quant_workspace_close(ws);
+    assert_int_equal(files_under("ohlcv/symbol=AAA"), 1);
+    ws = open_ws(QUANT_WS_READ, NULL);
+    assert_int_equal(tu_ws_long(ws, "SELECT count(*) FROM ohlcv"), 51);
+    quant_workspace_close(ws);
+
+    /* close without commit publishes nothing */
+    ws = open_ws(QUANT_WS_WRITE, NULL);
+    put(ws, "BBB", 5, 1);
+    quant_workspace_close(ws);
+    assert_int_equal(files_under("ohlcv"), 2);
+}
+
+static void test_the_later_of_two_writers_publishes_nothing(void **state)
+{
+    (void)state;
+    struct quant_workspace *ws = open_ws(QUANT_WS_WRITE, NULL);
+    put(ws, "AAA", 30, 10);
+    commit_ok(ws, NULL);
+    quant_workspace_close(ws);
+
+    /* both check out AAA as it is, both change it */
+    struct quant_workspace *a = open_ws(QUANT_WS_WRITE, NULL);
+    struct quant_workspace *b = open_ws(QUANT_WS_WRITE, NULL);
+    put(a, "AAA", 30, 100);
+    put(b, "AAA", 30, 200);
+    put(b, "BBB", 10, 5); /* and a partition nobody else touched */
+    commit_ok(a, NULL);
+    struct quant_err err;
+    quant_err_clear(&err);
+    assert_int_equal(quant_workspace_commit(b, NULL, &err), QUANT_ECONFLICT);
+    assert_non_null(strstr(err.msg, "ohlcv/AAA"));
+    assert_non_null(strstr(err.msg, "run it again"));
+    quant_workspace_close(a);
+    quant_workspace_close(b);
+    /* the winner's rows, and none of the loser's files (BBB included) */
+    assert_int_equal(files_under("ohlcv/symbol=AAA"), 1);
+    assert_int_equal(files_under("ohlcv/symbol=BBB"), 0);
+    ws = open_ws(QUANT_WS_READ, NULL);
+    assert_int_equal(tu_ws_long(ws, "SELECT CAST(min(close) AS BIGINT) FROM ohlcv"), 100);
+    assert_int_equal(tu_ws_long(ws, "SELECT count(DISTINCT symbol) FROM ohlcv"), 1);
+    quant_workspace_close(ws);
+}
+
+static void test_a_shard_loads_and_writes_only_its_own(void **state)
+{
+    (void)state;
+    const char *syms[] = {"AAA", "BBB", "CCC", "DDD", "EEE", "FFF"};
+    struct quant_workspace *ws = open_ws(QUANT_WS_WRITE, NULL);
+    for (size_t k = 0; k < 6; k++)
+        put(ws, syms[k], 10, 10);
+    commit_ok(ws, NULL);
+    quant_workspace_close(ws);
+
+    struct quant_shard sh = {0, 2};
+    long mine = 0;
+    const char *other = NULL;
+    for (size_t k = 0; k < 6; k++) {
+        if (quant_shard_keeps(&sh, syms[k]))
+            mine++;
+        else
+            other = syms[k];
+    }
+    assert_true(mine > 0 && other);
+    ws = open_ws(QUANT_WS_WRITE, &sh);
+    assert_int_equal(tu_ws_long(ws, "SELECT count(DISTINCT symbol) FROM ohlcv"), mine);
+    /* writing a symbol of another shard would drop the rows it never loaded */
+    put(ws, other, 3, 1);
+    struct quant_err err;
+    quant_err_clear(&err);
+    assert_int_equal(quant_workspace_commit(ws, NULL, &err), QUANT_EINVAL);
+    assert_non_null(strstr(err.msg, "outside its shard 0/2"));
+    quant_workspace_close(ws);
+    ws = open_ws(QUANT_WS_READ, NULL);
+    assert_int_equal(tu_ws_long(ws, "SELECT count(*) FROM ohlcv"), 60);
+    quant_workspace_close(ws);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_publish_then_read_then_rewrite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_later_of_two_writers_publishes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_shard_loads_and_writes_only_its_own, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
