@@ -84,6 +84,14 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     quant_err_clear(&rerr);
     int research = !json && quant_status_research(ws, &rs, &rerr) == QUANT_OK &&
                    (rs.wf_runs > 0 || rs.evaluations > 0);
+    /* Where this came from: on a shared registry or lake that is not obvious. */
+    char url[1024], stores[2600];
+    quant_config_display(&ctx->cfg, QUANT_SET_META_URL, url, sizeof url);
+    const char *lake = quant_workspace_lake(ws), *meta_file = quant_meta_url_sqlite_path(url);
+    snprintf(stores, sizeof stores, "Stores: series in %s %s; registry in %s %s\n",
+             lake ? "the Parquet lake" : "DuckDB",
+             lake ? lake : quant_config_get(&ctx->cfg, QUANT_SET_DUCKDB_PATH),
+             meta_file ? "SQLite" : "PostgreSQL", meta_file ? meta_file : url);
     quant_workspace_close(ws);
     if (busy[0])
         fprintf(ctx->err, "note: the series store is busy, so bars, derived data and "
@@ -206,7 +214,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         if (fmt == CLI_FMT_TABLE) {
             char c[32];
             cli_fmt_count(total, c, sizeof c);
-            fprintf(ctx->out, "\n%zu symbol%s, %s bars\n", n, n == 1 ? "" : "s", c);
+            fprintf(ctx->out, "\n%zu symbol%s, %s bars\n%s", n, n == 1 ? "" : "s", c, stores);
             if (any_on_read)
                 fprintf(ctx->out, "on read: computed from the bars each time train, score, sql "
                                   "or export reads them;\n  `quant features` or `quant labels` "

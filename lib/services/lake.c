@@ -157,7 +157,8 @@ enum quant_code quant_lake_checkout(const char *dir, struct quant_meta_store *me
                                     struct quant_series_store *s, const struct quant_shard *scope,
                                     struct quant_lake **out, struct quant_err *err)
 {
-    *out = NULL;
+    if (out)
+        *out = NULL;
     struct quant_lake *lk = calloc(1, sizeof *lk);
     if (!lk)
         return quant_err_set(err, QUANT_ENOMEM, "out of memory");
@@ -192,11 +193,11 @@ enum quant_code quant_lake_checkout(const char *dir, struct quant_meta_store *me
         rc = note_live(lk, files, nf, err);
     for (size_t i = 0; i < lk->ntables && !rc; i++)
         rc = load_table(lk, &lk->tables[i], files, nf, s, err);
-    for (size_t i = 0; i < lk->ntables && !rc; i++)
+    for (size_t i = 0; i < lk->ntables && !rc && out; i++)
         rc = quant_lake_prints(s, lk->tables[i].t, &lk->tables[i].base, &lk->tables[i].nbase,
                                err);
     free(files);
-    if (rc) {
+    if (rc || !out) {
         quant_lake_free(lk);
         return rc;
     }

@@ -42,7 +42,8 @@
 struct quant_lake;
 
 /* Load the live files of the partitions in scope (NULL or count 0: all)
- * into s, whose tables exist and are empty.  Creates dir when missing. */
+ * into s, whose tables exist and are empty.  Creates dir when missing.  out
+ * NULL: a read, which will not publish (the content hashes are not taken). */
 enum quant_code quant_lake_checkout(const char *dir, struct quant_meta_store *meta,
                                     struct quant_series_store *s, const struct quant_shard *scope,
                                     struct quant_lake **out, struct quant_err *err);

@@ -289,15 +289,13 @@ static enum quant_code lake_load(struct quant_workspace *ws, struct quant_err *e
         struct quant_series_store *rw = NULL;
         struct quant_series_store_options o;
         series_options(ws, 0, &o);
-        struct quant_lake *lk = NULL;
         rc = make_work_dir(ws, err);
         if (!rc)
             rc = quant_series_store_open(ws->work_path, &o, &rw, err);
         if (!rc)
             rc = quant_feature_store_init(rw, err);
         if (!rc)
-            rc = quant_lake_checkout(ws->lake, meta, rw, &ws->scope, &lk, err);
-        quant_lake_free(lk);
+            rc = quant_lake_checkout(ws->lake, meta, rw, &ws->scope, NULL, err);
         if (rw)
             quant_series_store_close(rw);
     }

@@ -61,10 +61,9 @@ enum quant_code quant_lake_load(struct quant_series_store *s, const struct quant
     if (!rc)
         rc = quant_buf_printf(&sql, "], hive_partitioning = true, union_by_name = true,"
                                     " hive_types = {'%s': VARCHAR})", t->key);
-    /* ohlcv is kept in (symbol, date) order (series_store.h): its zone maps
-     * are what makes one symbol's read cheap. */
-    if (!rc && strcmp(t->name, "ohlcv") == 0)
-        rc = quant_buf_printf(&sql, " ORDER BY symbol, date");
+    /* No ORDER BY: each file holds one symbol in date order, and a file is
+     * read whole into consecutive rows, so the rows stay grouped by symbol;
+     * sorting 3.25M bars again cost a third of the load (500 x 6,500). */
     if (rc) {
         quant_buf_release(&sql);
         return quant_err_set(err, QUANT_ENOMEM, "out of memory reading the lake");
