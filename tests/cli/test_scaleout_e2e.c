@@ -21,8 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <ftw.h>
-
 #include <duckdb.h>
 
 #include "pg_cluster.h"
@@ -105,25 +103,12 @@ static long plain_long(duckdb_connection con, const char *sql)
     return v;
 }
 
-static long parquet_files;
-static int count_parquet(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    size_t n = strlen(path);
-    if (flag == FTW_F && n > 8 && strcmp(path + n - 8, ".parquet") == 0)
-        parquet_files++;
-    return 0;
-}
-
 /* Parquet files under lake/table (hidden staging folders included). */
 static long files_in(const char *lake, const char *table)
 {
     char dir[PATH_MAX + 64];
     snprintf(dir, sizeof dir, "%s/%s", lake, table);
-    parquet_files = 0;
-    nftw(dir, count_parquet, 16, FTW_PHYS);
-    return parquet_files;
+    return tu_tree_count(dir, ".parquet");
 }
 
 static void run_ok(const char *const *argv, const char *const *env, const char *expect_err)

@@ -10,7 +10,6 @@
 #include "market_fixture.h"
 #include "test_util.h"
 
-#include <ftw.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,24 +76,11 @@ static void put(struct quant_workspace *ws, const char *symbol, int n, double ba
     quant_bars_release(&b);
 }
 
-static long n_files;
-static int count_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    size_t n = strlen(path);
-    if (flag == FTW_F && n > 8 && strcmp(path + n - 8, ".parquet") == 0)
-        n_files++;
-    return 0;
-}
-
 static long files_under(const char *rel)
 {
     char dir[PATH_MAX * 2];
     snprintf(dir, sizeof dir, "%s/%s", lake, rel);
-    n_files = 0;
-    nftw(dir, count_file, 16, FTW_PHYS);
-    return n_files;
+    return tu_tree_count(dir, ".parquet");
 }
 
 static void commit_ok(struct quant_workspace *ws, struct quant_lake_stats *st)

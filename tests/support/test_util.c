@@ -460,3 +460,23 @@ void tu_stores_release(struct tu_stores *s)
     free(s->meta);
     memset(s, 0, sizeof *s);
 }
+
+static long count_n;
+static const char *count_suffix;
+static int count_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    size_t n = strlen(path), k = strlen(count_suffix);
+    if (flag == FTW_F && n >= k && strcmp(path + n - k, count_suffix) == 0)
+        count_n++;
+    return 0;
+}
+
+long tu_tree_count(const char *dir, const char *suffix)
+{
+    count_n = 0;
+    count_suffix = suffix;
+    nftw(dir, count_one, 16, FTW_PHYS);
+    return count_n;
+}

@@ -155,4 +155,8 @@ double tu_now_ms(void);
  */
 char *tu_tree_find_bytes(const char *dir, const char *needle);
 
+/* How many regular files under dir (hidden folders included) end in suffix;
+ * 0 when dir does not exist. */
+long tu_tree_count(const char *dir, const char *suffix);
+
 #endif
