@@ -75,6 +75,7 @@ extern const struct cli_command cmd_models;
 extern const struct cli_command cmd_dashboard;
 extern const struct cli_command cmd_sql;
 extern const struct cli_command cmd_export;
+extern const struct cli_command cmd_lake;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_demo;
 

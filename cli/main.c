@@ -13,7 +13,7 @@
 static const struct cli_command *const commands[] = {
     &cmd_init_db, &cmd_symbols,  &cmd_universe, &cmd_ingest, &cmd_features, &cmd_labels,
     &cmd_train,   &cmd_score,    &cmd_walkforward, &cmd_evaluate, &cmd_models, &cmd_sql,
-    &cmd_export,  &cmd_status,
+    &cmd_export,  &cmd_lake,     &cmd_status,
     &cmd_dashboard, &cmd_demo,  &cmd_config,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)

@@ -237,6 +237,13 @@ static void test_three_shards_into_one_lake_and_registry(void **state)
             fail_msg("no model for %s in the shared registry:\n%s", syms[k], r.out);
     }
     tu_result_release(&r);
+    /* the folder and the registry agree: nothing orphaned, nothing missing */
+    tu_run_quant((const char *const[]){"lake", "check", NULL}, env3, &r);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "Orphans: none"));
+    assert_non_null(strstr(r.out, "Missing: none"));
+    assert_non_null(strstr(r.out, "ohlcv                         7        7"));
+    tu_result_release(&r);
 
     /* task 2 again, alone: its bars are unchanged (nothing published), its
      * predictions replaced (new models), and no count moves */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "quant/bars.h"
+#include "quant/lake.h"
 #include "quant/shard.h"
 #include "quant/workspace.h"
 
@@ -208,6 +209,60 @@ static void test_a_shard_loads_and_writes_only_its_own(void **state)
     quant_workspace_close(ws);
 }
 
+static void test_check_finds_orphans_and_missing_files(void **state)
+{
+    (void)state;
+    struct quant_workspace *ws = open_ws(QUANT_WS_WRITE, NULL);
+    put(ws, "AAA", 30, 10);
+    put(ws, "BBB", 20, 10);
+    commit_ok(ws, NULL);
+    quant_workspace_close(ws);
+
+    struct quant_lake_check c;
+    struct quant_err err;
+    quant_err_clear(&err);
+    ws = open_ws(QUANT_WS_READ, NULL);
+    assert_int_equal(quant_lake_check(ws, -1, &c, &err), QUANT_OK);
+    assert_string_equal(c.tables[0].name, "ohlcv");
+    assert_int_equal(c.tables[0].files, 2);
+    assert_int_equal(c.tables[0].parts, 2);
+    assert_int_equal(c.tables[0].rows, 50);
+    assert_int_equal(c.orphans + c.missing, 0);
+
+    /* what a run killed between its move and its swap leaves, and a file of
+     * the staging folder: orphans, kept while young, removed when old */
+    char orphan[PATH_MAX * 2], staged[PATH_MAX * 2];
+    snprintf(orphan, sizeof orphan, "%s/ohlcv/symbol=AAA/killed-run.parquet", lake);
+    snprintf(staged, sizeof staged, "%s/.quant-staging/run-x/ohlcv/symbol=CCC", lake);
+    tu_write_file(orphan, "PAR1");
+    char cmd[PATH_MAX * 3];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", staged);
+    assert_int_equal(system(cmd), 0);
+    strcat(staged, "/f.parquet");
+    tu_write_file(staged, "PAR1");
+    assert_int_equal(quant_lake_check(ws, 3600, &c, &err), QUANT_OK);
+    assert_int_equal(c.orphans, 2);
+    assert_int_equal(c.orphans_young, 2);
+    assert_int_equal(c.orphans_removed, 0);
+    assert_int_equal(files_under("ohlcv"), 3);
+    assert_int_equal(quant_lake_check(ws, 0, &c, &err), QUANT_OK);
+    assert_int_equal(c.orphans_removed, 2);
+    assert_int_equal(files_under("ohlcv"), 2);
+    assert_int_equal(files_under(".quant-staging"), 0);
+    assert_int_equal(quant_lake_check(ws, -1, &c, &err), QUANT_OK);
+    assert_int_equal(c.orphans, 0);
+
+    /* a live file deleted by hand is missing; nothing else changes */
+    char dir[PATH_MAX * 2];
+    snprintf(dir, sizeof dir, "%s/ohlcv/symbol=BBB", lake);
+    tu_rmrf(dir);
+    assert_int_equal(quant_lake_check(ws, 0, &c, &err), QUANT_OK);
+    assert_int_equal(c.missing, 1);
+    assert_non_null(strstr(c.first_missing, "ohlcv/symbol=BBB/"));
+    assert_int_equal(c.tables[0].files, 2);
+    quant_workspace_close(ws);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -216,6 +271,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_later_of_two_writers_publishes_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_shard_loads_and_writes_only_its_own, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_check_finds_orphans_and_missing_files, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
