@@ -86,7 +86,10 @@ enum quant_code quant_workspace_open_sandbox(struct quant_workspace *ws, const c
 /*
  * Lake mode (QUANT_LAKE set; lib/services/lake.h says how it works): the
  * series store is a private working copy, loaded from the lake's live
- * Parquet files on first use and deleted at close.
+ * Parquet files on first use and deleted at close.  A read (QUANT_WS_READ,
+ * QUANT_WS_META, not sharded) instead opens a snapshot of the whole lake kept
+ * in $TMPDIR/quant-lake-cache-UID and rebuilt when the registry's live set
+ * changed, so repeated reads (the dashboard's requests) cost an open.
  *
  * quant_workspace_set_scope: load only one shard's symbols (sharded runs);
  * call it before the first use of the series store.  No effect outside lake

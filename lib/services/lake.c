@@ -498,3 +498,20 @@ enum quant_code quant_lake_publish(struct quant_lake *lk, struct quant_meta_stor
     free(p.v);
     return rc;
 }
+
+enum quant_code quant_lake_stamp(struct quant_meta_store *meta, char *out, size_t n,
+                                 struct quant_err *err)
+{
+    struct quant_lake_file *files = NULL;
+    size_t nf = 0;
+    enum quant_code rc = quant_meta_lake_live(meta, &files, &nf, err);
+    if (rc)
+        return rc;
+    int64_t newest = 0;
+    for (size_t k = 0; k < nf; k++)
+        if (files[k].id > newest)
+            newest = files[k].id;
+    free(files);
+    snprintf(out, n, "%zu-%lld", nf, (long long)newest);
+    return QUANT_OK;
+}

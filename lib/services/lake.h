@@ -57,4 +57,11 @@ enum quant_code quant_lake_publish(struct quant_lake *lk, struct quant_meta_stor
 
 void quant_lake_free(struct quant_lake *lk);
 
+/* The registry's live set in a few bytes ("COUNT-NEWESTID"): it changes with
+ * every swap (a swap that adds a file adds a newer id; one that only empties
+ * partitions lowers the count), so a reader's cached copy of the lake is
+ * current while the stamp is the same. */
+enum quant_code quant_lake_stamp(struct quant_meta_store *meta, char *out, size_t n,
+                                 struct quant_err *err);
+
 #endif

@@ -7,12 +7,15 @@
  */
 #include "quant/workspace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "services/lake.h"
@@ -36,6 +39,7 @@ struct quant_workspace {
     char work_path[PATH_MAX];
     struct quant_shard scope;           /* what a checkout loads (count 0: all) */
     int lake_ready;                     /* the checkout is done */
+    int work_cached;                    /* work_path is a shared cached snapshot: keep it */
     struct quant_lake *lk;              /* a write workspace's checkout, until commit */
 };
 
@@ -65,7 +69,7 @@ static enum quant_code make_work_dir(struct quant_workspace *ws, struct quant_er
 
 static void remove_work_dir(struct quant_workspace *ws)
 {
-    if (!ws->work_dir[0])
+    if (!ws->work_dir[0] || ws->work_cached)
         return;
     char wal[PATH_MAX + 8];
     snprintf(wal, sizeof wal, "%s.wal", ws->work_path);
@@ -274,9 +278,111 @@ int quant_workspace_meta_found_version(struct quant_workspace *ws)
 
 /* ---- lake mode ------------------------------------------------------------- */
 
+/* FNV-1a 64 of text: names a lake's snapshots in the cache folder. */
+static uint64_t fnv64(const char *text, uint64_t h)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/* $TMPDIR/quant-lake-cache-UID: this user's, nobody else's (a snapshot is
+ * read as the store: one planted by another user would be believed). */
+static int cache_dir(char *out, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, n, "%s/quant-lake-cache-%ld", tmp && *tmp ? tmp : "/tmp", (long)getuid());
+    struct stat st;
+    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+        return -1;
+    if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+        (st.st_mode & 077))
+        return -1;
+    return 0;
+}
+
+/* Delete the other snapshots of this lake (prefix "KEY-"), keeping `keep`,
+ * and snapshots of any lake nobody read for a day (lakes come and go).
+ * A reader that has one open keeps reading it: unlinking frees it later. */
+static void drop_old_snapshots(const char *dir, const char *prefix, const char *keep)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    size_t plen = strlen(prefix);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, keep) == 0 || e->d_name[0] == '.')
+            continue;
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        /* this lake's older snapshots, and any lake's unread for a day */
+        if (strncmp(e->d_name, prefix, plen) == 0 ||
+            (stat(path, &st) == 0 && time(NULL) - st.st_atime > 86400))
+            unlink(path);
+    }
+    closedir(d);
+}
+
+/* A read's copy of the whole lake.  A read in lake mode would otherwise load
+ * the whole lake each time (seconds for thousands of files; the dashboard
+ * opens a workspace per request), so the copy is kept in this user's cache
+ * folder, named by the lake, the registry and quant's version, and stamped
+ * with the registry's live set: while no run has published since, the next
+ * read opens it as it is. */
+static enum quant_code lake_snapshot(struct quant_workspace *ws, struct quant_meta_store *meta,
+                                     struct quant_err *err)
+{
+    char stamp[64], cdir[PATH_MAX], lake_real[PATH_MAX], prefix[40], name[128];
+    int sharded = ws->scope.count > 0;
+    enum quant_code rc = quant_lake_stamp(meta, stamp, sizeof stamp, err);
+    if (rc)
+        return rc;
+    int cached = !sharded && cache_dir(cdir, sizeof cdir) == 0 && realpath(ws->lake, lake_real);
+    if (cached) {
+        uint64_t h = fnv64(lake_real, 14695981039346656037ULL);
+        h = fnv64("\n", h);
+        h = fnv64(quant_config_get(ws->cfg, QUANT_SET_META_URL), h);
+        h = fnv64("\n" QUANT_VERSION, h);
+        snprintf(prefix, sizeof prefix, "%016llx-", (unsigned long long)h);
+        snprintf(name, sizeof name, "%s%s.duckdb", prefix, stamp);
+        snprintf(ws->work_path, sizeof ws->work_path, "%s/%s", cdir, name);
+        if (access(ws->work_path, R_OK) == 0) {
+            ws->work_cached = 1;
+            return QUANT_OK;
+        }
+    }
+    struct quant_series_store *rw = NULL;
+    struct quant_series_store_options o;
+    series_options(ws, 0, &o);
+    rc = make_work_dir(ws, err);
+    if (!rc)
+        rc = quant_series_store_open(ws->work_path, &o, &rw, err);
+    if (!rc)
+        rc = quant_feature_store_init(rw, err);
+    if (!rc)
+        rc = quant_lake_checkout(ws->lake, meta, rw, &ws->scope, NULL, err);
+    if (rw)
+        quant_series_store_close(rw);
+    if (rc || !cached)
+        return rc;
+    /* Publish the copy to the cache (same file system: an atomic rename; two
+     * readers building at once both rename the same content). */
+    char dest[PATH_MAX + 300];
+    snprintf(dest, sizeof dest, "%s/%s", cdir, name);
+    if (rename(ws->work_path, dest) != 0)
+        return QUANT_OK; /* not cached, still read: close removes the copy */
+    remove_work_dir(ws);
+    snprintf(ws->work_path, sizeof ws->work_path, "%s", dest);
+    ws->work_cached = 1;
+    drop_old_snapshots(cdir, prefix, name);
+    return QUANT_OK;
+}
+
 /* Fill the working copy from the lake.  A write workspace keeps its copy
- * open read-write and remembers the checkout for commit; a read fills a
- * fresh copy, closes it, and reads it read-only like any store. */
+ * open read-write and remembers the checkout for commit; a read takes a
+ * snapshot (lake_snapshot) and reads it read-only like any store. */
 static enum quant_code lake_load(struct quant_workspace *ws, struct quant_err *err)
 {
     struct quant_meta_store *meta = quant_workspace_meta(ws, err);
@@ -286,18 +392,7 @@ static enum quant_code lake_load(struct quant_workspace *ws, struct quant_err *e
     if (ws->mode == QUANT_WS_WRITE) {
         rc = quant_lake_checkout(ws->lake, meta, ws->series, &ws->scope, &ws->lk, err);
     } else {
-        struct quant_series_store *rw = NULL;
-        struct quant_series_store_options o;
-        series_options(ws, 0, &o);
-        rc = make_work_dir(ws, err);
-        if (!rc)
-            rc = quant_series_store_open(ws->work_path, &o, &rw, err);
-        if (!rc)
-            rc = quant_feature_store_init(rw, err);
-        if (!rc)
-            rc = quant_lake_checkout(ws->lake, meta, rw, &ws->scope, NULL, err);
-        if (rw)
-            quant_series_store_close(rw);
+        rc = lake_snapshot(ws, meta, err);
     }
     if (!rc)
         ws->lake_ready = 1;

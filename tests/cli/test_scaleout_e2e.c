@@ -18,6 +18,7 @@
 #include "test_util.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,12 +37,18 @@ static int setup(void **state)
 {
     (void)state;
     tu_mkdtemp(root);
+    /* lake mode's working copies and snapshot cache: inside this test's folder */
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s/tmp", root);
+    assert_int_equal(mkdir(tmp, 0700), 0);
+    setenv("TMPDIR", tmp, 1);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    unsetenv("TMPDIR");
     tu_rmrf(root);
     return 0;
 }

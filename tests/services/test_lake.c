@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "quant/bars.h"
 #include "quant/lake.h"
@@ -28,6 +29,8 @@ static int setup(void **state)
     char home[PATH_MAX + 16];
     snprintf(home, sizeof home, "%s/home", tu_scratch_dir);
     snprintf(lake, sizeof lake, "%s/lake", tu_scratch_dir);
+    /* working copies and the readers' snapshot cache go to TMPDIR: this test's */
+    setenv("TMPDIR", tu_scratch_dir, 1);
     quant_config_init(&cfg);
     struct quant_err err;
     assert_int_equal(quant_config_set_flag(&cfg, QUANT_SET_HOME, home), QUANT_OK);
@@ -38,6 +41,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    unsetenv("TMPDIR"); /* the next setup's scratch folder goes where it did */
     quant_config_release(&cfg);
     return tu_scratch_teardown(state);
 }
@@ -84,6 +88,14 @@ static long files_under(const char *rel)
     return tu_tree_count(dir, ".parquet");
 }
 
+/* Snapshots in the readers' cache. */
+static long cached(void)
+{
+    char dir[PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/quant-lake-cache-%ld", tu_scratch_dir, (long)getuid());
+    return tu_tree_count(dir, ".duckdb");
+}
+
 static void commit_ok(struct quant_workspace *ws, struct quant_lake_stats *st)
 {
     struct quant_err err;
@@ -116,6 +128,12 @@ static void test_publish_then_read_then_rewrite(void **state)
     assert_int_equal(tu_ws_long(ws, "SELECT CAST(sum(close) AS BIGINT) FROM ohlcv "
                                     "WHERE symbol = 'GC=F'"), 20 * 50 + 190);
     quant_workspace_close(ws);
+    /* the copy stays cached; the next read opens it as it is */
+    assert_int_equal(cached(), 1);
+    ws = open_ws(QUANT_WS_READ, NULL);
+    assert_int_equal(tu_ws_long(ws, "SELECT count(*) FROM ohlcv"), 50);
+    quant_workspace_close(ws);
+    assert_int_equal(cached(), 1);
 
     /* nothing changed: nothing published */
     ws = open_ws(QUANT_WS_WRITE, NULL);
@@ -133,9 +151,10 @@ static void test_publish_then_read_then_rewrite(void **state)
     assert_int_equal(st.files_replaced, 1);
     quant_workspace_close(ws);
     assert_int_equal(files_under("ohlcv/symbol=AAA"), 1);
-    ws = open_ws(QUANT_WS_READ, NULL);
+    ws = open_ws(QUANT_WS_READ, NULL); /* the publish made the cached copy stale */
     assert_int_equal(tu_ws_long(ws, "SELECT count(*) FROM ohlcv"), 51);
     quant_workspace_close(ws);
+    assert_int_equal(cached(), 1); /* the stale one is gone */
 
     /* close without commit publishes nothing */
     ws = open_ws(QUANT_WS_WRITE, NULL);
