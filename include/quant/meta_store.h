@@ -172,6 +172,19 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *store, int64_t id
 enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *store, long *out_closed,
                                            struct quant_err *err);
 
+/*
+ * The distinct series stores of runs still 'running' whose series_store
+ * starts with prefix (*out: malloc'd strings, free each and the array), and
+ * closing the running runs of one series store as interrupted.  For writers
+ * whose series store is not a locked file (lake mode names it by host, lake
+ * and process): the caller tells a dead process from a live one.
+ */
+enum quant_code quant_meta_runs_running_series(struct quant_meta_store *store,
+                                               const char *prefix, char ***out,
+                                               size_t *out_n, struct quant_err *err);
+enum quant_code quant_meta_runs_close_series(struct quant_meta_store *store, const char *series,
+                                             long *out_closed, struct quant_err *err);
+
 /* Latest run (by id) for the symbol; QUANT_ENOTFOUND when none. */
 enum quant_code quant_meta_run_last(struct quant_meta_store *store, const char *symbol,
                                     struct quant_ingest_run *out, struct quant_err *err);

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,35 @@ static void series_id(const char *duckdb_path, char *out, size_t n)
     snprintf(out, n, "%s:%s", host, full);
 }
 
+/* Lake mode has no lock that proves a writer gone: many write the lake at
+ * once.  A run is tagged "host:lake:/real/path#pid=N"; one still 'running'
+ * whose process no longer exists on this host was killed.  (A run of
+ * another host is left alone: this one cannot see its processes.) */
+static enum quant_code lake_runs(struct quant_workspace *ws, struct quant_err *err)
+{
+    char host[256] = "localhost", real[PATH_MAX], prefix[PATH_MAX + 300], me[PATH_MAX + 330];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    if (!realpath(ws->lake, real))
+        snprintf(real, sizeof real, "%s", ws->lake);
+    snprintf(prefix, sizeof prefix, "%s:lake:%s#pid=", host, real);
+    snprintf(me, sizeof me, "%s%ld", prefix, (long)getpid());
+    quant_meta_store_set_series(ws->meta, me);
+    char **running = NULL;
+    size_t n = 0;
+    enum quant_code rc = quant_meta_runs_running_series(ws->meta, prefix, &running, &n, err);
+    for (size_t k = 0; k < n; k++) {
+        char *end = NULL;
+        long pid = strtol(running[k] + strlen(prefix), &end, 10);
+        if (!rc && end && !*end && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            rc = quant_meta_runs_close_series(ws->meta, running[k], NULL, err);
+        free(running[k]);
+    }
+    free(running);
+    return rc;
+}
+
 enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_ws_mode mode,
                                      struct quant_workspace **out, struct quant_err *err)
 {
@@ -168,12 +198,14 @@ enum quant_code quant_workspace_open(const struct quant_config *cfg, enum quant_
      * killed.  Say so in its record.  Runs are tagged with the store (host
      * and full path), so a registry shared by several machines keeps their
      * live runs. */
-    if (!rc && mode == QUANT_WS_WRITE) {
+    if (!rc && mode == QUANT_WS_WRITE && !ws->lake) {
         char series[4352];
         series_id(series_path(ws), series, sizeof series);
         quant_meta_store_set_series(ws->meta, series);
         rc = quant_meta_runs_close_stale(ws->meta, NULL, err);
     }
+    if (!rc && mode == QUANT_WS_WRITE && ws->lake)
+        rc = lake_runs(ws, err);
     if (rc) {
         quant_workspace_close(ws);
         return rc;

@@ -109,6 +109,77 @@ enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *s, long *ou
     return QUANT_OK;
 }
 
+enum quant_code quant_meta_runs_running_series(struct quant_meta_store *s, const char *prefix,
+                                               char ***out, size_t *out_n,
+                                               struct quant_err *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    struct meta_stmt *st;
+    /* substr, not LIKE: a path may hold % or _ */
+    enum quant_code rc = quant_meta_prep_(s,
+                              "SELECT DISTINCT series_store FROM ingest_runs"
+                              " WHERE status = 'running' AND series_store IS NOT NULL"
+                              " AND substr(series_store, 1, length(?1)) = ?1"
+                              " ORDER BY series_store",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, prefix);
+    char **v = NULL;
+    size_t n = 0;
+    int step = META_DONE;
+    while (!rc && (step = meta_step(st)) == META_ROW) {
+        char **g = realloc(v, (n + 1) * sizeof *g);
+        char *one = quant_meta_col_dup_(st, 0, NULL);
+        if (!g || !one) {
+            free(one);
+            if (g)
+                v = g;
+            rc = quant_err_set(err, QUANT_ENOMEM, "out of memory reading ingest runs");
+            break;
+        }
+        v = g;
+        v[n++] = one;
+    }
+    if (!rc && step != META_DONE)
+        rc = quant_meta_db_error_(s, "reading running ingest runs", err);
+    meta_finalize(st);
+    if (rc) {
+        for (size_t k = 0; k < n; k++)
+            free(v[k]);
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *out_n = n;
+    return QUANT_OK;
+}
+
+enum quant_code quant_meta_runs_close_series(struct quant_meta_store *s, const char *series,
+                                             long *out_closed, struct quant_err *err)
+{
+    char now[32];
+    quant_meta_iso_time_((int64_t)time(NULL), now);
+    struct meta_stmt *st;
+    enum quant_code rc = quant_meta_prep_(s,
+                              "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"
+                              " error = 'interrupted: the ingest stopped before it finished"
+                              " (killed or crashed); nothing of it was published'"
+                              " WHERE status = 'running' AND series_store = ?2",
+                              &st, err);
+    if (rc)
+        return rc;
+    quant_meta_bind_text_(st, 1, now);
+    quant_meta_bind_text_(st, 2, series);
+    int64_t changed = 0;
+    if ((rc = quant_meta_step_done_(s, st, "closing interrupted ingest runs", &changed, err)))
+        return rc;
+    if (out_closed)
+        *out_closed = (long)changed;
+    return QUANT_OK;
+}
+
 enum quant_code quant_meta_run_last(struct quant_meta_store *s, const char *symbol,
                                     struct quant_ingest_run *out, struct quant_err *err)
 {

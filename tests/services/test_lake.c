@@ -13,10 +13,12 @@
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "quant/bars.h"
 #include "quant/lake.h"
+#include "quant/meta_store.h"
 #include "quant/shard.h"
 #include "quant/workspace.h"
 
@@ -282,6 +284,54 @@ static void test_check_finds_orphans_and_missing_files(void **state)
     quant_workspace_close(ws);
 }
 
+/* A lake writer's ingest run is closed as interrupted once its process is
+ * gone, and only then. */
+static void test_runs_of_dead_lake_writers_are_closed(void **state)
+{
+    (void)state;
+    struct quant_workspace *ws = open_ws(QUANT_WS_WRITE, NULL); /* creates the registry */
+    quant_workspace_close(ws);
+    pid_t dead = fork();
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    char host[256] = "localhost", real[PATH_MAX], tag[PATH_MAX + 400];
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    assert_non_null(realpath(lake, real));
+    struct quant_meta_store *m = NULL;
+    struct quant_err err;
+    quant_err_clear(&err);
+    assert_int_equal(quant_meta_store_open(quant_config_get(&cfg, QUANT_SET_META_URL), 2000, &m,
+                                           &err), QUANT_OK);
+    int64_t id_dead = 0, id_live = 0, id_other = 0;
+    snprintf(tag, sizeof tag, "%s:lake:%s#pid=%ld", host, real, (long)dead);
+    quant_meta_store_set_series(m, tag);
+    assert_int_equal(quant_meta_run_begin(m, "AAA", "csv", &id_dead, &err), QUANT_OK);
+    snprintf(tag, sizeof tag, "%s:lake:%s#pid=%ld", host, real, (long)getpid());
+    quant_meta_store_set_series(m, tag);
+    assert_int_equal(quant_meta_run_begin(m, "BBB", "csv", &id_live, &err), QUANT_OK);
+    snprintf(tag, sizeof tag, "another-host:lake:%s#pid=%ld", real, (long)dead);
+    quant_meta_store_set_series(m, tag);
+    assert_int_equal(quant_meta_run_begin(m, "CCC", "csv", &id_other, &err), QUANT_OK);
+    quant_meta_store_close(m);
+
+    ws = open_ws(QUANT_WS_WRITE, NULL);
+    quant_workspace_close(ws);
+    assert_int_equal(quant_meta_store_open(quant_config_get(&cfg, QUANT_SET_META_URL), 2000, &m,
+                                           &err), QUANT_OK);
+    struct quant_ingest_run r;
+    assert_int_equal(quant_meta_run_last(m, "AAA", &r, &err), QUANT_OK);
+    assert_string_equal(r.status, "failed");
+    assert_non_null(strstr(r.error, "interrupted"));
+    assert_int_equal(quant_meta_run_last(m, "BBB", &r, &err), QUANT_OK);
+    assert_string_equal(r.status, "running"); /* its process lives: this test */
+    assert_int_equal(quant_meta_run_last(m, "CCC", &r, &err), QUANT_OK);
+    assert_string_equal(r.status, "running"); /* another host's: not ours to judge */
+    quant_meta_store_close(m);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -292,6 +342,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_shard_loads_and_writes_only_its_own, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_check_finds_orphans_and_missing_files, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_runs_of_dead_lake_writers_are_closed, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
