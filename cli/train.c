@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 #include "opts.h"
 #include "quant/train.h"
@@ -152,6 +154,22 @@ static int machines_finish(struct cli_ctx *ctx, const char *spec, int rank, int 
     return 0;
 }
 
+/* Another rank died while LightGBM trains: this process is blocked inside
+ * LightGBM, which no call can interrupt, so say why and end it (a stdio-free
+ * write: this runs on the watch thread while the main thread may hold
+ * stdio's locks). */
+static void rank_lost(void *c, const char *why)
+{
+    (void)c;
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "quant train: %s\n", why);
+    if (n > 0) {
+        ssize_t w = write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+        (void)w;
+    }
+    _exit(CLI_EXIT_FAILED);
+}
+
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct quant_train_request req;
@@ -200,6 +218,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (machines_spec) {
         req.machines = &machines;
         req.rank = rank;
+        req.on_rank_lost = rank_lost;
+        req.on_rank_lost_ctx = ctx;
     }
     req.symbols = (const char *const *)symbols.list.v;
     req.n_symbols = symbols.list.n;

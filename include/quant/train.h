@@ -53,6 +53,12 @@ struct quant_train_request {
     const struct quant_machines *machines;
     int rank;
     int machines_timeout;          /* seconds to wait for the other ranks; 0 = 300 */
+    /* Called (from another thread, once) when another rank's link closes
+     * while LightGBM trains: this process is then blocked inside LightGBM,
+     * which cannot be interrupted, so the callback should end the process
+     * (the CLI prints why and exits 1).  NULL: wait, as LightGBM would. */
+    void (*on_rank_lost)(void *ctx, const char *why);
+    void *on_rank_lost_ctx;
 };
 
 /* A symbol a pooled model left out, and why (too little data, no features). */

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,12 @@ struct quant_ranks {
     int rank, n, timeout_s;
     int fd[QUANT_MACHINES_MAX];   /* rank 0: fd[k] is rank k's link; others: fd[0] */
     char where[QUANT_MACHINES_MAX][32];   /* "127.0.0.1:5001" of each rank, for messages */
+    /* quant_ranks_watch */
+    int watching;
+    pthread_t watcher;
+    int stop[2];                  /* a pipe: unwatch writes, the watcher wakes */
+    void (*lost)(void *ctx, const char *why);
+    void *lost_ctx;
 };
 
 static void put32(unsigned char *b, uint32_t v)
@@ -481,10 +488,101 @@ void quant_ranks_gathered_free(void **bufs, size_t *lens, int n)
     free(lens);
 }
 
+/* Which rank a link leads to: on rank 0, link k is rank k's; elsewhere the
+ * one link is rank 0's. */
+static int peer_of(const struct quant_ranks *r, int k) { return r->rank == 0 ? k : 0; }
+
+static void *watch_main(void *arg)
+{
+    struct quant_ranks *r = arg;
+    struct pollfd p[QUANT_MACHINES_MAX + 1];
+    int link[QUANT_MACHINES_MAX + 1];
+    nfds_t n = 0;
+    p[n++] = (struct pollfd){r->stop[0], POLLIN, 0};
+    for (int k = 0; k < QUANT_MACHINES_MAX; k++)
+        if (r->fd[k] >= 0) {
+            link[n] = k;
+            /* POLLRDHUP alone: data arriving (the round's sums, which the
+             * training thread reads) does not wake the watcher. */
+            p[n++] = (struct pollfd){r->fd[k], POLLRDHUP, 0};
+        }
+    for (;;) {
+        if (poll(p, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return NULL;
+        }
+        if (p[0].revents)
+            return NULL;
+        for (nfds_t i = 1; i < n; i++) {
+            if (!(p[i].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                continue;
+            char c;
+            if (recv(p[i].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+                /* It sent something first: it ended normally, or the
+                 * training thread will find out when it answers. */
+                p[i].fd = -1;
+                continue;
+            }
+            int peer = peer_of(r, link[i]);
+            char why[256];
+            snprintf(why, sizeof why,
+                     "rank %d (%s) closed its link in the middle of training: it failed or "
+                     "was killed (see its own output). The other ranks cannot finish without "
+                     "it; start every rank again",
+                     peer, r->where[peer]);
+            r->lost(r->lost_ctx, why);
+            return NULL;
+        }
+    }
+}
+
+int quant_ranks_watch(struct quant_ranks *r, void (*lost)(void *ctx, const char *why),
+                      void *ctx)
+{
+    if (r->watching || !lost || pipe(r->stop) != 0)
+        return -1;
+    /* A peer whose host vanishes (power, network) sends no FIN or RST: TCP
+     * keepalive probes then fail the link after about 30 s (10 s idle, 4
+     * probes 5 s apart), which the watcher sees.  LightGBM's own sockets
+     * have no such probe. */
+    for (int k = 0; k < QUANT_MACHINES_MAX; k++) {
+        if (r->fd[k] < 0)
+            continue;
+        int on = 1, idle = 10, intvl = 5, cnt = 4;
+        setsockopt(r->fd[k], SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+        setsockopt(r->fd[k], IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(r->fd[k], IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        setsockopt(r->fd[k], IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    }
+    r->lost = lost;
+    r->lost_ctx = ctx;
+    if (pthread_create(&r->watcher, NULL, watch_main, r) != 0) {
+        close(r->stop[0]);
+        close(r->stop[1]);
+        return -1;
+    }
+    r->watching = 1;
+    return 0;
+}
+
+void quant_ranks_unwatch(struct quant_ranks *r)
+{
+    if (!r || !r->watching)
+        return;
+    ssize_t w = write(r->stop[1], "x", 1);
+    (void)w;
+    pthread_join(r->watcher, NULL);
+    close(r->stop[0]);
+    close(r->stop[1]);
+    r->watching = 0;
+}
+
 void quant_ranks_close(struct quant_ranks *r)
 {
     if (!r)
         return;
+    quant_ranks_unwatch(r);
     for (int k = 0; k < QUANT_MACHINES_MAX; k++)
         if (r->fd[k] >= 0)
             close(r->fd[k]);

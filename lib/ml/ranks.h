@@ -62,6 +62,22 @@ enum quant_code quant_ranks_gather(struct quant_ranks *r, const void *buf, size_
                                    void ***out_bufs, size_t **out_lens, struct quant_err *err);
 void quant_ranks_gathered_free(void **bufs, size_t *lens, int n);
 
+/*
+ * Watch the links from a thread of its own while LightGBM trains: a rank
+ * that dies there can leave the others blocked inside LightGBM's
+ * collectives, which have no time-out and cannot be interrupted (a killed
+ * process's reset is seen by LightGBM too; a closed link without one, or a
+ * host that vanished, is not: the links get TCP keepalive for that).  When a link closes with
+ * nothing left unread (a rank that ends normally has sent its share first),
+ * lost(ctx, why) is called on the watch thread, once; the caller can do
+ * nothing but end the process (the CLI prints why and exits).  Unwatch
+ * before quant_ranks_gather (after it a rank closes its links) and before
+ * close.  Non-zero when the thread cannot start (training goes on unwatched).
+ */
+int quant_ranks_watch(struct quant_ranks *r, void (*lost)(void *ctx, const char *why),
+                      void *ctx);
+void quant_ranks_unwatch(struct quant_ranks *r);
+
 void quant_ranks_close(struct quant_ranks *r);
 
 #endif

@@ -184,6 +184,8 @@ static enum quant_code train_ranks(struct quant_workspace *ws,
                                           tr->train.n, &ch, err);
     if (rc)
         return rc;
+    if (req->on_rank_lost)
+        quant_ranks_watch(ch, req->on_rank_lost, req->on_rank_lost_ctx);
     struct quant_train_cluster cluster = {m, req->rank, timeout, ch};
     o.cluster = &cluster;
     struct quant_model *model = NULL;
@@ -194,6 +196,8 @@ static enum quant_code train_ranks(struct quant_workspace *ws,
         rc = quant_err_set(err, QUANT_ENOMEM, "out of memory");
     if (!rc)
         rc = quant_model_train(algo, &train, &valid, &o, &model, &r->info, err);
+    /* Training is over: from here a rank that ends closes its link. */
+    quant_ranks_unwatch(ch);
     if (!rc)
         rc = quant_model_predict(model, tr->test.x, tr->test.n, tr->test.nf, p, err);
     if (!rc)

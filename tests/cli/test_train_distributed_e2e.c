@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,64 @@ static void test_bad_machine_lists_are_usage_errors(void **state)
     }
 }
 
+/* A rank killed while LightGBM trains: the other ends at once with exit 1,
+ * saying why, and registers nothing. */
+static void test_a_killed_rank_ends_the_other(void **state)
+{
+    (void)state;
+    int p0 = 0, p1 = 0;
+    free_ports(&p0, &p1);
+    char machines[64];
+    snprintf(machines, sizeof machines, "127.0.0.1:%d,127.0.0.1:%d", p0, p1);
+    cJSON *before = models_of(0);
+    int n_before = cJSON_GetArraySize(before);
+    cJSON_Delete(before);
+    char out[2][PATH_MAX + 16], err[2][PATH_MAX + 16];
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(out[k], sizeof out[k], "%s/killed.out", home[k]);
+        snprintf(err[k], sizeof err[k], "%s/killed.err", home[k]);
+        /* far more rounds than the test waits for, never stopping early */
+        pid[k] = tu_spawn_quant_to(
+            (const char *const[]){"train", "--pooled", "--machines", machines, "--rank",
+                                  k ? "1" : "0", "--rounds", "100000", "--early-stopping",
+                                  "100000", "--threads", "1", "--machines-timeout", "60",
+                                  "--symbols", "AAA", "BBB", "CCC", "DDD", NULL},
+            (const char *const[]){env_home[k], NULL}, out[k], err[k]);
+    }
+    /* LightGBM's network is up once a rank says it listens (after the
+     * meeting); give the boosting a moment to start. */
+    double t0 = tu_now_ms();
+    int up = 0;
+    while (!up && tu_now_ms() - t0 < 120000) {
+        char *e = tu_read_file(err[1], NULL), *o = tu_read_file(out[1], NULL);
+        up = (e && strstr(e, "Listening")) || (o && strstr(o, "Listening"));
+        free(e);
+        free(o);
+        if (!up)
+            usleep(100 * 1000);
+    }
+    assert_true(up);
+    usleep(1500 * 1000);
+    assert_int_equal(kill(pid[1], SIGKILL), 0);
+    double t1 = tu_now_ms();
+    int st = tu_wait(pid[0]);
+    double ms = tu_now_ms() - t1;
+    tu_wait(pid[1]);
+    char *e0 = tu_read_file(err[0], NULL);
+    print_message("rank 0 ended %.0f ms after rank 1 was killed (exit %d)\n", ms, st);
+    /* Whichever sees it first: LightGBM (the killed process's reset reached
+     * the socket it was reading) or quant's watch on its own link. */
+    assert_int_equal(st, 1);
+    if (!e0 || (!strstr(e0, "rank 1 (127.0.0.1:") && !strstr(e0, "Connection reset")))
+        fail_msg("rank 0 should say the other rank is gone: %s", e0 ? e0 : "(no stderr)");
+    assert_true(ms < 30000);
+    free(e0);
+    cJSON *l = models_of(0);
+    assert_int_equal(cJSON_GetArraySize(l), n_before); /* nothing registered */
+    cJSON_Delete(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_lone_rank_times_out),
         cmocka_unit_test(test_two_ranks_train_one_model),
         cmocka_unit_test(test_voting_learner_from_a_machine_file),
+        cmocka_unit_test(test_a_killed_rank_ends_the_other),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
