@@ -52,17 +52,51 @@ static const char *series_path(const struct quant_workspace *ws)
 
 /* A private folder for lake mode's working copy.  In TMPDIR: a read in lake
  * mode then writes nothing under QUANT_HOME either. */
+/* Working folders of processes that died (killed before close): this
+ * user's "quant-lake-PID-*" whose PID no longer exists.  TMPDIR is local to
+ * the host, so the PID is this host's. */
+static void sweep_dead_work_dirs(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end = NULL;
+        if (strncmp(e->d_name, "quant-lake-", 11) != 0)
+            continue;
+        long pid = strtol(e->d_name + 11, &end, 10);
+        if (pid <= 0 || !end || *end != '-' || pid == (long)getpid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char dir[PATH_MAX], f[PATH_MAX + 32];
+        snprintf(dir, sizeof dir, "%s/%s", tmp, e->d_name);
+        struct stat st;
+        if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid())
+            continue;
+        snprintf(f, sizeof f, "%s/work.duckdb", dir);
+        unlink(f);
+        snprintf(f, sizeof f, "%s/work.duckdb.wal", dir);
+        unlink(f);
+        rmdir(dir);
+    }
+    closedir(d);
+}
+
 static enum quant_code make_work_dir(struct quant_workspace *ws, struct quant_err *err)
 {
     const char *tmp = getenv("TMPDIR");
-    snprintf(ws->work_dir, sizeof ws->work_dir, "%s/quant-lake-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    sweep_dead_work_dirs(tmp);
+    snprintf(ws->work_dir, sizeof ws->work_dir, "%s/quant-lake-%ld-XXXXXX", tmp, (long)getpid());
     if (!mkdtemp(ws->work_dir)) {
         int e = errno;
         ws->work_dir[0] = '\0';
         return quant_err_set(err, QUANT_EIO,
                              "cannot create a working folder for lake mode in %s: %s (set "
                              "TMPDIR to a folder with room for the series)",
-                             tmp && *tmp ? tmp : "/tmp", strerror(e));
+                             tmp, strerror(e));
     }
     snprintf(ws->work_path, sizeof ws->work_path, "%s/work.duckdb", ws->work_dir);
     return QUANT_OK;

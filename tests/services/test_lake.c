@@ -317,8 +317,15 @@ static void test_runs_of_dead_lake_writers_are_closed(void **state)
     assert_int_equal(quant_meta_run_begin(m, "CCC", "csv", &id_other, &err), QUANT_OK);
     quant_meta_store_close(m);
 
+    /* and the working folder the dead process left in TMPDIR */
+    char left[PATH_MAX + 64], leftfile[PATH_MAX + 96];
+    snprintf(left, sizeof left, "%s/quant-lake-%ld-AbC123", tu_scratch_dir, (long)dead);
+    assert_int_equal(mkdir(left, 0700), 0);
+    snprintf(leftfile, sizeof leftfile, "%s/work.duckdb", left);
+    tu_write_file(leftfile, "x");
     ws = open_ws(QUANT_WS_WRITE, NULL);
     quant_workspace_close(ws);
+    assert_int_not_equal(access(left, F_OK), 0);
     assert_int_equal(quant_meta_store_open(quant_config_get(&cfg, QUANT_SET_META_URL), 2000, &m,
                                            &err), QUANT_OK);
     struct quant_ingest_run r;
