@@ -84,29 +84,39 @@ enum quant_code quant_meta_run_finish(struct quant_meta_store *s, int64_t id,
     return QUANT_OK;
 }
 
-enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *s, long *out_closed,
-                                           struct quant_err *err)
+/* Mark 'running' runs failed as interrupted; sql is the UPDATE, with ?1 the
+ * time and ?2 the series store it selects on. */
+static enum quant_code close_runs(struct quant_meta_store *s, const char *sql,
+                                  const char *series, long *out_closed, struct quant_err *err)
 {
     char now[32];
     quant_meta_iso_time_((int64_t)time(NULL), now);
     struct meta_stmt *st;
-    enum quant_code rc = quant_meta_prep_(s,
-                              "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"
-                              " error = 'interrupted: the ingest stopped before it finished"
-                              " (killed or crashed); nothing of it was stored'"
-                              " WHERE status = 'running' AND (?2 = '' OR series_store IS NULL"
-                              "  OR series_store = ?2)",
-                              &st, err);
+    enum quant_code rc = quant_meta_prep_(s, sql, &st, err);
     if (rc)
         return rc;
     quant_meta_bind_text_(st, 1, now);
-    quant_meta_bind_text_(st, 2, s->series);
+    quant_meta_bind_text_(st, 2, series);
     int64_t changed = 0;
     if ((rc = quant_meta_step_done_(s, st, "closing interrupted ingest runs", &changed, err)))
         return rc;
     if (out_closed)
         *out_closed = (long)changed;
     return QUANT_OK;
+}
+
+#define CLOSE_RUNS_SET                                                                   \
+    "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"                        \
+    " error = 'interrupted: the ingest stopped before it finished"                       \
+    " (killed or crashed); nothing of it was stored'"
+
+enum quant_code quant_meta_runs_close_stale(struct quant_meta_store *s, long *out_closed,
+                                           struct quant_err *err)
+{
+    return close_runs(s,
+                      CLOSE_RUNS_SET " WHERE status = 'running' AND (?2 = '' OR"
+                                     " series_store IS NULL OR series_store = ?2)",
+                      s->series, out_closed, err);
 }
 
 enum quant_code quant_meta_runs_running_series(struct quant_meta_store *s, const char *prefix,
@@ -159,25 +169,8 @@ enum quant_code quant_meta_runs_running_series(struct quant_meta_store *s, const
 enum quant_code quant_meta_runs_close_series(struct quant_meta_store *s, const char *series,
                                              long *out_closed, struct quant_err *err)
 {
-    char now[32];
-    quant_meta_iso_time_((int64_t)time(NULL), now);
-    struct meta_stmt *st;
-    enum quant_code rc = quant_meta_prep_(s,
-                              "UPDATE ingest_runs SET finished_at = ?1, status = 'failed',"
-                              " error = 'interrupted: the ingest stopped before it finished"
-                              " (killed or crashed); nothing of it was published'"
-                              " WHERE status = 'running' AND series_store = ?2",
-                              &st, err);
-    if (rc)
-        return rc;
-    quant_meta_bind_text_(st, 1, now);
-    quant_meta_bind_text_(st, 2, series);
-    int64_t changed = 0;
-    if ((rc = quant_meta_step_done_(s, st, "closing interrupted ingest runs", &changed, err)))
-        return rc;
-    if (out_closed)
-        *out_closed = (long)changed;
-    return QUANT_OK;
+    return close_runs(s, CLOSE_RUNS_SET " WHERE status = 'running' AND series_store = ?2",
+                      series, out_closed, err);
 }
 
 enum quant_code quant_meta_run_last(struct quant_meta_store *s, const char *symbol,
