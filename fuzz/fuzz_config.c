@@ -149,7 +149,15 @@ static void check_resolved(const struct quant_config *cfg, const uint8_t *data, 
     }
     check_path_default(cfg, QUANT_SET_DUCKDB_PATH, "quant.duckdb");
     check_path_default(cfg, QUANT_SET_SQLITE_PATH, "meta.sqlite");
-    check_path_default(cfg, QUANT_SET_MODELS_DIR, "models");
+    /* in lake mode the models go with the lake, for every task to find */
+    const char *lake = quant_config_get(cfg, QUANT_SET_LAKE);
+    if (*lake && cfg->source[QUANT_SET_MODELS_DIR] == QUANT_SRC_DEFAULT) {
+        char want[PATH_MAX]; /* config.c's buffer: the same truncation */
+        snprintf(want, sizeof want, "%s/models", lake);
+        FUZZ_CHECK(strcmp(quant_config_get(cfg, QUANT_SET_MODELS_DIR), want) == 0);
+    } else {
+        check_path_default(cfg, QUANT_SET_MODELS_DIR, "models");
+    }
     check_meta_url(cfg);
     check_secret(cfg);
     check_numbers(cfg);
