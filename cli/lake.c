@@ -8,9 +8,8 @@
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1]))
-        return argc < 2 ? cli_usage_error(ctx, &cmd_lake, "missing subcommand (check)")
-                        : (fputs(cmd_lake.usage, ctx->out), CLI_EXIT_OK);
+    if (argc < 2)
+        return cli_usage_error(ctx, &cmd_lake, "missing subcommand (check)");
     if (strcmp(argv[1], "check") != 0)
         return cli_usage_error(ctx, &cmd_lake, "unknown subcommand '%s'", argv[1]);
     int remove = 0, hours = 1;

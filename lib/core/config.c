@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/files.h"
 #include "core/banned.h"
 
 struct setting_def {
@@ -413,24 +414,6 @@ void quant_config_key_fingerprint(const struct quant_config *cfg, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-static enum quant_code mkdir_p(const char *dir, struct quant_err *err)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", dir);
-    size_t len = strlen(path);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return quant_err_set(err, QUANT_EIO, "cannot create folder %s: %s", path,
-                                 strerror(errno));
-        path[i] = c;
-    }
-    return QUANT_OK;
-}
-
 static enum quant_code ensure_parent(const char *file, struct quant_err *err)
 {
     char dir[PATH_MAX];
@@ -439,19 +422,19 @@ static enum quant_code ensure_parent(const char *file, struct quant_err *err)
     if (!slash || slash == dir)
         return QUANT_OK;
     *slash = '\0';
-    return mkdir_p(dir, err);
+    return quant_mkdir_p(dir, err);
 }
 
 enum quant_code quant_config_ensure_dirs(const struct quant_config *cfg, struct quant_err *err)
 {
     /* A PostgreSQL metadata store needs no folder here. */
     const char *meta_file = quant_meta_url_sqlite_path(quant_config_get(cfg, QUANT_SET_META_URL));
-    enum quant_code rc = mkdir_p(quant_config_get(cfg, QUANT_SET_HOME), err);
+    enum quant_code rc = quant_mkdir_p(quant_config_get(cfg, QUANT_SET_HOME), err);
     if (!rc)
         rc = ensure_parent(quant_config_get(cfg, QUANT_SET_DUCKDB_PATH), err);
     if (!rc && meta_file)
         rc = ensure_parent(meta_file, err);
     if (!rc)
-        rc = mkdir_p(quant_config_get(cfg, QUANT_SET_MODELS_DIR), err);
+        rc = quant_mkdir_p(quant_config_get(cfg, QUANT_SET_MODELS_DIR), err);
     return rc;
 }

@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "quant/clock.h"
 #include "quant/series_store.h"
 #include "store/sql_internal.h"
+#include "core/files.h"
 #include "core/banned.h"
 
 const char *quant_export_format_name(enum quant_export_format f)
@@ -340,19 +340,6 @@ static enum quant_code lake_pick(const struct quant_lake_request *req, unsigned 
     return QUANT_OK;
 }
 
-static int nftw_remove(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, nftw_remove, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* May DIR be replaced?  Only an empty folder or an earlier lake export. */
 static enum quant_code lake_check_target(const struct quant_config *cfg, const char *dir,
                                          int force, int *exists, struct quant_err *err)
@@ -455,7 +442,7 @@ static enum quant_code lake_publish(const char *tmp, const char *dir, int exists
     }
     sync_parent(dir);
     if (exists)
-        remove_tree(old);
+        quant_remove_tree(old);
     return QUANT_OK;
 }
 
@@ -501,7 +488,7 @@ enum quant_code quant_export_lake(struct quant_workspace *ws, const struct quant
     if (!rc)
         rc = lake_publish(tmp, out->path, exists, err);
     if (rc)
-        remove_tree(tmp);
+        quant_remove_tree(tmp);
     out->seconds = quant_clock_mono() - t0;
     return rc;
 }

@@ -1,12 +1,11 @@
 /*
  * lake.c: lake mode's checkout and publish (lake.h).
  */
-#define _GNU_SOURCE /* mkdtemp, nftw */
+#define _GNU_SOURCE /* mkdtemp */
 #include "services/lake.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/files.h"
 #include "store/lake_io.h"
 #include "core/banned.h"
 
@@ -50,27 +50,6 @@ void quant_lake_free(struct quant_lake *lk)
     }
     free(lk->tables);
     free(lk);
-}
-
-static enum quant_code mkdir_p(const char *path, struct quant_err *err)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return quant_err_set(err, QUANT_EINVAL, "lake path too long: %s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return quant_err_set(err, QUANT_EIO, "cannot create %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return quant_err_set(err, QUANT_EIO,
-                             "cannot create the lake folder %s: %s (lake mode needs a folder "
-                             "this user may write: check QUANT_LAKE / --lake)",
-                             tmp, strerror(errno));
-    return QUANT_OK;
 }
 
 static int in_scope(const struct quant_lake *lk, const struct quant_lake_table *t,
@@ -169,7 +148,13 @@ enum quant_code quant_lake_checkout(const char *dir, struct quant_meta_store *me
     }
     enum quant_code rc = QUANT_OK;
     if (!lk->dir[0] || access(lk->dir, F_OK) != 0) {
-        rc = mkdir_p(dir, err);
+        rc = quant_mkdir_p(dir, err);
+        if (rc) {
+            char why[QUANT_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err->msg);
+            quant_err_set(err, rc, "%s (lake mode needs a folder this user may write: check "
+                                   "QUANT_LAKE / --lake)", why);
+        }
         if (!rc && !realpath(dir, lk->dir))
             rc = quant_err_set(err, QUANT_EIO, "cannot read the lake folder %s: %s", dir,
                                strerror(errno));
@@ -316,7 +301,7 @@ static enum quant_code place_table(struct publish *p, struct table_state *ts,
         char sub[PATH_MAX], dest_dir[PATH_MAX];
         snprintf(sub, sizeof sub, "%s/%s", from, e->d_name);
         snprintf(dest_dir, sizeof dest_dir, "%s/%s/%s", p->lk->dir, ts->t->name, e->d_name);
-        if ((rc = mkdir_p(dest_dir, err)))
+        if ((rc = quant_mkdir_p(dest_dir, err)))
             break;
         DIR *pd = opendir(sub);
         if (!pd) {
@@ -352,22 +337,13 @@ static enum quant_code place_table(struct publish *p, struct table_state *ts,
     }
     closedir(d);
     /* DuckDB writes one file per partition; were there more, the rows of
-     * each would not be the partition's: say so rather than record wrong
-     * counts. */
+     * each would not be the partition's: record -1 (unknown) rather than a
+     * wrong count. */
     for (size_t i = 0; i < p->n && !rc; i++)
         if (p->v[i].ts == ts && p->v[i].nfiles > 1)
             for (size_t k = 0; k < p->v[i].nfiles; k++)
                 p->v[i].files[k].rows = -1;
     return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
 }
 
 /* Remove the files this run moved into place (the swap failed). */
@@ -429,7 +405,7 @@ enum quant_code quant_lake_publish(struct quant_lake *lk, struct quant_meta_stor
     if (!rc && p.n) {
         char tmpl[PATH_MAX];
         snprintf(tmpl, sizeof tmpl, "%s/.quant-staging", lk->dir);
-        rc = mkdir_p(tmpl, err);
+        rc = quant_mkdir_p(tmpl, err);
         snprintf(tmpl, sizeof tmpl, "%s/.quant-staging/run-XXXXXX", lk->dir);
         if (!rc && !mkdtemp(tmpl))
             rc = quant_err_set(err, QUANT_EIO, "cannot create a staging folder in %s: %s",
@@ -492,7 +468,7 @@ enum quant_code quant_lake_publish(struct quant_lake *lk, struct quant_meta_stor
     free(old);
     free(sw);
     if (p.staging[0])
-        nftw(p.staging, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        quant_remove_tree(p.staging);
     for (size_t i = 0; i < p.n; i++)
         free(p.v[i].files);
     free(p.v);

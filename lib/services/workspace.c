@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/files.h"
 #include "services/lake.h"
 #include "store/feature_store.h"
 #include "store/sql_internal.h"
@@ -50,8 +51,6 @@ static const char *series_path(const struct quant_workspace *ws)
     return ws->lake ? ws->work_path : quant_config_get(ws->cfg, QUANT_SET_DUCKDB_PATH);
 }
 
-/* A private folder for lake mode's working copy.  In TMPDIR: a read in lake
- * mode then writes nothing under QUANT_HOME either. */
 /* Working folders of processes that died (killed before close): this
  * user's "quant-lake-PID-*" whose PID no longer exists.  TMPDIR is local to
  * the host, so the PID is this host's. */
@@ -69,20 +68,17 @@ static void sweep_dead_work_dirs(const char *tmp)
         if (pid <= 0 || !end || *end != '-' || pid == (long)getpid() ||
             kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
-        char dir[PATH_MAX], f[PATH_MAX + 32];
+        char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/%s", tmp, e->d_name);
         struct stat st;
-        if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid())
-            continue;
-        snprintf(f, sizeof f, "%s/work.duckdb", dir);
-        unlink(f);
-        snprintf(f, sizeof f, "%s/work.duckdb.wal", dir);
-        unlink(f);
-        rmdir(dir);
+        if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+            quant_remove_tree(dir);
     }
     closedir(d);
 }
 
+/* A private folder for lake mode's working copy.  In TMPDIR: a read in lake
+ * mode then writes nothing under QUANT_HOME either. */
 static enum quant_code make_work_dir(struct quant_workspace *ws, struct quant_err *err)
 {
     const char *tmp = getenv("TMPDIR");
@@ -104,13 +100,9 @@ static enum quant_code make_work_dir(struct quant_workspace *ws, struct quant_er
 
 static void remove_work_dir(struct quant_workspace *ws)
 {
-    if (!ws->work_dir[0] || ws->work_cached)
+    if (!ws->work_dir[0])
         return;
-    char wal[PATH_MAX + 8];
-    snprintf(wal, sizeof wal, "%s.wal", ws->work_path);
-    unlink(ws->work_path);
-    unlink(wal);
-    rmdir(ws->work_dir);
+    quant_remove_tree(ws->work_dir);
     ws->work_dir[0] = '\0';
 }
 
@@ -158,14 +150,21 @@ static enum quant_code open_meta_rw(struct quant_workspace *ws, struct quant_err
                                  &ws->meta, err);
 }
 
+/* This machine's name ("localhost" when it has none): runs and lake files
+ * say which machine wrote them. */
+static void host_name(char host[256])
+{
+    if (gethostname(host, 256) != 0)
+        snprintf(host, 256, "localhost");
+    host[255] = '\0';
+}
+
 /* "host:/full/path" of the series store: unique across the machines that
  * share a registry. */
 static void series_id(const char *duckdb_path, char *out, size_t n)
 {
-    char host[256] = "localhost", full[PATH_MAX];
-    if (gethostname(host, sizeof host) != 0)
-        snprintf(host, sizeof host, "localhost");
-    host[sizeof host - 1] = '\0';
+    char host[256], full[PATH_MAX];
+    host_name(host);
     if (!realpath(duckdb_path, full))
         snprintf(full, sizeof full, "%s", duckdb_path);
     snprintf(out, n, "%s:%s", host, full);
@@ -177,10 +176,8 @@ static void series_id(const char *duckdb_path, char *out, size_t n)
  * another host is left alone: this one cannot see its processes.) */
 static enum quant_code lake_runs(struct quant_workspace *ws, struct quant_err *err)
 {
-    char host[256] = "localhost", real[PATH_MAX], prefix[PATH_MAX + 300], me[PATH_MAX + 330];
-    if (gethostname(host, sizeof host) != 0)
-        snprintf(host, sizeof host, "localhost");
-    host[sizeof host - 1] = '\0';
+    char host[256], real[PATH_MAX], prefix[PATH_MAX + 300], me[PATH_MAX + 330];
+    host_name(host);
     if (!realpath(ws->lake, real))
         snprintf(real, sizeof real, "%s", ws->lake);
     snprintf(prefix, sizeof prefix, "%s:lake:%s#pid=", host, real);
@@ -480,10 +477,8 @@ enum quant_code quant_workspace_commit(struct quant_workspace *ws, struct quant_
         memset(stats, 0, sizeof *stats);
     if (!ws->lk)
         return QUANT_OK;
-    char host[256] = "localhost", who[320];
-    if (gethostname(host, sizeof host) != 0)
-        snprintf(host, sizeof host, "localhost");
-    host[sizeof host - 1] = '\0';
+    char host[256], who[320];
+    host_name(host);
     snprintf(who, sizeof who, "%s pid %ld", host, (long)getpid());
     enum quant_code rc = quant_lake_publish(ws->lk, ws->meta, ws->series, who, stats, err);
     quant_lake_free(ws->lk);
